@@ -1,0 +1,29 @@
+// @ts-check
+import eslint from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/", "node_modules/", ".cache/", "eslint.config.js"] },
+  eslint.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      "@typescript-eslint/no-explicit-any": "error",
+      "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true }],
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "Literal[value=/\\/_synapse\\/admin/]",
+          message: "Only src/synapse/adminClient.ts may name /_synapse/admin paths.",
+        },
+      ],
+    },
+  },
+  {
+    files: ["src/synapse/**", "test/**", "scripts/**"],
+    rules: { "no-restricted-syntax": "off" },
+  },
+);
