@@ -1,0 +1,188 @@
+import { randomBytes } from "node:crypto";
+import { path, Transport } from "./http.js";
+import {
+  AdminBlockStatus,
+  AdminRoomDetails,
+  AdminRoomMembers,
+  AliasResponse,
+  ClientEvent,
+  EmptyResponse,
+  EventIdResponse,
+  MessagesPage,
+  RoomIdResponse,
+  SyncResponse,
+} from "./schemas.js";
+
+export { MatrixHttpError } from "./http.js";
+export type { AdminBlockStatus, AdminRoomDetails, AliasResponse, ClientEvent, MessagesPage, SyncResponse } from "./schemas.js";
+
+/** The subset of the createRoom body tests use, in the spec's own field names. */
+export interface CreateRoomRequest {
+  name?: string;
+  topic?: string;
+  room_alias_name?: string;
+  preset?: "private_chat" | "public_chat" | "trusted_private_chat";
+  visibility?: "public" | "private";
+  invite?: string[];
+  room_version?: string;
+  initial_state?: { type: string; state_key: string; content: Record<string, unknown> }[];
+  power_level_content_override?: Record<string, unknown>;
+}
+
+export interface MessagesOptions {
+  dir?: "b" | "f";
+  limit?: number;
+  from?: string;
+}
+
+const CLIENT = "/_matrix/client/v3";
+const ADMIN = "/_synapse/admin/v1";
+const LONG_POLL_MS = 10_000;
+
+/**
+ * A deliberately small client-server API wrapper for tests and the demo, independent of the
+ * SDK the bot uses, so a bug in Warden's Matrix layer cannot hide itself in the assertions.
+ */
+export class MatrixClient {
+  private readonly http: Transport;
+  private readonly transactionPrefix = randomBytes(4).toString("hex");
+  private transactionCounter = 0;
+
+  constructor(
+    readonly baseUrl: string,
+    readonly user: { userId: string; accessToken: string },
+  ) {
+    this.http = new Transport(baseUrl, user.accessToken);
+  }
+
+  get userId(): string {
+    return this.user.userId;
+  }
+
+  async createRoom(request: CreateRoomRequest = {}): Promise<string> {
+    return (await this.http.request("POST", `${CLIENT}/createRoom`, RoomIdResponse, { body: request })).room_id;
+  }
+
+  /** `via` names servers to join through, needed for a remote room id (not for an alias). */
+  async joinRoom(roomIdOrAlias: string, via: readonly string[] = []): Promise<string> {
+    const response = await this.http.request("POST", CLIENT + path`/join/${roomIdOrAlias}`, RoomIdResponse, {
+      body: {},
+      query: { server_name: via },
+    });
+    return response.room_id;
+  }
+
+  async invite(roomId: string, userId: string): Promise<void> {
+    await this.http.request("POST", CLIENT + path`/rooms/${roomId}/invite`, EmptyResponse, { body: { user_id: userId } });
+  }
+
+  async sendEvent(roomId: string, type: string, content: Record<string, unknown>): Promise<string> {
+    const transactionId = `${this.transactionPrefix}-${++this.transactionCounter}`;
+    const response = await this.http.request(
+      "PUT",
+      CLIENT + path`/rooms/${roomId}/send/${type}/${transactionId}`,
+      EventIdResponse,
+      { body: content },
+    );
+    return response.event_id;
+  }
+
+  sendText(roomId: string, body: string): Promise<string> {
+    return this.sendEvent(roomId, "m.room.message", { msgtype: "m.text", body });
+  }
+
+  async sendState(roomId: string, type: string, stateKey: string, content: Record<string, unknown>): Promise<string> {
+    const response = await this.http.request(
+      "PUT",
+      CLIENT + path`/rooms/${roomId}/state/${type}/${stateKey}`,
+      EventIdResponse,
+      { body: content },
+    );
+    return response.event_id;
+  }
+
+  getMessages(roomId: string, options: MessagesOptions = {}): Promise<MessagesPage> {
+    return this.http.request("GET", CLIENT + path`/rooms/${roomId}/messages`, MessagesPage, {
+      query: { dir: options.dir ?? "b", limit: options.limit, from: options.from },
+    });
+  }
+
+  resolveAlias(alias: string): Promise<AliasResponse> {
+    return this.http.request("GET", CLIENT + path`/directory/room/${alias}`, AliasResponse);
+  }
+
+  /** One /sync call; `timeoutMs` is the server-side long-poll time. */
+  sync(options: { since?: string; timeoutMs?: number; filter?: object } = {}): Promise<SyncResponse> {
+    const timeoutMs = options.timeoutMs ?? 0;
+    return this.http.request("GET", `${CLIENT}/sync`, SyncResponse, {
+      query: {
+        since: options.since,
+        timeout: timeoutMs,
+        filter: options.filter === undefined ? undefined : JSON.stringify(options.filter),
+      },
+      timeoutMs: timeoutMs + 30_000,
+    });
+  }
+
+  /**
+   * Long-polls /sync until a timeline event of `roomId` satisfies `predicate`. The first,
+   * initial sync also sees the room's latest 50 events, so an event that arrived just before
+   * the call is still found.
+   */
+  async waitForEvent(
+    roomId: string,
+    predicate: (event: ClientEvent) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<ClientEvent> {
+    const deadline = Date.now() + timeoutMs;
+    const filter = {
+      room: { rooms: [roomId], timeline: { limit: 50 }, state: { lazy_load_members: true } },
+      presence: { not_types: ["*"] },
+      account_data: { not_types: ["*"] },
+    };
+    let since: string | undefined;
+    for (;;) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new Error(`harness: no matching event in ${roomId} for ${this.userId} within ${timeoutMs} ms`);
+      const response = await this.sync({
+        ...(since === undefined ? {} : { since }),
+        timeoutMs: since === undefined ? 0 : Math.min(remaining, LONG_POLL_MS),
+        filter,
+      });
+      const rooms = response.rooms;
+      const timeline = [rooms?.join?.[roomId], rooms?.leave?.[roomId]].flatMap((room) => room?.timeline?.events ?? []);
+      const found = timeline.find(predicate);
+      if (found !== undefined) return found;
+      since = response.next_batch;
+    }
+  }
+
+  /** GET /_synapse/admin/v1/rooms/<room_id>/messages, paged forwards from the room's start until Synapse omits `end`. */
+  async adminRoomMessages(roomId: string): Promise<ClientEvent[]> {
+    const events: ClientEvent[] = [];
+    let from: string | undefined;
+    for (;;) {
+      const page = await this.http.request("GET", ADMIN + path`/rooms/${roomId}/messages`, MessagesPage, {
+        query: { dir: "f", limit: 100, from },
+      });
+      events.push(...page.chunk);
+      if (page.end === undefined || page.chunk.length === 0) return events;
+      from = page.end;
+    }
+  }
+
+  /** GET /_synapse/admin/v1/rooms/<room_id> */
+  adminRoomDetails(roomId: string): Promise<AdminRoomDetails> {
+    return this.http.request("GET", ADMIN + path`/rooms/${roomId}`, AdminRoomDetails);
+  }
+
+  /** GET /_synapse/admin/v1/rooms/<room_id>/block */
+  adminRoomBlockStatus(roomId: string): Promise<AdminBlockStatus> {
+    return this.http.request("GET", ADMIN + path`/rooms/${roomId}/block`, AdminBlockStatus);
+  }
+
+  /** GET /_synapse/admin/v1/rooms/<room_id>/members: the user ids of joined members. */
+  async adminRoomMembers(roomId: string): Promise<string[]> {
+    return (await this.http.request("GET", ADMIN + path`/rooms/${roomId}/members`, AdminRoomMembers)).members;
+  }
+}

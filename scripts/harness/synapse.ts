@@ -1,0 +1,139 @@
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { homeserverConfig, logConfig, type FederationListener } from "./config.js";
+import { writeSelfSignedCertificate, writeSigningKey } from "./keys.js";
+import { synapsePython } from "./paths.js";
+import { freePort } from "./ports.js";
+import { spawnSupervised } from "./processes.js";
+import { clientApiAnswers, federationApiAnswers, waitUntilReady } from "./readiness.js";
+import { registerWithSharedSecret, type RegisteredUser } from "./register.js";
+
+export type { RegisteredUser } from "./register.js";
+
+export interface RunningSynapse {
+  /** Client-server API over plain HTTP, e.g. http://127.0.0.1:PORT */
+  baseUrl: string;
+  serverName: string;
+  dataDirectory: string;
+  logFile: string;
+  registerUser(localpart: string, options?: { admin?: boolean; password?: string }): Promise<RegisteredUser>;
+  /** SIGTERM to the process group, SIGKILL after a grace period; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+export interface SynapseOptions {
+  /** Default: a fresh directory under os.tmpdir(), removed again by stop(). */
+  dataDirectory?: string;
+  /** Default "localhost"; must be left unset with `federation`. */
+  serverName?: string;
+  /**
+   * Adds a TLS federation listener; the server name becomes `127.0.0.1:<federation port>`
+   * so peers reach it directly, with no .well-known or SRV lookup.
+   */
+  federation?: boolean;
+  /** Default 60 s. */
+  startTimeoutMs?: number;
+}
+
+const STOP_GRACE_MS = 10_000;
+
+function secret(): string {
+  return randomBytes(24).toString("base64url");
+}
+
+async function prepareFederation(python: string, dataDirectory: string): Promise<FederationListener> {
+  const listener = {
+    port: await freePort(),
+    certificatePath: join(dataDirectory, "federation.crt"),
+    privateKeyPath: join(dataDirectory, "federation.key"),
+  };
+  await writeSelfSignedCertificate(python, listener.certificatePath, listener.privateKeyPath);
+  return listener;
+}
+
+export async function startSynapse(options: SynapseOptions = {}): Promise<RunningSynapse> {
+  if (options.federation === true && options.serverName !== undefined) {
+    throw new Error("harness: a federating Synapse is named 127.0.0.1:<port>; do not pass serverName");
+  }
+  const python = synapsePython();
+  const ownsDirectory = options.dataDirectory === undefined;
+  const dataDirectory = options.dataDirectory ?? (await mkdtemp(join(tmpdir(), "warden-synapse-")));
+  await mkdir(dataDirectory, { recursive: true });
+
+  const clientPort = await freePort();
+  const federation = options.federation === true ? await prepareFederation(python, dataDirectory) : undefined;
+  const serverName = federation === undefined ? (options.serverName ?? "localhost") : `127.0.0.1:${federation.port}`;
+  const baseUrl = `http://127.0.0.1:${clientPort}`;
+  const logFile = join(dataDirectory, "homeserver.log");
+  const outputFile = join(dataDirectory, "synapse.out");
+  const logConfigPath = join(dataDirectory, "log.config.yaml");
+  const signingKeyPath = join(dataDirectory, "signing.key");
+  const configPath = join(dataDirectory, "homeserver.yaml");
+  const registrationSharedSecret = secret();
+
+  // A reused directory keeps its key: events already signed with it must stay verifiable.
+  if (!existsSync(signingKeyPath)) await writeSigningKey(signingKeyPath);
+  await writeFile(logConfigPath, JSON.stringify(logConfig(logFile), null, 2));
+  const config = homeserverConfig({
+    serverName,
+    dataDirectory,
+    clientPort,
+    registrationSharedSecret,
+    macaroonSecretKey: secret(),
+    formSecret: secret(),
+    signingKeyPath,
+    logConfigPath,
+    ...(federation === undefined ? {} : { federation }),
+  });
+  await writeFile(configPath, JSON.stringify(config, null, 2), { mode: 0o600 });
+
+  const child = spawnSupervised(python, ["-m", "synapse.app.homeserver", "-c", configPath], outputFile, dataDirectory);
+  const isReady = async (): Promise<boolean> =>
+    (await clientApiAnswers(baseUrl)) && (federation === undefined || (await federationApiAnswers(federation.port)));
+  try {
+    await waitUntilReady(isReady, { process: child, logFile, outputFile, timeoutMs: options.startTimeoutMs ?? 60_000 });
+  } catch (error) {
+    // Keep the directory: its logs are what the error message points at.
+    await child.stop(0);
+    throw error;
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    baseUrl,
+    serverName,
+    dataDirectory,
+    logFile,
+    registerUser: (localpart, registration = {}) =>
+      registerWithSharedSecret(
+        baseUrl,
+        registrationSharedSecret,
+        localpart,
+        registration.password ?? secret(),
+        registration.admin ?? false,
+      ),
+    stop: () => {
+      stopping ??= (async () => {
+        await child.stop(STOP_GRACE_MS);
+        if (ownsDirectory && process.env["WARDEN_KEEP_SYNAPSE_DATA"] === undefined) {
+          await rm(dataDirectory, { recursive: true, force: true });
+        }
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Two servers on loopback that federate with each other over TLS with self-signed certificates. */
+export async function startFederatedPair(): Promise<[RunningSynapse, RunningSynapse]> {
+  // Started together: start-up is mostly Python imports, so two cores nearly halve the wait.
+  const results = await Promise.allSettled([startSynapse({ federation: true }), startSynapse({ federation: true })]);
+  const [first, second] = results;
+  if (first.status === "fulfilled" && second.status === "fulfilled") return [first.value, second.value];
+  await Promise.all(results.flatMap((result) => (result.status === "fulfilled" ? [result.value.stop()] : [])));
+  const failure = results.find((result) => result.status === "rejected");
+  throw failure?.reason instanceof Error ? failure.reason : new Error("harness: federated pair failed to start");
+}

@@ -1,0 +1,159 @@
+import { mkdirSync } from "node:fs";
+import type { Logger } from "pino";
+import { buildCommandTable } from "../commands/table.js";
+import { CommandDispatcher } from "../commands/dispatcher.js";
+import type { Config } from "../config.js";
+import { BotClient } from "../matrix/botClient.js";
+import { asRoomId, type RoomId } from "../matrix/ids.js";
+import { SyncStorage } from "../matrix/syncStorage.js";
+import { HandledEvents } from "../storage/handledEvents.js";
+import type { LoadOutcome } from "../storage/jsonFile.js";
+import { SynapseAdminClient } from "../synapse/adminClient.js";
+import { purgeHandler } from "../tasks/kinds/purge.js";
+import { shutdownHandler } from "../tasks/kinds/shutdown.js";
+import { TaskLauncher } from "../tasks/launcher.js";
+import { TaskStore } from "../tasks/store.js";
+import { TaskTracker } from "../tasks/tracker.js";
+import { systemClock } from "../util/clock.js";
+import { err, ok, type Result } from "../util/result.js";
+import { wardenVersion } from "../version.js";
+import { renderReady } from "../render/ready.js";
+import { notAdminMessage, waitForHomeserver } from "./startup.js";
+import { ChatTaskNotifier } from "./taskNotifier.js";
+
+/** Commands older than this when they arrive were sent while Warden was down. */
+const MAX_COMMAND_AGE_MS = 10 * 60_000;
+const COMMAND_CONCURRENCY = 4;
+
+export interface RunningWarden {
+  stop(): void;
+}
+
+const sleep = (milliseconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, milliseconds));
+
+/** Wiring only: builds every part from the config and starts them in order. */
+export async function startWarden(config: Config, log: Logger): Promise<Result<RunningWarden, string>> {
+  for (const warning of config.warnings) log.warn(warning);
+  mkdirSync(config.dataDirectory, { recursive: true });
+  const clock = systemClock;
+  const tasks = new TaskStore(config.dataDirectory, () => clock.now());
+  const handled = new HandledEvents(config.dataDirectory);
+  const syncStorage = new SyncStorage(config.dataDirectory);
+  const damaged = [tasks.loadOutcome, handled.loadOutcome, syncStorage.loadOutcome].flatMap(describeDamage);
+  for (const note of damaged) log.error(note);
+  const hadSyncToken = syncStorage.hadSyncToken();
+
+  let stopping = false;
+  const admin = new SynapseAdminClient({
+    homeserverUrl: config.homeserverUrl,
+    accessToken: config.accessToken,
+    onRetry: (event) => log.warn(event, "retrying an admin request"),
+  });
+  const reachable = await waitForHomeserver(admin, log, sleep, () => stopping);
+  if (reachable === undefined) return err("stopped before the homeserver answered");
+
+  const bot = await BotClient.create({
+    homeserverUrl: config.homeserverUrl,
+    accessToken: config.accessToken,
+    storage: syncStorage,
+    dataDirectory: config.dataDirectory,
+    log,
+  });
+  const who = await bot.whoAmI();
+  if (!who.ok) return err(`the homeserver rejected Warden's access token (${who.error}); check accessToken in the config`);
+  const selfUserId = who.value.userId;
+  const adminCheck = await admin.userIsAdmin(selfUserId as never);
+  if (!adminCheck.ok) {
+    return err(adminCheck.error.kind === "forbidden" ? notAdminMessage(selfUserId) : `could not check Warden's admin rights: ${adminCheck.error.userMessage}`);
+  }
+
+  const joined = await bot.join(config.managementRoom);
+  if (!joined.ok) {
+    return err(`could not join the management room ${config.managementRoom}: ${joined.error}. Invite ${selfUserId} to it, or check managementRoom in the config.`);
+  }
+  const managementRoomId = joined.value;
+  const encrypted = await bot.isEncrypted(managementRoomId);
+  if (encrypted.ok && encrypted.value) {
+    if (!bot.crypto.available) {
+      return err(
+        `the management room ${config.managementRoom} is encrypted, but the encryption module @matrix-org/matrix-sdk-crypto-nodejs could not be loaded (${bot.crypto.reason}). ` +
+          "Install it with its native library (allow its install script, e.g. npm rebuild @matrix-org/matrix-sdk-crypto-nodejs), or use an unencrypted management room.",
+      );
+    }
+    await bot.prepareEncryption([managementRoomId]);
+  }
+  const protectedRoomIds = await resolveProtectedRooms(config, bot, log);
+
+  const notifier = new ChatTaskNotifier(bot, clock, log);
+  const tracker = new TaskTracker(tasks, { purge: purgeHandler(admin), shutdown: shutdownHandler(admin) }, notifier, clock, log);
+  const launcher = new TaskLauncher(tasks, tracker, notifier, clock, log);
+  const table = buildCommandTable({
+    admin,
+    launcher,
+    store: tasks,
+    clock,
+    targets: { directory: bot, managementRoomId, protectedRoomIds },
+  });
+  const dispatcher = new CommandDispatcher({
+    table,
+    prefix: config.commandPrefix,
+    allowlist: config.allowlist,
+    managementRoomId,
+    selfUserId,
+    chat: bot,
+    handled,
+    clock,
+    log,
+    // Without a sync token the first sync returns old messages: none of them may run.
+    ...(hadSyncToken ? {} : { ignoreBefore: clock.now() }),
+    maxCommandAgeMs: MAX_COMMAND_AGE_MS,
+    concurrency: COMMAND_CONCURRENCY,
+  });
+  bot.onMessage((event) => void dispatcher.handle(event));
+
+  const resumed = tasks.unfinished().length;
+  tracker.resumeAll();
+  await bot.start(managementRoomId);
+  log.info({ managementRoomId, selfUserId, serverVersion: reachable.serverVersion, crypto: bot.crypto.available, resumed }, "Warden is ready");
+  const ready = await bot.send(
+    managementRoomId,
+    renderReady({
+      version: wardenVersion(),
+      homeserverUrl: config.homeserverUrl,
+      serverVersion: reachable.serverVersion,
+      prefix: config.commandPrefix,
+      resumedTasks: resumed,
+      damagedFiles: damaged,
+    }),
+  );
+  if (!ready.ok) log.warn({ error: ready.error }, "could not post the ready message");
+
+  return ok({
+    stop() {
+      stopping = true;
+      tracker.stop();
+      bot.stop();
+    },
+  });
+}
+
+function describeDamage(outcome: LoadOutcome<unknown>): string[] {
+  return outcome.kind === "damaged"
+    ? [`state file ${outcome.path} was damaged (${outcome.reason}); it was kept as ${outcome.keptAt} and Warden started without it`]
+    : [];
+}
+
+async function resolveProtectedRooms(config: Config, bot: BotClient, log: Logger): Promise<Set<RoomId>> {
+  const ids = new Set<RoomId>();
+  for (const room of config.protectedRooms) {
+    const direct = asRoomId(room);
+    if (direct !== undefined) {
+      ids.add(direct);
+      continue;
+    }
+    const resolved = await bot.resolveAlias(room as never);
+    if (resolved.ok) ids.add(resolved.value);
+    else log.warn({ room, error: resolved.error }, "a protected room alias could not be resolved; it is not protected until it resolves");
+  }
+  return ids;
+}

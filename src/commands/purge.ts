@@ -1,0 +1,122 @@
+import type { RoomId } from "../matrix/ids.js";
+import type { SynapseAdminClient } from "../synapse/adminClient.js";
+import type { TaskLauncher } from "../tasks/launcher.js";
+import type { Clock } from "../util/clock.js";
+import { formatUtc } from "../util/duration.js";
+import { err, ok } from "../util/result.js";
+import { parsePurgePoint, parseRoomArgument, POINT_EXPECTED, ROOM_EXPECTED, type PurgePoint, type RoomArgument } from "./arguments.js";
+import { defineCommand, type CommandContext, type CommandOutcome } from "./spec.js";
+import { resolveDestructiveTarget, type TargetRules } from "./targets.js";
+import { booleanFlag, textFlag } from "./words.js";
+
+interface PurgeArguments {
+  readonly room: RoomArgument;
+  readonly point: PurgePoint;
+  readonly deleteLocalEvents: boolean;
+  readonly reason?: string;
+}
+
+export interface PurgeDependencies {
+  readonly admin: Pick<SynapseAdminClient, "roomDetails" | "fetchEvent" | "startPurge">;
+  readonly launcher: Pick<TaskLauncher, "launch">;
+  readonly targets: TargetRules;
+  readonly clock: Clock;
+}
+
+export function purgeCommand(dependencies: PurgeDependencies) {
+  return defineCommand<PurgeArguments>({
+    name: "purge",
+    summary: "Delete a room's history up to a point (remote users' messages; local ones too with --local).",
+    details: [
+      "Room state (name, topic, members) is always kept, and so is the event named as the point.",
+      "A time is compared with when this homeserver received each event.",
+      "Without --local, messages sent by this server's own users are kept: they may be the only copy.",
+    ],
+    positionals: [
+      { name: "<room>", description: ROOM_EXPECTED },
+      { name: "<point>", description: POINT_EXPECTED },
+    ],
+    flags: [
+      { name: "local", kind: "boolean", description: "also delete messages sent by this server's users" },
+      { name: "reason", kind: "text", valueName: "TEXT", description: "why, for the record" },
+    ],
+    examples: ["!purge #spam:example.org 30d", "!purge !abc:example.org 2024-05-01T12:00Z --local --reason \"spam wave\""],
+    parse(words) {
+      const room = parseRoomArgument("<room>", words.positionals[0] ?? "");
+      if (!room.ok) return room;
+      const point = parsePurgePoint("<point>", words.positionals[1] ?? "", dependencies.clock.now());
+      if (!point.ok) return point;
+      const reason = textFlag(words, "reason");
+      return ok({
+        room: room.value,
+        point: point.value,
+        deleteLocalEvents: booleanFlag(words, "local"),
+        ...(reason === undefined ? {} : { reason }),
+      });
+    },
+    execute: (args, context) => executePurge(args, context, dependencies),
+  });
+}
+
+async function executePurge(args: PurgeArguments, context: CommandContext, dependencies: PurgeDependencies): Promise<CommandOutcome> {
+  const target = await resolveDestructiveTarget(args.room, dependencies.targets);
+  if (!target.ok) return target.error;
+  const { roomId, label } = target.value;
+
+  const details = await dependencies.admin.roomDetails(roomId);
+  if (!details.ok) {
+    return details.error.kind === "not-found"
+      ? { kind: "refused", reason: `${label} is not a room this homeserver knows, so it has no history to purge.` }
+      : { kind: "refused", reason: `could not look up ${label}: ${details.error.userMessage}` };
+  }
+  const cutoff = await describeCutoff(args.point, roomId, label, dependencies);
+  if (!cutoff.ok) return cutoff.error;
+
+  const launched = await dependencies.launcher.launch({
+    kind: "purge",
+    roomId,
+    roomLabel: label,
+    requester: context.requester,
+    managementRoomId: context.managementRoomId,
+    commandEventId: context.commandEventId,
+    parameters: {
+      roomName: details.value.name ?? "",
+      deleteLocalEvents: args.deleteLocalEvents,
+      ...cutoff.value,
+      ...(args.reason === undefined ? {} : { reason: args.reason }),
+    },
+    submit: async () => {
+      const started = await dependencies.admin.startPurge(
+        roomId,
+        args.point.kind === "event" ? { eventId: args.point.eventId } : { timestamp: args.point.timestamp },
+        args.deleteLocalEvents,
+      );
+      return started.ok ? ok(started.value.purge_id) : started;
+    },
+  });
+  return launched.kind === "joined" ? { kind: "task-joined", task: launched.task } : { kind: "task-started", task: launched.task };
+}
+
+type Refusal = Extract<CommandOutcome, { kind: "refused" }>;
+
+/** Checks an event point against the room and states the cut-off in absolute UTC. */
+async function describeCutoff(point: PurgePoint, roomId: RoomId, label: string, dependencies: PurgeDependencies) {
+  if (point.kind === "time") return ok({ cutoffTs: point.timestamp, cutoff: formatUtc(point.timestamp) });
+  const fetched = await dependencies.admin.fetchEvent(point.eventId);
+  if (!fetched.ok) {
+    const reason: Refusal =
+      fetched.error.kind === "not-found"
+        ? { kind: "refused", reason: `the event ${point.eventId} is not known to this homeserver (or was already purged).` }
+        : { kind: "refused", reason: `could not look up the event ${point.eventId}: ${fetched.error.userMessage}` };
+    return err(reason);
+  }
+  if (fetched.value.event.room_id !== roomId) {
+    return err<Refusal>({
+      kind: "refused",
+      reason: `the event ${point.eventId} belongs to ${fetched.value.event.room_id}, not to ${label}.`,
+      hint: "Give an event of the room being purged.",
+    });
+  }
+  const sent = fetched.value.event.origin_server_ts;
+  return ok({ eventId: point.eventId, cutoffTs: sent, cutoff: `${formatUtc(sent)} (the event's own time; it is kept)` });
+}

@@ -1,0 +1,129 @@
+import type { UserId } from "../matrix/ids.js";
+import type { SynapseAdminClient } from "../synapse/adminClient.js";
+import type { TaskLauncher } from "../tasks/launcher.js";
+import { ok } from "../util/result.js";
+import { parseRoomArgument, parseUserArgument, ROOM_EXPECTED, type RoomArgument } from "./arguments.js";
+import { defineCommand, type CommandContext, type CommandOutcome } from "./spec.js";
+import { resolveDestructiveTarget, type TargetRules } from "./targets.js";
+import { booleanFlag, textFlag } from "./words.js";
+
+interface ShutdownArguments {
+  readonly room: RoomArgument;
+  readonly block: boolean;
+  readonly purge: boolean;
+  readonly forcePurge: boolean;
+  readonly notifyAs?: UserId;
+  readonly newRoomName?: string;
+  readonly message?: string;
+}
+
+export interface ShutdownDependencies {
+  readonly admin: Pick<SynapseAdminClient, "roomDetails" | "startDelete">;
+  readonly launcher: Pick<TaskLauncher, "launch">;
+  readonly targets: TargetRules;
+}
+
+export function shutdownCommand(dependencies: ShutdownDependencies) {
+  return defineCommand<ShutdownArguments>({
+    name: "shutdown",
+    summary: "Empty a room: kick its local users, move them to a new room if asked, and delete it from the database.",
+    details: [
+      "Uses Synapse's asynchronous room delete; progress is shown until it ends.",
+      "Without --notify-as, users are removed without a new room to go to.",
+      "If some users cannot be kicked the delete fails; --force-purge deletes the room anyway.",
+      "A room this homeserver does not know can only be blocked (with --block), so it cannot be joined later.",
+    ],
+    positionals: [{ name: "<room>", description: ROOM_EXPECTED }],
+    flags: [
+      { name: "block", kind: "boolean", description: "block the room so nobody on this server can join it again" },
+      { name: "no-purge", kind: "boolean", description: "keep the room's data in the database" },
+      { name: "force-purge", kind: "boolean", description: "delete even if some local users could not be kicked" },
+      { name: "notify-as", kind: "text", valueName: "USER", description: "a local user who creates a new room and moves the members there" },
+      { name: "room-name", kind: "text", valueName: "TEXT", description: "the new room's name" },
+      { name: "message", kind: "text", valueName: "TEXT", description: "the message posted in the new room" },
+    ],
+    examples: ["!shutdown #spam:example.org --block", '!shutdown !abc:example.org --block --notify-as @abuse:example.org --message "This room was closed."'],
+    parse(words) {
+      const room = parseRoomArgument("<room>", words.positionals[0] ?? "");
+      if (!room.ok) return room;
+      const notifyAsText = textFlag(words, "notify-as");
+      const notifyAs = notifyAsText === undefined ? undefined : parseUserArgument("--notify-as", notifyAsText);
+      if (notifyAs !== undefined && !notifyAs.ok) return notifyAs;
+      const noPurge = booleanFlag(words, "no-purge");
+      const forcePurge = booleanFlag(words, "force-purge");
+      if (noPurge && forcePurge) {
+        return { ok: false, error: { argument: "--force-purge", expected: "not together with --no-purge: there is nothing to force when nothing is purged" } };
+      }
+      const newRoomName = textFlag(words, "room-name");
+      const message = textFlag(words, "message");
+      if (notifyAs === undefined && (newRoomName !== undefined || message !== undefined)) {
+        return {
+          ok: false,
+          error: { argument: newRoomName === undefined ? "--message" : "--room-name", expected: "--notify-as USER as well: the new room is created by that user" },
+        };
+      }
+      return ok({
+        room: room.value,
+        block: booleanFlag(words, "block"),
+        purge: !noPurge,
+        forcePurge,
+        ...(notifyAs === undefined ? {} : { notifyAs: notifyAs.value }),
+        ...(newRoomName === undefined ? {} : { newRoomName }),
+        ...(message === undefined ? {} : { message }),
+      });
+    },
+    execute: (args, context) => executeShutdown(args, context, dependencies),
+  });
+}
+
+async function executeShutdown(args: ShutdownArguments, context: CommandContext, dependencies: ShutdownDependencies): Promise<CommandOutcome> {
+  const target = await resolveDestructiveTarget(args.room, dependencies.targets);
+  if (!target.ok) return target.error;
+  const { roomId, label } = target.value;
+
+  // Synapse answers a delete of an unknown room with success, so we look first.
+  const details = await dependencies.admin.roomDetails(roomId);
+  if (!details.ok && details.error.kind !== "not-found") {
+    return { kind: "refused", reason: `could not look up ${label}: ${details.error.userMessage}` };
+  }
+  const knownRoom = details.ok;
+  if (!knownRoom && !args.block) {
+    return {
+      kind: "refused",
+      reason: `${label} is not a room this homeserver knows: there is nothing to shut down.`,
+      hint: "Add --block to block it anyway, so nobody on this server can create or join it.",
+    };
+  }
+  const launched = await dependencies.launcher.launch({
+    kind: "shutdown",
+    roomId,
+    roomLabel: label,
+    requester: context.requester,
+    managementRoomId: context.managementRoomId,
+    commandEventId: context.commandEventId,
+    parameters: {
+      knownRoom,
+      roomName: details.ok ? (details.value.name ?? "") : "",
+      joinedMembers: details.ok ? details.value.joined_members : 0,
+      joinedLocalMembers: details.ok ? details.value.joined_local_members : 0,
+      block: args.block,
+      purge: args.purge,
+      forcePurge: args.forcePurge,
+      ...(args.notifyAs === undefined ? {} : { notifyAs: args.notifyAs }),
+      ...(args.newRoomName === undefined ? {} : { newRoomName: args.newRoomName }),
+      ...(args.message === undefined ? {} : { message: args.message }),
+    },
+    submit: async () => {
+      const started = await dependencies.admin.startDelete(roomId, {
+        block: args.block,
+        purge: args.purge,
+        forcePurge: args.forcePurge,
+        ...(args.notifyAs === undefined ? {} : { newRoomUserId: args.notifyAs }),
+        ...(args.newRoomName === undefined ? {} : { roomName: args.newRoomName }),
+        ...(args.message === undefined ? {} : { message: args.message }),
+      });
+      return started.ok ? ok(started.value.delete_id) : started;
+    },
+  });
+  return launched.kind === "joined" ? { kind: "task-joined", task: launched.task } : { kind: "task-started", task: launched.task };
+}

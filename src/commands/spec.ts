@@ -1,0 +1,76 @@
+import type { Result } from "../util/result.js";
+import type { UserId, RoomId } from "../matrix/ids.js";
+import type { TaskRecord } from "../tasks/types.js";
+
+export interface FlagSpec {
+  readonly name: string;
+  /** A boolean flag is a switch; a text flag takes the next word (or a quoted phrase). */
+  readonly kind: "boolean" | "text";
+  readonly valueName?: string;
+  readonly description: string;
+}
+
+export interface PositionalSpec {
+  readonly name: string;
+  readonly description: string;
+  readonly optional?: boolean;
+}
+
+/** The words of a command after splitting, with flags checked against the command's spec. */
+export interface Words {
+  readonly positionals: readonly string[];
+  readonly flags: ReadonlyMap<string, string | boolean>;
+}
+
+/** A bad argument: which one, what was given, and what was expected. */
+export interface ArgumentProblem {
+  readonly argument: string;
+  readonly given?: string;
+  readonly expected: string;
+}
+
+export interface CommandContext {
+  readonly requester: UserId;
+  readonly commandEventId: string;
+  readonly managementRoomId: RoomId;
+}
+
+/** What an executor reports; render/replies.ts turns it into chat text. */
+export type CommandOutcome =
+  | { readonly kind: "task-started"; readonly task: TaskRecord }
+  | { readonly kind: "task-joined"; readonly task: TaskRecord }
+  | { readonly kind: "refused"; readonly reason: string; readonly hint?: string }
+  | { readonly kind: "status-list"; readonly inFlight: readonly TaskRecord[]; readonly recent: readonly TaskRecord[] }
+  | { readonly kind: "status-one"; readonly task: TaskRecord }
+  | { readonly kind: "help-all"; readonly commands: readonly CommandSpec[] }
+  | { readonly kind: "help-one"; readonly command: CommandSpec };
+
+/** The declarative part of a command: enough for help and usage, nothing that runs. */
+export interface CommandSpec {
+  readonly name: string;
+  readonly summary: string;
+  readonly details: readonly string[];
+  readonly positionals: readonly PositionalSpec[];
+  readonly flags: readonly FlagSpec[];
+  readonly examples: readonly string[];
+}
+
+/**
+ * One row of the command table. `parse` turns words into typed arguments before anything runs;
+ * `execute` never sees raw text.
+ */
+export interface Command<Arguments = unknown> extends CommandSpec {
+  parse(words: Words): Result<Arguments, ArgumentProblem>;
+  execute(args: Arguments, context: CommandContext): Promise<CommandOutcome>;
+}
+
+/** Keeps each row's argument type private to it while the table holds rows of every type. */
+export function defineCommand<Arguments>(command: Command<Arguments>): Command {
+  return command as unknown as Command;
+}
+
+export function usageLine(spec: CommandSpec, prefix: string): string {
+  const positionals = spec.positionals.map((p) => (p.optional === true ? `[${p.name}]` : p.name));
+  const flags = spec.flags.map((f) => (f.kind === "boolean" ? `[--${f.name}]` : `[--${f.name} ${f.valueName ?? "TEXT"}]`));
+  return [`${prefix}${spec.name}`, ...positionals, ...flags].join(" ");
+}

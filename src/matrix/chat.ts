@@ -1,0 +1,32 @@
+import type { Result } from "../util/result.js";
+import type { RoomAlias, RoomId, UserId } from "./ids.js";
+
+/** A message in both forms Matrix clients show; `html` is built only from escaped text. */
+export interface OutgoingMessage {
+  readonly plain: string;
+  readonly html: string;
+  /**
+   * Users to notify. Such a message is sent as m.text with m.mentions: the default push rules
+   * silence m.notice, and a moderator must hear when their job ends.
+   */
+  readonly mentions?: readonly UserId[];
+  /** A namespaced, machine-readable copy of what the message reports, for exporting the audit trail. */
+  readonly record?: Readonly<Record<string, unknown>>;
+}
+
+export interface SendOptions {
+  readonly replyTo?: string;
+  /** A stable transaction id makes a resend after a crash a no-op on the homeserver. */
+  readonly transactionId?: string;
+}
+
+/** What commands and the tracker may do in chat: post and edit. Nothing else of the bot. */
+export interface ChatSender {
+  send(roomId: RoomId, message: OutgoingMessage, options?: SendOptions): Promise<Result<string, string>>;
+  edit(roomId: RoomId, eventId: string, message: OutgoingMessage): Promise<Result<string, string>>;
+}
+
+export interface RoomDirectory {
+  /** Resolves an alias through the room directory. */
+  resolveAlias(alias: RoomAlias): Promise<Result<RoomId, string>>;
+}

@@ -1,0 +1,37 @@
+/**
+ * Branded Matrix identifiers: a string becomes a RoomId only by passing a check, so a
+ * command can never hand an alias or free text to the admin client by mistake.
+ */
+declare const brand: unique symbol;
+type Brand<T, B extends string> = T & { readonly [brand]: B };
+
+export type RoomId = Brand<string, "RoomId">;
+export type RoomAlias = Brand<string, "RoomAlias">;
+export type UserId = Brand<string, "UserId">;
+export type EventId = Brand<string, "EventId">;
+
+// Grammar from the Matrix spec appendices; server names are kept loose on purpose
+// (IPv6 literals, ports), the homeserver is the final judge.
+const SERVER_NAME = String.raw`(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?`;
+const ROOM_ID = new RegExp(String.raw`^![^:\s]+(?::${SERVER_NAME})?$`);
+const ROOM_ALIAS = new RegExp(String.raw`^#[^:\s]+:${SERVER_NAME}$`);
+const USER_ID = new RegExp(String.raw`^@[^:\s]+:${SERVER_NAME}$`);
+const EVENT_ID = /^\$[^\s]+$/;
+
+export function asRoomId(text: string): RoomId | undefined {
+  return ROOM_ID.test(text) ? (text as RoomId) : undefined;
+}
+export function asRoomAlias(text: string): RoomAlias | undefined {
+  return ROOM_ALIAS.test(text) ? (text as RoomAlias) : undefined;
+}
+export function asUserId(text: string): UserId | undefined {
+  return USER_ID.test(text) ? (text as UserId) : undefined;
+}
+export function asEventId(text: string): EventId | undefined {
+  return EVENT_ID.test(text) ? (text as EventId) : undefined;
+}
+
+/** The server part of a user ID, e.g. "example.org" for "@alice:example.org". */
+export function serverNameOf(userId: UserId): string {
+  return userId.slice(userId.indexOf(":") + 1);
+}

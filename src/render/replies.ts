@@ -1,0 +1,123 @@
+import type { CommandOutcome, ArgumentProblem, CommandSpec } from "../commands/spec.js";
+import { usageLine } from "../commands/spec.js";
+import type { OutgoingMessage } from "../matrix/chat.js";
+import { code, escapeHtml, truncate } from "./html.js";
+import type { TaskRecord } from "../tasks/types.js";
+import { detailLines, joinLines, summaryLine, type Line } from "./taskMessages.js";
+
+function message(plain: string, html: string): OutgoingMessage {
+  return { plain, html };
+}
+
+/** Replies for the outcomes that are not task progress (that is taskMessages.ts). */
+export function renderOutcome(outcome: CommandOutcome, prefix: string, now: number): OutgoingMessage | undefined {
+  switch (outcome.kind) {
+    case "task-started":
+      return undefined; // the progress message already answers
+    case "task-joined":
+      return message(
+        `A ${outcome.task.kind} of ${outcome.task.roomLabel} is already in progress as task ${outcome.task.id}; nothing new was started. Follow it with ${prefix}status ${outcome.task.id}.`,
+        `A ${escapeHtml(outcome.task.kind)} of ${escapeHtml(outcome.task.roomLabel)} is already in progress as task ${code(outcome.task.id)}; nothing new was started. Follow it with ${code(`${prefix}status ${outcome.task.id}`)}.`,
+      );
+    case "refused": {
+      const hint = outcome.hint === undefined ? "" : ` ${outcome.hint}`;
+      return message(`Not done: ${outcome.reason}${hint}`, `<b>Not done</b>: ${escapeHtml(outcome.reason)}${escapeHtml(hint)}`);
+    }
+    case "status-list":
+      return renderStatusList(outcome.inFlight, outcome.recent, now);
+    case "status-one":
+      return detailLines(outcome.task, now);
+    case "help-all":
+      return renderHelpAll(outcome.commands, prefix);
+    case "help-one":
+      return renderHelpOne(outcome.command, prefix);
+  }
+}
+
+function renderStatusList(inFlight: readonly TaskRecord[], recent: readonly TaskRecord[], now: number): OutgoingMessage {
+  const lines: Line[] = [{ plain: `In flight (${inFlight.length}):`, html: `<b>In flight (${inFlight.length}):</b>` }];
+  for (const task of inFlight) lines.push(summaryLine(task, now));
+  lines.push({ plain: `Finished in the last 7 days (${recent.length}):`, html: `<b>Finished in the last 7 days (${recent.length}):</b>` });
+  for (const task of recent.slice(0, 30)) lines.push(summaryLine(task, now));
+  if (recent.length > 30) lines.push({ plain: `... and ${recent.length - 30} more`, html: `… and ${recent.length - 30} more` });
+  return joinLines(lines);
+}
+
+function renderHelpAll(commands: readonly CommandSpec[], prefix: string): OutgoingMessage {
+  const plain = commands.map((c) => `${usageLine(c, prefix)}\n    ${c.summary}`);
+  const html = commands.map((c) => `<li>${code(usageLine(c, prefix))}<br>${escapeHtml(c.summary)}</li>`);
+  return message(
+    `Warden commands:\n${plain.join("\n")}\nMore on one: ${prefix}help <command>`,
+    `<b>Warden commands</b><ul>${html.join("")}</ul>More on one: ${code(`${prefix}help <command>`)}`,
+  );
+}
+
+export function renderHelpOne(command: CommandSpec, prefix: string): OutgoingMessage {
+  const plain: string[] = [usageLine(command, prefix), command.summary, ...command.details];
+  const html: string[] = [code(usageLine(command, prefix)), escapeHtml(command.summary), ...command.details.map(escapeHtml)];
+  for (const positional of command.positionals) {
+    plain.push(`  ${positional.name}: ${positional.description}`);
+    html.push(`${code(positional.name)}: ${escapeHtml(positional.description)}`);
+  }
+  for (const flag of command.flags) {
+    const form = flag.kind === "boolean" ? `--${flag.name}` : `--${flag.name} ${flag.valueName ?? "TEXT"}`;
+    plain.push(`  ${form}: ${flag.description}`);
+    html.push(`${code(form)}: ${escapeHtml(flag.description)}`);
+  }
+  if (command.examples.length > 0) {
+    plain.push("Examples:", ...command.examples.map((e) => `  ${e.replace(/^!/, prefix)}`));
+    html.push("Examples:", ...command.examples.map((e) => code(e.replace(/^!/, prefix))));
+  }
+  return message(plain.join("\n"), html.join("<br>\n"));
+}
+
+/** A bad argument: names it, shows what was given (marked), what was expected, and the usage. */
+export function renderArgumentProblem(problem: ArgumentProblem, command: CommandSpec, prefix: string): OutgoingMessage {
+  const given = problem.given === undefined ? "" : ` (got ${JSON.stringify(truncate(problem.given, 120))})`;
+  const usage = usageLine(command, prefix);
+  return message(
+    `Bad ${problem.argument}${given}: expected ${problem.expected}.\nUsage: ${usage}\nSee ${prefix}help ${command.name}`,
+    `<b>Bad ${escapeHtml(problem.argument)}</b>${problem.given === undefined ? "" : ` (got <u>${code(truncate(problem.given, 120))}</u>)`}: expected ${escapeHtml(problem.expected)}.<br>\nUsage: ${code(usage)}<br>\nSee ${code(`${prefix}help ${command.name}`)}`,
+  );
+}
+
+export function renderUnknownCommand(word: string, suggestion: string | undefined, prefix: string): OutgoingMessage {
+  const shown = truncate(word, 40);
+  const hint = suggestion === undefined ? "" : ` Did you mean ${prefix}${suggestion}?`;
+  return message(
+    `Unknown command ${JSON.stringify(shown)}.${hint} ${prefix}help lists the commands.`,
+    `Unknown command ${code(shown)}.${escapeHtml(hint)} ${code(`${prefix}help`)} lists the commands.`,
+  );
+}
+
+export function renderSenderRefused(sender: string): OutgoingMessage {
+  return message(
+    `Refused: ${sender} is not on Warden's allowlist. Nothing was done.`,
+    `<b>Refused</b>: ${escapeHtml(sender)} is not on Warden's allowlist. Nothing was done.`,
+  );
+}
+
+export function renderEditIgnored(prefix: string): OutgoingMessage {
+  return message(
+    `Edited commands are never run: send the corrected command as a new message (e.g. ${prefix}help).`,
+    `Edited commands are never run: send the corrected command as a new message (e.g. ${code(`${prefix}help`)}).`,
+  );
+}
+
+export function renderStaleCommand(ageText: string): OutgoingMessage {
+  return message(
+    `Not run: this command was sent ${ageText} ago, while Warden was not running. Send it again if it is still wanted.`,
+    `<b>Not run</b>: this command was sent ${escapeHtml(ageText)} ago, while Warden was not running. Send it again if it is still wanted.`,
+  );
+}
+
+export function renderUnexpectedError(reference: string): OutgoingMessage {
+  return message(
+    `Something went wrong inside Warden (reference ${reference}); nothing more was done. The log has the details under that reference.`,
+    `Something went wrong inside Warden (reference ${code(reference)}); nothing more was done. The log has the details under that reference.`,
+  );
+}
+
+export function renderTooLong(limit: number): OutgoingMessage {
+  return message(`Not run: a command may be at most ${limit} characters.`, `<b>Not run</b>: a command may be at most ${limit} characters.`);
+}

@@ -1,0 +1,178 @@
+import type { OutgoingMessage } from "../matrix/chat.js";
+import type { UserId } from "../matrix/ids.js";
+import type { TaskRecord, TaskStatus } from "../tasks/types.js";
+import { formatDuration, formatUtc } from "../util/duration.js";
+import { code, escapeHtml, mentionHtml, truncate } from "./html.js";
+
+/** The namespaced key under which every task message carries its machine-readable record. */
+export const RECORD_KEY = "org.warden.task";
+
+const STATUS_WORDS: Record<TaskStatus, string> = {
+  submitting: "sending to the homeserver",
+  scheduled: "queued on the homeserver",
+  active: "running",
+  complete: "done",
+  failed: "failed",
+  unknown: "unknown",
+};
+
+interface Line {
+  readonly plain: string;
+  readonly html: string;
+}
+
+function line(label: string, value: string, asCode = false): Line {
+  return { plain: `${label}: ${value}`, html: `${escapeHtml(label)}: ${asCode ? code(value) : escapeHtml(value)}` };
+}
+
+function join(lines: readonly Line[], mentions?: readonly UserId[], record?: Record<string, unknown>): OutgoingMessage {
+  return {
+    plain: lines.map((l) => l.plain).join("\n"),
+    html: lines.map((l) => l.html).join("<br>\n"),
+    ...(mentions === undefined ? {} : { mentions }),
+    ...(record === undefined ? {} : { record }),
+  };
+}
+
+function text(value: unknown): string {
+  return typeof value === "string" ? value : typeof value === "number" || typeof value === "boolean" ? String(value) : "";
+}
+
+function list(value: unknown): readonly string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
+}
+
+export function taskRecord(task: TaskRecord): Record<string, unknown> {
+  return {
+    id: task.id,
+    kind: task.kind,
+    room_id: task.roomId,
+    requester: task.requester,
+    status: task.status,
+    parameters: task.parameters,
+    homeserver_task_id: task.homeserverTaskId ?? null,
+    created_at: task.createdAt,
+    finished_at: task.finishedAt ?? null,
+    outcome: task.outcome ?? null,
+  };
+}
+
+function roomLine(task: TaskRecord): Line {
+  const name = text(task.parameters["roomName"]);
+  const label = name === "" ? task.roomLabel : `"${truncate(name, 80)}" ${task.roomLabel}`;
+  return line("Room", label);
+}
+
+function plannedLines(task: TaskRecord): Line[] {
+  const p = task.parameters;
+  const lines: Line[] = [roomLine(task)];
+  if (task.kind === "purge") {
+    lines.push(line("Removes history before", text(p["cutoff"])));
+    if (typeof p["eventId"] === "string") lines.push(line("Kept from event", p["eventId"], true));
+    lines.push(
+      line("Local users' messages", p["deleteLocalEvents"] === true ? "deleted too (--local)" : "kept (add --local to delete them)"),
+    );
+  } else {
+    if (p["knownRoom"] === false) lines.push(line("Note", "this homeserver does not know the room: it can only be blocked"));
+    else lines.push(line("Members", `${text(p["joinedMembers"])} joined, ${text(p["joinedLocalMembers"])} of them local`));
+    lines.push(line("Block afterwards", p["block"] === true ? "yes" : "no"));
+    lines.push(line("Delete from database", p["purge"] === false ? "no (--no-purge)" : p["forcePurge"] === true ? "yes, forced" : "yes"));
+    if (typeof p["notifyAs"] === "string") lines.push(line("New room for members, created by", p["notifyAs"]));
+  }
+  if (typeof p["reason"] === "string") lines.push(line("Reason", truncate(p["reason"])));
+  return lines;
+}
+
+/** The progress message: posted on acceptance and edited in place at each status change. */
+export function renderProgress(task: TaskRecord, now: number): OutgoingMessage {
+  const verb = task.kind === "purge" ? "Purge" : "Shutdown";
+  const elapsed = formatDuration(now - task.createdAt);
+  const heading: Line = {
+    plain: `${verb} ${task.id} accepted for ${task.requester}: ${STATUS_WORDS[task.status]} (${elapsed})`,
+    html: `<b>${verb} ${code(task.id)}</b> accepted for ${escapeHtml(task.requester)}: <b>${escapeHtml(STATUS_WORDS[task.status])}</b> (${escapeHtml(elapsed)})`,
+  };
+  return join([heading, ...plannedLines(task)], undefined, taskRecord(task));
+}
+
+/** The message that ends a job; it mentions the requester so their client notifies them. */
+export function renderFinished(task: TaskRecord, now: number): OutgoingMessage {
+  const verb = task.kind === "purge" ? "Purge" : "Shutdown";
+  const took = formatDuration((task.finishedAt ?? now) - task.createdAt);
+  const requester = task.requester as UserId;
+  const outcomeWord = task.status === "complete" ? `done in ${took}` : task.status === "failed" ? `failed after ${took}` : "ended: status unknown";
+  const heading: Line = {
+    plain: `${requester}: ${verb} ${task.id} of ${task.roomLabel} ${outcomeWord}.`,
+    html: `${mentionHtml(requester)}: ${verb} ${code(task.id)} of ${escapeHtml(task.roomLabel)} <b>${escapeHtml(outcomeWord)}</b>.`,
+  };
+  const lines: Line[] = [heading];
+  if (task.status !== "complete") lines.push(line("Reason", task.reason ?? "the homeserver gave no reason"));
+  if (task.kind === "shutdown") lines.push(...shutdownResultLines(task));
+  return join(lines, [requester], taskRecord(task));
+}
+
+function shutdownResultLines(task: TaskRecord): Line[] {
+  const outcome = task.outcome ?? {};
+  const lines: Line[] = [];
+  if (task.parameters["knownRoom"] === false) {
+    lines.push(line("Result", outcome["blocked"] === true ? "unknown room (blocked only)" : "unknown room: nothing was done"));
+    return lines;
+  }
+  if (task.outcome === undefined) return lines;
+  const kicked = list(outcome["kickedUsers"]);
+  const failed = list(outcome["failedToKickUsers"]);
+  const aliases = list(outcome["localAliases"]);
+  lines.push(line("Kicked", kicked.length === 0 ? "nobody" : kicked.join(", ")));
+  if (failed.length > 0) {
+    lines.push(line("Could not kick", failed.join(", ")));
+    lines.push(line("Hint", "run the shutdown again with --force-purge to delete the room anyway"));
+  }
+  lines.push(line("Aliases moved", aliases.length === 0 ? "none" : aliases.join(", ")));
+  const newRoom = text(outcome["newRoomId"]);
+  lines.push(line("New room", newRoom === "" ? "none" : newRoom));
+  if (typeof outcome["blocked"] === "boolean") lines.push(line("Blocked now", outcome["blocked"] ? "yes" : "no"));
+  return lines;
+}
+
+export function renderStuck(task: TaskRecord, now: number): OutgoingMessage {
+  const how = formatDuration(now - task.statusChangedAt);
+  return join(
+    [
+      {
+        plain: `Warning: ${task.kind} ${task.id} of ${task.roomLabel} has been ${STATUS_WORDS[task.status]} for ${how}. Warden keeps watching; check the homeserver's logs.`,
+        html: `<b>Warning</b>: ${escapeHtml(task.kind)} ${code(task.id)} of ${escapeHtml(task.roomLabel)} has been ${escapeHtml(STATUS_WORDS[task.status])} for ${escapeHtml(how)}. Warden keeps watching; check the homeserver's logs.`,
+      },
+    ],
+    undefined,
+    taskRecord(task),
+  );
+}
+
+export function statusWord(status: TaskStatus): string {
+  return STATUS_WORDS[status];
+}
+
+export function summaryLine(task: TaskRecord, now: number): Line {
+  const age = formatDuration(now - task.createdAt);
+  return {
+    plain: `${task.id} ${task.kind} ${task.roomLabel} by ${task.requester}: ${STATUS_WORDS[task.status]}, ${age} ago`,
+    html: `${code(task.id)} ${escapeHtml(task.kind)} ${escapeHtml(task.roomLabel)} by ${escapeHtml(task.requester)}: <b>${escapeHtml(STATUS_WORDS[task.status])}</b>, ${escapeHtml(age)} ago`,
+  };
+}
+
+export function detailLines(task: TaskRecord, now: number): OutgoingMessage {
+  const lines: Line[] = [
+    summaryLine(task, now),
+    ...plannedLines(task),
+    line("Requested at", formatUtc(task.createdAt)),
+  ];
+  if (task.finishedAt !== undefined) lines.push(line("Finished at", formatUtc(task.finishedAt)));
+  if (task.homeserverTaskId !== undefined) lines.push(line("Homeserver job id", task.homeserverTaskId, true));
+  if (task.reason !== undefined) lines.push(line("Reason", task.reason));
+  if (task.kind === "shutdown" && task.finishedAt !== undefined) lines.push(...shutdownResultLines(task));
+  return join(lines, undefined, taskRecord(task));
+}
+
+export function joinLines(lines: readonly Line[]): OutgoingMessage {
+  return join(lines);
+}
+export type { Line };

@@ -1,0 +1,168 @@
+import type { z } from "zod";
+import type { EventId, RoomId, UserId } from "../matrix/ids.js";
+import type { Result } from "../util/result.js";
+import type { AdminError } from "./errors.js";
+import { sendAdminRequest, type HttpOptions, type HttpRequest } from "./http.js";
+import {
+  blockStatusBody,
+  deleteStartedBody,
+  deleteStatusBody,
+  deleteStatusesForRoomBody,
+  fetchEventBody,
+  purgeStartedBody,
+  purgeStatusBody,
+  roomDetailsBody,
+  scheduledTasksBody,
+  serverVersionBody,
+  userAdminBody,
+} from "./schemas.js";
+
+export type { AdminError } from "./errors.js";
+export type { DeleteStatusBody, RoomDetailsBody, ScheduledTasksBody } from "./schemas.js";
+
+export type PurgePoint = { readonly eventId: EventId } | { readonly timestamp: number };
+
+export interface DeleteRoomOptions {
+  readonly block: boolean;
+  readonly purge: boolean;
+  readonly forcePurge: boolean;
+  readonly newRoomUserId?: UserId;
+  readonly roomName?: string;
+  readonly message?: string;
+}
+
+export type PurgeStatus = z.infer<typeof purgeStatusBody>;
+export type DeleteStatus = z.infer<typeof deleteStatusBody>;
+export type FetchedEvent = z.infer<typeof fetchEventBody>["event"];
+
+/** Percent-encodes one path segment: IDs may hold "/", "?", "#", ":" or non-ASCII text. */
+function segment(part: string): string {
+  return encodeURIComponent(part);
+}
+
+const ADMIN_V1 = "/_synapse/admin/v1";
+const ADMIN_V2 = "/_synapse/admin/v2";
+
+/**
+ * The only module that knows Synapse admin paths. Each method names its endpoint, returns a
+ * checked body, and reports failures as AdminError values.
+ */
+export class SynapseAdminClient {
+  constructor(private readonly options: HttpOptions) {}
+
+  private send<T>(request: HttpRequest, schema: z.ZodType<T>): Promise<Result<T, AdminError>> {
+    return sendAdminRequest(this.options, request, schema);
+  }
+
+  /** GET /_synapse/admin/v1/server_version. Needs no admin rights, so it proves only that Synapse answers. */
+  serverVersion() {
+    return this.send({ method: "GET", path: `${ADMIN_V1}/server_version`, idempotent: true }, serverVersionBody);
+  }
+
+  /** GET /_synapse/admin/v1/users/<user_id>/admin. 403 when the token itself is not a server admin's. */
+  userIsAdmin(userId: UserId) {
+    return this.send({ method: "GET", path: `${ADMIN_V1}/users/${segment(userId)}/admin`, idempotent: true }, userAdminBody);
+  }
+
+  /** GET /_synapse/admin/v1/rooms/<room_id>. 404 for a room this server does not know. */
+  roomDetails(roomId: RoomId) {
+    return this.send({ method: "GET", path: `${ADMIN_V1}/rooms/${segment(roomId)}`, idempotent: true }, roomDetailsBody);
+  }
+
+  /** GET /_synapse/admin/v1/fetch_event/<event_id>: the event with its room, whoever's room it is. */
+  fetchEvent(eventId: EventId) {
+    return this.send({ method: "GET", path: `${ADMIN_V1}/fetch_event/${segment(eventId)}`, idempotent: true }, fetchEventBody);
+  }
+
+  /**
+   * POST /_synapse/admin/v1/purge_history/<room_id>. Differs from its docs: `purge_up_to_ts`
+   * is compared with the time this server *received* each event, and a room with nothing
+   * before the point answers 404 "There is no event to be purged" (not "room not found").
+   */
+  startPurge(roomId: RoomId, point: PurgePoint, deleteLocalEvents: boolean) {
+    const upTo = "eventId" in point ? { purge_up_to_event_id: point.eventId } : { purge_up_to_ts: point.timestamp };
+    return this.send(
+      {
+        method: "POST",
+        path: `${ADMIN_V1}/purge_history/${segment(roomId)}`,
+        body: { delete_local_events: deleteLocalEvents, ...upTo },
+        idempotent: false,
+      },
+      purgeStartedBody,
+    );
+  }
+
+  /** GET /_synapse/admin/v1/purge_history_status/<purge_id>. A queued purge reads "active". */
+  purgeStatus(purgeId: string) {
+    return this.send(
+      { method: "GET", path: `${ADMIN_V1}/purge_history_status/${segment(purgeId)}`, idempotent: true },
+      purgeStatusBody,
+    );
+  }
+
+  /**
+   * DELETE /_synapse/admin/v2/rooms/<room_id>, the asynchronous delete. Differs from its docs:
+   * a room the server does not know is answered 200 and "completes" (only the block applies),
+   * so callers look the room up first.
+   */
+  startDelete(roomId: RoomId, options: DeleteRoomOptions) {
+    return this.send(
+      {
+        method: "DELETE",
+        path: `${ADMIN_V2}/rooms/${segment(roomId)}`,
+        body: {
+          block: options.block,
+          purge: options.purge,
+          force_purge: options.forcePurge,
+          ...(options.newRoomUserId === undefined ? {} : { new_room_user_id: options.newRoomUserId }),
+          ...(options.roomName === undefined ? {} : { room_name: options.roomName }),
+          ...(options.message === undefined ? {} : { message: options.message }),
+        },
+        idempotent: false,
+      },
+      deleteStartedBody,
+    );
+  }
+
+  /** GET /_synapse/admin/v2/rooms/delete_status/<delete_id>. Failed deletes carry no error text in current Synapse. */
+  deleteStatus(deleteId: string) {
+    return this.send(
+      { method: "GET", path: `${ADMIN_V2}/rooms/delete_status/${segment(deleteId)}`, idempotent: true },
+      deleteStatusBody,
+    );
+  }
+
+  /** GET /_synapse/admin/v2/rooms/<room_id>/delete_status. Leaves out scheduled (not yet started) deletes. */
+  deleteStatusesForRoom(roomId: RoomId) {
+    return this.send(
+      { method: "GET", path: `${ADMIN_V2}/rooms/${segment(roomId)}/delete_status`, idempotent: true },
+      deleteStatusesForRoomBody,
+    );
+  }
+
+  /** GET /_synapse/admin/v1/rooms/<room_id>/block. Works for rooms the server does not know. */
+  blockStatus(roomId: RoomId) {
+    return this.send({ method: "GET", path: `${ADMIN_V1}/rooms/${segment(roomId)}/block`, idempotent: true }, blockStatusBody);
+  }
+
+  /** PUT /_synapse/admin/v1/rooms/<room_id>/block. Idempotent by nature. */
+  setBlocked(roomId: RoomId, block: boolean) {
+    return this.send(
+      { method: "PUT", path: `${ADMIN_V1}/rooms/${segment(roomId)}/block`, body: { block }, idempotent: true },
+      blockStatusBody,
+    );
+  }
+
+  /** GET /_synapse/admin/v1/scheduled_tasks, the homeserver's own task queue (purges, deletes, redactions). */
+  scheduledTasks(filter: { actionName?: string; resourceId?: string; status?: string } = {}) {
+    return this.send(
+      {
+        method: "GET",
+        path: `${ADMIN_V1}/scheduled_tasks`,
+        query: { action_name: filter.actionName, resource_id: filter.resourceId, status: filter.status },
+        idempotent: true,
+      },
+      scheduledTasksBody,
+    );
+  }
+}

@@ -1,0 +1,92 @@
+import { z } from "zod";
+
+/**
+ * Shapes of Synapse's admin responses, checked on arrival so a proxy page or a changed
+ * field becomes a clear error rather than an undefined deep in a command.
+ * Unknown fields are allowed: newer Synapse versions add them.
+ */
+export const matrixErrorBody = z.looseObject({
+  errcode: z.string().optional(),
+  error: z.string().optional(),
+  retry_after_ms: z.number().nullish(),
+});
+
+export const serverVersionBody = z.looseObject({ server_version: z.string() });
+
+export const userAdminBody = z.looseObject({ admin: z.boolean() });
+
+export const roomDetailsBody = z.looseObject({
+  room_id: z.string(),
+  name: z.string().nullish(),
+  canonical_alias: z.string().nullish(),
+  topic: z.string().nullish(),
+  creator: z.string().nullish(),
+  version: z.string().nullish(),
+  joined_members: z.number(),
+  joined_local_members: z.number(),
+  encryption: z.string().nullish(),
+  public: z.boolean().nullish(),
+  join_rules: z.string().nullish(),
+  history_visibility: z.string().nullish(),
+  state_events: z.number().nullish(),
+  room_type: z.string().nullish(),
+  forgotten: z.boolean().nullish(),
+});
+
+export const fetchEventBody = z.looseObject({
+  event: z.looseObject({
+    // The raw (federation) format: rooms of version 3 and later carry no event_id field.
+    event_id: z.string().optional(),
+    room_id: z.string(),
+    sender: z.string(),
+    type: z.string(),
+    origin_server_ts: z.number(),
+  }),
+});
+
+export const purgeStartedBody = z.looseObject({ purge_id: z.string().min(1) });
+
+export const purgeStatusBody = z.looseObject({
+  status: z.enum(["active", "complete", "failed"]),
+  error: z.string().nullish(),
+});
+
+export const deleteStartedBody = z.looseObject({ delete_id: z.string().min(1) });
+
+const shutdownRoomResult = z.looseObject({
+  kicked_users: z.array(z.string()).default([]),
+  failed_to_kick_users: z.array(z.string()).default([]),
+  local_aliases: z.array(z.string()).default([]),
+  new_room_id: z.string().nullish(),
+});
+
+export const deleteStatusBody = z.looseObject({
+  delete_id: z.string().optional(),
+  room_id: z.string().optional(),
+  status: z.enum(["scheduled", "active", "complete", "failed", "cancelled", "purging", "shutting_down"]),
+  // Never set by Synapse 1.163 (it keeps the error in its task table only); read in case a later version adds it.
+  error: z.string().nullish(),
+  shutdown_room: shutdownRoomResult.nullish(),
+});
+
+export const deleteStatusesForRoomBody = z.looseObject({ results: z.array(deleteStatusBody) });
+
+export const blockStatusBody = z.looseObject({ block: z.boolean(), user_id: z.string().nullish() });
+
+export const scheduledTasksBody = z.looseObject({
+  scheduled_tasks: z.array(
+    z.looseObject({
+      id: z.string(),
+      action: z.string(),
+      status: z.string(),
+      timestamp_ms: z.number(),
+      resource_id: z.string().nullish(),
+      result: z.unknown().optional(),
+      error: z.string().nullish(),
+    }),
+  ),
+});
+
+export type RoomDetailsBody = z.infer<typeof roomDetailsBody>;
+export type DeleteStatusBody = z.infer<typeof deleteStatusBody>;
+export type ScheduledTasksBody = z.infer<typeof scheduledTasksBody>;

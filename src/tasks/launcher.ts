@@ -1,0 +1,90 @@
+import type { Logger } from "pino";
+import type { AdminError } from "../synapse/errors.js";
+import type { Clock } from "../util/clock.js";
+import type { Result } from "../util/result.js";
+import type { TaskStore } from "./store.js";
+import type { TaskTracker } from "./tracker.js";
+import type { TaskKind, TaskParameters, TaskRecord } from "./types.js";
+
+export interface TaskRequest {
+  readonly kind: TaskKind;
+  readonly roomId: string;
+  readonly roomLabel: string;
+  readonly requester: string;
+  readonly managementRoomId: string;
+  readonly commandEventId: string;
+  readonly parameters: TaskParameters;
+  /** Sends the request that starts the job; resolves to the homeserver's id for it. */
+  readonly submit: () => Promise<Result<string, AdminError>>;
+}
+
+export type LaunchOutcome = { readonly kind: "started"; readonly task: TaskRecord } | { readonly kind: "joined"; readonly task: TaskRecord };
+
+export interface AcceptanceNotifier {
+  /** Posts the message that will be edited as the job moves; resolves to its event id. */
+  accepted(task: TaskRecord): Promise<string | undefined>;
+}
+
+/** Failures after which the homeserver may still have started the job: look before acting again. */
+const UNCERTAIN: ReadonlySet<AdminError["kind"]> = new Set(["timeout", "unreachable", "server-error", "bad-response"]);
+
+/**
+ * Starts a homeserver job so that it cannot be lost: the task is written down before the
+ * request leaves, and handed to the tracker whatever happens to the request.
+ */
+export class TaskLauncher {
+  constructor(
+    private readonly store: TaskStore,
+    private readonly tracker: Pick<TaskTracker, "track">,
+    private readonly notifier: AcceptanceNotifier,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  async launch(request: TaskRequest): Promise<LaunchOutcome> {
+    // Checked and inserted with no await in between, so two identical commands cannot both pass.
+    const existing = this.store.inFlightFor(request.kind, request.roomId);
+    if (existing !== undefined) return { kind: "joined", task: existing };
+    const now = this.clock.now();
+    const task: TaskRecord = {
+      id: this.store.newId(request.kind),
+      kind: request.kind,
+      roomId: request.roomId,
+      roomLabel: request.roomLabel,
+      requester: request.requester,
+      managementRoomId: request.managementRoomId,
+      commandEventId: request.commandEventId,
+      parameters: request.parameters,
+      status: "submitting",
+      createdAt: now,
+      statusChangedAt: now,
+      finalNotificationSent: false,
+    };
+    const inserted = this.store.insert(task);
+    await inserted;
+    this.log.info({ taskId: task.id, kind: task.kind, roomId: task.roomId, requester: task.requester }, "task accepted");
+
+    const progressEventId = await this.notifier.accepted(task);
+    if (progressEventId !== undefined) await this.store.update(task.id, { progressEventId });
+
+    const submitted = await request.submit();
+    if (submitted.ok) {
+      await this.store.update(task.id, { homeserverTaskId: submitted.value, status: "scheduled", statusChangedAt: this.clock.now() });
+      this.log.info({ taskId: task.id, homeserverTaskId: submitted.value }, "homeserver accepted the job");
+    } else if (UNCERTAIN.has(submitted.error.kind)) {
+      // Left in "submitting": the tracker asks the homeserver whether the job exists.
+      this.log.warn({ taskId: task.id, error: submitted.error.kind }, "unclear whether the homeserver accepted the job");
+    } else {
+      const finishedAt = this.clock.now();
+      await this.store.update(task.id, {
+        status: "failed",
+        reason: submitted.error.userMessage,
+        statusChangedAt: finishedAt,
+        finishedAt,
+      });
+      this.log.info({ taskId: task.id, error: submitted.error.kind, detail: submitted.error.detail }, "homeserver refused the job");
+    }
+    this.tracker.track(task.id);
+    return { kind: "started", task: this.store.get(task.id) ?? task };
+  }
+}

@@ -1,0 +1,16 @@
+/** Human durations for chat: "42 s", "3 min 5 s", "2 h 10 min", "3 d 4 h". */
+export function formatDuration(milliseconds: number): string {
+  const totalSeconds = Math.max(0, Math.round(milliseconds / 1000));
+  const days = Math.floor(totalSeconds / 86_400);
+  const hours = Math.floor((totalSeconds % 86_400) / 3600);
+  const minutes = Math.floor((totalSeconds % 3600) / 60);
+  const seconds = totalSeconds % 60;
+  if (days > 0) return hours > 0 ? `${days} d ${hours} h` : `${days} d`;
+  if (hours > 0) return minutes > 0 ? `${hours} h ${minutes} min` : `${hours} h`;
+  if (minutes > 0) return seconds > 0 ? `${minutes} min ${seconds} s` : `${minutes} min`;
+  return `${seconds} s`;
+}
+
+export function formatUtc(epochMilliseconds: number): string {
+  return new Date(epochMilliseconds).toISOString().replace("T", " ").replace(/\.\d{3}Z$/, " UTC");
+}
