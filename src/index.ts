@@ -48,8 +48,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => {
     // pino writes asynchronously to stdout; let it drain before exiting.
+    // An open /sync long-poll would keep the process alive for up to 30 s after stopping.
     process.exitCode = code;
-    if (code !== 0) setTimeout(() => process.exit(code), 100).unref();
+    setTimeout(() => process.exit(code), 500).unref();
   },
   (error: unknown) => {
     process.stderr.write(`warden: unexpected failure: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { path, Transport } from "./http.js";
+import { z } from "zod";
+import { MatrixHttpError, path, Transport } from "./http.js";
 import {
   AdminBlockStatus,
   AdminRoomDetails,
@@ -14,6 +15,8 @@ import {
 } from "./schemas.js";
 
 export { MatrixHttpError } from "./http.js";
+
+const EventEnvelope = z.looseObject({ event: z.looseObject({ room_id: z.string() }) });
 export type { AdminBlockStatus, AdminRoomDetails, AliasResponse, ClientEvent, MessagesPage, SyncResponse } from "./schemas.js";
 
 /** The subset of the createRoom body tests use, in the spec's own field names. */
@@ -184,5 +187,20 @@ export class MatrixClient {
   /** GET /_synapse/admin/v1/rooms/<room_id>/members: the user ids of joined members. */
   async adminRoomMembers(roomId: string): Promise<string[]> {
     return (await this.http.request("GET", ADMIN + path`/rooms/${roomId}/members`, AdminRoomMembers)).members;
+  }
+
+  /**
+   * GET /_synapse/admin/v1/fetch_event/<event_id>: whether the event is still stored. A purge
+   * without delete_local_events keeps local events but hides them from /messages, so this is
+   * how a test tells "kept" from "deleted".
+   */
+  async adminEventExists(eventId: string): Promise<boolean> {
+    try {
+      await this.http.request("GET", ADMIN + path`/fetch_event/${eventId}`, EventEnvelope);
+      return true;
+    } catch (error) {
+      if (error instanceof MatrixHttpError && error.status === 404) return false;
+      throw error;
+    }
   }
 }

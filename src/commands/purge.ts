@@ -91,7 +91,12 @@ async function executePurge(args: PurgeArguments, context: CommandContext, depen
         args.point.kind === "event" ? { eventId: args.point.eventId } : { timestamp: args.point.timestamp },
         args.deleteLocalEvents,
       );
-      return started.ok ? ok(started.value.purge_id) : started;
+      if (started.ok) return ok(started.value.purge_id);
+      // Synapse's 404 here means "nothing before the point", not "no such room".
+      if (started.error.kind === "not-found" && /no event to be purged/i.test(started.error.detail ?? "")) {
+        return err({ ...started.error, userMessage: `nothing to purge: no event of this room was received before ${cutoff.value.cutoff}` });
+      }
+      return started;
     },
   });
   return launched.kind === "joined" ? { kind: "task-joined", task: launched.task } : { kind: "task-started", task: launched.task };

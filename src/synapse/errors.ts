@@ -33,7 +33,7 @@ export function describeStatus(kind: AdminErrorKind, status: number | undefined,
     case "forbidden":
       return `the homeserver refused: Warden's account is not allowed to do this${said}`;
     case "not-found":
-      return `the homeserver does not know it${said}`;
+      return detail === undefined || detail === "" ? "the homeserver does not know it" : `the homeserver answered: ${detail}`;
     case "rate-limited":
       return "the homeserver is rate-limiting Warden; try again in a moment";
     case "server-error":

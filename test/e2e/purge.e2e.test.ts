@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bodyOf } from "../../scripts/harness/roomRecorder.js";
+import { mentions, startScenario, type Scenario } from "./scenario.js";
+
+let scenario: Scenario;
+
+beforeAll(async () => {
+  scenario = await startScenario();
+});
+
+afterAll(async () => {
+  await scenario.stop();
+});
+
+async function messageBodies(roomId: string): Promise<string[]> {
+  const events = await scenario.admin.adminRoomMessages(roomId);
+  return events.filter((event) => event.type === "m.room.message").map(bodyOf);
+}
+
+/** A room of the spammer's with `before` messages, then a gap, then `after` messages. */
+async function roomWithTwoBatches(name: string, before: number, after: number) {
+  const roomId = await scenario.spammer.createRoom({ name, topic: `${name} topic`, preset: "public_chat" });
+  const oldEventIds: string[] = [];
+  for (let index = 0; index < before; index++) oldEventIds.push(await scenario.spammer.sendText(roomId, `old ${index}`));
+  // Synapse compares the point with when it *received* each event. sendText returns after the
+  // event is stored, so every old event was received before this moment...
+  const cutoff = Date.now() + 1;
+  // ...and the new batch is sent only once the clock has passed the cut-off.
+  while (Date.now() <= cutoff + 5) await new Promise((resolve) => setImmediate(resolve));
+  for (let index = 0; index < after; index++) await scenario.spammer.sendText(roomId, `new ${index}`);
+  return { roomId, cutoff, oldEventIds };
+}
+
+describe("!purge against a real Synapse", () => {
+  it("purges local messages before an ISO time with --local, keeping later ones and the room state", async () => {
+    const { roomId, cutoff, oldEventIds } = await roomWithTwoBatches("iso purge", 20, 5);
+    const { eventId, mark } = await scenario.send(`!purge ${roomId} ${new Date(cutoff).toISOString()} --local`);
+
+    const accepted = await scenario.replyTo(eventId, mark);
+    expect(bodyOf(accepted)).toMatch(/Purge p-[0-9a-f]{6} accepted/);
+    expect(bodyOf(accepted)).toContain("deleted too (--local)");
+    const final = await scenario.finalFor(eventId, mark);
+    expect(mentions(final)).toEqual([scenario.moderatorUser.userId]);
+    expect(bodyOf(final)).toMatch(/done in/);
+    expect(scenario.editsOf(accepted.event_id).length).toBeGreaterThan(0);
+
+    for (const oldEventId of oldEventIds) expect(await scenario.admin.adminEventExists(oldEventId)).toBe(false);
+    const remaining = await messageBodies(roomId);
+    expect(remaining).toEqual(["new 0", "new 1", "new 2", "new 3", "new 4"]);
+    const details = await scenario.admin.adminRoomDetails(roomId);
+    expect(details.name).toBe("iso purge");
+    expect(details.topic).toBe("iso purge topic");
+    expect(await scenario.admin.adminRoomMembers(roomId)).toContain(scenario.spammer.userId);
+  });
+
+  it("keeps local users' messages without --local", async () => {
+    const { roomId, cutoff, oldEventIds } = await roomWithTwoBatches("keep local", 10, 2);
+    const { eventId, mark } = await scenario.send(`!purge ${roomId} ${String(cutoff)}`);
+    const final = await scenario.finalFor(eventId, mark);
+    expect(bodyOf(final)).toMatch(/done in/);
+    // Synapse keeps local events (they may be the only copy) but hides them from pagination.
+    for (const oldEventId of oldEventIds) expect(await scenario.admin.adminEventExists(oldEventId)).toBe(true);
+    expect(await messageBodies(roomId)).toEqual(["new 0", "new 1"]);
+  });
+
+  it("answers 'nothing to purge' when no event lies before the point", async () => {
+    const roomId = await scenario.spammer.createRoom({ name: "young room" });
+    await scenario.spammer.sendText(roomId, "only message");
+    const { eventId, mark } = await scenario.send(`!purge ${roomId} 2000-01-01 --local`);
+    const final = await scenario.finalFor(eventId, mark);
+    expect(bodyOf(final)).toMatch(/failed/);
+    expect(bodyOf(final)).toMatch(/nothing to purge: no event of this room was received before 2000-01-01 00:00:00 UTC/);
+    expect(await messageBodies(roomId)).toEqual(["only message"]);
+  });
+});

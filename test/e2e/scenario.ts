@@ -1,0 +1,125 @@
+import { MatrixClient, type ClientEvent } from "../../scripts/harness/client.js";
+import { bodyOf, isEditOf, RoomRecorder } from "../../scripts/harness/roomRecorder.js";
+import { startSynapse, type RegisteredUser, type RunningSynapse } from "../../scripts/harness/synapse.js";
+import { startWardenProcess, type RunningWardenProcess } from "../../scripts/harness/warden.js";
+
+/**
+ * One real homeserver with Warden's accounts and rooms, shared by the tests of one file:
+ * a server-admin bot account, an allowlisted moderator, an outsider in the management room
+ * who is not allowlisted, and a local "spammer" whose rooms get purged and shut down.
+ */
+export interface Scenario {
+  readonly synapse: RunningSynapse;
+  readonly wardenUser: RegisteredUser;
+  readonly moderatorUser: RegisteredUser;
+  readonly moderator: MatrixClient;
+  readonly outsider: MatrixClient;
+  readonly spammer: MatrixClient;
+  /** The bot's own token, used only to read effects through the admin API. */
+  readonly admin: MatrixClient;
+  readonly managementRoomId: string;
+  readonly recorder: RoomRecorder;
+  warden: RunningWardenProcess;
+  startWarden(dataDirectory?: string): Promise<void>;
+  /** Sends a command as `sender` (the moderator by default); returns its event ID and the recorder mark before it. */
+  send(body: string, sender?: MatrixClient): Promise<{ eventId: string; mark: number }>;
+  /** The first message from Warden that replies to `eventId`. */
+  replyTo(eventId: string, mark: number, timeoutMs?: number): Promise<ClientEvent>;
+  /** The final notification for a task (a message mentioning the requester that replies to the command). */
+  finalFor(eventId: string, mark: number, timeoutMs?: number): Promise<ClientEvent>;
+  editsOf(eventId: string): ClientEvent[];
+  stop(): Promise<void>;
+}
+
+export function repliesTo(event: ClientEvent, eventId: string): boolean {
+  const relation = event.content["m.relates_to"];
+  if (relation === null || typeof relation !== "object") return false;
+  const inReplyTo = (relation as Record<string, unknown>)["m.in_reply_to"];
+  return inReplyTo !== null && typeof inReplyTo === "object" && (inReplyTo as Record<string, unknown>)["event_id"] === eventId;
+}
+
+export function mentions(event: ClientEvent): readonly string[] {
+  const value = event.content["m.mentions"];
+  if (value === null || typeof value !== "object") return [];
+  const ids = (value as Record<string, unknown>)["user_ids"];
+  return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === "string") : [];
+}
+
+export async function startScenario(options: { extraConfig?: Record<string, unknown> } = {}): Promise<Scenario> {
+  const synapse = await startSynapse();
+  const wardenUser = await synapse.registerUser("warden", { admin: true });
+  const moderatorUser = await synapse.registerUser("moderator");
+  const moderator = new MatrixClient(synapse.baseUrl, moderatorUser);
+  const outsider = new MatrixClient(synapse.baseUrl, await synapse.registerUser("outsider"));
+  const spammer = new MatrixClient(synapse.baseUrl, await synapse.registerUser("spammer"));
+  const admin = new MatrixClient(synapse.baseUrl, wardenUser);
+
+  const managementRoomId = await moderator.createRoom({ name: "Warden management", preset: "private_chat" });
+  await moderator.invite(managementRoomId, wardenUser.userId);
+  await moderator.invite(managementRoomId, outsider.userId);
+  await outsider.joinRoom(managementRoomId);
+
+  const recorder = new RoomRecorder(moderator, managementRoomId);
+  await recorder.start();
+
+  const scenario: Scenario = {
+    synapse,
+    wardenUser,
+    moderatorUser,
+    moderator,
+    outsider,
+    spammer,
+    admin,
+    managementRoomId,
+    recorder,
+    warden: undefined as unknown as RunningWardenProcess,
+    async startWarden(dataDirectory) {
+      const mark = recorder.mark();
+      scenario.warden = startWardenProcess({
+        homeserverUrl: synapse.baseUrl,
+        accessToken: wardenUser.accessToken,
+        managementRoom: managementRoomId,
+        allowlist: [moderatorUser.userId],
+        ...(dataDirectory === undefined ? {} : { dataDirectory }),
+        ...(options.extraConfig === undefined ? {} : { extraConfig: options.extraConfig }),
+      });
+      const exited = scenario.warden.exited.then((code) => {
+        throw new Error(`Warden exited (code ${String(code)}) before it was ready:\n${scenario.warden.logs()}`);
+      });
+      const ready = recorder.waitFor((event) => event.sender === wardenUser.userId && bodyOf(event).includes("is ready"), {
+        from: mark,
+        timeoutMs: 60_000,
+        what: "saying Warden is ready",
+      });
+      await Promise.race([ready, exited]);
+    },
+    async send(body, sender = moderator) {
+      const mark = recorder.mark();
+      const eventId = await sender.sendText(managementRoomId, body);
+      return { eventId, mark };
+    },
+    replyTo(eventId, mark, timeoutMs = 30_000) {
+      return recorder.waitFor((event) => event.sender === wardenUser.userId && repliesTo(event, eventId), {
+        from: mark,
+        timeoutMs,
+        what: `replying to ${eventId}`,
+      });
+    },
+    finalFor(eventId, mark, timeoutMs = 120_000) {
+      return recorder.waitFor(
+        (event) => event.sender === wardenUser.userId && repliesTo(event, eventId) && mentions(event).length > 0,
+        { from: mark, timeoutMs, what: `ending the task of ${eventId}` },
+      );
+    },
+    editsOf(eventId) {
+      return recorder.events.filter((event) => isEditOf(event, eventId));
+    },
+    async stop() {
+      await recorder.stop();
+      await scenario.warden.stop();
+      await synapse.stop();
+    },
+  };
+  await scenario.startWarden();
+  return scenario;
+}
