@@ -16,6 +16,7 @@ import {
 
 export { MatrixHttpError } from "./http.js";
 
+const JoinedRooms = z.looseObject({ joined_rooms: z.array(z.string()) });
 const EventEnvelope = z.looseObject({ event: z.looseObject({ room_id: z.string() }) });
 export type { AdminBlockStatus, AdminRoomDetails, AliasResponse, ClientEvent, MessagesPage, SyncResponse } from "./schemas.js";
 
@@ -73,6 +74,14 @@ export class MatrixClient {
       query: { server_name: via },
     });
     return response.room_id;
+  }
+
+  async joinedRooms(): Promise<string[]> {
+    return (await this.http.request("GET", `${CLIENT}/joined_rooms`, JoinedRooms)).joined_rooms;
+  }
+
+  async setDisplayName(displayName: string): Promise<void> {
+    await this.http.request("PUT", CLIENT + path`/profile/${this.userId}/displayname`, EmptyResponse, { body: { displayname: displayName } });
   }
 
   async invite(roomId: string, userId: string): Promise<void> {

@@ -1,19 +1,25 @@
 import { it, afterEach } from "vitest";
 import nock from "nock";
+import { createServer } from "node:http";
 import { SynapseAdminClient } from "../../../src/synapse/adminClient.js";
 import type { RoomId } from "../../../src/matrix/ids.js";
 nock.disableNetConnect();
 afterEach(() => { console.log("pending", nock.pendingMocks()); nock.cleanAll(); });
-const client = new SynapseAdminClient({ homeserverUrl: "https://hs.test", accessToken: "tok", fetch: async (u, i) => { try { return await fetch(u, i); } catch (e) { console.log("FETCHERR", e); throw e; } }, sleep: async () => {}, requestTimeoutMs: 100 });
-it("fn", async () => {
-  nock("https://hs.test").intercept((p) => { console.log("P", p); return true; }, "POST").reply(function (uri, body) { console.log("URI", uri, JSON.stringify(body), typeof body, this.req.headers); return [200, { purge_id: "x" }]; });
-  console.log(await client.startPurge("!a/b?c#d%e f:é.org" as RoomId, { timestamp: 5 }, true));
-});
-it("literal", async () => {
-  nock("https://hs.test").post("/_synapse/admin/v1/purge_history/!a").reply(function (uri, body) { console.log("URI", uri, JSON.stringify(body), typeof body, this.req.headers); return [200, { purge_id: "x" }]; });
+const client = new SynapseAdminClient({ homeserverUrl: "https://hs.test", accessToken: "tok", sleep: async () => {}, requestTimeoutMs: 100 });
+it("headers delayed", async () => {
+  nock("https://hs.test").post(/.*/).reply(async () => { await new Promise((r) => setTimeout(r, 400)); return [200, { purge_id: "y" }]; });
   console.log(await client.startPurge("!a" as RoomId, { timestamp: 5 }, true));
+  await new Promise((r) => setTimeout(r, 600));
 });
-it("err", async () => {
-  nock("https://hs.test").post(/.*/).replyWithError({ code: "ECONNREFUSED", message: "connect ECONNREFUSED" });
-  console.log(await client.startPurge("!a" as RoomId, { timestamp: 5 }, true));
+it("real server body stall", async () => {
+  const server = createServer((req, res) => { res.writeHead(200, { "content-type": "application/json" }); res.write('{"purge_id":'); });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const addr = server.address();
+  const port = typeof addr === "object" && addr !== null ? addr.port : 0;
+  nock.enableNetConnect("127.0.0.1");
+  const c2 = new SynapseAdminClient({ homeserverUrl: `http://127.0.0.1:${port}`, accessToken: "tok", sleep: async () => {}, requestTimeoutMs: 100 });
+  console.log(await c2.startPurge("!a" as RoomId, { timestamp: 5 }, true));
+  server.closeAllConnections();
+  await new Promise<void>((r) => server.close(() => r()));
+  nock.disableNetConnect();
 });

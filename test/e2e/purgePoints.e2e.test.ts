@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bodyOf } from "../../scripts/harness/roomRecorder.js";
+import { startScenario, type Scenario } from "./scenario.js";
+
+let scenario: Scenario;
+
+beforeAll(async () => {
+  scenario = await startScenario();
+});
+
+afterAll(async () => {
+  await scenario.stop();
+});
+
+async function roomWithMessages(count: number, alias?: string) {
+  const roomId = await scenario.spammer.createRoom({
+    name: "points",
+    preset: "public_chat",
+    ...(alias === undefined ? {} : { room_alias_name: alias }),
+  });
+  const eventIds: string[] = [];
+  for (let index = 0; index < count; index++) eventIds.push(await scenario.spammer.sendText(roomId, `message ${index}`));
+  return { roomId, eventIds };
+}
+
+async function existing(eventIds: readonly string[]): Promise<boolean[]> {
+  return Promise.all(eventIds.map((eventId) => scenario.admin.adminEventExists(eventId)));
+}
+
+describe("!purge up to an event", () => {
+  it("keeps the named event and deletes earlier ones (event ID)", async () => {
+    const { roomId, eventIds } = await roomWithMessages(6);
+    const point = eventIds[3] ?? "";
+    const { eventId, mark } = await scenario.send(`!purge ${roomId} ${point} --local`);
+    expect(bodyOf(await scenario.finalFor(eventId, mark))).toMatch(/done in/);
+    expect(await existing(eventIds)).toEqual([false, false, false, true, true, true]);
+  });
+
+  it("accepts a matrix.to permalink to the event, and an alias as the room", async () => {
+    const { roomId, eventIds } = await roomWithMessages(5, "pointsalias");
+    const point = eventIds[2] ?? "";
+    const link = `https://matrix.to/#/${encodeURIComponent(roomId)}/${encodeURIComponent(point)}?via=localhost`;
+    const { eventId, mark } = await scenario.send(`!purge #pointsalias:localhost ${link} --local`);
+    const accepted = await scenario.replyTo(eventId, mark);
+    expect(bodyOf(accepted)).toContain(`#pointsalias:localhost (${roomId})`);
+    expect(bodyOf(await scenario.finalFor(eventId, mark))).toMatch(/done in/);
+    expect(await existing(eventIds)).toEqual([false, false, true, true, true]);
+  });
+
+  it("refuses an event of another room, and changes nothing", async () => {
+    const first = await roomWithMessages(3);
+    const second = await roomWithMessages(3);
+    const { eventId, mark } = await scenario.send(`!purge ${first.roomId} ${second.eventIds[2] ?? ""} --local`);
+    const reply = await scenario.replyTo(eventId, mark);
+    expect(bodyOf(reply)).toContain(`belongs to ${second.roomId}`);
+    expect(await existing([...first.eventIds, ...second.eventIds])).toEqual([true, true, true, true, true, true]);
+  });
+});
+
+describe("bad input changes nothing", () => {
+  it.each([
+    ["an unknown room", "!purge !nosuchroom:localhost 30d", /not a room this homeserver knows/],
+    ["an unknown alias", "!purge #nosuchalias:localhost 30d", /could not be resolved/],
+    ["a malformed point", "!purge ROOM yesterday", /Bad <point>/],
+    ["a missing point", "!purge ROOM", /Bad <point>/],
+    ["a time in the future", "!purge ROOM 2999-01-01", /in the past/],
+    ["seconds instead of milliseconds", "!purge ROOM 1700000000", /looks like seconds/],
+  ])("answers %s clearly", async (_name, template, expected) => {
+    const { roomId, eventIds } = await roomWithMessages(3);
+    const { eventId, mark } = await scenario.send(template.replace("ROOM", roomId));
+    const reply = await scenario.replyTo(eventId, mark);
+    expect(bodyOf(reply)).toMatch(expected);
+    expect(await existing(eventIds)).toEqual([true, true, true]);
+  });
+});

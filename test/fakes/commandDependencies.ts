@@ -1,0 +1,49 @@
+import type { RoomId } from "../../src/matrix/ids.js";
+import { buildCommandTable, type CommandDependencies } from "../../src/commands/table.js";
+import type { Command } from "../../src/commands/spec.js";
+import type { TargetRules } from "../../src/commands/targets.js";
+import type { TaskStore } from "../../src/tasks/store.js";
+import type { TaskRecord } from "../../src/tasks/types.js";
+import { FakeAdmin } from "./fakeAdmin.js";
+import { FakeDirectory } from "./fakeDirectory.js";
+import { FixedClock } from "./fixedClock.js";
+import { RecordingLauncher } from "./recordingLauncher.js";
+
+export const MANAGEMENT_ROOM = "!mgmt:example.org" as RoomId;
+export const PROTECTED_ROOM = "!protected:example.org" as RoomId;
+
+/** The task store as !status reads it: a list in memory. */
+export class MemoryTaskList implements Pick<TaskStore, "all" | "get"> {
+  readonly tasks: TaskRecord[] = [];
+
+  all(): TaskRecord[] {
+    return [...this.tasks].sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  get(id: string): TaskRecord | undefined {
+    return this.tasks.find((task) => task.id === id);
+  }
+}
+
+export interface CommandFakes {
+  readonly clock: FixedClock;
+  readonly admin: FakeAdmin;
+  readonly launcher: RecordingLauncher;
+  readonly directory: FakeDirectory;
+  readonly store: MemoryTaskList;
+  readonly targets: TargetRules;
+  readonly dependencies: CommandDependencies;
+  readonly table: readonly Command[];
+}
+
+/** Every dependency of the command table as a fake, and the table built from them. */
+export function commandFakes(): CommandFakes {
+  const clock = new FixedClock();
+  const admin = new FakeAdmin();
+  const launcher = new RecordingLauncher(clock);
+  const directory = new FakeDirectory();
+  const store = new MemoryTaskList();
+  const targets: TargetRules = { directory, managementRoomId: MANAGEMENT_ROOM, protectedRoomIds: new Set([PROTECTED_ROOM]) };
+  const dependencies: CommandDependencies = { admin, launcher, targets, clock, store };
+  return { clock, admin, launcher, directory, store, targets, dependencies, table: buildCommandTable(dependencies) };
+}

@@ -1,0 +1,38 @@
+import type { LaunchOutcome, TaskLauncher, TaskRequest } from "../../src/tasks/launcher.js";
+import type { TaskRecord } from "../../src/tasks/types.js";
+import type { Clock } from "../../src/util/clock.js";
+
+/**
+ * Records launch requests without running them. A test that wants to see what would reach the
+ * homeserver calls `submit` of a recorded request itself, after the command has finished.
+ */
+export class RecordingLauncher implements Pick<TaskLauncher, "launch"> {
+  readonly requests: TaskRequest[] = [];
+  /** When set, every launch joins this task instead of starting one. */
+  joinExisting: TaskRecord | undefined;
+  private counter = 0;
+
+  constructor(private readonly clock: Clock) {}
+
+  launch(request: TaskRequest): Promise<LaunchOutcome> {
+    this.requests.push(request);
+    if (this.joinExisting !== undefined) return Promise.resolve({ kind: "joined", task: this.joinExisting });
+    this.counter += 1;
+    const now = this.clock.now();
+    const task: TaskRecord = {
+      id: `${request.kind === "purge" ? "p" : "s"}-${this.counter.toString(16).padStart(6, "0")}`,
+      kind: request.kind,
+      roomId: request.roomId,
+      roomLabel: request.roomLabel,
+      requester: request.requester,
+      managementRoomId: request.managementRoomId,
+      commandEventId: request.commandEventId,
+      parameters: request.parameters,
+      status: "submitting",
+      createdAt: now,
+      statusChangedAt: now,
+      finalNotificationSent: false,
+    };
+    return Promise.resolve({ kind: "started", task });
+  }
+}
