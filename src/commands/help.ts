@@ -7,7 +7,7 @@ export function helpCommand(listCommands: () => readonly CommandSpec[]) {
     name: "help",
     summary: "List the commands, or explain one.",
     details: [],
-    positionals: [{ name: "[command]", description: "a command name such as purge", optional: true }],
+    positionals: [{ name: "command", description: "a command name such as purge", optional: true }],
     flags: [],
     examples: ["!help", "!help purge"],
     parse(words) {

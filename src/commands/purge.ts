@@ -33,8 +33,8 @@ export function purgeCommand(dependencies: PurgeDependencies) {
       "Without --local, messages sent by this server's own users are kept: they may be the only copy.",
     ],
     positionals: [
-      { name: "<room>", description: ROOM_EXPECTED },
-      { name: "<point>", description: POINT_EXPECTED },
+      { name: "room", description: ROOM_EXPECTED },
+      { name: "point", description: POINT_EXPECTED },
     ],
     flags: [
       { name: "local", kind: "boolean", description: "also delete messages sent by this server's users" },

@@ -33,7 +33,7 @@ export function shutdownCommand(dependencies: ShutdownDependencies) {
       "If some users cannot be kicked the delete fails; --force-purge deletes the room anyway.",
       "A room this homeserver does not know can only be blocked (with --block), so it cannot be joined later.",
     ],
-    positionals: [{ name: "<room>", description: ROOM_EXPECTED }],
+    positionals: [{ name: "room", description: ROOM_EXPECTED }],
     flags: [
       { name: "block", kind: "boolean", description: "block the room so nobody on this server can join it again" },
       { name: "no-purge", kind: "boolean", description: "keep the room's data in the database" },

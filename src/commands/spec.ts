@@ -11,6 +11,7 @@ export interface FlagSpec {
 }
 
 export interface PositionalSpec {
+  /** Bare name ("room"); shown as <room>, or [room] when optional. */
   readonly name: string;
   readonly description: string;
   readonly optional?: boolean;
@@ -70,7 +71,11 @@ export function defineCommand<Arguments>(command: Command<Arguments>): Command {
 }
 
 export function usageLine(spec: CommandSpec, prefix: string): string {
-  const positionals = spec.positionals.map((p) => (p.optional === true ? `[${p.name}]` : p.name));
+  const positionals = spec.positionals.map(positionalLabel);
   const flags = spec.flags.map((f) => (f.kind === "boolean" ? `[--${f.name}]` : `[--${f.name} ${f.valueName ?? "TEXT"}]`));
   return [`${prefix}${spec.name}`, ...positionals, ...flags].join(" ");
+}
+
+export function positionalLabel(positional: PositionalSpec): string {
+  return positional.optional === true ? `[${positional.name}]` : `<${positional.name}>`;
 }

@@ -16,7 +16,7 @@ export function statusCommand(dependencies: StatusDependencies) {
     name: "status",
     summary: "List jobs in flight and those finished in the last 7 days, or show one job in full.",
     details: [],
-    positionals: [{ name: "[task-id]", description: "a task id such as p-3f9a2c, as shown when the job was accepted", optional: true }],
+    positionals: [{ name: "task-id", description: "a task id such as p-3f9a2c, as shown when the job was accepted", optional: true }],
     flags: [],
     examples: ["!status", "!status p-3f9a2c"],
     parse(words) {

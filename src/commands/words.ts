@@ -1,6 +1,6 @@
 import parser from "yargs-parser";
 import { err, ok, type Result } from "../util/result.js";
-import type { ArgumentProblem, CommandSpec, Words } from "./spec.js";
+import { positionalLabel, type ArgumentProblem, type CommandSpec, type Words } from "./spec.js";
 
 /** The longest command Warden reads; longer text is refused rather than parsed. */
 export const MAX_COMMAND_LENGTH = 2_000;
@@ -62,7 +62,7 @@ export function splitWords(text: string, spec: CommandSpec): Result<Words, Argum
   const required = spec.positionals.filter((p) => p.optional !== true).length;
   if (positionals.length < required) {
     const missing = spec.positionals[positionals.length];
-    return err({ argument: missing?.name ?? "arguments", expected: missing?.description ?? "more arguments" });
+    return err({ argument: missing === undefined ? "arguments" : positionalLabel(missing), expected: missing?.description ?? "more arguments" });
   }
   if (positionals.length > spec.positionals.length) {
     const extra = positionals[spec.positionals.length] ?? "";

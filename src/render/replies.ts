@@ -1,5 +1,5 @@
 import type { CommandOutcome, ArgumentProblem, CommandSpec } from "../commands/spec.js";
-import { usageLine } from "../commands/spec.js";
+import { positionalLabel, usageLine } from "../commands/spec.js";
 import type { OutgoingMessage } from "../matrix/chat.js";
 import { code, escapeHtml, truncate } from "./html.js";
 import type { TaskRecord } from "../tasks/types.js";
@@ -56,8 +56,8 @@ export function renderHelpOne(command: CommandSpec, prefix: string): OutgoingMes
   const plain: string[] = [usageLine(command, prefix), command.summary, ...command.details];
   const html: string[] = [code(usageLine(command, prefix)), escapeHtml(command.summary), ...command.details.map(escapeHtml)];
   for (const positional of command.positionals) {
-    plain.push(`  ${positional.name}: ${positional.description}`);
-    html.push(`${code(positional.name)}: ${escapeHtml(positional.description)}`);
+    plain.push(`  ${positionalLabel(positional)}: ${positional.description}`);
+    html.push(`${code(positionalLabel(positional))}: ${escapeHtml(positional.description)}`);
   }
   for (const flag of command.flags) {
     const form = flag.kind === "boolean" ? `--${flag.name}` : `--${flag.name} ${flag.valueName ?? "TEXT"}`;

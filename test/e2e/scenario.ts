@@ -45,8 +45,10 @@ export function mentions(event: ClientEvent): readonly string[] {
   return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === "string") : [];
 }
 
-export async function startScenario(options: { extraConfig?: Record<string, unknown> } = {}): Promise<Scenario> {
-  const synapse = await startSynapse();
+export async function startScenario(
+  options: { extraConfig?: Record<string, unknown>; synapse?: RunningSynapse } = {},
+): Promise<Scenario> {
+  const synapse = options.synapse ?? (await startSynapse());
   const wardenUser = await synapse.registerUser("warden", { admin: true });
   const moderatorUser = await synapse.registerUser("moderator");
   const moderator = new MatrixClient(synapse.baseUrl, moderatorUser);
