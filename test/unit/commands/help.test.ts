@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import type { Command } from "../../../src/commands/spec.js";
+import { closestCommand } from "../../../src/commands/table.js";
+import { commandFakes } from "../../fakes/commandDependencies.js";
+import { parseProblem, runCommand } from "../../fakes/runCommand.js";
+
+const { table } = commandFakes();
+
+function help(): Command {
+  const found = table.find((command) => command.name === "help");
+  if (found === undefined) throw new Error("no help command");
+  return found;
+}
+
+describe("the command table", () => {
+  it("holds purge, shutdown, status and help, in that order", () => {
+    expect(table.map((command) => command.name)).toEqual(["purge", "shutdown", "status", "help"]);
+  });
+
+  it("gives every command a summary, and every argument and flag a description", () => {
+    for (const command of table) {
+      expect(command.summary).not.toBe("");
+      for (const item of [...command.positionals, ...command.flags]) expect(item.description).not.toBe("");
+    }
+  });
+});
+
+describe("!help", () => {
+  it("answers with the whole table when asked about nothing", async () => {
+    const outcome = await runCommand(help(), "");
+    expect(outcome.kind === "help-all" && outcome.commands.map((command) => command.name)).toEqual(["purge", "shutdown", "status", "help"]);
+  });
+
+  it("answers with one command, also when it is written with the prefix", async () => {
+    const plain = await runCommand(help(), "purge");
+    const prefixed = await runCommand(help(), "!shutdown");
+    expect(plain.kind === "help-one" && plain.command.name).toBe("purge");
+    expect(prefixed.kind === "help-one" && prefixed.command.name).toBe("shutdown");
+  });
+
+  it("names [command] and lists the commands for an unknown one", () => {
+    expect(parseProblem(help(), "purgeall")).toEqual({
+      argument: "[command]",
+      given: "purgeall",
+      expected: "one of purge, shutdown, status, help",
+    });
+  });
+});
+
+describe("closestCommand", () => {
+  it.each([
+    ["purg", "purge"],
+    ["PURGE", "purge"],
+    ["shutdwon", "shutdown"],
+    ["shutdonw", "shutdown"],
+    ["stat", "status"],
+    ["hepl", "help"],
+  ])("suggests %s -> %s", (word, expected) => {
+    expect(closestCommand(word, table)).toBe(expected);
+  });
+
+  it.each(["xyzzy", "delete", "ban", ""])("suggests nothing for %j", (word) => {
+    expect(closestCommand(word, table)).toBeUndefined();
+  });
+});

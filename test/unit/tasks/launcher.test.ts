@@ -1,0 +1,265 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { AdminError } from "../../../src/synapse/errors.js";
+import { TaskLauncher, type TaskRequest } from "../../../src/tasks/launcher.js";
+import { TaskStore } from "../../../src/tasks/store.js";
+import { TaskTracker, type TaskKindHandler } from "../../../src/tasks/tracker.js";
+import type { TaskKind, TaskRecord } from "../../../src/tasks/types.js";
+import type { Clock } from "../../../src/util/clock.js";
+import { err, ok, type Result } from "../../../src/util/result.js";
+import { adminError } from "../../fakes/fakeAdmin.js";
+import { FIXED_NOW } from "../../fakes/fixedClock.js";
+import { MemoryLogger } from "../../fakes/memoryLogger.js";
+import { RecordingTaskNotifier } from "../../fakes/recordingTaskNotifier.js";
+import { observed, ScriptedTaskHandler } from "../../fakes/scriptedTaskHandler.js";
+import { runUntil, useFakeClock } from "./fakeTime.js";
+
+const ROOM = "!spam:example.org";
+
+let directory: string;
+
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), "warden-launcher-"));
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+  rmSync(directory, { recursive: true, force: true });
+});
+
+/** Stands in for the tracker: records which tasks it was handed. */
+class RecordingTracker implements Pick<TaskTracker, "track"> {
+  readonly tracked: string[] = [];
+
+  track(taskId: string): void {
+    this.tracked.push(taskId);
+  }
+}
+
+/** A submit function that records each call and answers from a queue. */
+class ScriptedSubmit {
+  calls = 0;
+  /** Runs inside the submit, before it answers: what a crash at that moment would leave behind. */
+  onCall: (() => void) | undefined;
+
+  constructor(private readonly answers: Result<string, AdminError>[]) {}
+
+  readonly submit = (): Promise<Result<string, AdminError>> => {
+    this.calls += 1;
+    this.onCall?.();
+    const answer = this.answers.shift();
+    if (answer === undefined) throw new Error("submit called more often than scripted");
+    return Promise.resolve(answer);
+  };
+}
+
+function request(submit: ScriptedSubmit, overrides: Partial<Omit<TaskRequest, "submit">> = {}): TaskRequest {
+  return {
+    kind: "purge",
+    roomId: ROOM,
+    roomLabel: "#spam:example.org",
+    requester: "@mod:example.org",
+    managementRoomId: "!mgmt:example.org",
+    commandEventId: "$command",
+    parameters: { deleteLocalEvents: false, upTo: "2025-01-15 11:00:00 UTC" },
+    submit: submit.submit,
+    ...overrides,
+  };
+}
+
+interface Setup {
+  readonly store: TaskStore;
+  readonly tracker: RecordingTracker;
+  readonly notifier: RecordingTaskNotifier;
+  readonly launcher: TaskLauncher;
+}
+
+function setup(clock: Clock = { now: () => FIXED_NOW }): Setup {
+  const store = new TaskStore(directory, clock.now);
+  const tracker = new RecordingTracker();
+  const notifier = new RecordingTaskNotifier(clock);
+  const launcher = new TaskLauncher(store, tracker, notifier, clock, new MemoryLogger().log);
+  return { store, tracker, notifier, launcher };
+}
+
+function onDisk(): TaskRecord[] {
+  return new TaskStore(directory, () => FIXED_NOW).all();
+}
+
+describe("TaskLauncher", () => {
+  it("writes the task down (and posts the progress message) before the request leaves", async () => {
+    const { tracker, notifier, launcher } = setup();
+    const submit = new ScriptedSubmit([ok("purge-1")]);
+    let leftOnDisk: TaskRecord[] = [];
+    submit.onCall = () => {
+      // What a restart would find if Warden died while the request was in flight.
+      leftOnDisk = onDisk();
+    };
+
+    const outcome = await launcher.launch(request(submit));
+
+    expect(leftOnDisk.map((task) => [task.kind, task.roomId, task.status, task.progressEventId])).toEqual([
+      ["purge", ROOM, "submitting", "$progress"],
+    ]);
+    expect(notifier.of("accepted").map((task) => task.status)).toEqual(["submitting"]);
+    expect(outcome.kind).toBe("started");
+    expect(outcome.task).toMatchObject({ status: "scheduled", homeserverTaskId: "purge-1", progressEventId: "$progress" });
+    expect(onDisk().map((task) => [task.id, task.status, task.homeserverTaskId])).toEqual([[outcome.task.id, "scheduled", "purge-1"]]);
+    expect(tracker.tracked).toEqual([outcome.task.id]);
+    expect(submit.calls).toBe(1);
+  });
+
+  it("still submits when the progress message could not be posted", async () => {
+    const { notifier, launcher } = setup();
+    notifier.progressEventId = undefined;
+    const submit = new ScriptedSubmit([ok("purge-1")]);
+
+    const outcome = await launcher.launch(request(submit));
+
+    expect(submit.calls).toBe(1);
+    expect(outcome.task.status).toBe("scheduled");
+    expect(outcome.task.progressEventId).toBeUndefined();
+  });
+
+  it.each([
+    ["bad-request", 400, "purge_up_to_ts must be in the past"],
+    ["forbidden", 403, "You are not a server admin"],
+    ["unauthorized", 401, undefined],
+    ["not-found", 404, "There is no event to be purged"],
+    ["rate-limited", 429, undefined],
+  ] as const)("a %s refusal ends the task as failed with the reason, and still hands it to the tracker", async (kind, status, detail) => {
+    const { tracker, launcher } = setup();
+    const refusal = adminError(kind, status, detail);
+    const submit = new ScriptedSubmit([err(refusal)]);
+
+    const outcome = await launcher.launch(request(submit));
+
+    expect(outcome.task).toMatchObject({ status: "failed", reason: refusal.userMessage, finishedAt: FIXED_NOW, finalNotificationSent: false });
+    expect(onDisk()).toMatchObject([{ status: "failed", reason: refusal.userMessage, finalNotificationSent: false }]);
+    expect(tracker.tracked).toEqual([outcome.task.id]);
+  });
+
+  it.each(["timeout", "server-error", "unreachable", "bad-response"] as const)(
+    "after an uncertain %s the task stays submitting for the tracker to look up",
+    async (kind) => {
+      const { tracker, launcher } = setup();
+      const submit = new ScriptedSubmit([err(adminError(kind, kind === "server-error" ? 502 : undefined))]);
+
+      const outcome = await launcher.launch(request(submit));
+
+      expect(outcome.task.status).toBe("submitting");
+      expect(outcome.task.reason).toBeUndefined();
+      expect(outcome.task.homeserverTaskId).toBeUndefined();
+      expect(onDisk().map((task) => task.status)).toEqual(["submitting"]);
+      expect(tracker.tracked).toEqual([outcome.task.id]);
+      expect(submit.calls).toBe(1);
+    },
+  );
+
+  it("two identical launches started together: one submit, the second joins the first", async () => {
+    const { store, launcher } = setup();
+    const submit = new ScriptedSubmit([ok("purge-1"), ok("purge-2")]);
+
+    const [first, second] = await Promise.all([launcher.launch(request(submit)), launcher.launch(request(submit))]);
+
+    expect(submit.calls).toBe(1);
+    expect(first.kind).toBe("started");
+    expect(second.kind).toBe("joined");
+    expect(second.task.id).toBe(first.task.id);
+    expect(store.all()).toHaveLength(1);
+  });
+
+  it("a launch while the first one's request is still in flight joins it", async () => {
+    const { launcher } = setup();
+    let answer: ((result: Result<string, AdminError>) => void) | undefined;
+    let submits = 0;
+    const slowSubmit = (): Promise<Result<string, AdminError>> => {
+      submits += 1;
+      return new Promise((resolve) => {
+        answer = resolve;
+      });
+    };
+    const firstLaunch = launcher.launch({ ...request(new ScriptedSubmit([])), submit: slowSubmit });
+    await vi.waitFor(() => {
+      expect(answer).toBeDefined();
+    });
+
+    const second = await launcher.launch({ ...request(new ScriptedSubmit([])), submit: slowSubmit });
+    answer?.(ok("purge-1"));
+    const first = await firstLaunch;
+
+    expect(submits).toBe(1);
+    expect(second.kind).toBe("joined");
+    expect(second.task.id).toBe(first.task.id);
+  });
+
+  it.each([
+    ["another room", { roomId: "!other:example.org" }],
+    ["another kind", { kind: "shutdown" as TaskKind }],
+  ])("launches for %s do not join", async (_label, difference) => {
+    const { launcher } = setup();
+    const submit = new ScriptedSubmit([ok("job-1"), ok("job-2")]);
+
+    const [first, second] = await Promise.all([launcher.launch(request(submit)), launcher.launch(request(submit, difference))]);
+
+    expect(submit.calls).toBe(2);
+    expect([first.kind, second.kind]).toEqual(["started", "started"]);
+    expect(second.task.id).not.toBe(first.task.id);
+  });
+
+  it("a launch after the previous task on the room ended starts a new task", async () => {
+    const { launcher } = setup();
+    const submit = new ScriptedSubmit([err(adminError("bad-request", 400, "no")), ok("purge-2")]);
+
+    const first = await launcher.launch(request(submit));
+    const second = await launcher.launch(request(submit));
+
+    expect(submit.calls).toBe(2);
+    expect(second.kind).toBe("started");
+    expect(second.task.id).not.toBe(first.task.id);
+  });
+});
+
+describe("TaskLauncher with a real tracker", () => {
+  function trackedWorld(handler: TaskKindHandler): { launcher: TaskLauncher; tracker: TaskTracker; notifier: RecordingTaskNotifier } {
+    const clock: Clock = { now: () => Date.now() };
+    const store = new TaskStore(directory, clock.now);
+    const notifier = new RecordingTaskNotifier(clock);
+    const log = new MemoryLogger().log;
+    const tracker = new TaskTracker(store, { purge: handler, shutdown: handler }, notifier, clock, log);
+    return { launcher: new TaskLauncher(store, tracker, notifier, clock, log), tracker, notifier };
+  }
+
+  it("a refused task is announced once, without ever being polled", async () => {
+    useFakeClock(FIXED_NOW);
+    const handler = new ScriptedTaskHandler({ now: () => Date.now() }, [observed("complete")]);
+    const { launcher, tracker, notifier } = trackedWorld(handler);
+    const submit = new ScriptedSubmit([err(adminError("bad-request", 400, "purge_up_to_ts must be in the past"))]);
+
+    const outcome = await launcher.launch(request(submit));
+    await runUntil(() => !tracker.isTracking(outcome.task.id));
+    tracker.stop();
+
+    expect(handler.polls).toEqual([]);
+    expect(notifier.of("finished").map((task) => [task.status, task.reason])).toEqual([["failed", outcome.task.reason]]);
+    expect(outcome.task.reason).toContain("purge_up_to_ts must be in the past");
+  });
+
+  it("a request that timed out is looked up, never sent again", async () => {
+    useFakeClock(FIXED_NOW);
+    const handler = new ScriptedTaskHandler({ now: () => Date.now() }, [observed("active"), observed("complete")], [ok("purge-7")]);
+    const { launcher, tracker, notifier } = trackedWorld(handler);
+    const submit = new ScriptedSubmit([err(adminError("timeout"))]);
+
+    const outcome = await launcher.launch(request(submit));
+    await runUntil(() => !tracker.isTracking(outcome.task.id));
+    tracker.stop();
+
+    expect(submit.calls).toBe(1);
+    expect(handler.recoveries).toHaveLength(1);
+    expect(handler.polls.map((poll) => poll.task.homeserverTaskId)).toEqual(["purge-7", "purge-7"]);
+    expect(notifier.of("finished").map((task) => task.status)).toEqual(["complete"]);
+  });
+});
