@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   for (const command of commands) say(`  ${command}`);
   say("");
 
-  if (values.walkthrough !== true) {
+  if (!values.walkthrough) {
     say("Log in with any Matrix client pointed at the homeserver above. Ctrl-C stops everything.");
     await new Promise<never>(() => undefined);
   }

@@ -46,12 +46,17 @@ export class RoomRecorder {
         }
         token = response.next_batch;
       } catch (error) {
-        if (!this.running) return;
+        if (this.isStopped()) return;
         this.failure = error;
         this.wake();
         return;
       }
     }
+  }
+
+  // A method, not a field read: the loop's condition would otherwise narrow `running` to true.
+  private isStopped(): boolean {
+    return !this.running;
   }
 
   private wake(): void {
@@ -74,7 +79,7 @@ export class RoomRecorder {
         const event = this.events[index];
         if (event !== undefined && predicate(event)) return event;
       }
-      if (this.failure !== undefined) throw this.failure instanceof Error ? this.failure : new Error(String(this.failure));
+      if (this.failure !== undefined) throw this.failure instanceof Error ? this.failure : new Error("sync failed");
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
         const seen = this.events.slice(options.from ?? 0).map(describe).join("\n  ");

@@ -53,7 +53,11 @@ export function startWardenProcess(settings: WardenSettings): RunningWardenProce
   });
   child.stdout?.pipe(output, { end: false });
   child.stderr?.pipe(output, { end: false });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => {
+    child.once("exit", (code) => {
+      resolve(code);
+    });
+  });
   const killOnExit = (): void => {
     child.kill("SIGKILL");
   };

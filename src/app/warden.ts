@@ -47,7 +47,9 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
   const admin = new SynapseAdminClient({
     homeserverUrl: config.homeserverUrl,
     accessToken: config.accessToken,
-    onRetry: (event) => log.warn(event, "retrying an admin request"),
+    onRetry: (event) => {
+      log.warn(event, "retrying an admin request");
+    },
   });
   const reachable = await waitForHomeserver(admin, log, sleep, () => stopping);
   if (reachable === undefined) return err("stopped before the homeserver answered");

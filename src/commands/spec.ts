@@ -67,7 +67,7 @@ export interface Command<Arguments = unknown> extends CommandSpec {
 
 /** Keeps each row's argument type private to it while the table holds rows of every type. */
 export function defineCommand<Arguments>(command: Command<Arguments>): Command {
-  return command as unknown as Command;
+  return command;
 }
 
 export function usageLine(spec: CommandSpec, prefix: string): string {

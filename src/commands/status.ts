@@ -2,7 +2,7 @@ import type { TaskStore } from "../tasks/store.js";
 import { isFinal } from "../tasks/types.js";
 import type { Clock } from "../util/clock.js";
 import { err, ok } from "../util/result.js";
-import { defineCommand } from "./spec.js";
+import { defineCommand, type CommandOutcome } from "./spec.js";
 
 const RECENT_MS = 7 * 24 * 3600 * 1000;
 
@@ -27,20 +27,22 @@ export function statusCommand(dependencies: StatusDependencies) {
       }
       return ok({ taskId });
     },
-    async execute(args) {
+    execute(args) {
       if (args.taskId !== undefined) {
         const task = dependencies.store.get(args.taskId);
-        return task === undefined
-          ? { kind: "refused", reason: `there is no task ${args.taskId}.`, hint: "!status lists the known tasks." }
-          : { kind: "status-one", task };
+        return Promise.resolve<CommandOutcome>(
+          task === undefined
+            ? { kind: "refused", reason: `there is no task ${args.taskId}.`, hint: "!status lists the known tasks." }
+            : { kind: "status-one", task },
+        );
       }
       const since = dependencies.clock.now() - RECENT_MS;
       const all = dependencies.store.all();
-      return {
+      return Promise.resolve<CommandOutcome>({
         kind: "status-list",
         inFlight: all.filter((task) => !isFinal(task.status)),
         recent: all.filter((task) => isFinal(task.status) && (task.finishedAt ?? task.createdAt) >= since).reverse(),
-      };
+      });
     },
   });
 }

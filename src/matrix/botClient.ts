@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
+import type { StoreType } from "@matrix-org/matrix-sdk-crypto-nodejs";
 import type { MatrixClient } from "matrix-bot-sdk";
 import { err, ok, type Result } from "../util/result.js";
 import type { ChatSender, OutgoingMessage, RoomDirectory, SendOptions } from "./chat.js";
@@ -17,6 +18,12 @@ export interface MatrixEvent {
 }
 
 const MAX_RATE_LIMIT_RETRIES = 5;
+/**
+ * StoreType.Sqlite. The enum lives in the native crypto module, which may be the empty
+ * stand-in, so its value is spelled out rather than read from the module.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- see above
+const SQLITE_STORE = 0 as StoreType;
 
 /**
  * The only module that knows matrix-bot-sdk. It offers the small interfaces the rest of
@@ -46,7 +53,7 @@ export class BotClient implements ChatSender, RoomDirectory {
     sdk.LogService.setLogger(new SdkLogBridge(options.log));
     sdk.LogService.setLevel(sdk.LogLevel.WARN);
     const cryptoStore = crypto.available
-      ? new sdk.RustSdkCryptoStorageProvider(`${options.dataDirectory}/crypto`, 0 /* StoreType.Sqlite */)
+      ? new sdk.RustSdkCryptoStorageProvider(`${options.dataDirectory}/crypto`, SQLITE_STORE)
       : undefined;
     const client = new sdk.MatrixClient(options.homeserverUrl, options.accessToken, options.storage, cryptoStore);
     return new BotClient(client, crypto, options.log, (ms) => new Promise((resolve) => setTimeout(resolve, ms)));

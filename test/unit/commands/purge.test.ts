@@ -91,6 +91,26 @@ describe("!purge: what it launches", () => {
     });
   });
 
+  it("explains Synapse's 404 'no event to be purged' as nothing before the cut-off", async () => {
+    const { fakes, purge } = purgeSetup();
+    fakes.admin.startFailure = adminError("not-found", 404, "There is no event to be purged");
+    await runCommand(purge, `${SPAM} 2024-05-01`);
+    const submitted = await fakes.launcher.requests[0]?.submit();
+    expect(submitted?.ok).toBe(false);
+    expect(submitted?.ok === false && submitted.error.userMessage).toBe(
+      "nothing to purge: no event of this room was received before 2024-05-01 00:00:00 UTC",
+    );
+    expect(submitted?.ok === false && submitted.error.kind).toBe("not-found");
+  });
+
+  it("passes other start failures through unchanged", async () => {
+    const { fakes, purge } = purgeSetup();
+    const failure = adminError("forbidden", 403);
+    fakes.admin.startFailure = failure;
+    await runCommand(purge, `${SPAM} 2024-05-01`);
+    expect(await fakes.launcher.requests[0]?.submit()).toEqual({ ok: false, error: failure });
+  });
+
   it("resolves an alias through the directory and labels the room with both", async () => {
     const { fakes, purge } = purgeSetup();
     await runCommand(purge, "#spam:example.org 30d");

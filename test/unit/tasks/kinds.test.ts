@@ -1,0 +1,259 @@
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { SynapseAdminClient } from "../../../src/synapse/adminClient.js";
+import { PURGE_ACTION, purgeHandler } from "../../../src/tasks/kinds/purge.js";
+import { SHUTDOWN_ACTION, shutdownHandler } from "../../../src/tasks/kinds/shutdown.js";
+import type { TaskRecord } from "../../../src/tasks/types.js";
+import { FIXED_NOW } from "../../fakes/fixedClock.js";
+import { sampleTask } from "../../fakes/sampleTask.js";
+import { blockRealNetwork, HOMESERVER_URL, resetSynapseNock, SynapseNock } from "../../fakes/synapseNock.js";
+
+const ROOM = "!spam:example.org";
+const ROOM_IN_PATH = "!spam%3Aexample.org";
+const ROOM_IN_QUERY = "%21spam%3Aexample.org";
+const REQUESTED_AT = FIXED_NOW;
+
+function admin(): SynapseAdminClient {
+  return new SynapseAdminClient({ homeserverUrl: HOMESERVER_URL, accessToken: "syt_kinds_test_token", sleep: () => Promise.resolve() });
+}
+
+function purgeTask(overrides: Partial<TaskRecord> = {}): TaskRecord {
+  return sampleTask({ kind: "purge", roomId: ROOM, status: "active", homeserverTaskId: "purge-1", createdAt: REQUESTED_AT, ...overrides });
+}
+
+function shutdownTask(overrides: Partial<TaskRecord> = {}): TaskRecord {
+  return sampleTask({ id: "s-0a1b2c", kind: "shutdown", roomId: ROOM, status: "active", homeserverTaskId: "delete-1", createdAt: REQUESTED_AT, ...overrides });
+}
+
+function job(id: string, action: string, timestampMs: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { id, action, status: "complete", timestamp_ms: timestampMs, resource_id: ROOM, result: null, error: null, ...extra };
+}
+
+beforeAll(() => {
+  blockRealNetwork();
+});
+
+afterEach(() => {
+  const unused = SynapseNock.unused();
+  resetSynapseNock();
+  expect(unused).toEqual([]);
+});
+
+describe("purge handler", () => {
+  it.each([
+    [{ status: "active" }, { status: "active" }],
+    [{ status: "complete" }, { status: "complete" }],
+    [{ status: "failed", error: "database is locked" }, { status: "failed", reason: "database is locked" }],
+    [{ status: "failed" }, { status: "failed", reason: "the homeserver gave no reason" }],
+    [{ status: "failed", error: null }, { status: "failed", reason: "the homeserver gave no reason" }],
+  ])("maps purge status %j to %j", async (body, observation) => {
+    const synapse = new SynapseNock().ok("GET", body);
+
+    const result = await purgeHandler(admin()).poll(purgeTask());
+
+    expect(result).toEqual({ ok: true, value: observation });
+    expect(synapse.seen.map((request) => [request.method, request.path])).toEqual([
+      ["GET", "/_synapse/admin/v1/purge_history_status/purge-1"],
+    ]);
+  });
+
+  it("passes a 404 on to the tracker (which ends the task as unknown)", async () => {
+    new SynapseNock().answer("GET", { status: 404, json: { errcode: "M_NOT_FOUND", error: "Purge not found" } });
+
+    const result = await purgeHandler(admin()).poll(purgeTask());
+
+    expect(result).toMatchObject({ ok: false, error: { kind: "not-found", detail: "Purge not found" } });
+  });
+
+  it("reports unknown without asking when no job id was recorded", async () => {
+    const synapse = new SynapseNock();
+
+    const result = await purgeHandler(admin()).poll(purgeTask({ homeserverTaskId: undefined }));
+
+    expect(result).toMatchObject({ ok: true, value: { status: "unknown" } });
+    expect(synapse.seen).toEqual([]);
+  });
+});
+
+describe("shutdown handler", () => {
+  it("scheduled stays scheduled, and the block is not looked up yet", async () => {
+    const synapse = new SynapseNock().ok("GET", { delete_id: "delete-1", status: "scheduled" });
+
+    const result = await shutdownHandler(admin()).poll(shutdownTask({ status: "scheduled" }));
+
+    expect(result).toEqual({ ok: true, value: { status: "scheduled" } });
+    expect(synapse.seen.map((request) => request.path)).toEqual(["/_synapse/admin/v2/rooms/delete_status/delete-1"]);
+  });
+
+  it.each(["active", "purging", "shutting_down"])("%s reads as active", async (status) => {
+    new SynapseNock().ok("GET", { delete_id: "delete-1", status });
+
+    const result = await shutdownHandler(admin()).poll(shutdownTask({ status: "scheduled" }));
+
+    expect(result).toEqual({ ok: true, value: { status: "active" } });
+  });
+
+  it("complete carries the shutdown_room outcome and whether the room is now blocked", async () => {
+    const synapse = new SynapseNock()
+      .ok("GET", {
+        delete_id: "delete-1",
+        status: "complete",
+        shutdown_room: {
+          kicked_users: ["@a:example.org", "@b:remote.example"],
+          failed_to_kick_users: ["@c:example.org"],
+          local_aliases: ["#spam:example.org"],
+          new_room_id: "!notice:example.org",
+        },
+      })
+      .ok("GET", { block: true, user_id: "@warden:example.org" });
+
+    const result = await shutdownHandler(admin()).poll(shutdownTask());
+
+    expect(result).toEqual({
+      ok: true,
+      value: {
+        status: "complete",
+        outcome: {
+          kickedUsers: ["@a:example.org", "@b:remote.example"],
+          failedToKickUsers: ["@c:example.org"],
+          localAliases: ["#spam:example.org"],
+          newRoomId: "!notice:example.org",
+          blocked: true,
+        },
+      },
+    });
+    expect(synapse.seen.map((request) => request.path)).toEqual([
+      "/_synapse/admin/v2/rooms/delete_status/delete-1",
+      `/_synapse/admin/v1/rooms/${ROOM_IN_PATH}/block`,
+    ]);
+  });
+
+  it("complete with an unreadable block status reports blocked as null", async () => {
+    new SynapseNock()
+      .ok("GET", { delete_id: "delete-1", status: "complete", shutdown_room: null })
+      .answer("GET", { status: 403, json: { errcode: "M_FORBIDDEN", error: "nope" } });
+
+    const result = await shutdownHandler(admin()).poll(shutdownTask());
+
+    expect(result).toEqual({
+      ok: true,
+      value: { status: "complete", outcome: { kickedUsers: [], failedToKickUsers: [], localAliases: [], newRoomId: null, blocked: null } },
+    });
+  });
+
+  it("failed: the reason comes from the scheduled_tasks entry of this delete", async () => {
+    const synapse = new SynapseNock()
+      .ok("GET", { delete_id: "delete-1", status: "failed" })
+      .ok("GET", { block: false })
+      .ok("GET", {
+        scheduled_tasks: [
+          job("delete-0", SHUTDOWN_ACTION, REQUESTED_AT - 3600_000, { status: "failed", error: "an older failure" }),
+          job("delete-1", SHUTDOWN_ACTION, REQUESTED_AT + 1_000, { status: "failed", error: "Cannot purge room: still joined" }),
+        ],
+      });
+
+    const result = await shutdownHandler(admin()).poll(shutdownTask());
+
+    expect(result).toMatchObject({
+      ok: true,
+      value: { status: "failed", reason: "the homeserver says: Cannot purge room: still joined", outcome: { blocked: false } },
+    });
+    expect(synapse.seen.map((request) => request.path)).toEqual([
+      "/_synapse/admin/v2/rooms/delete_status/delete-1",
+      `/_synapse/admin/v1/rooms/${ROOM_IN_PATH}/block`,
+      `/_synapse/admin/v1/scheduled_tasks?action_name=${SHUTDOWN_ACTION}&resource_id=${ROOM_IN_QUERY}`,
+    ]);
+  });
+
+  it("failed with an error in delete_status itself uses that error", async () => {
+    const synapse = new SynapseNock().ok("GET", { delete_id: "delete-1", status: "failed", error: "room is too big" }).ok("GET", { block: true });
+
+    const result = await shutdownHandler(admin()).poll(shutdownTask());
+
+    expect(result).toMatchObject({ ok: true, value: { status: "failed", reason: "room is too big" } });
+    expect(synapse.seen).toHaveLength(2);
+  });
+
+  it("failed with no error anywhere: the no-reason sentence", async () => {
+    new SynapseNock()
+      .ok("GET", { delete_id: "delete-1", status: "failed" })
+      .ok("GET", { block: true })
+      .ok("GET", { scheduled_tasks: [job("delete-1", SHUTDOWN_ACTION, REQUESTED_AT + 1_000, { status: "failed", error: null })] });
+
+    const result = await shutdownHandler(admin()).poll(shutdownTask());
+
+    expect(result).toMatchObject({ ok: true, value: { status: "failed", outcome: { blocked: true } } });
+    const reason = result.ok ? result.value.reason : undefined;
+    expect(reason).toContain("gives no reason");
+  });
+
+  it("failed when scheduled_tasks cannot be read: the no-reason sentence", async () => {
+    new SynapseNock()
+      .ok("GET", { delete_id: "delete-1", status: "failed" })
+      .ok("GET", { block: true })
+      .answer("GET", { status: 403, json: { errcode: "M_FORBIDDEN", error: "no" } });
+
+    const result = await shutdownHandler(admin()).poll(shutdownTask());
+
+    const reason = result.ok ? result.value.reason : undefined;
+    expect(reason).toContain("gives no reason");
+  });
+
+  it("cancelled ends as failed, saying so", async () => {
+    new SynapseNock().ok("GET", { delete_id: "delete-1", status: "cancelled" }).ok("GET", { block: false });
+
+    const result = await shutdownHandler(admin()).poll(shutdownTask());
+
+    expect(result).toMatchObject({ ok: true, value: { status: "failed", reason: "the delete was cancelled on the homeserver" } });
+  });
+});
+
+describe.each([
+  ["purge", PURGE_ACTION, () => purgeHandler(admin()), purgeTask],
+  ["shutdown", SHUTDOWN_ACTION, () => shutdownHandler(admin()), shutdownTask],
+] as const)("%s recovery via scheduled_tasks", (_kind, action, handler, task) => {
+  it("asks for this action on this room and adopts the job created after the request", async () => {
+    const synapse = new SynapseNock().ok("GET", {
+      scheduled_tasks: [
+        job("old-job", action, REQUESTED_AT - 10 * 60_000),
+        job("other-room", action, REQUESTED_AT + 500, { resource_id: "!other:example.org" }),
+        job("other-action", "redact_all_events", REQUESTED_AT + 600),
+        job("new-job", action, REQUESTED_AT + 1_500, { status: "active" }),
+      ],
+    });
+
+    const result = await handler().recover(task({ status: "submitting", homeserverTaskId: undefined }));
+
+    expect(result).toEqual({ ok: true, value: "new-job" });
+    expect(synapse.seen.map((request) => request.path)).toEqual([
+      `/_synapse/admin/v1/scheduled_tasks?action_name=${action}&resource_id=${ROOM_IN_QUERY}`,
+    ]);
+  });
+
+  it("finds nothing when only older jobs exist", async () => {
+    new SynapseNock().ok("GET", { scheduled_tasks: [job("old-job", action, REQUESTED_AT - 10 * 60_000)] });
+
+    const result = await handler().recover(task({ status: "submitting", homeserverTaskId: undefined }));
+
+    expect(result).toEqual({ ok: true, value: undefined });
+  });
+
+  it("does not adopt an earlier job that finished just before the request", async () => {
+    // A moderator repeats the command half a minute after the first job finished; Warden
+    // then dies before it learns the id of the second job.
+    new SynapseNock().ok("GET", {
+      scheduled_tasks: [job("previous-job", action, REQUESTED_AT - 30_000), job("new-job", action, REQUESTED_AT + 800, { status: "active" })],
+    });
+
+    const result = await handler().recover(task({ status: "submitting", homeserverTaskId: undefined }));
+
+    expect(result).toEqual({ ok: true, value: "new-job" });
+  });
+
+  it("passes a failure to read scheduled_tasks on, so the tracker asks again later", async () => {
+    new SynapseNock().answer("GET", { status: 403, json: { errcode: "M_FORBIDDEN", error: "no" } });
+
+    const result = await handler().recover(task({ status: "submitting", homeserverTaskId: undefined }));
+
+    expect(result).toMatchObject({ ok: false, error: { kind: "forbidden" } });
+  });
+});
