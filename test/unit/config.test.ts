@@ -37,9 +37,7 @@ function rejected(document: unknown, environment: NodeJS.ProcessEnv = {}): strin
 }
 
 function without(key: keyof typeof VALID): Record<string, unknown> {
-  const copy: Record<string, unknown> = { ...VALID };
-  delete copy[key];
-  return copy;
+  return Object.fromEntries(Object.entries(VALID).filter(([name]) => name !== key));
 }
 
 describe("parseConfig", () => {

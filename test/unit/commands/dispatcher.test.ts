@@ -342,6 +342,23 @@ describe("CommandDispatcher: unknown commands and bad arguments", () => {
   });
 });
 
+describe("CommandDispatcher: help", () => {
+  it("answers !help with every command of the table and !help purge with all its flags", async () => {
+    const { table } = commandFakes();
+    const { dispatcher, chat } = setup({ table });
+    await dispatcher.handle(commandEvent("!help"));
+    await dispatcher.handle(commandEvent("!help purge"));
+    const [all, purge] = chat.plainBodies();
+    for (const command of table) expect(all).toContain(`!${command.name} `.trimEnd());
+    expect(all).toContain("!purge <room> <point> [--local] [--reason TEXT]");
+    expect(all).toContain("!status [task-id]");
+    expect(all).toContain("!help [command]");
+    expect(purge).toContain("  --local: ");
+    expect(purge).toContain("  --reason TEXT: ");
+    expect(chat.sent.every((entry) => entry.message.mentions === undefined)).toBe(true);
+  });
+});
+
 describe("CommandDispatcher: failures", () => {
   it("answers an executor that throws with a reference id that is also in the log", async () => {
     const { dispatcher, chat, logger } = setup();

@@ -68,7 +68,7 @@ describe("AtomicJsonWriter", () => {
     await writer.write({ version: 1, items: ["old"] });
     const handlePrototype = await fileHandlePrototype();
     vi.spyOn(handlePrototype, "writeFile").mockImplementationOnce(async function (this: FileHandle, data) {
-      const text = String(data);
+      const text = asText(data);
       await this.write(text.slice(0, Math.floor(text.length / 2)));
       throw enospc();
     });
@@ -84,7 +84,7 @@ describe("AtomicJsonWriter", () => {
     await writer.write({ version: 1, items: ["old"] });
     const handlePrototype = await fileHandlePrototype();
     vi.spyOn(handlePrototype, "writeFile").mockImplementationOnce(async function (this: FileHandle, data) {
-      await this.write(String(data).slice(0, 5));
+      await this.write(asText(data).slice(0, 5));
       throw enospc();
     });
 
@@ -94,6 +94,11 @@ describe("AtomicJsonWriter", () => {
     expect(readdirSync(directory)).toEqual(["state.json"]);
   });
 });
+
+function asText(data: unknown): string {
+  if (typeof data !== "string") throw new Error("AtomicJsonWriter was expected to write text");
+  return data;
+}
 
 /** FileHandle is not exported as a value; take its prototype from a handle. */
 async function fileHandlePrototype(): Promise<FileHandle> {

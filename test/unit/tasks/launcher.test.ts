@@ -76,8 +76,10 @@ interface Setup {
   readonly launcher: TaskLauncher;
 }
 
-function setup(clock: Clock = { now: () => FIXED_NOW }): Setup {
-  const store = new TaskStore(directory, clock.now);
+function setup(): Setup {
+  const now = (): number => FIXED_NOW;
+  const clock: Clock = { now };
+  const store = new TaskStore(directory, now);
   const tracker = new RecordingTracker();
   const notifier = new RecordingTaskNotifier(clock);
   const launcher = new TaskLauncher(store, tracker, notifier, clock, new MemoryLogger().log);
@@ -224,8 +226,9 @@ describe("TaskLauncher", () => {
 
 describe("TaskLauncher with a real tracker", () => {
   function trackedWorld(handler: TaskKindHandler): { launcher: TaskLauncher; tracker: TaskTracker; notifier: RecordingTaskNotifier } {
-    const clock: Clock = { now: () => Date.now() };
-    const store = new TaskStore(directory, clock.now);
+    const now = (): number => Date.now();
+    const clock: Clock = { now };
+    const store = new TaskStore(directory, now);
     const notifier = new RecordingTaskNotifier(clock);
     const log = new MemoryLogger().log;
     const tracker = new TaskTracker(store, { purge: handler, shutdown: handler }, notifier, clock, log);

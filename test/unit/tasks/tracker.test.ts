@@ -21,7 +21,8 @@ import { sampleTask } from "../../fakes/sampleTask.js";
 import { observed, pollFails, ScriptedTaskHandler, type PollAnswer, type RecoverAnswer } from "../../fakes/scriptedTaskHandler.js";
 import { runUntil, useFakeClock } from "./fakeTime.js";
 
-const clock: Clock = { now: () => Date.now() };
+const now = (): number => Date.now();
+const clock: Clock = { now };
 
 let directory: string;
 const running: TaskTracker[] = [];
@@ -51,7 +52,7 @@ function world(
   script: { polls?: PollAnswer[]; recoveries?: RecoverAnswer[]; shutdownPolls?: PollAnswer[] } = {},
   options: TrackerOptions = DEFAULT_TRACKER_OPTIONS,
 ): World {
-  const store = new TaskStore(directory, clock.now);
+  const store = new TaskStore(directory, now);
   const purge = new ScriptedTaskHandler(clock, script.polls ?? [], script.recoveries ?? []);
   const shutdown = new ScriptedTaskHandler(clock, script.shutdownPolls ?? []);
   const notifier = new RecordingTaskNotifier(clock);
@@ -74,7 +75,7 @@ function purgeTask(overrides: Partial<TaskRecord> = {}): TaskRecord {
 
 /** The task as a later run of Warden would read it from disk. */
 function reloaded(id: string): TaskRecord | undefined {
-  return new TaskStore(directory, clock.now).get(id);
+  return new TaskStore(directory, now).get(id);
 }
 
 /** True once the tracker has finished a step and is waiting on its next timer. */
@@ -299,7 +300,7 @@ describe("TaskTracker across restarts", () => {
   });
 
   it("a task that ended before the crash but was never announced is announced once, without polling", async () => {
-    const seed = new TaskStore(directory, clock.now);
+    const seed = new TaskStore(directory, now);
     await seed.insert(purgeTask({ status: "complete", finishedAt: Date.now(), finalNotificationSent: false }));
 
     const { purge, notifier, tracker } = world({ polls: [observed("complete")] });
@@ -313,7 +314,7 @@ describe("TaskTracker across restarts", () => {
   });
 
   it("a task already announced is left alone", async () => {
-    const seed = new TaskStore(directory, clock.now);
+    const seed = new TaskStore(directory, now);
     await seed.insert(purgeTask({ status: "failed", reason: "x", finishedAt: Date.now(), finalNotificationSent: true }));
 
     const { purge, notifier, tracker } = world({ polls: [observed("failed")] });
