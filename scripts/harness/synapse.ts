@@ -7,7 +7,7 @@ import { homeserverConfig, logConfig, type FederationListener } from "./config.j
 import { writeSelfSignedCertificate, writeSigningKey } from "./keys.js";
 import { synapsePython } from "./paths.js";
 import { freePort } from "./ports.js";
-import { spawnSupervised } from "./processes.js";
+import { spawnSupervised, type SupervisedProcess } from "./processes.js";
 import { clientApiAnswers, federationApiAnswers, waitUntilReady } from "./readiness.js";
 import { registerWithSharedSecret, type RegisteredUser } from "./register.js";
 
@@ -22,6 +22,10 @@ export interface RunningSynapse {
   registerUser(localpart: string, options?: { admin?: boolean; password?: string }): Promise<RegisteredUser>;
   /** SIGTERM to the process group, SIGKILL after a grace period; safe to call more than once. */
   stop(): Promise<void>;
+  /** Stops the process but keeps its port, config and database, for `restart`. */
+  halt(): Promise<void>;
+  /** Starts the halted server again on the same port with the same database. */
+  restart(): Promise<void>;
 }
 
 export interface SynapseOptions {
@@ -90,16 +94,20 @@ export async function startSynapse(options: SynapseOptions = {}): Promise<Runnin
   });
   await writeFile(configPath, JSON.stringify(config, null, 2), { mode: 0o600 });
 
-  const child = spawnSupervised(python, ["-m", "synapse.app.homeserver", "-c", configPath], outputFile, dataDirectory);
   const isReady = async (): Promise<boolean> =>
     (await clientApiAnswers(baseUrl)) && (federation === undefined || (await federationApiAnswers(federation.port)));
-  try {
-    await waitUntilReady(isReady, { process: child, logFile, outputFile, timeoutMs: options.startTimeoutMs ?? 60_000 });
-  } catch (error) {
-    // Keep the directory: its logs are what the error message points at.
-    await child.stop(0);
-    throw error;
-  }
+  const launch = async (): Promise<SupervisedProcess> => {
+    const started = spawnSupervised(python, ["-m", "synapse.app.homeserver", "-c", configPath], outputFile, dataDirectory);
+    try {
+      await waitUntilReady(isReady, { process: started, logFile, outputFile, timeoutMs: options.startTimeoutMs ?? 60_000 });
+    } catch (error) {
+      // Keep the directory: its logs are what the error message points at.
+      await started.stop(0);
+      throw error;
+    }
+    return started;
+  };
+  let child = await launch();
 
   let stopping: Promise<void> | undefined;
   return {
@@ -115,6 +123,10 @@ export async function startSynapse(options: SynapseOptions = {}): Promise<Runnin
         registration.password ?? secret(),
         registration.admin ?? false,
       ),
+    halt: () => child.stop(STOP_GRACE_MS),
+    restart: async () => {
+      child = await launch();
+    },
     stop: () => {
       stopping ??= (async () => {
         await child.stop(STOP_GRACE_MS);

@@ -20,6 +20,8 @@ import { wardenVersion } from "../version.js";
 import { renderReady } from "../render/ready.js";
 import { notAdminMessage, waitForHomeserver } from "./startup.js";
 import { ChatTaskNotifier } from "./taskNotifier.js";
+import { ManagementRoomGuard } from "./managementRoomGuard.js";
+import type { ManagementRoomSettings } from "../access/roomSafety.js";
 
 /** Commands older than this when they arrive were sent while Warden was down. */
 const MAX_COMMAND_AGE_MS = 10 * 60_000;
@@ -85,6 +87,7 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
     await bot.prepareEncryption([managementRoomId]);
   }
   const protectedRoomIds = await resolveProtectedRooms(config, bot, log);
+  const guard = new ManagementRoomGuard(managementRoomId, bot, log);
 
   const notifier = new ChatTaskNotifier(bot, clock, log);
   const tracker = new TaskTracker(tasks, { purge: purgeHandler(admin), shutdown: shutdownHandler(admin) }, notifier, clock, log);
@@ -110,8 +113,14 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
     ...(hadSyncToken ? {} : { ignoreBefore: clock.now() }),
     maxCommandAgeMs: MAX_COMMAND_AGE_MS,
     concurrency: COMMAND_CONCURRENCY,
+    refusalReason: () => guard.refusal(),
   });
   bot.onMessage((event) => void dispatcher.handle(event));
+  bot.onStateEvent((event) => {
+    if (event.roomId !== managementRoomId) return;
+    const change = settingsChange(event.type, event.content);
+    if (change !== undefined) void guard.update(change);
+  });
 
   const resumed = tasks.unfinished().length;
   tracker.resumeAll();
@@ -129,6 +138,11 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
     }),
   );
   if (!ready.ok) log.warn({ error: ready.error }, "could not post the ready message");
+  // After the ready message, so a warning about an exposed room is the last thing said.
+  await guard.update({
+    joinRule: stringField(await bot.stateContent(managementRoomId, "m.room.join_rules"), "join_rule"),
+    historyVisibility: stringField(await bot.stateContent(managementRoomId, "m.room.history_visibility"), "history_visibility"),
+  });
 
   return ok({
     stop() {
@@ -137,6 +151,22 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
       bot.stop();
     },
   });
+}
+
+function stringField(content: Result<Record<string, unknown> | undefined, string>, key: string): string | undefined {
+  if (!content.ok || content.value === undefined) return undefined;
+  const value = content.value[key];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** The part of the management room's settings a state event changes, if any. */
+function settingsChange(type: string, content: unknown): ManagementRoomSettings | undefined {
+  const record = content !== null && typeof content === "object" ? (content as Record<string, unknown>) : {};
+  if (type === "m.room.join_rules") return { joinRule: typeof record["join_rule"] === "string" ? record["join_rule"] : "invite" };
+  if (type === "m.room.history_visibility") {
+    return { historyVisibility: typeof record["history_visibility"] === "string" ? record["history_visibility"] : "shared" };
+  }
+  return undefined;
 }
 
 function describeDamage(outcome: LoadOutcome<unknown>): string[] {

@@ -79,10 +79,20 @@ export function parsePurgePoint(name: string, word: string, now: number): Result
     const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(word) && !ISO_DATE.test(word);
     const text = ISO_DATE.test(word) ? `${word}T00:00:00Z` : hasZone ? word : `${word}Z`;
     const value = Date.parse(text);
-    if (Number.isNaN(value)) return err({ argument: name, given: word, expected: `a real calendar date; ${POINT_EXPECTED}` });
+    if (Number.isNaN(value) || !isRealCalendarDate(word)) {
+      return err({ argument: name, given: word, expected: `a real calendar date; ${POINT_EXPECTED}` });
+    }
     return checkPast(name, word, value, "iso", now);
   }
   return err({ argument: name, given: word, expected: POINT_EXPECTED });
+}
+
+/** Date.parse rolls 2024-02-30 over to 1 March; a typed date must exist as typed. */
+function isRealCalendarDate(word: string): boolean {
+  const [year, month, day] = word.slice(0, 10).split("-").map(Number);
+  if (year === undefined || month === undefined || day === undefined) return false;
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 function checkPast(

@@ -8,6 +8,7 @@ import type { RoomId, UserId } from "../matrix/ids.js";
 import {
   renderArgumentProblem,
   renderEditIgnored,
+  renderExposedRefusal,
   renderOutcome,
   renderSenderRefused,
   renderStaleCommand,
@@ -41,6 +42,8 @@ export interface DispatcherOptions {
   /** Commands older than this when they arrive were sent while Warden was down: answered, not run. */
   readonly maxCommandAgeMs: number;
   readonly concurrency: number;
+  /** Why commands are refused right now (an exposed management room), or undefined. */
+  readonly refusalReason?: () => string | undefined;
 }
 
 /**
@@ -80,6 +83,11 @@ export class CommandDispatcher {
       log.info({ eventId: event.eventId, sender: event.sender }, "command from before startup without a sync token; not run");
       return;
     }
+    if (!isAllowed(event.sender, this.options.allowlist)) {
+      log.warn({ eventId: event.eventId, sender: event.sender }, "refused a sender not on the allowlist");
+      await this.reply(event, renderSenderRefused(event.sender));
+      return;
+    }
     const age = this.options.clock.now() - event.originServerTs;
     if (age > this.options.maxCommandAgeMs) {
       log.info({ eventId: event.eventId, ageMs: age }, "stale command not run");
@@ -91,9 +99,10 @@ export class CommandDispatcher {
       await this.reply(event, renderEditIgnored(prefix));
       return;
     }
-    if (!isAllowed(event.sender, this.options.allowlist)) {
-      log.warn({ eventId: event.eventId, sender: event.sender }, "refused a sender not on the allowlist");
-      await this.reply(event, renderSenderRefused(event.sender));
+    const exposed = this.options.refusalReason?.();
+    if (exposed !== undefined) {
+      log.warn({ eventId: event.eventId, sender: event.sender }, "command refused: management room exposed");
+      await this.reply(event, renderExposedRefusal(exposed));
       return;
     }
     if (candidate.text.length > MAX_COMMAND_LENGTH) {
@@ -125,6 +134,7 @@ export class CommandDispatcher {
         requester: event.sender as UserId,
         commandEventId: event.eventId,
         managementRoomId: this.options.managementRoomId,
+        prefix,
       });
       log.info({ eventId: event.eventId, command: command.name, outcome: outcome.kind }, "command finished");
       const reply = renderOutcome(outcome, prefix, this.options.clock.now());

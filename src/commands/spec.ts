@@ -34,6 +34,8 @@ export interface CommandContext {
   readonly requester: UserId;
   readonly commandEventId: string;
   readonly managementRoomId: RoomId;
+  /** The configured command prefix, for hints that name another command. */
+  readonly prefix: string;
 }
 
 /** What an executor reports; render/replies.ts turns it into chat text. */

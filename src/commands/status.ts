@@ -27,12 +27,12 @@ export function statusCommand(dependencies: StatusDependencies) {
       }
       return ok({ taskId });
     },
-    execute(args) {
+    execute(args, context) {
       if (args.taskId !== undefined) {
         const task = dependencies.store.get(args.taskId);
         return Promise.resolve<CommandOutcome>(
           task === undefined
-            ? { kind: "refused", reason: `there is no task ${args.taskId}.`, hint: "!status lists the known tasks." }
+            ? { kind: "refused", reason: `there is no task ${args.taskId}.`, hint: `${context.prefix}status lists the known tasks.` }
             : { kind: "status-one", task },
         );
       }

@@ -30,7 +30,12 @@ export function splitWords(text: string, spec: CommandSpec): Result<Words, Argum
   }
   const booleanFlags = spec.flags.filter((f) => f.kind === "boolean").map((f) => f.name);
   const textFlags = spec.flags.filter((f) => f.kind === "text").map((f) => f.name);
-  const parsed = parser.detailed(text, { configuration: PARSER_CONFIGURATION, boolean: booleanFlags, string: textFlags });
+  // yargs-parser reads "--block=yes" as block=false; a switch given a value is refused instead.
+  const switchWithValue = new RegExp(`(^|\\s)--(${booleanFlags.map(escapeRegExp).join("|") || "(?!)"})=`).exec(text);
+  if (switchWithValue !== null) {
+    return err({ argument: `--${switchWithValue[2] ?? ""}`, expected: "no value: it is a switch" });
+  }
+  const parsed = parser.detailed(normaliseWhitespace(text), { configuration: PARSER_CONFIGURATION, boolean: booleanFlags, string: textFlags });
   if (parsed.error !== null) return err({ argument: "arguments", expected: parsed.error.message });
 
   const flags = new Map<string, string | boolean>();
@@ -58,7 +63,7 @@ export function splitWords(text: string, spec: CommandSpec): Result<Words, Argum
     }
   }
 
-  const positionals = parsed.argv._.map(String);
+  const positionals = parsed.argv._.map((word) => stripQuotes(String(word)));
   const required = spec.positionals.filter((p) => p.optional !== true).length;
   if (positionals.length < required) {
     const missing = spec.positionals[positionals.length];
@@ -77,6 +82,32 @@ export function splitWords(text: string, spec: CommandSpec): Result<Words, Argum
     return err({ argument: "arguments", expected: `each argument at most ${MAX_ARGUMENT_LENGTH} characters (got ${tooLong.length})` });
   }
   return ok({ positionals, flags });
+}
+
+/** yargs-parser splits on spaces only: tabs and line breaks outside quotes become spaces. */
+function normaliseWhitespace(text: string): string {
+  let result = "";
+  let open: string | undefined;
+  for (const character of text) {
+    if (open === undefined && /\s/.test(character)) {
+      result += " ";
+      continue;
+    }
+    if (open === undefined && (character === '"' || character === "'")) open = character;
+    else if (character === open) open = undefined;
+    result += character;
+  }
+  return result;
+}
+
+/** yargs-parser strips quotes from flag values but not from positional words. */
+function stripQuotes(word: string): string {
+  const first = word[0];
+  return word.length >= 2 && (first === '"' || first === "'") && word.endsWith(first) ? word.slice(1, -1) : word;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 function hasUnbalancedQuote(text: string): boolean {

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { StoreType } from "@matrix-org/matrix-sdk-crypto-nodejs";
 import type { MatrixClient } from "matrix-bot-sdk";
 import { err, ok, type Result } from "../util/result.js";
-import type { ChatSender, OutgoingMessage, RoomDirectory, SendOptions } from "./chat.js";
+import { RECORD_KEY, type ChatSender, type OutgoingMessage, type RoomDirectory, type SendOptions } from "./chat.js";
 import { prepareCrypto, type CryptoAvailability } from "./crypto.js";
 import { asRoomId, type RoomAlias, type RoomId } from "./ids.js";
 import type { SyncStorage } from "./syncStorage.js";
@@ -87,6 +87,27 @@ export class BotClient implements ChatSender, RoomDirectory {
       if (errcodeOf(error) === "M_NOT_FOUND") return ok(false);
       return err(describeSdkError(error));
     }
+  }
+
+  /** A state event's content, or undefined when the room has none of that type. */
+  async stateContent(roomId: RoomId, type: string): Promise<Result<Record<string, unknown> | undefined, string>> {
+    try {
+      const content: unknown = await this.client.getRoomStateEvent(roomId, type, "");
+      return ok(content !== null && typeof content === "object" ? (content as Record<string, unknown>) : undefined);
+    } catch (error) {
+      if (errcodeOf(error) === "M_NOT_FOUND") return ok(undefined);
+      return err(describeSdkError(error));
+    }
+  }
+
+  /** State events (any room the sync includes); the caller filters. */
+  onStateEvent(handler: (event: MatrixEvent) => void): void {
+    this.client.on("room.event", (roomId: string, raw: unknown) => {
+      if (raw !== null && typeof raw === "object" && "state_key" in raw) {
+        const event = readEvent(roomId, raw);
+        if (event !== undefined) handler(event);
+      }
+    });
   }
 
   async prepareEncryption(roomIds: readonly RoomId[]): Promise<void> {
@@ -176,7 +197,7 @@ function toContent(message: OutgoingMessage, replyTo: string | undefined): Recor
     format: "org.matrix.custom.html",
     formatted_body: message.html,
     "m.mentions": { user_ids: notify ? [...(message.mentions ?? [])] : [] },
-    ...(message.record === undefined ? {} : { "org.warden.record": message.record }),
+    ...(message.record === undefined ? {} : { [RECORD_KEY]: message.record }),
     ...(replyTo === undefined ? {} : { "m.relates_to": { "m.in_reply_to": { event_id: replyTo } } }),
   };
 }

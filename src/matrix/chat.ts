@@ -1,6 +1,9 @@
 import type { Result } from "../util/result.js";
 import type { RoomAlias, RoomId, UserId } from "./ids.js";
 
+/** The namespaced content key under which a message carries its machine-readable record. */
+export const RECORD_KEY = "org.warden.record";
+
 /** A message in both forms Matrix clients show; `html` is built only from escaped text. */
 export interface OutgoingMessage {
   readonly plain: string;

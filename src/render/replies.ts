@@ -121,3 +121,22 @@ export function renderUnexpectedError(reference: string): OutgoingMessage {
 export function renderTooLong(limit: number): OutgoingMessage {
   return message(`Not run: a command may be at most ${limit} characters.`, `<b>Not run</b>: a command may be at most ${limit} characters.`);
 }
+
+export function renderRoomExposed(problems: readonly string[]): OutgoingMessage {
+  const list = problems.join("; ");
+  return message(
+    `Warning: this management room is exposed: ${list}. Warden refuses every command until the room is invite-only and its history is not world-readable.`,
+    `<b>Warning</b>: this management room is exposed: ${escapeHtml(list)}. Warden refuses every command until the room is invite-only and its history is not world-readable.`,
+  );
+}
+
+export function renderRoomSafeAgain(): OutgoingMessage {
+  return message("The management room is private again; Warden accepts commands.", "The management room is private again; Warden accepts commands.");
+}
+
+export function renderExposedRefusal(reason: string): OutgoingMessage {
+  return message(
+    `Refused: the management room is exposed (${reason}). Make it private first.`,
+    `<b>Refused</b>: the management room is exposed (${escapeHtml(reason)}). Make it private first.`,
+  );
+}

@@ -4,8 +4,7 @@ import type { TaskRecord, TaskStatus } from "../tasks/types.js";
 import { formatDuration, formatUtc } from "../util/duration.js";
 import { code, escapeHtml, mentionHtml, truncate } from "./html.js";
 
-/** The namespaced key under which every task message carries its machine-readable record. */
-export const RECORD_KEY = "org.warden.task";
+export { RECORD_KEY } from "../matrix/chat.js";
 
 const STATUS_WORDS: Record<TaskStatus, string> = {
   submitting: "sending to the homeserver",

@@ -9,6 +9,7 @@ export const CONTEXT: CommandContext = {
   requester: REQUESTER,
   commandEventId: "$command-event",
   managementRoomId: MANAGEMENT_ROOM satisfies RoomId,
+  prefix: "!",
 };
 
 /** Splits and parses the text after the command word the way the dispatcher does; undefined when it parses. */

@@ -129,7 +129,7 @@ describe("CommandDispatcher: running a command", () => {
     await dispatcher.handle(event);
 
     expect(executions).toEqual([
-      { word: "hello", context: { requester: MOD, commandEventId: event.eventId, managementRoomId: MANAGEMENT_ROOM } },
+      { word: "hello", context: { requester: MOD, commandEventId: event.eventId, managementRoomId: MANAGEMENT_ROOM, prefix: "!" } },
     ]);
     expect(handled.claims).toEqual([event.eventId]);
     expect(chat.sent).toHaveLength(1);

@@ -177,7 +177,7 @@ describe("detailLines and renderStuck", () => {
 
   it("keeps a machine-readable record under the namespaced key", () => {
     const task = shutdownTask({ blocked: true });
-    expect(RECORD_KEY).toBe("org.warden.task");
+    expect(RECORD_KEY).toBe("org.warden.record");
     expect(taskRecord(task)).toEqual({
       id: "s-00abcd",
       kind: "shutdown",

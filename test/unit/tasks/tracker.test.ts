@@ -319,6 +319,8 @@ describe("TaskTracker across restarts", () => {
 
     const { purge, notifier, tracker } = world({ polls: [observed("failed")] });
     tracker.resumeAll();
+    tracker.track("p-000001"); // even when asked to follow it explicitly
+    await runUntil(() => !tracker.isTracking("p-000001"));
     await vi.advanceTimersByTimeAsync(3600_000);
 
     expect(tracker.isTracking("p-000001")).toBe(false);

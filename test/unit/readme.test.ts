@@ -1,0 +1,23 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { usageLine } from "../../src/commands/spec.js";
+import { commandFakes } from "../fakes/commandDependencies.js";
+
+const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+const example = readFileSync(new URL("../../config.example.yaml", import.meta.url), "utf8");
+
+describe("the README stays in step with the code", () => {
+  it("lists every command of the table with its exact usage line", () => {
+    const { table } = commandFakes();
+    for (const command of table) expect(readme).toContain(`\`${usageLine(command, "!")}\``);
+  });
+
+  it("documents every config key in the README and in config.example.yaml", () => {
+    const keys = ["homeserverUrl", "accessToken", "accessTokenFile", "managementRoom", "allowlist", "protectedRooms", "dataDirectory", "commandPrefix", "logLevel"];
+    for (const key of keys) {
+      expect(readme).toContain(`\`${key}\``);
+      expect(example).toContain(key);
+    }
+    expect(example).toContain("WARDEN_ACCESS_TOKEN");
+  });
+});
