@@ -31,7 +31,7 @@ const roomReference = z.string().refine((text) => asRoomId(text) !== undefined |
 const configSchema = z.strictObject({
   homeserverUrl: z
     .string({ error: "expected the homeserver's client URL, e.g. https://matrix.example.org" })
-    .refine((text) => /^https?:\/\/[^\s/]+/.test(text), {
+    .refine((text) => URL.canParse(text) && ["http:", "https:"].includes(new URL(text).protocol) && !/\s/.test(text), {
       message: "expected an http(s) URL, e.g. https://matrix.example.org",
     }),
   accessToken: z.string().min(1, "must not be empty").optional(),
@@ -77,7 +77,8 @@ export function parseConfig(document: unknown, path: string, environment: NodeJS
   if (document === null || typeof document !== "object" || Array.isArray(document)) {
     return err(`config file ${path} must be a YAML mapping of keys (see config.example.yaml)`);
   }
-  const parsed = configSchema.safeParse(document);
+  // reportInput: without it every issue looks like a missing key ("is required").
+  const parsed = configSchema.safeParse(document, { reportInput: true });
   if (!parsed.success) {
     return err(`config file ${path} is invalid:\n${parsed.error.issues.map(describeIssue).join("\n")}`);
   }

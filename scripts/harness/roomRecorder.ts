@@ -1,6 +1,9 @@
 import type { ClientEvent, MatrixClient } from "./client.js";
 
 const LONG_POLL_MS = 10_000;
+/** How long the homeserver may be unreachable (a test restarting it) before following fails. */
+const TOLERATED_OUTAGE_MS = 90_000;
+const RETRY_MS = 250;
 
 /**
  * Follows one room through /sync as one user and keeps every timeline event in arrival
@@ -36,9 +39,11 @@ export class RoomRecorder {
   private async follow(since: string): Promise<void> {
     let token = since;
     const filter = this.filter();
+    let failingSince: number | undefined;
     while (this.running) {
       try {
         const response = await this.client.sync({ since: token, timeoutMs: LONG_POLL_MS, filter });
+        failingSince = undefined;
         const timeline = response.rooms?.join?.[this.roomId]?.timeline?.events ?? [];
         if (timeline.length > 0) {
           this.events.push(...timeline);
@@ -47,6 +52,12 @@ export class RoomRecorder {
         token = response.next_batch;
       } catch (error) {
         if (this.isStopped()) return;
+        failingSince ??= Date.now();
+        if (Date.now() - failingSince < TOLERATED_OUTAGE_MS) {
+          // The homeserver may be restarting on purpose; try again shortly.
+          await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+          continue;
+        }
         this.failure = error;
         this.wake();
         return;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repositoryRoot } from "./paths.js";
@@ -73,7 +73,7 @@ export function startWardenProcess(settings: WardenSettings): RunningWardenProce
     dataDirectory,
     logFile,
     configFile,
-    logs: () => readFileSync(logFile, "utf8"),
+    logs: () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : ""),
     stop: () => end("SIGTERM"),
     kill: () => end("SIGKILL"),
     exited,

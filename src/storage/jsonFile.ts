@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, renameSync } from "node:fs";
-import { open, rename } from "node:fs/promises";
+import { open, rename, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { z } from "zod";
 
@@ -54,14 +54,20 @@ export class AtomicJsonWriter {
 
   private async writeNow(text: string): Promise<void> {
     const temporary = `${this.path}.tmp-${String(process.pid)}-${String(this.sequence++)}`;
-    const handle = await open(temporary, "w", 0o600);
     try {
-      await handle.writeFile(text, "utf8");
-      await handle.sync();
-    } finally {
-      await handle.close();
+      const handle = await open(temporary, "w", 0o600);
+      try {
+        await handle.writeFile(text, "utf8");
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temporary, this.path);
+    } catch (error) {
+      // A full disk must not also fill up with half-written temporary files.
+      await unlink(temporary).catch(() => undefined);
+      throw error;
     }
-    await rename(temporary, this.path);
   }
 }
 

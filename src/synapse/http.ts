@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { err, ok, type Result } from "../util/result.js";
 import { describeStatus, type AdminError, type AdminErrorKind } from "./errors.js";
 import { matrixErrorBody } from "./schemas.js";
+import { scrubSecrets } from "../log.js";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
 
@@ -85,15 +86,17 @@ async function sendOnce<T>(options: HttpOptions, request: HttpRequest, schema: z
       signal: AbortSignal.timeout(options.requestTimeoutMs ?? 30_000),
     });
   } catch (error) {
-    // Only the error's name and code: a dumped request object would carry the token header.
-    const isTimeout = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
-    const cause = error instanceof Error && error.cause instanceof Error ? (error.cause as NodeJS.ErrnoException).code : undefined;
-    const kind: AdminErrorKind = isTimeout ? "timeout" : "unreachable";
-    return err({ kind, ...(cause === undefined ? {} : { detail: cause }), userMessage: describeStatus(kind, undefined, cause) });
+    return err(transportError(error));
   }
-  const text = await response.text().catch(() => "");
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (error) {
+    // The body can stall after the headers arrived: that is a timeout too, not a bad answer.
+    return err(transportError(error));
+  }
   const json = parseJson(text);
-  if (!response.ok) return err(errorFromResponse(response, json));
+  if (!response.ok) return err(errorFromResponse(response, json, options.accessToken));
   if (json === undefined) {
     return err(badResponse(response.status, `expected JSON, got ${describeNonJson(response, text)}`));
   }
@@ -105,10 +108,20 @@ async function sendOnce<T>(options: HttpOptions, request: HttpRequest, schema: z
   return ok(checked.data);
 }
 
-function errorFromResponse(response: Response, json: unknown): AdminError {
+/** Only the error's name and code: a dumped request object would carry the token header. */
+function transportError(error: unknown): AdminError {
+  const isTimeout = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+  const cause = error instanceof Error && error.cause instanceof Error ? (error.cause as NodeJS.ErrnoException).code : undefined;
+  const kind: AdminErrorKind = isTimeout ? "timeout" : "unreachable";
+  return { kind, ...(cause === undefined ? {} : { detail: cause }), userMessage: describeStatus(kind, undefined, cause) };
+}
+
+function errorFromResponse(response: Response, json: unknown, accessToken: string): AdminError {
   const body = matrixErrorBody.safeParse(json);
   const errcode = body.success ? body.data.errcode : undefined;
-  const detail = body.success ? body.data.error : undefined;
+  // A proxy or a broken server may echo the request's Authorization header back.
+  const said = body.success ? body.data.error : undefined;
+  const detail = said === undefined ? undefined : scrubSecrets(said, [accessToken]);
   const kind = kindOf(response.status, errcode);
   const retryAfterMs = kind === "rate-limited" ? retryAfter(response, body.success ? (body.data.retry_after_ms ?? undefined) : undefined) : undefined;
   return {

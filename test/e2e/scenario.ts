@@ -28,6 +28,8 @@ export interface Scenario {
   /** The final notification for a task (a message mentioning the requester that replies to the command). */
   finalFor(eventId: string, mark: number, timeoutMs?: number): Promise<ClientEvent>;
   editsOf(eventId: string): ClientEvent[];
+  /** Every log line Warden wrote in this scenario, over all its restarts. */
+  allLogs(): string;
   stop(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export async function startScenario(
   await moderator.invite(managementRoomId, outsider.userId);
   await outsider.joinRoom(managementRoomId);
 
+  const previousLogs: string[] = [];
   const recorder = new RoomRecorder(moderator, managementRoomId);
   await recorder.start();
 
@@ -75,8 +78,10 @@ export async function startScenario(
     managementRoomId,
     recorder,
     warden: undefined as unknown as RunningWardenProcess,
+    allLogs: () => previousLogs.join("\n") + scenario.warden.logs(),
     async startWarden(dataDirectory) {
       const mark = recorder.mark();
+      if ((scenario.warden as RunningWardenProcess | undefined) !== undefined) previousLogs.push(scenario.warden.logs());
       scenario.warden = startWardenProcess({
         homeserverUrl: synapse.baseUrl,
         accessToken: wardenUser.accessToken,
@@ -120,6 +125,11 @@ export async function startScenario(
       await recorder.stop();
       await scenario.warden.stop();
       await synapse.stop();
+      // Whatever the tests did, Warden's token must appear in no log line and no message.
+      const leaks = [scenario.allLogs(), ...recorder.events.map((event) => JSON.stringify(event.content))].filter((text) =>
+        text.includes(wardenUser.accessToken),
+      );
+      if (leaks.length > 0) throw new Error(`Warden's access token leaked into ${String(leaks.length)} log(s) or message(s)`);
     },
   };
   await scenario.startWarden();

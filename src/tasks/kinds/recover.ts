@@ -22,5 +22,7 @@ export async function findInterruptedJob(
   const candidates = tasks.value.scheduled_tasks
     .filter((task) => task.action === action && task.resource_id === roomId && task.timestamp_ms >= requestedAt - CLOCK_SLACK_MS)
     .sort((a, b) => a.timestamp_ms - b.timestamp_ms);
-  return ok(candidates[0]?.id);
+  // Prefer the first job created after the request; within the slack only the newest is plausible.
+  const after = candidates.filter((task) => task.timestamp_ms >= requestedAt);
+  return ok((after[0] ?? candidates.at(-1))?.id);
 }
