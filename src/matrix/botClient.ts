@@ -252,7 +252,11 @@ class SdkLogBridge {
     this.log.warn({ sdkModule: module }, summarise(messageOrObject));
   }
   error(module: string, ...messageOrObject: unknown[]): void {
-    this.log.error({ sdkModule: module }, summarise(messageOrObject));
+    const summary = summarise(messageOrObject);
+    // The SDK logs every non-2xx answer as an error, including the 404s Warden expects
+    // (a room without an encryption or join-rules event); those belong in debug.
+    if (summary.includes("M_NOT_FOUND")) this.log.debug({ sdkModule: module }, summary);
+    else this.log.error({ sdkModule: module }, summary);
   }
 }
 

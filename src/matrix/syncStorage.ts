@@ -4,13 +4,15 @@ import { AtomicJsonWriter, loadJsonFile, type LoadOutcome } from "../storage/jso
 
 const syncStateFile = z.object({
   syncToken: z.string().nullable(),
-  filter: z.object({ id: z.number(), filter: z.unknown() }).nullable(),
+  // The SDK types the filter id as a number, but Synapse hands out strings.
+  filter: z.object({ id: z.union([z.string(), z.number()]), filter: z.unknown() }).nullable(),
   values: z.record(z.string(), z.string()),
 });
 type SyncState = z.infer<typeof syncStateFile>;
 
 /** The filter record matrix-bot-sdk stores (its IFilterInfo, minus the `any`). */
 export interface StoredFilter {
+  /** A string at run time (Synapse's filter ids are strings); the SDK's type says number. */
   id: number;
   filter: unknown;
 }
@@ -52,7 +54,7 @@ export class SyncStorage {
 
   getFilter(): StoredFilter {
     // The SDK treats a missing filter as "create one"; its type says it never is missing.
-    return this.state.filter as StoredFilter;
+    return this.state.filter as unknown as StoredFilter;
   }
 
   storeValue(key: string, value: string): Promise<void> {

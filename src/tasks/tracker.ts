@@ -192,6 +192,8 @@ export class TaskTracker {
     }
     this.log.info({ taskId: task.id, homeserverTaskId: found.value }, "found the interrupted submission on the homeserver");
     await this.store.update(task.id, { homeserverTaskId: found.value, status: "scheduled", statusChangedAt: this.clock.now() });
+    // Back-off earned while the homeserver was unreachable says nothing about the job's pace.
+    this.quietPolls.set(task.id, 0);
     this.schedule(task.id, 0);
   }
 

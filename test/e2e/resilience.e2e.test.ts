@@ -118,7 +118,9 @@ describe("the homeserver misbehaves", () => {
   it("Synapse restarted in the middle of a job: tracking continues to the end", async () => {
     const roomId = await spamRoom("restart me");
     const { eventId, mark } = await scenario.send(`!shutdown ${roomId}`);
-    await scenario.replyTo(eventId, mark);
+    const accepted = await scenario.replyTo(eventId, mark);
+    // The first edit follows Synapse's acceptance: the job exists on the homeserver now.
+    await scenario.recorder.waitFor((event) => scenario.editsOf(accepted.event_id).includes(event), { from: mark });
     await scenario.synapse.halt();
     await scenario.synapse.restart();
     const final = await scenario.finalFor(eventId, mark);
