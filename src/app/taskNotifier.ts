@@ -7,8 +7,16 @@ import type { TaskNotifier } from "../tasks/tracker.js";
 import type { TaskRecord } from "../tasks/types.js";
 import type { Clock } from "../util/clock.js";
 
-/** Tells the management room about tasks: one progress message edited in place, one final notice. */
+/**
+ * Tells the management room about tasks: one progress message edited in place, one final
+ * notice. Progress edits never hold up tracking: while one edit is still being sent (for
+ * instance waiting out a 429), later status changes replace each other and only the newest
+ * is sent next, so a rate-limited room gets one merged edit instead of a backlog.
+ */
 export class ChatTaskNotifier implements TaskNotifier, AcceptanceNotifier {
+  private readonly editsInFlight = new Map<string, Promise<void>>();
+  private readonly pendingEdits = new Map<string, TaskRecord>();
+
   constructor(
     private readonly chat: ChatSender,
     private readonly clock: Clock,
@@ -26,12 +34,15 @@ export class ChatTaskNotifier implements TaskNotifier, AcceptanceNotifier {
     return sent.value;
   }
 
-  async progressed(task: TaskRecord): Promise<void> {
-    await this.editProgress(task);
+  progressed(task: TaskRecord): Promise<void> {
+    this.queueEdit(task);
+    return Promise.resolve();
   }
 
   async finished(task: TaskRecord): Promise<boolean> {
-    await this.editProgress(task);
+    // The final state replaces any edit still waiting, and goes out after the one in flight.
+    this.queueEdit(task);
+    await this.editsInFlight.get(task.id);
     // The transaction id is fixed per task, so a resend after a crash is dropped by the homeserver.
     const sent = await this.chat.send(task.managementRoomId as RoomId, renderFinished(task, this.clock.now()), {
       replyTo: task.commandEventId,
@@ -46,6 +57,25 @@ export class ChatTaskNotifier implements TaskNotifier, AcceptanceNotifier {
       replyTo: task.commandEventId,
     });
     if (!sent.ok) this.log.error({ taskId: task.id, error: sent.error }, "could not send the stuck warning");
+  }
+
+  /** Resolves when every edit queued so far for this task has been sent (or given up). */
+  editsSettled(taskId: string): Promise<void> {
+    return this.editsInFlight.get(taskId) ?? Promise.resolve();
+  }
+
+  private queueEdit(task: TaskRecord): void {
+    if (task.progressEventId === undefined) return;
+    this.pendingEdits.set(task.id, task);
+    if (this.editsInFlight.has(task.id)) return;
+    const drain = async (): Promise<void> => {
+      for (let next = this.pendingEdits.get(task.id); next !== undefined; next = this.pendingEdits.get(task.id)) {
+        this.pendingEdits.delete(task.id);
+        await this.editProgress(next);
+      }
+      this.editsInFlight.delete(task.id);
+    };
+    this.editsInFlight.set(task.id, drain());
   }
 
   private async editProgress(task: TaskRecord): Promise<void> {
