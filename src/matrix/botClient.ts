@@ -46,6 +46,8 @@ export class BotClient implements ChatSender, RoomDirectory {
     storage: SyncStorage;
     dataDirectory: string;
     log: Logger;
+    /** Injected by tests so a 429's wait is recorded rather than slept. */
+    sleep?: (milliseconds: number) => Promise<void>;
   }): Promise<BotClient> {
     const crypto = prepareCrypto();
     // Imported only now: prepareCrypto must run before the SDK's first require of the crypto module.
@@ -56,7 +58,8 @@ export class BotClient implements ChatSender, RoomDirectory {
       ? new sdk.RustSdkCryptoStorageProvider(`${options.dataDirectory}/crypto`, SQLITE_STORE)
       : undefined;
     const client = new sdk.MatrixClient(options.homeserverUrl, options.accessToken, options.storage, cryptoStore);
-    return new BotClient(client, crypto, options.log, (ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    return new BotClient(client, crypto, options.log, sleep);
   }
 
   async whoAmI(): Promise<Result<{ userId: string; deviceId?: string }, string>> {

@@ -1,0 +1,88 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import nock from "nock";
+import { afterEach, describe, expect, it } from "vitest";
+import { BotClient } from "../../../src/matrix/botClient.js";
+import type { RoomId } from "../../../src/matrix/ids.js";
+import { SyncStorage } from "../../../src/matrix/syncStorage.js";
+import { MemoryLogger } from "../../fakes/memoryLogger.js";
+
+const HOMESERVER = "http://homeserver.test";
+const TOKEN = "syt_secret_token_for_the_bot_client_test";
+const ROOM = "!room/with?odd#chars:example.org" as RoomId;
+const SEND_PATH = /^\/_matrix\/client\/v3\/rooms\/!room%2Fwith%3Fodd%23chars%3Aexample\.org\/send\/m\.room\.message\/(.+)$/;
+
+afterEach(() => {
+  nock.cleanAll();
+});
+
+async function botClient(waits: number[], logger = new MemoryLogger()) {
+  const dataDirectory = mkdtempSync(join(tmpdir(), "warden-bot-"));
+  return BotClient.create({
+    homeserverUrl: HOMESERVER,
+    accessToken: TOKEN,
+    storage: new SyncStorage(dataDirectory),
+    dataDirectory,
+    log: logger.log,
+    sleep: (milliseconds) => {
+      waits.push(milliseconds);
+      return Promise.resolve();
+    },
+  });
+}
+
+describe("BotClient sending", () => {
+  it("waits out a 429 and resends with the same transaction id", async () => {
+    const paths: string[] = [];
+    nock(HOMESERVER)
+      .put(SEND_PATH)
+      .reply((request: Request) => {
+        paths.push(new URL(request.url).pathname);
+        return [429, { errcode: "M_LIMIT_EXCEEDED", error: "Too Many Requests", retry_after_ms: 1234 }];
+      })
+      .put(SEND_PATH)
+      .reply((request: Request) => {
+        paths.push(new URL(request.url).pathname);
+        return [200, { event_id: "$sent" }];
+      });
+    const waits: number[] = [];
+    const client = await botClient(waits);
+    const sent = await client.send(ROOM, { plain: "hello", html: "hello" }, { transactionId: "warden-final-p-000001" });
+    expect(sent).toEqual({ ok: true, value: "$sent" });
+    expect(waits).toEqual([1234]);
+    expect(paths).toHaveLength(2);
+    expect(paths[0]).toBe(paths[1]);
+    expect(paths[0]?.endsWith("/warden-final-p-000001")).toBe(true);
+  });
+
+  it("sends a mention as m.text with m.mentions and everything else as m.notice", async () => {
+    const bodies: unknown[] = [];
+    nock(HOMESERVER)
+      .put(SEND_PATH)
+      .twice()
+      .reply(async (request: Request) => {
+        bodies.push(JSON.parse(await request.text()) as unknown);
+        return [200, { event_id: "$x" }];
+      });
+    const client = await botClient([]);
+    await client.send(ROOM, { plain: "done", html: "done", mentions: ["@mod:example.org" as never] });
+    await client.send(ROOM, { plain: "note", html: "note" }, { replyTo: "$command" });
+    expect(bodies[0]).toMatchObject({ msgtype: "m.text", "m.mentions": { user_ids: ["@mod:example.org"] } });
+    expect(bodies[1]).toMatchObject({
+      msgtype: "m.notice",
+      "m.mentions": { user_ids: [] },
+      "m.relates_to": { "m.in_reply_to": { event_id: "$command" } },
+    });
+  });
+
+  it("reports a refused send as an error value without the token", async () => {
+    nock(HOMESERVER).put(SEND_PATH).reply(403, { errcode: "M_FORBIDDEN", error: `no (you sent ${TOKEN})` });
+    const logger = new MemoryLogger();
+    const client = await botClient([], logger);
+    const sent = await client.send(ROOM, { plain: "x", html: "x" });
+    expect(sent.ok).toBe(false);
+    expect(JSON.stringify(sent)).toContain("M_FORBIDDEN");
+    expect(logger.lines.join("\n")).not.toContain(TOKEN);
+  });
+});
