@@ -11,6 +11,7 @@ import type { LoadOutcome } from "../storage/jsonFile.js";
 import { SynapseAdminClient } from "../synapse/adminClient.js";
 import { purgeHandler } from "../tasks/kinds/purge.js";
 import { shutdownHandler } from "../tasks/kinds/shutdown.js";
+import { redactHandler } from "../tasks/kinds/redact.js";
 import { TaskLauncher } from "../tasks/launcher.js";
 import { TaskStore } from "../tasks/store.js";
 import { TaskTracker } from "../tasks/tracker.js";
@@ -90,7 +91,7 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
   const guard = new ManagementRoomGuard(managementRoomId, bot, log);
 
   const notifier = new ChatTaskNotifier(bot, clock, log);
-  const tracker = new TaskTracker(tasks, { purge: purgeHandler(admin), shutdown: shutdownHandler(admin) }, notifier, clock, log);
+  const tracker = new TaskTracker(tasks, { purge: purgeHandler(admin), shutdown: shutdownHandler(admin), redact: redactHandler(admin) }, notifier, clock, log);
   const launcher = new TaskLauncher(tasks, tracker, notifier, clock, log);
   const table = buildCommandTable({
     admin,

@@ -10,6 +10,12 @@ import {
   deleteStatusesForRoomBody,
   fetchEventBody,
   purgeStartedBody,
+  redactStartedBody,
+  redactStatusBody,
+  roomListBody,
+  roomMembersBody,
+  roomMessagesBody,
+  emptyBody,
   purgeStatusBody,
   roomDetailsBody,
   scheduledTasksBody,
@@ -18,7 +24,48 @@ import {
 } from "./schemas.js";
 
 export type { AdminError } from "./errors.js";
-export type { DeleteStatusBody, RoomDetailsBody, ScheduledTasksBody } from "./schemas.js";
+export type {
+  DeleteStatusBody,
+  RedactStatusBody,
+  RoomDetailsBody,
+  RoomListBody,
+  RoomMessagesBody,
+  ScheduledTasksBody,
+} from "./schemas.js";
+
+/** Sort orders GET /_synapse/admin/v1/rooms accepts (Synapse's RoomSortOrder). */
+export const ROOM_ORDERS = [
+  "name",
+  "canonical_alias",
+  "joined_members",
+  "joined_local_members",
+  "version",
+  "creator",
+  "encryption",
+  "federatable",
+  "public",
+  "join_rules",
+  "guest_access",
+  "history_visibility",
+  "state_events",
+  "size",
+] as const;
+export type RoomOrder = (typeof ROOM_ORDERS)[number];
+
+export interface RoomListQuery {
+  readonly searchTerm?: string;
+  readonly orderBy?: RoomOrder;
+  readonly limit?: number;
+  readonly from?: number;
+}
+
+export interface RedactUserOptions {
+  /** Empty: Synapse's default, the rooms the user is joined to or banned from (not rooms they left). */
+  readonly rooms: readonly string[];
+  readonly reason?: string;
+  /** Per room; Synapse's default is 1000. */
+  readonly limit?: number;
+}
 
 export type PurgePoint = { readonly eventId: EventId } | { readonly timestamp: number };
 
@@ -150,6 +197,85 @@ export class SynapseAdminClient {
     return this.send(
       { method: "PUT", path: `${ADMIN_V1}/rooms/${segment(roomId)}/block`, body: { block }, idempotent: true },
       blockStatusBody,
+    );
+  }
+
+  /** GET /_synapse/admin/v1/rooms: the server's rooms, paged by offset. */
+  listRooms(query: RoomListQuery = {}) {
+    return this.send(
+      {
+        method: "GET",
+        path: `${ADMIN_V1}/rooms`,
+        query: { search_term: query.searchTerm, order_by: query.orderBy, limit: query.limit, from: query.from },
+        idempotent: true,
+      },
+      roomListBody,
+    );
+  }
+
+  /** GET /_synapse/admin/v1/rooms/<room_id>/members: joined members only. */
+  roomMembers(roomId: RoomId) {
+    return this.send({ method: "GET", path: `${ADMIN_V1}/rooms/${segment(roomId)}/members`, idempotent: true }, roomMembersBody);
+  }
+
+  /**
+   * GET /_synapse/admin/v1/rooms/<room_id>/messages: one page, read with admin rights (no
+   * membership needed). Events a purge kept as outliers never appear here.
+   */
+  roomMessages(roomId: RoomId, page: { from?: string; direction: "f" | "b"; limit: number }) {
+    return this.send(
+      {
+        method: "GET",
+        path: `${ADMIN_V1}/rooms/${segment(roomId)}/messages`,
+        query: { dir: page.direction, limit: page.limit, from: page.from },
+        idempotent: true,
+      },
+      roomMessagesBody,
+    );
+  }
+
+  /**
+   * POST /_synapse/admin/v1/rooms/<room_id>/make_room_admin: joins `userId` (default: the
+   * caller) to a local room and gives it the highest power level, using a local admin of the room.
+   */
+  makeRoomAdmin(roomId: RoomId, userId?: UserId) {
+    return this.send(
+      {
+        method: "POST",
+        path: `${ADMIN_V1}/rooms/${segment(roomId)}/make_room_admin`,
+        body: userId === undefined ? {} : { user_id: userId },
+        idempotent: true,
+      },
+      emptyBody,
+    );
+  }
+
+  /**
+   * POST /_synapse/admin/v1/user/<user_id>/redact. `rooms: []` means the rooms the user is
+   * joined to or banned from (not rooms they left). A second request for a user while one is
+   * active is refused with 400.
+   */
+  startRedact(userId: UserId, options: RedactUserOptions) {
+    return this.send(
+      {
+        method: "POST",
+        path: `${ADMIN_V1}/user/${segment(userId)}/redact`,
+        body: {
+          rooms: [...options.rooms],
+          ...(options.reason === undefined ? {} : { reason: options.reason }),
+          ...(options.limit === undefined ? {} : { limit: options.limit }),
+        },
+        idempotent: false,
+      },
+      redactStartedBody,
+    );
+  }
+
+  /** GET /_synapse/admin/v1/user/redact_status/<redact_id>. Reads "complete" (docs: "completed"). */
+  redactStatus(redactId: string) {
+    return this.send(
+      { method: "GET", path: `${ADMIN_V1}/user/redact_status/${segment(redactId)}`, idempotent: true },
+      redactStatusBody,
     );
   }
 

@@ -87,6 +87,52 @@ export const scheduledTasksBody = z.looseObject({
   ),
 });
 
+export const roomListBody = z.looseObject({
+  rooms: z.array(
+    z.looseObject({
+      room_id: z.string(),
+      name: z.string().nullish(),
+      canonical_alias: z.string().nullish(),
+      joined_members: z.number(),
+      joined_local_members: z.number().nullish(),
+      public: z.boolean().nullish(),
+      state_events: z.number().nullish(),
+    }),
+  ),
+  offset: z.number().nullish(),
+  total_rooms: z.number(),
+  next_batch: z.union([z.number(), z.string()]).nullish(),
+});
+
+export const roomMembersBody = z.looseObject({ members: z.array(z.string()), total: z.number().nullish() });
+
+export const roomMessagesBody = z.looseObject({
+  chunk: z.array(
+    z.looseObject({
+      event_id: z.string(),
+      type: z.string(),
+      sender: z.string(),
+      origin_server_ts: z.number(),
+    }),
+  ),
+  start: z.string().nullish(),
+  end: z.string().nullish(),
+});
+
+export const emptyBody = z.looseObject({});
+
+export const redactStartedBody = z.looseObject({ redact_id: z.string().min(1) });
+
+export const redactStatusBody = z.looseObject({
+  // Synapse 1.163 says "complete"; its docs say "completed": both are accepted.
+  status: z.enum(["scheduled", "active", "complete", "completed", "failed"]),
+  failed_redactions: z.record(z.string(), z.string()).nullish(),
+  error: z.string().nullish(),
+});
+
 export type RoomDetailsBody = z.infer<typeof roomDetailsBody>;
 export type DeleteStatusBody = z.infer<typeof deleteStatusBody>;
 export type ScheduledTasksBody = z.infer<typeof scheduledTasksBody>;
+export type RoomListBody = z.infer<typeof roomListBody>;
+export type RoomMessagesBody = z.infer<typeof roomMessagesBody>;
+export type RedactStatusBody = z.infer<typeof redactStatusBody>;

@@ -40,7 +40,7 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   firstPollMs: 1_000,
   backoffFactor: 1.5,
   ceilingMs: 30_000,
-  stuckAfterMs: { purge: 6 * 3600_000, shutdown: 6 * 3600_000 },
+  stuckAfterMs: { purge: 6 * 3600_000, shutdown: 6 * 3600_000, redact: 6 * 3600_000 },
 };
 
 export const LOST_TASK_REASON =

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-export const TASK_KINDS = ["purge", "shutdown"] as const;
+export const TASK_KINDS = ["purge", "shutdown", "redact"] as const;
 export type TaskKind = (typeof TASK_KINDS)[number];
 
 /**
@@ -23,8 +23,9 @@ const parameterValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.s
 export const taskRecordSchema = z.object({
   id: z.string(),
   kind: z.enum(TASK_KINDS),
+  /** The job's resource on the homeserver: a room ID (purge, shutdown) or the user ID (redact). */
   roomId: z.string(),
-  /** How the moderator named the room (alias or ID), for messages. */
+  /** How the moderator named the target (alias or ID), for messages. */
   roomLabel: z.string(),
   requester: z.string(),
   managementRoomId: z.string(),

@@ -1,4 +1,4 @@
-import type { RoomId } from "../../matrix/ids.js";
+import type { RoomId, UserId } from "../../matrix/ids.js";
 import type { AdminError } from "../../synapse/errors.js";
 import type { SynapseAdminClient } from "../../synapse/adminClient.js";
 import { ok, type Result } from "../../util/result.js";
@@ -14,13 +14,13 @@ const CLOCK_SLACK_MS = 60_000;
 export async function findInterruptedJob(
   admin: Pick<SynapseAdminClient, "scheduledTasks">,
   action: string,
-  roomId: RoomId,
+  resourceId: RoomId | UserId,
   requestedAt: number,
 ): Promise<Result<string | undefined, AdminError>> {
-  const tasks = await admin.scheduledTasks({ actionName: action, resourceId: roomId });
+  const tasks = await admin.scheduledTasks({ actionName: action, resourceId });
   if (!tasks.ok) return tasks;
   const candidates = tasks.value.scheduled_tasks
-    .filter((task) => task.action === action && task.resource_id === roomId && task.timestamp_ms >= requestedAt - CLOCK_SLACK_MS)
+    .filter((task) => task.action === action && task.resource_id === resourceId && task.timestamp_ms >= requestedAt - CLOCK_SLACK_MS)
     .sort((a, b) => a.timestamp_ms - b.timestamp_ms);
   // Prefer the first job created after the request; within the slack only the newest is plausible.
   const after = candidates.filter((task) => task.timestamp_ms >= requestedAt);

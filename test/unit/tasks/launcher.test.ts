@@ -231,7 +231,7 @@ describe("TaskLauncher with a real tracker", () => {
     const store = new TaskStore(directory, now);
     const notifier = new RecordingTaskNotifier(clock);
     const log = new MemoryLogger().log;
-    const tracker = new TaskTracker(store, { purge: handler, shutdown: handler }, notifier, clock, log);
+    const tracker = new TaskTracker(store, { purge: handler, shutdown: handler, redact: handler }, notifier, clock, log);
     return { launcher: new TaskLauncher(store, tracker, notifier, clock, log), tracker, notifier };
   }
 

@@ -57,7 +57,8 @@ function world(
   const shutdown = new ScriptedTaskHandler(clock, script.shutdownPolls ?? []);
   const notifier = new RecordingTaskNotifier(clock);
   const logger = new MemoryLogger();
-  const tracker = new TaskTracker(store, { purge, shutdown }, notifier, clock, logger.log, options);
+  const redact = new ScriptedTaskHandler(clock, []);
+  const tracker = new TaskTracker(store, { purge, shutdown, redact }, notifier, clock, logger.log, options);
   running.push(tracker);
   return { store, purge, shutdown, notifier, logger, tracker };
 }
@@ -193,7 +194,7 @@ describe("TaskTracker polling rhythm", () => {
   });
 
   it("warns exactly once when a job stays active longer than stuckAfterMs", async () => {
-    const options: TrackerOptions = { ...DEFAULT_TRACKER_OPTIONS, stuckAfterMs: { purge: 60_000, shutdown: 60_000 } };
+    const options: TrackerOptions = { ...DEFAULT_TRACKER_OPTIONS, stuckAfterMs: { purge: 60_000, shutdown: 60_000, redact: 60_000 } };
     const { store, purge, notifier, tracker } = world({ polls: [observed("active")] }, options);
     await store.insert(purgeTask({ status: "active" }));
 
@@ -212,7 +213,7 @@ describe("TaskTracker polling rhythm", () => {
   });
 
   it("does not warn again about a stuck job after a restart", async () => {
-    const options: TrackerOptions = { ...DEFAULT_TRACKER_OPTIONS, stuckAfterMs: { purge: 60_000, shutdown: 60_000 } };
+    const options: TrackerOptions = { ...DEFAULT_TRACKER_OPTIONS, stuckAfterMs: { purge: 60_000, shutdown: 60_000, redact: 60_000 } };
     const first = world({ polls: [observed("active")] }, options);
     await first.store.insert(purgeTask({ status: "active" }));
     first.tracker.track("p-000001");
