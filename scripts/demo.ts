@@ -78,6 +78,7 @@ async function main(): Promise<void> {
     `!purge #sample:localhost ${point} --local --reason "demo: remove the first batch"`,
     "!status",
     `!shutdown #sample:localhost --block --notify-as ${moderatorUser.userId} --room-name "Closed" --message "This room was closed by the moderators."`,
+    "!audit",
   ];
   say("");
   say(`Homeserver:       ${synapse.baseUrl}`);
@@ -88,6 +89,7 @@ async function main(): Promise<void> {
   say("");
   say("Commands to paste into the management room (the purge removes exactly the first batch):");
   for (const command of commands) say(`  ${command}`);
+  say("The purge (with --local) and the shutdown first show a preview: react with ✅ to it, or send the !confirm command it names.");
   say("");
 
   if (!values.walkthrough) {
@@ -98,14 +100,31 @@ async function main(): Promise<void> {
   say("Walkthrough: typing the commands as the moderator.\n");
   const printer = printConversation(recorder, wardenUser.userId);
   const admin = new MatrixClient(synapse.baseUrl, wardenUser);
-  for (const command of commands) {
+  for (const [index, command] of commands.entries()) {
     const mark = recorder.mark();
     const eventId = await moderator.sendText(managementRoomId, command);
-    const isTask = command.startsWith("!purge") || command.startsWith("!shutdown");
-    await recorder.waitFor(
-      (event) => event.sender === wardenUser.userId && repliesTo(event, eventId) && (!isTask || mentionsSomeone(event)),
-      { from: mark, timeoutMs: 120_000, what: `answering ${command}` },
-    );
+    const answer = await recorder.waitFor((event) => event.sender === wardenUser.userId && repliesTo(event, eventId), {
+      from: mark,
+      timeoutMs: 120_000,
+      what: `answering ${command}`,
+    });
+    const confirmationId = /c-[0-9a-f]{6}/.exec(bodyOf(answer))?.[0];
+    if (confirmationId !== undefined) {
+      // Show both ways to confirm: a ✅ reaction for the first preview, !confirm for the next.
+      if (index === 1) {
+        await moderator.sendEvent(managementRoomId, "m.reaction", {
+          "m.relates_to": { rel_type: "m.annotation", event_id: answer.event_id, key: "✅" },
+        });
+        say("    (the moderator reacts with ✅ to the preview)");
+      } else {
+        await moderator.sendText(managementRoomId, `!confirm ${confirmationId}`);
+      }
+      await recorder.waitFor((event) => event.sender === wardenUser.userId && repliesTo(event, eventId) && mentionsSomeone(event), {
+        from: mark,
+        timeoutMs: 120_000,
+        what: `finishing ${command}`,
+      });
+    }
     if (command.startsWith("!purge")) {
       const messages = (await admin.adminRoomMessages(sampleRoomId)).filter((event) => event.type === "m.room.message").map(bodyOf);
       const first = messages.filter((body) => body.startsWith("first batch")).length;
@@ -144,7 +163,10 @@ function printConversation(recorder: RoomRecorder, wardenUserId: string): { stop
         const relation = event.content["m.relates_to"] as { rel_type?: unknown; event_id?: unknown } | undefined;
         const body = bodyOf(event);
         if (relation?.rel_type === "m.replace" && typeof relation.event_id === "string" && isEditOf(event, relation.event_id)) {
-          say(`    (${who} edits its progress message) ${(body.replace(/^\* /, "").split("\n")[0]) ?? ""}`);
+          const lines = body.replace(/^\* /, "").split("\n");
+          // A preview's news is its last line (confirmed, expired); a progress message's is its first.
+          const news = (lines[0] ?? "").startsWith("Preview:") ? lines.at(-1) : lines[0];
+          say(`    (${who} edits its message) ${news ?? ""}`);
         } else {
           say(`[${new Date(event.origin_server_ts).toISOString().slice(11, 19)}] ${who}:\n${indent(body)}`);
         }

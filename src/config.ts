@@ -5,6 +5,8 @@ import { z } from "zod";
 import { asRoomAlias, asRoomId, type RoomAlias, type RoomId } from "./matrix/ids.js";
 import { parseAllowlistEntry, type AllowlistEntry } from "./access/allowlist.js";
 import { err, ok, type Result } from "./util/result.js";
+import { CONFIRMATION_KINDS, type ConfirmationKind } from "./commands/spec.js";
+import { parseDuration } from "./util/duration.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -20,6 +22,9 @@ export interface Config {
   readonly dataDirectory: string;
   readonly commandPrefix: string;
   readonly logLevel: LogLevel;
+  /** Which destructive commands show a preview and wait for the requester's confirmation. */
+  readonly confirmBefore: ReadonlySet<ConfirmationKind>;
+  readonly confirmWindowMs: number;
   /** Problems worth a log line that do not stop Warden (e.g. a token file others can read). */
   readonly warnings: readonly string[];
 }
@@ -54,6 +59,13 @@ const configSchema = z.strictObject({
     .refine((text) => !/\s/.test(text), { message: "must not contain white space" })
     .default("!"),
   logLevel: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+  confirmBefore: z
+    .array(z.enum(CONFIRMATION_KINDS, { error: `expected each of ${CONFIRMATION_KINDS.join(", ")}` }))
+    .default([...CONFIRMATION_KINDS]),
+  confirmWindow: z
+    .string({ error: "expected a duration such as 5min, 90s or 1h" })
+    .refine((text) => parseDuration(text) !== undefined, { message: "expected a duration between 10s and 24h, such as 5min, 90s or 1h" })
+    .default("5min"),
 });
 
 /** Reads, validates and types the YAML config. Every message names the key and the expected form. */
@@ -96,6 +108,8 @@ export function parseConfig(document: unknown, path: string, environment: NodeJS
     dataDirectory: resolve(raw.dataDirectory),
     commandPrefix: raw.commandPrefix,
     logLevel: raw.logLevel,
+    confirmBefore: new Set(raw.confirmBefore),
+    confirmWindowMs: parseDuration(raw.confirmWindow) ?? 300_000,
     warnings,
   });
 }

@@ -18,6 +18,10 @@ export { MatrixHttpError } from "./http.js";
 
 const JoinedRooms = z.looseObject({ joined_rooms: z.array(z.string()) });
 const EventEnvelope = z.looseObject({ event: z.looseObject({ room_id: z.string() }) });
+const RoomState = z.looseObject({ state: z.array(z.looseObject({ type: z.string(), state_key: z.string(), content: z.record(z.string(), z.unknown()) })) });
+const ScheduledTasks = z.looseObject({
+  scheduled_tasks: z.array(z.looseObject({ id: z.string(), action: z.string(), status: z.string(), resource_id: z.string().nullable() })),
+});
 export type { AdminBlockStatus, AdminRoomDetails, AliasResponse, ClientEvent, MessagesPage, SyncResponse } from "./schemas.js";
 
 /** The subset of the createRoom body tests use, in the spec's own field names. */
@@ -74,6 +78,10 @@ export class MatrixClient {
       query: { server_name: via },
     });
     return response.room_id;
+  }
+
+  async leaveRoom(roomId: string): Promise<void> {
+    await this.http.request("POST", CLIENT + path`/rooms/${roomId}/leave`, EmptyResponse, { body: {} });
   }
 
   async joinedRooms(): Promise<string[]> {
@@ -191,6 +199,17 @@ export class MatrixClient {
   /** GET /_synapse/admin/v1/rooms/<room_id>/block */
   adminRoomBlockStatus(roomId: string): Promise<AdminBlockStatus> {
     return this.http.request("GET", ADMIN + path`/rooms/${roomId}/block`, AdminBlockStatus);
+  }
+
+  /** GET /_synapse/admin/v1/rooms/<room_id>/state: the content of one current state event, if the room has it. */
+  async adminStateContent(roomId: string, type: string, stateKey = ""): Promise<Record<string, unknown> | undefined> {
+    const { state } = await this.http.request("GET", ADMIN + path`/rooms/${roomId}/state`, RoomState);
+    return state.find((event) => event.type === type && event.state_key === stateKey)?.content;
+  }
+
+  /** GET /_synapse/admin/v1/scheduled_tasks: the homeserver's task queue, unfiltered. */
+  async adminScheduledTasks(): Promise<z.output<typeof ScheduledTasks>["scheduled_tasks"]> {
+    return (await this.http.request("GET", `${ADMIN}/scheduled_tasks`, ScheduledTasks)).scheduled_tasks;
   }
 
   /** GET /_synapse/admin/v1/rooms/<room_id>/members: the user ids of joined members. */

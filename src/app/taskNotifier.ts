@@ -6,6 +6,7 @@ import type { AcceptanceNotifier } from "../tasks/launcher.js";
 import type { TaskNotifier } from "../tasks/tracker.js";
 import type { TaskRecord } from "../tasks/types.js";
 import type { Clock } from "../util/clock.js";
+import type { AuditSink } from "../audit/auditLog.js";
 
 /**
  * Tells the management room about tasks: one progress message edited in place, one final
@@ -21,6 +22,7 @@ export class ChatTaskNotifier implements TaskNotifier, AcceptanceNotifier {
     private readonly chat: ChatSender,
     private readonly clock: Clock,
     private readonly log: Logger,
+    private readonly audit?: AuditSink,
   ) {}
 
   async accepted(task: TaskRecord): Promise<string | undefined> {
@@ -49,6 +51,7 @@ export class ChatTaskNotifier implements TaskNotifier, AcceptanceNotifier {
       transactionId: `warden-final-${task.id}`,
     });
     if (!sent.ok) this.log.error({ taskId: task.id, error: sent.error }, "could not send the final notification");
+    else this.recordFinish(task);
     return sent.ok;
   }
 
@@ -57,6 +60,23 @@ export class ChatTaskNotifier implements TaskNotifier, AcceptanceNotifier {
       replyTo: task.commandEventId,
     });
     if (!sent.ok) this.log.error({ taskId: task.id, error: sent.error }, "could not send the stuck warning");
+  }
+
+  private recordFinish(task: TaskRecord): void {
+    try {
+      this.audit?.record({
+        at: this.clock.now(),
+        type: "task-finished",
+        actor: task.requester,
+        command: task.kind,
+        taskId: task.id,
+        target: task.roomLabel,
+        outcome: task.status,
+        ...(task.reason === undefined ? {} : { detail: task.reason }),
+      });
+    } catch (error) {
+      this.log.error({ err: error, taskId: task.id }, "could not append to the audit log");
+    }
   }
 
   /** Resolves when every edit queued so far for this task has been sent (or given up). */

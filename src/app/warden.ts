@@ -22,6 +22,9 @@ import { renderReady } from "../render/ready.js";
 import { notAdminMessage, waitForHomeserver } from "./startup.js";
 import { ChatTaskNotifier } from "./taskNotifier.js";
 import { ManagementRoomGuard } from "./managementRoomGuard.js";
+import { AuditLog } from "../audit/auditLog.js";
+import { ConfirmationBook } from "../commands/confirmations.js";
+import { ConfirmationFlow } from "../commands/confirmationFlow.js";
 import type { ManagementRoomSettings } from "../access/roomSafety.js";
 
 /** Commands older than this when they arrive were sent while Warden was down. */
@@ -90,7 +93,16 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
   const protectedRoomIds = await resolveProtectedRooms(config, bot, log);
   const guard = new ManagementRoomGuard(managementRoomId, bot, log);
 
-  const notifier = new ChatTaskNotifier(bot, clock, log);
+  const audit = new AuditLog(config.dataDirectory);
+  const notifier = new ChatTaskNotifier(bot, clock, log, audit);
+  const confirmations = new ConfirmationFlow(
+    new ConfirmationBook(clock, config.confirmWindowMs),
+    config.confirmBefore,
+    bot,
+    managementRoomId,
+    config.commandPrefix,
+    log,
+  );
   const tracker = new TaskTracker(tasks, { purge: purgeHandler(admin), shutdown: shutdownHandler(admin), redact: redactHandler(admin) }, notifier, clock, log);
   const launcher = new TaskLauncher(tasks, tracker, notifier, clock, log);
   const table = buildCommandTable({
@@ -98,6 +110,8 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
     launcher,
     store: tasks,
     clock,
+    confirmations,
+    auditLog: audit,
     targets: { directory: bot, managementRoomId, protectedRoomIds },
   });
   const dispatcher = new CommandDispatcher({
@@ -115,8 +129,11 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
     maxCommandAgeMs: MAX_COMMAND_AGE_MS,
     concurrency: COMMAND_CONCURRENCY,
     refusalReason: () => guard.refusal(),
+    confirmations,
+    audit,
   });
   bot.onMessage((event) => void dispatcher.handle(event));
+  bot.onReaction((event) => void dispatcher.handleReaction(event));
   bot.onStateEvent((event) => {
     if (event.roomId !== managementRoomId) return;
     const change = settingsChange(event.type, event.content);
@@ -149,6 +166,7 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
     stop() {
       stopping = true;
       tracker.stop();
+      confirmations.stop();
       bot.stop();
     },
   });

@@ -18,7 +18,9 @@ import {
 } from "../render/replies.js";
 import type { Clock } from "../util/clock.js";
 import { formatDuration } from "../util/duration.js";
-import type { Command } from "./spec.js";
+import type { Command, CommandContext, CommandOutcome } from "./spec.js";
+import { CONFIRM_REACTIONS, type ConfirmationFlow } from "./confirmationFlow.js";
+import type { AuditEntry, AuditSink } from "../audit/auditLog.js";
 import { closestCommand } from "./table.js";
 import { MAX_COMMAND_LENGTH, splitWords } from "./words.js";
 
@@ -42,6 +44,9 @@ export interface DispatcherOptions {
   /** Commands older than this when they arrive were sent while Warden was down: answered, not run. */
   readonly maxCommandAgeMs: number;
   readonly concurrency: number;
+  /** Previews and confirmations of destructive commands; without it every command runs at once. */
+  readonly confirmations?: Pick<ConfirmationFlow, "gate" | "confirm" | "confirmationForPreview">;
+  readonly audit?: AuditSink;
   /** Why commands are refused right now (an exposed management room), or undefined. */
   readonly refusalReason?: () => string | undefined;
 }
@@ -85,6 +90,7 @@ export class CommandDispatcher {
     }
     if (!isAllowed(event.sender, this.options.allowlist)) {
       log.warn({ eventId: event.eventId, sender: event.sender }, "refused a sender not on the allowlist");
+      this.record({ type: "refused-sender", actor: event.sender, eventId: event.eventId });
       await this.reply(event, renderSenderRefused(event.sender));
       return;
     }
@@ -129,20 +135,78 @@ export class CommandDispatcher {
       return;
     }
     log.info({ eventId: event.eventId, command: command.name, sender: event.sender, words: rest.length }, "running command");
+    const context: CommandContext = {
+      requester: event.sender as UserId,
+      commandEventId: event.eventId,
+      managementRoomId: this.options.managementRoomId,
+      prefix,
+    };
+    await this.guarded(event, command.name, async () => {
+      const gated = words.ok ? await this.options.confirmations?.gate(command, parsed.value, words.value, context) : undefined;
+      return gated ?? (await command.execute(parsed.value, context));
+    });
+  }
+
+  /**
+   * A ✅ reaction to a preview confirms it, exactly like !confirm <id> from the same person.
+   * Other reactions, and reactions to anything else, are ignored.
+   */
+  handleReaction(event: IncomingEvent): Promise<void> {
+    return this.limit(async () => {
+      const confirmations = this.options.confirmations;
+      if (confirmations === undefined || event.roomId !== this.options.managementRoomId || event.sender === this.options.selfUserId) return;
+      const target = reactionTarget(event.content);
+      if (target === undefined || !CONFIRM_REACTIONS.has(target.key)) return;
+      const id = confirmations.confirmationForPreview(target.eventId);
+      if (id === undefined || !(await this.options.handled.claim(event.eventId))) return;
+      const asReply = { ...event, eventId: target.eventId };
+      if (!isAllowed(event.sender, this.options.allowlist)) {
+        this.options.log.warn({ eventId: event.eventId, sender: event.sender }, "refused a reaction from a sender not on the allowlist");
+        this.record({ type: "refused-sender", actor: event.sender, eventId: event.eventId });
+        await this.reply(asReply, renderSenderRefused(event.sender));
+        return;
+      }
+      await this.guarded(asReply, "confirm", () => confirmations.confirm(id, event.sender), event.sender);
+    }).catch((error: unknown) => {
+      this.options.log.error({ eventId: event.eventId, err: error }, "handling a reaction failed");
+    });
+  }
+
+  /** Runs an executor, answers with its outcome, records it, and turns a thrown bug into a referenced reply. */
+  private async guarded(event: IncomingEvent, commandName: string, run: () => Promise<CommandOutcome | "shown">, actor = event.sender): Promise<void> {
+    const { log, prefix } = this.options;
     try {
-      const outcome = await command.execute(parsed.value, {
-        requester: event.sender as UserId,
-        commandEventId: event.eventId,
-        managementRoomId: this.options.managementRoomId,
-        prefix,
+      const outcome = await run();
+      const kind = outcome === "shown" ? "preview" : outcome.kind;
+      log.info({ eventId: event.eventId, command: commandName, outcome: kind }, "command finished");
+      this.record({
+        type: "command",
+        actor,
+        command: commandName,
+        eventId: event.eventId,
+        outcome: kind,
+        ...(outcome !== "shown" && "task" in outcome ? { taskId: outcome.task.id, target: outcome.task.roomLabel } : {}),
+        ...(outcome !== "shown" && outcome.kind === "refused" ? { detail: outcome.reason } : {}),
       });
-      log.info({ eventId: event.eventId, command: command.name, outcome: outcome.kind }, "command finished");
+      if (outcome === "shown") return;
       const reply = renderOutcome(outcome, prefix, this.options.clock.now());
-      if (reply !== undefined) await this.reply(event, reply);
+      if (reply !== undefined) {
+        await this.reply(event, { ...reply, record: reply.record ?? { type: "reply", command: commandName, requester: actor, outcome: kind } });
+      }
     } catch (error) {
       const reference = randomBytes(4).toString("hex");
-      log.error({ eventId: event.eventId, command: command.name, reference, err: error }, "command failed unexpectedly");
+      log.error({ eventId: event.eventId, command: commandName, reference, err: error }, "command failed unexpectedly");
+      this.record({ type: "command", actor, command: commandName, eventId: event.eventId, outcome: "error", detail: reference });
       await this.reply(event, renderUnexpectedError(reference));
+    }
+  }
+
+  private record(entry: Omit<AuditEntry, "at">): void {
+    try {
+      this.options.audit?.record({ at: this.options.clock.now(), ...entry });
+    } catch (error) {
+      // The room's history stays the audit trail even if the file cannot be written.
+      this.options.log.error({ err: error }, "could not append to the audit log");
     }
   }
 
@@ -150,4 +214,12 @@ export class CommandDispatcher {
     const sent = await this.options.chat.send(this.options.managementRoomId, message, { replyTo: event.eventId });
     if (!sent.ok) this.options.log.error({ eventId: event.eventId, error: sent.error }, "could not send a reply");
   }
+}
+
+function reactionTarget(content: unknown): { eventId: string; key: string } | undefined {
+  if (content === null || typeof content !== "object" || !Object.prototype.hasOwnProperty.call(content, "m.relates_to")) return undefined;
+  const relation = (content as Record<string, unknown>)["m.relates_to"];
+  if (relation === null || typeof relation !== "object") return undefined;
+  const { rel_type: type, event_id: eventId, key } = relation as Record<string, unknown>;
+  return type === "m.annotation" && typeof eventId === "string" && typeof key === "string" ? { eventId, key } : undefined;
 }

@@ -5,7 +5,9 @@ import type { Clock } from "../util/clock.js";
 import { formatUtc } from "../util/duration.js";
 import { err, ok } from "../util/result.js";
 import { parsePurgePoint, parseRoomArgument, POINT_EXPECTED, ROOM_EXPECTED, type PurgePoint, type RoomArgument } from "./arguments.js";
-import { defineCommand, type CommandContext, type CommandOutcome } from "./spec.js";
+import { defineCommand, type CommandContext, type CommandOutcome, type Preview, type Refusal } from "./spec.js";
+import { estimateLines, estimatePurge, roomLines } from "./previews.js";
+import type { Result } from "../util/result.js";
 import { resolveDestructiveTarget, type TargetRules } from "./targets.js";
 import { booleanFlag, textFlag } from "./words.js";
 
@@ -17,7 +19,7 @@ interface PurgeArguments {
 }
 
 export interface PurgeDependencies {
-  readonly admin: Pick<SynapseAdminClient, "roomDetails" | "fetchEvent" | "startPurge">;
+  readonly admin: Pick<SynapseAdminClient, "roomDetails" | "fetchEvent" | "startPurge" | "roomMessages">;
   readonly launcher: Pick<TaskLauncher, "launch">;
   readonly targets: TargetRules;
   readonly clock: Clock;
@@ -55,6 +57,34 @@ export function purgeCommand(dependencies: PurgeDependencies) {
       });
     },
     execute: (args, context) => executePurge(args, context, dependencies),
+    confirmation: {
+      // Only --local deletes what may be the only copy of local users' messages.
+      kind: (args) => (args.deleteLocalEvents ? "purge-local" : undefined),
+      preview: (args) => previewPurge(args, dependencies),
+    },
+  });
+}
+
+async function previewPurge(args: PurgeArguments, dependencies: PurgeDependencies): Promise<Result<Preview, Refusal>> {
+  const target = await resolveDestructiveTarget(args.room, dependencies.targets);
+  if (!target.ok) return target;
+  const { roomId, label } = target.value;
+  const details = await dependencies.admin.roomDetails(roomId);
+  if (!details.ok) {
+    return err({ kind: "refused", reason: details.error.kind === "not-found" ? `${label} is not a room this homeserver knows.` : `could not look up ${label}: ${details.error.userMessage}` });
+  }
+  const cutoff = await describeCutoff(args.point, roomId, label, dependencies);
+  if (!cutoff.ok) return cutoff;
+  const estimate = await estimatePurge(dependencies.admin, roomId, cutoff.value.cutoffTs);
+  return ok({
+    title: `purge the history of ${label}`,
+    lines: [
+      ...roomLines(label, details.value),
+      { label: "Removes history before", value: cutoff.value.cutoff },
+      ...estimateLines(estimate),
+      { label: "Local users' messages", value: args.deleteLocalEvents ? "deleted too (--local)" : "kept" },
+      ...(args.reason === undefined ? [] : [{ label: "Reason", value: args.reason }]),
+    ],
   });
 }
 
@@ -101,8 +131,6 @@ async function executePurge(args: PurgeArguments, context: CommandContext, depen
   });
   return launched.kind === "joined" ? { kind: "task-joined", task: launched.task } : { kind: "task-started", task: launched.task };
 }
-
-type Refusal = Extract<CommandOutcome, { kind: "refused" }>;
 
 /** Checks an event point against the room and states the cut-off in absolute UTC. */
 async function describeCutoff(point: PurgePoint, roomId: RoomId, label: string, dependencies: PurgeDependencies) {

@@ -1,9 +1,10 @@
 import type { UserId } from "../matrix/ids.js";
 import type { SynapseAdminClient } from "../synapse/adminClient.js";
 import type { TaskLauncher } from "../tasks/launcher.js";
-import { ok } from "../util/result.js";
+import { err, ok, type Result } from "../util/result.js";
 import { parseRoomArgument, parseUserArgument, ROOM_EXPECTED, type RoomArgument } from "./arguments.js";
-import { defineCommand, type CommandContext, type CommandOutcome } from "./spec.js";
+import { defineCommand, type CommandContext, type CommandOutcome, type Preview, type Refusal } from "./spec.js";
+import { roomLines } from "./previews.js";
 import { resolveDestructiveTarget, type TargetRules } from "./targets.js";
 import { booleanFlag, textFlag } from "./words.js";
 
@@ -73,6 +74,34 @@ export function shutdownCommand(dependencies: ShutdownDependencies) {
       });
     },
     execute: (args, context) => executeShutdown(args, context, dependencies),
+    confirmation: {
+      kind: () => "shutdown",
+      preview: (args) => previewShutdown(args, dependencies),
+    },
+  });
+}
+
+async function previewShutdown(args: ShutdownArguments, dependencies: ShutdownDependencies): Promise<Result<Preview, Refusal>> {
+  const target = await resolveDestructiveTarget(args.room, dependencies.targets);
+  if (!target.ok) return target;
+  const { roomId, label } = target.value;
+  const details = await dependencies.admin.roomDetails(roomId);
+  if (!details.ok && details.error.kind !== "not-found") {
+    return err({ kind: "refused", reason: `could not look up ${label}: ${details.error.userMessage}` });
+  }
+  if (!details.ok && !args.block) {
+    return err({ kind: "refused", reason: `${label} is not a room this homeserver knows: there is nothing to shut down.`, hint: "Add --block to block it anyway." });
+  }
+  return ok({
+    title: details.ok ? `shut down ${label}` : `block ${label}, which this homeserver does not know`,
+    lines: [
+      ...roomLines(label, details.ok ? details.value : undefined),
+      { label: "Local members", value: details.ok ? `kicked${args.notifyAs === undefined ? "" : ` and moved to a new room created by ${args.notifyAs}`}` : "none" },
+      { label: "Block afterwards", value: args.block ? "yes" : "no" },
+      { label: "Delete from database", value: args.purge ? (args.forcePurge ? "yes, forced" : "yes") : "no (--no-purge)" },
+      ...(args.newRoomName === undefined ? [] : [{ label: "New room name", value: args.newRoomName }]),
+      ...(args.message === undefined ? [] : [{ label: "Message in the new room", value: args.message }]),
+    ],
   });
 }
 

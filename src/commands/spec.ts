@@ -1,6 +1,8 @@
 import type { Result } from "../util/result.js";
 import type { UserId, RoomId } from "../matrix/ids.js";
 import type { TaskRecord } from "../tasks/types.js";
+import type { LookupOutcome } from "./lookupOutcomes.js";
+import type { AuditOutcome } from "./audit.js";
 
 export interface FlagSpec {
   readonly name: string;
@@ -8,6 +10,11 @@ export interface FlagSpec {
   readonly kind: "boolean" | "text";
   readonly valueName?: string;
   readonly description: string;
+  /**
+   * Text flags only: may be given several times, each value kept in order (read with
+   * textFlags). A repeated flag without this keeps its last value, as yargs-parser gives it.
+   */
+  readonly repeatable?: true;
 }
 
 export interface PositionalSpec {
@@ -15,12 +22,15 @@ export interface PositionalSpec {
   readonly name: string;
   readonly description: string;
   readonly optional?: boolean;
+  /** The last positional only: it takes every remaining word, so several words need no quotes. */
+  readonly variadic?: boolean;
 }
 
 /** The words of a command after splitting, with flags checked against the command's spec. */
 export interface Words {
   readonly positionals: readonly string[];
-  readonly flags: ReadonlyMap<string, string | boolean>;
+  /** A repeatable text flag's values are a list (see FlagSpec.repeatable); other flags a single value. */
+  readonly flags: ReadonlyMap<string, string | boolean | readonly string[]>;
 }
 
 /** A bad argument: which one, what was given, and what was expected. */
@@ -46,7 +56,26 @@ export type CommandOutcome =
   | { readonly kind: "status-list"; readonly inFlight: readonly TaskRecord[]; readonly recent: readonly TaskRecord[] }
   | { readonly kind: "status-one"; readonly task: TaskRecord }
   | { readonly kind: "help-all"; readonly commands: readonly CommandSpec[] }
-  | { readonly kind: "help-one"; readonly command: CommandSpec };
+  | { readonly kind: "help-one"; readonly command: CommandSpec }
+  | LookupOutcome
+  | AuditOutcome;
+
+/** The settings in `confirmBefore` (config) that make a destructive command ask first. */
+export const CONFIRMATION_KINDS = ["shutdown", "purge-local", "redact"] as const;
+export type ConfirmationKind = (typeof CONFIRMATION_KINDS)[number];
+
+export interface PreviewLine {
+  readonly label: string;
+  readonly value: string;
+}
+
+/** What a destructive command would do, shown before it runs (or instead, with --dry-run). */
+export interface Preview {
+  readonly title: string;
+  readonly lines: readonly PreviewLine[];
+}
+
+export type Refusal = Extract<CommandOutcome, { kind: "refused" }>;
 
 /** The declarative part of a command: enough for help and usage, nothing that runs. */
 export interface CommandSpec {
@@ -65,6 +94,15 @@ export interface CommandSpec {
 export interface Command<Arguments = unknown> extends CommandSpec {
   parse(words: Words): Result<Arguments, ArgumentProblem>;
   execute(args: Arguments, context: CommandContext): Promise<CommandOutcome>;
+  /**
+   * Destructive commands only. `kind` says which confirmBefore setting governs these
+   * arguments (undefined: never ask, e.g. a purge without --local); `preview` describes the
+   * effect without causing it. Such commands also accept --yes and --dry-run (added by the table).
+   */
+  readonly confirmation?: {
+    kind(args: Arguments): ConfirmationKind | undefined;
+    preview(args: Arguments, context: CommandContext): Promise<Result<Preview, Refusal>>;
+  };
 }
 
 /** Keeps each row's argument type private to it while the table holds rows of every type. */
@@ -74,7 +112,9 @@ export function defineCommand<Arguments>(command: Command<Arguments>): Command {
 
 export function usageLine(spec: CommandSpec, prefix: string): string {
   const positionals = spec.positionals.map(positionalLabel);
-  const flags = spec.flags.map((f) => (f.kind === "boolean" ? `[--${f.name}]` : `[--${f.name} ${f.valueName ?? "TEXT"}]`));
+  const flags = spec.flags.map((f) =>
+    f.kind === "boolean" ? `[--${f.name}]` : `[--${f.name} ${f.valueName ?? "TEXT"}${f.repeatable === true ? " ..." : ""}]`,
+  );
   return [`${prefix}${spec.name}`, ...positionals, ...flags].join(" ");
 }
 

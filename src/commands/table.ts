@@ -1,16 +1,57 @@
+import { auditCommand, type AuditDependencies } from "./audit.js";
+import { confirmCommand } from "./confirm.js";
+import { CONFIRMATION_FLAGS, type ConfirmationFlow } from "./confirmationFlow.js";
 import { helpCommand } from "./help.js";
 import { purgeCommand, type PurgeDependencies } from "./purge.js";
+import { redactCommand, type RedactDependencies } from "./redact.js";
 import { shutdownCommand, type ShutdownDependencies } from "./shutdown.js";
 import type { Command } from "./spec.js";
 import { statusCommand, type StatusDependencies } from "./status.js";
+import { blockCommand, type BlockDependencies } from "./block.js";
+import { makeAdminCommand, type MakeAdminDependencies } from "./makeAdmin.js";
+import { membersCommand, type MembersDependencies } from "./members.js";
+import { roomCommand, type RoomDependencies } from "./room.js";
+import { roomsCommand, type RoomsDependencies } from "./rooms.js";
+import { tasksCommand, type TasksDependencies } from "./tasks.js";
+import { unblockCommand, type UnblockDependencies } from "./unblock.js";
 
-export type CommandDependencies = PurgeDependencies & ShutdownDependencies & StatusDependencies;
+export type CommandDependencies = PurgeDependencies &
+  ShutdownDependencies &
+  RedactDependencies &
+  StatusDependencies &
+  RoomDependencies &
+  RoomsDependencies &
+  MembersDependencies &
+  TasksDependencies &
+  BlockDependencies &
+  UnblockDependencies &
+  MakeAdminDependencies &
+  AuditDependencies & { readonly confirmations: Pick<ConfirmationFlow, "confirm"> };
 
 /** Every command Warden knows, in the order help lists them. */
 export function buildCommandTable(dependencies: CommandDependencies): readonly Command[] {
-  const table: Command[] = [purgeCommand(dependencies), shutdownCommand(dependencies), statusCommand(dependencies)];
+  const table: Command[] = [
+    purgeCommand(dependencies),
+    shutdownCommand(dependencies),
+    redactCommand(dependencies),
+    statusCommand(dependencies),
+    roomCommand(dependencies),
+    roomsCommand(dependencies),
+    membersCommand(dependencies),
+    tasksCommand(dependencies),
+    blockCommand(dependencies),
+    unblockCommand(dependencies),
+    makeAdminCommand(dependencies),
+    confirmCommand(dependencies.confirmations),
+    auditCommand(dependencies),
+  ].map(withConfirmationFlags);
   table.push(helpCommand(() => table));
   return table;
+}
+
+/** Commands with a preview take --yes and --dry-run; declared here once for all of them. */
+function withConfirmationFlags(command: Command): Command {
+  return command.confirmation === undefined ? command : { ...command, flags: [...command.flags, ...CONFIRMATION_FLAGS] };
 }
 
 /** The known command closest to a mistyped one, if any is close enough to be a likely typo. */

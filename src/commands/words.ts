@@ -35,10 +35,16 @@ export function splitWords(text: string, spec: CommandSpec): Result<Words, Argum
   if (switchWithValue !== null) {
     return err({ argument: `--${switchWithValue[2] ?? ""}`, expected: "no value: it is a switch" });
   }
-  const parsed = parser.detailed(normaliseWhitespace(text), { configuration: PARSER_CONFIGURATION, boolean: booleanFlags, string: textFlags });
+  // Only a command with a repeatable flag keeps duplicates; every other command parses as before.
+  const keepDuplicates = spec.flags.some((f) => f.repeatable === true);
+  const parsed = parser.detailed(normaliseWhitespace(text), {
+    configuration: { ...PARSER_CONFIGURATION, "duplicate-arguments-array": keepDuplicates },
+    boolean: booleanFlags,
+    string: textFlags,
+  });
   if (parsed.error !== null) return err({ argument: "arguments", expected: parsed.error.message });
 
-  const flags = new Map<string, string | boolean>();
+  const flags = new Map<string, string | boolean | readonly string[]>();
   for (const [key, value] of Object.entries(parsed.argv)) {
     if (key === "_") continue;
     const flag = spec.flags.find((f) => f.name === key);
@@ -50,13 +56,19 @@ export function splitWords(text: string, spec: CommandSpec): Result<Words, Argum
       });
     }
     if (flag.kind === "text") {
-      if (typeof value !== "string" || value.trim() === "") {
-        return err({ argument: `--${key}`, expected: `a value: --${key} ${flag.valueName ?? "TEXT"} (quote text with spaces)` });
+      // With duplicates kept, a flag given several times is a list; a non-repeatable one keeps its last value.
+      const given: unknown[] = Array.isArray(value) ? value : [value];
+      const values: string[] = [];
+      for (const one of flag.repeatable === true ? given : given.slice(-1)) {
+        if (typeof one !== "string" || one.trim() === "") {
+          return err({ argument: `--${key}`, expected: `a value: --${key} ${flag.valueName ?? "TEXT"} (quote text with spaces)` });
+        }
+        if (one.length > MAX_ARGUMENT_LENGTH) {
+          return err({ argument: `--${key}`, expected: `at most ${MAX_ARGUMENT_LENGTH} characters (got ${one.length})` });
+        }
+        values.push(one);
       }
-      if (value.length > MAX_ARGUMENT_LENGTH) {
-        return err({ argument: `--${key}`, expected: `at most ${MAX_ARGUMENT_LENGTH} characters (got ${value.length})` });
-      }
-      flags.set(key, value);
+      flags.set(key, flag.repeatable === true ? values : (values[0] ?? ""));
     } else {
       if (typeof value !== "boolean") return err({ argument: `--${key}`, expected: "no value: it is a switch" });
       flags.set(key, value);
@@ -69,7 +81,7 @@ export function splitWords(text: string, spec: CommandSpec): Result<Words, Argum
     const missing = spec.positionals[positionals.length];
     return err({ argument: missing === undefined ? "arguments" : positionalLabel(missing), expected: missing?.description ?? "more arguments" });
   }
-  if (positionals.length > spec.positionals.length) {
+  if (positionals.length > spec.positionals.length && spec.positionals.at(-1)?.variadic !== true) {
     const extra = positionals[spec.positionals.length] ?? "";
     return err({
       argument: "arguments",
@@ -125,6 +137,13 @@ function hasUnbalancedQuote(text: string): boolean {
 export function textFlag(words: Words, name: string): string | undefined {
   const value = words.flags.get(name);
   return typeof value === "string" ? value : undefined;
+}
+
+/** Every value of a repeatable text flag, in the order typed; empty when it was not given. */
+export function textFlags(words: Words, name: string): readonly string[] {
+  const value = words.flags.get(name);
+  if (typeof value === "string") return [value];
+  return typeof value === "boolean" || value === undefined ? [] : value;
 }
 
 export function booleanFlag(words: Words, name: string): boolean {

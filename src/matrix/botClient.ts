@@ -103,6 +103,14 @@ export class BotClient implements ChatSender, RoomDirectory {
     }
   }
 
+  /** m.reaction events (any room the sync includes); the caller filters. */
+  onReaction(handler: (event: MatrixEvent) => void): void {
+    this.client.on("room.event", (roomId: string, raw: unknown) => {
+      const event = readEvent(roomId, raw);
+      if (event?.type === "m.reaction") handler(event);
+    });
+  }
+
   /** State events (any room the sync includes); the caller filters. */
   onStateEvent(handler: (event: MatrixEvent) => void): void {
     this.client.on("room.event", (roomId: string, raw: unknown) => {

@@ -1,7 +1,9 @@
 import type { CommandOutcome, ArgumentProblem, CommandSpec } from "../commands/spec.js";
 import { positionalLabel, usageLine } from "../commands/spec.js";
+import { renderAudit } from "./audit.js";
 import type { OutgoingMessage } from "../matrix/chat.js";
 import { code, escapeHtml, truncate } from "./html.js";
+import { renderLookup } from "./lookups.js";
 import type { TaskRecord } from "../tasks/types.js";
 import { detailLines, joinLines, summaryLine, type Line } from "./taskMessages.js";
 
@@ -31,6 +33,15 @@ export function renderOutcome(outcome: CommandOutcome, prefix: string, now: numb
       return renderHelpAll(outcome.commands, prefix);
     case "help-one":
       return renderHelpOne(outcome.command, prefix);
+    case "room-info":
+    case "room-list":
+    case "room-members":
+    case "homeserver-tasks":
+    case "room-block":
+    case "room-admin-granted":
+      return renderLookup(outcome, prefix, now);
+    case "audit":
+      return renderAudit(outcome);
   }
 }
 

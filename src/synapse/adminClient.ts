@@ -21,6 +21,7 @@ import {
   scheduledTasksBody,
   serverVersionBody,
   userAdminBody,
+  userMembershipsBody,
 } from "./schemas.js";
 
 export type { AdminError } from "./errors.js";
@@ -235,8 +236,12 @@ export class SynapseAdminClient {
   }
 
   /**
-   * POST /_synapse/admin/v1/rooms/<room_id>/make_room_admin: joins `userId` (default: the
-   * caller) to a local room and gives it the highest power level, using a local admin of the room.
+   * POST /_synapse/admin/v1/rooms/<room_id>/make_room_admin: gives `userId` (default: the
+   * caller) the power level of the room's most powerful local user who is still joined, by
+   * sending a power-levels event as that user. It never joins the user: it invites them when
+   * they are neither joined nor invited and the room is not public. Answers 400 "No local admin
+   * user in room" when no such local user exists, and 400 "Server not in room" when this server
+   * has no state for the room.
    */
   makeRoomAdmin(roomId: RoomId, userId?: UserId) {
     return this.send(
@@ -268,6 +273,18 @@ export class SynapseAdminClient {
         idempotent: false,
       },
       redactStartedBody,
+    );
+  }
+
+  /**
+   * GET /_synapse/admin/v1/users/<user_id>/memberships: the user's current membership in every
+   * room this server is in. The "join" and "ban" rooms are exactly what a redact with `rooms: []`
+   * covers. A user the server does not know has none (no 404).
+   */
+  userMemberships(userId: UserId) {
+    return this.send(
+      { method: "GET", path: `${ADMIN_V1}/users/${segment(userId)}/memberships`, idempotent: true },
+      userMembershipsBody,
     );
   }
 

@@ -113,6 +113,7 @@ export const roomMessagesBody = z.looseObject({
       type: z.string(),
       sender: z.string(),
       origin_server_ts: z.number(),
+      state_key: z.string().optional(),
     }),
   ),
   start: z.string().nullish(),
@@ -129,6 +130,9 @@ export const redactStatusBody = z.looseObject({
   failed_redactions: z.record(z.string(), z.string()).nullish(),
   error: z.string().nullish(),
 });
+
+/** Room ID -> the user's membership there ("join", "ban", "leave", "invite", "knock"). */
+export const userMembershipsBody = z.looseObject({ memberships: z.record(z.string(), z.string()) });
 
 export type RoomDetailsBody = z.infer<typeof roomDetailsBody>;
 export type DeleteStatusBody = z.infer<typeof deleteStatusBody>;

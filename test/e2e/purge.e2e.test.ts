@@ -34,7 +34,7 @@ async function roomWithTwoBatches(name: string, before: number, after: number) {
 describe("!purge against a real Synapse", () => {
   it("purges local messages before an ISO time with --local, keeping later ones and the room state", async () => {
     const { roomId, cutoff, oldEventIds } = await roomWithTwoBatches("iso purge", 20, 5);
-    const { eventId, mark } = await scenario.send(`!purge ${roomId} ${new Date(cutoff).toISOString()} --local`);
+    const { eventId, mark } = await scenario.send(`!purge ${roomId} ${new Date(cutoff).toISOString()} --local --yes`);
 
     const accepted = await scenario.replyTo(eventId, mark);
     expect(bodyOf(accepted)).toMatch(/Purge p-[0-9a-f]{6} accepted/);
@@ -66,7 +66,7 @@ describe("!purge against a real Synapse", () => {
   it("answers 'nothing to purge' when no event lies before the point", async () => {
     const roomId = await scenario.spammer.createRoom({ name: "young room" });
     await scenario.spammer.sendText(roomId, "only message");
-    const { eventId, mark } = await scenario.send(`!purge ${roomId} 2000-01-01 --local`);
+    const { eventId, mark } = await scenario.send(`!purge ${roomId} 2000-01-01 --local --yes`);
     const final = await scenario.finalFor(eventId, mark);
     expect(bodyOf(final)).toMatch(/failed/);
     expect(bodyOf(final)).toMatch(/nothing to purge: no event of this room was received before 2000-01-01 00:00:00 UTC/);

@@ -31,7 +31,7 @@ describe("!purge up to an event", () => {
   it("keeps the named event and deletes earlier ones (event ID)", async () => {
     const { roomId, eventIds } = await roomWithMessages(6);
     const point = eventIds[3] ?? "";
-    const { eventId, mark } = await scenario.send(`!purge ${roomId} ${point} --local`);
+    const { eventId, mark } = await scenario.send(`!purge ${roomId} ${point} --local --yes`);
     expect(bodyOf(await scenario.finalFor(eventId, mark))).toMatch(/done in/);
     expect(await existing(eventIds)).toEqual([false, false, false, true, true, true]);
   });
@@ -40,7 +40,7 @@ describe("!purge up to an event", () => {
     const { roomId, eventIds } = await roomWithMessages(5, "pointsalias");
     const point = eventIds[2] ?? "";
     const link = `https://matrix.to/#/${encodeURIComponent(roomId)}/${encodeURIComponent(point)}?via=localhost`;
-    const { eventId, mark } = await scenario.send(`!purge #pointsalias:localhost ${link} --local`);
+    const { eventId, mark } = await scenario.send(`!purge #pointsalias:localhost ${link} --local --yes`);
     const accepted = await scenario.replyTo(eventId, mark);
     expect(bodyOf(accepted)).toContain(`#pointsalias:localhost (${roomId})`);
     expect(bodyOf(await scenario.finalFor(eventId, mark))).toMatch(/done in/);
@@ -50,7 +50,7 @@ describe("!purge up to an event", () => {
   it("refuses an event of another room, and changes nothing", async () => {
     const first = await roomWithMessages(3);
     const second = await roomWithMessages(3);
-    const { eventId, mark } = await scenario.send(`!purge ${first.roomId} ${second.eventIds[2] ?? ""} --local`);
+    const { eventId, mark } = await scenario.send(`!purge ${first.roomId} ${second.eventIds[2] ?? ""} --local --yes`);
     const reply = await scenario.replyTo(eventId, mark);
     expect(bodyOf(reply)).toContain(`belongs to ${second.roomId}`);
     expect(await existing([...first.eventIds, ...second.eventIds])).toEqual([true, true, true, true, true, true]);

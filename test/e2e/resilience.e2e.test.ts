@@ -34,8 +34,8 @@ async function spamRoom(name: string): Promise<string> {
 describe("never twice, never lost", () => {
   it("two shutdowns of one room sent together: one delete reaches Synapse, the second names the first task", async () => {
     const roomId = await spamRoom("twice");
-    const first = await scenario.send(`!shutdown ${roomId} --block`);
-    const second = await scenario.send(`!shutdown ${roomId} --block`);
+    const first = await scenario.send(`!shutdown ${roomId} --block --yes`);
+    const second = await scenario.send(`!shutdown ${roomId} --block --yes`);
     const firstReply = await scenario.replyTo(first.eventId, first.mark);
     const taskId = /s-[0-9a-f]{6}/.exec(bodyOf(firstReply))?.[0] ?? "no task id";
     const secondReply = await scenario.replyTo(second.eventId, second.mark);
@@ -83,7 +83,7 @@ describe("never twice, never lost", () => {
 
   it("after its state is wiped, Warden does not run the commands already in the room", async () => {
     const roomId = await spamRoom("wiped");
-    const old = await scenario.send(`!shutdown ${roomId} --no-purge`);
+    const old = await scenario.send(`!shutdown ${roomId} --no-purge --yes`);
     await scenario.finalFor(old.eventId, old.mark);
     await scenario.warden.stop();
     const dataDirectory = scenario.warden.dataDirectory;
@@ -117,7 +117,7 @@ describe("never twice, never lost", () => {
 describe("the homeserver misbehaves", () => {
   it("Synapse restarted in the middle of a job: tracking continues to the end", async () => {
     const roomId = await spamRoom("restart me");
-    const { eventId, mark } = await scenario.send(`!shutdown ${roomId}`);
+    const { eventId, mark } = await scenario.send(`!shutdown ${roomId} --yes`);
     const accepted = await scenario.replyTo(eventId, mark);
     // The first edit follows Synapse's acceptance: the job exists on the homeserver now.
     await scenario.recorder.waitFor((event) => scenario.editsOf(accepted.event_id).includes(event), { from: mark });

@@ -42,7 +42,7 @@ function finalsFor(eventId: string): number {
 describe("restarts", () => {
   it("a purge accepted before Warden is killed is resumed and notified exactly once", async () => {
     const { roomId, sampleIds, cutoff } = await bigRoom();
-    const { eventId, mark } = await scenario.send(`!purge ${roomId} ${String(cutoff)} --local`);
+    const { eventId, mark } = await scenario.send(`!purge ${roomId} ${String(cutoff)} --local --yes`);
     const accepted = await scenario.replyTo(eventId, mark);
     // The first edit comes after the homeserver's job id is stored: kill Warden then, as a crash would.
     await scenario.recorder.waitFor((event) => scenario.editsOf(accepted.event_id).includes(event), { from: mark });

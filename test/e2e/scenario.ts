@@ -48,7 +48,7 @@ export function mentions(event: ClientEvent): readonly string[] {
 }
 
 export async function startScenario(
-  options: { extraConfig?: Record<string, unknown>; synapse?: RunningSynapse } = {},
+  options: { extraConfig?: Record<string, unknown>; synapse?: RunningSynapse; allowEveryLocalUser?: boolean } = {},
 ): Promise<Scenario> {
   const synapse = options.synapse ?? (await startSynapse());
   const wardenUser = await synapse.registerUser("warden", { admin: true });
@@ -86,7 +86,7 @@ export async function startScenario(
         homeserverUrl: synapse.baseUrl,
         accessToken: wardenUser.accessToken,
         managementRoom: managementRoomId,
-        allowlist: [moderatorUser.userId],
+        allowlist: options.allowEveryLocalUser === true ? [`@*:${synapse.serverName}`] : [moderatorUser.userId],
         ...(dataDirectory === undefined ? {} : { dataDirectory }),
         ...(options.extraConfig === undefined ? {} : { extraConfig: options.extraConfig }),
       });

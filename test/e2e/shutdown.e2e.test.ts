@@ -40,7 +40,7 @@ describe("!shutdown against a real Synapse", () => {
     const roomId = await spamRoom("to shut", "toshut");
     const roomsBefore = await scenario.spammer.joinedRooms();
     const { eventId, mark } = await scenario.send(
-      `!shutdown #toshut:localhost --block --notify-as ${scenario.moderatorUser.userId} --room-name "Closed" --message "This room was closed by the moderators."`,
+      `!shutdown #toshut:localhost --block --notify-as ${scenario.moderatorUser.userId} --room-name "Closed" --message "This room was closed by the moderators." --yes`,
     );
     const accepted = await scenario.replyTo(eventId, mark);
     expect(bodyOf(accepted)).toMatch(/Shutdown s-[0-9a-f]{6} accepted/);
@@ -66,7 +66,7 @@ describe("!shutdown against a real Synapse", () => {
 
   it("without --block: the room is deleted but not blocked", async () => {
     const roomId = await spamRoom("not blocked");
-    const { eventId, mark } = await scenario.send(`!shutdown ${roomId}`);
+    const { eventId, mark } = await scenario.send(`!shutdown ${roomId} --yes`);
     const final = await scenario.finalFor(eventId, mark);
     expect(bodyOf(final)).toContain("Blocked now: no");
     expect(await roomIsGone(roomId)).toBe(true);
@@ -76,11 +76,11 @@ describe("!shutdown against a real Synapse", () => {
 
   it("a room the server does not know: refused without --block, reported as blocked only with it", async () => {
     const unknownRoom = "!neverexisted:localhost";
-    const refused = await scenario.send(`!shutdown ${unknownRoom}`);
+    const refused = await scenario.send(`!shutdown ${unknownRoom} --yes`);
     expect(bodyOf(await scenario.replyTo(refused.eventId, refused.mark))).toMatch(/not a room this homeserver knows/);
     expect((await scenario.admin.adminRoomBlockStatus(unknownRoom)).block).toBe(false);
 
-    const blocked = await scenario.send(`!shutdown ${unknownRoom} --block`);
+    const blocked = await scenario.send(`!shutdown ${unknownRoom} --block --yes`);
     const final = await scenario.finalFor(blocked.eventId, blocked.mark);
     expect(bodyOf(final)).toContain("unknown room (blocked only)");
     expect(bodyOf(final)).not.toMatch(/Kicked/);
@@ -88,7 +88,7 @@ describe("!shutdown against a real Synapse", () => {
   });
 
   it("refuses to shut down its own management room", async () => {
-    const { eventId, mark } = await scenario.send(`!shutdown ${scenario.managementRoomId} --block`);
+    const { eventId, mark } = await scenario.send(`!shutdown ${scenario.managementRoomId} --block --yes`);
     expect(bodyOf(await scenario.replyTo(eventId, mark))).toMatch(/management room/);
     expect(await roomIsGone(scenario.managementRoomId)).toBe(false);
   });

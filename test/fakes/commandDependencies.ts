@@ -4,8 +4,8 @@ import type { Command } from "../../src/commands/spec.js";
 import type { TargetRules } from "../../src/commands/targets.js";
 import type { TaskStore } from "../../src/tasks/store.js";
 import type { TaskRecord } from "../../src/tasks/types.js";
-import { FakeAdmin } from "./fakeAdmin.js";
 import { FakeDirectory } from "./fakeDirectory.js";
+import { FakeRoomAdmin } from "./fakeRoomAdmin.js";
 import { FixedClock } from "./fixedClock.js";
 import { RecordingLauncher } from "./recordingLauncher.js";
 
@@ -27,7 +27,7 @@ export class MemoryTaskList implements Pick<TaskStore, "all" | "get"> {
 
 export interface CommandFakes {
   readonly clock: FixedClock;
-  readonly admin: FakeAdmin;
+  readonly admin: FakeRoomAdmin;
   readonly launcher: RecordingLauncher;
   readonly directory: FakeDirectory;
   readonly store: MemoryTaskList;
@@ -39,11 +39,13 @@ export interface CommandFakes {
 /** Every dependency of the command table as a fake, and the table built from them. */
 export function commandFakes(): CommandFakes {
   const clock = new FixedClock();
-  const admin = new FakeAdmin();
+  const admin = new FakeRoomAdmin();
   const launcher = new RecordingLauncher(clock);
   const directory = new FakeDirectory();
   const store = new MemoryTaskList();
   const targets: TargetRules = { directory, managementRoomId: MANAGEMENT_ROOM, protectedRoomIds: new Set([PROTECTED_ROOM]) };
-  const dependencies: CommandDependencies = { admin, launcher, targets, clock, store };
+  const confirmations = { confirm: () => Promise.resolve({ kind: "refused" as const, reason: "the fake table confirms nothing" }) };
+  const auditLog = { entries: () => [] };
+  const dependencies: CommandDependencies = { admin, launcher, targets, clock, store, confirmations, auditLog };
   return { clock, admin, launcher, directory, store, targets, dependencies, table: buildCommandTable(dependencies) };
 }

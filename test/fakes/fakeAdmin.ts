@@ -5,12 +5,13 @@ import type {
   FetchedEvent,
   PurgePoint as AdminPurgePoint,
   RoomDetailsBody,
+  RoomMessagesBody,
   SynapseAdminClient,
 } from "../../src/synapse/adminClient.js";
 import { describeStatus, type AdminErrorKind } from "../../src/synapse/errors.js";
 import { err, ok, type Result } from "../../src/util/result.js";
 
-export type AdminSurface = Pick<SynapseAdminClient, "roomDetails" | "fetchEvent" | "startPurge" | "startDelete">;
+export type AdminSurface = Pick<SynapseAdminClient, "roomDetails" | "fetchEvent" | "startPurge" | "startDelete" | "roomMessages">;
 
 export type AdminCall =
   | { readonly method: "roomDetails"; readonly roomId: RoomId }
@@ -71,6 +72,13 @@ export class FakeAdmin implements AdminSurface {
     if (this.startFailure !== undefined) return Promise.resolve(err(this.startFailure));
     this.started += 1;
     return Promise.resolve(ok({ purge_id: `purge-${this.started}` }));
+  }
+
+  /** Pages of the room's messages for purge estimates; empty unless a test fills `messages`. */
+  readonly messages = new Map<string, RoomMessagesBody["chunk"]>();
+
+  roomMessages(roomId: RoomId): Promise<Result<RoomMessagesBody, AdminError>> {
+    return Promise.resolve(ok({ chunk: this.messages.get(roomId) ?? [], start: "s0" }));
   }
 
   startDelete(roomId: RoomId, options: DeleteRoomOptions): Promise<Result<{ delete_id: string }, AdminError>> {

@@ -57,6 +57,8 @@ describe("parseConfig", () => {
       dataDirectory: resolve(process.cwd(), "data"),
       commandPrefix: "!",
       logLevel: "info",
+      confirmBefore: new Set(["shutdown", "purge-local", "redact"]),
+      confirmWindowMs: 300_000,
       warnings: [],
     });
     expect(isAbsolute(config.dataDirectory)).toBe(true);

@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { loadConfig } from "../../src/config.js";
 import { describe, expect, it } from "vitest";
 import { usageLine } from "../../src/commands/spec.js";
 import { commandFakes } from "../fakes/commandDependencies.js";
@@ -13,11 +15,17 @@ describe("the README stays in step with the code", () => {
   });
 
   it("documents every config key in the README and in config.example.yaml", () => {
-    const keys = ["homeserverUrl", "accessToken", "accessTokenFile", "managementRoom", "allowlist", "protectedRooms", "dataDirectory", "commandPrefix", "logLevel"];
+    const keys = ["homeserverUrl", "accessToken", "accessTokenFile", "managementRoom", "allowlist", "protectedRooms", "dataDirectory", "commandPrefix", "logLevel", "confirmBefore", "confirmWindow"];
     for (const key of keys) {
       expect(readme).toContain(`\`${key}\``);
       expect(example).toContain(key);
     }
     expect(example).toContain("WARDEN_ACCESS_TOKEN");
+  });
+
+  it("ships a config.example.yaml that Warden accepts as it is", () => {
+    const path = fileURLToPath(new URL("../../config.example.yaml", import.meta.url));
+    const loaded = loadConfig(path, { WARDEN_ACCESS_TOKEN: "token-from-the-environment" });
+    expect(loaded.ok ? loaded.value.allowlist.length : loaded.error).toBe(2);
   });
 });

@@ -325,7 +325,7 @@ describe("CommandDispatcher: unknown commands and bad arguments", () => {
     await dispatcher.handle(commandEvent("!purge #spam:example.org 1700000000"));
     const plain = chat.plainBodies()[0] ?? "";
     expect(plain).toContain('Bad <point> (got "1700000000"): expected milliseconds since 1970; this looks like seconds, which would be 1700000000000.');
-    expect(plain).toContain("\nUsage: !purge <room> <point> [--local] [--reason TEXT]\n");
+    expect(plain).toContain("\nUsage: !purge <room> <point> [--local] [--reason TEXT] [--yes] [--dry-run]\n");
     expect(plain).toContain("See !help purge");
     expect(fakes.admin.calls).toEqual([]);
     expect(fakes.launcher.requests).toEqual([]);
@@ -335,9 +335,9 @@ describe("CommandDispatcher: unknown commands and bad arguments", () => {
     const { dispatcher, chat } = setup({ table: commandFakes().table });
     await dispatcher.handle(commandEvent("!shutdown #spam:example.org --blcok"));
     const plain = chat.plainBodies()[0] ?? "";
-    expect(plain).toContain("Bad --blcok: expected one of the options --block, --no-purge, --force-purge, --notify-as, --room-name, --message.");
+    expect(plain).toContain("Bad --blcok: expected one of the options --block, --no-purge, --force-purge, --notify-as, --room-name, --message, --yes, --dry-run.");
     expect(plain).toContain(
-      "Usage: !shutdown <room> [--block] [--no-purge] [--force-purge] [--notify-as USER] [--room-name TEXT] [--message TEXT]",
+      "Usage: !shutdown <room> [--block] [--no-purge] [--force-purge] [--notify-as USER] [--room-name TEXT] [--message TEXT] [--yes] [--dry-run]",
     );
   });
 });
@@ -350,7 +350,7 @@ describe("CommandDispatcher: help", () => {
     await dispatcher.handle(commandEvent("!help purge"));
     const [all, purge] = chat.plainBodies();
     for (const command of table) expect(all).toContain(`!${command.name} `.trimEnd());
-    expect(all).toContain("!purge <room> <point> [--local] [--reason TEXT]");
+    expect(all).toContain("!purge <room> <point> [--local] [--reason TEXT] [--yes] [--dry-run]");
     expect(all).toContain("!status [task-id]");
     expect(all).toContain("!help [command]");
     expect(purge).toContain("  --local: ");

@@ -26,7 +26,7 @@ function problemOf(result: Result<Words, ArgumentProblem>): ArgumentProblem {
   return result.error;
 }
 
-function flagsOf(words: Words): Record<string, string | boolean> {
+function flagsOf(words: Words): Record<string, string | boolean | readonly string[]> {
   return Object.fromEntries(words.flags);
 }
 
@@ -100,7 +100,7 @@ describe("splitWords: problems", () => {
   it("names an unknown flag and lists the known ones", () => {
     const problem = problemOf(split("purge", "#spam:example.org 30d --force"));
     expect(problem.argument).toBe("--force");
-    expect(problem.expected).toBe("one of the options --local, --reason");
+    expect(problem.expected).toBe("one of the options --local, --reason, --yes, --dry-run");
   });
 
   it("says a command without options takes none", () => {
@@ -189,7 +189,7 @@ describe("splitWords: hostile flag names", () => {
       const result = split("purge", `#spam:example.org 30d ${flag}`);
       const problem = problemOf(result);
       expect(problem.argument.startsWith("--")).toBe(true);
-      expect(problem.expected).toBe("one of the options --local, --reason");
+      expect(problem.expected).toBe("one of the options --local, --reason, --yes, --dry-run");
       const probe: Record<string, unknown> = {};
       expect(probe["polluted"]).toBeUndefined();
       expect(Object.prototype.hasOwnProperty.call(Object.prototype, "polluted")).toBe(false);

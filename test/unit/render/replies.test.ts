@@ -38,7 +38,7 @@ describe("help", () => {
     const purge = command("purge");
     const reply = renderOutcome({ kind: "help-one", command: purge }, "!", FIXED_NOW);
     if (reply === undefined) throw new Error("no reply");
-    expect(reply.plain.split("\n")[0]).toBe("!purge <room> <point> [--local] [--reason TEXT]");
+    expect(reply.plain.split("\n")[0]).toBe("!purge <room> <point> [--local] [--reason TEXT] [--yes] [--dry-run]");
     for (const positional of purge.positionals) expect(reply.plain).toContain(`  ${positionalLabel(positional)}: ${positional.description}`);
     expect(reply.plain).toContain("  <room>: ");
     expect(reply.plain).toContain("  <point>: ");
@@ -59,7 +59,7 @@ describe("help", () => {
 
   it("writes usage and examples with the configured prefix", () => {
     const reply = renderOutcome({ kind: "help-one", command: command("purge") }, "warden ", FIXED_NOW);
-    expect(reply?.plain.split("\n")[0]).toBe("warden purge <room> <point> [--local] [--reason TEXT]");
+    expect(reply?.plain.split("\n")[0]).toBe("warden purge <room> <point> [--local] [--reason TEXT] [--yes] [--dry-run]");
     expect(reply?.plain).toContain("  warden purge #spam:example.org 30d");
     expect(reply?.plain).not.toMatch(/^ {2}!/m);
   });
@@ -80,10 +80,10 @@ describe("refusals and problems", () => {
     const reply = renderArgumentProblem({ argument: "<point>", given: HOSTILE, expected: "an age such as 30d" }, purge, "!");
     expect(reply.plain).toBe(
       `Bad <point> (got ${JSON.stringify(`${HOSTILE.slice(0, 119)}…`)}): expected an age such as 30d.\n` +
-        "Usage: !purge <room> <point> [--local] [--reason TEXT]\nSee !help purge",
+        "Usage: !purge <room> <point> [--local] [--reason TEXT] [--yes] [--dry-run]\nSee !help purge",
     );
     expect(reply.html).toContain("<b>Bad &lt;point&gt;</b>");
-    expect(reply.html).toContain("<code>!purge &lt;room&gt; &lt;point&gt; [--local] [--reason TEXT]</code>");
+    expect(reply.html).toContain("<code>!purge &lt;room&gt; &lt;point&gt; [--local] [--reason TEXT] [--yes] [--dry-run]</code>");
     expectOnlyOwnMarkup(reply.html);
   });
 

@@ -279,6 +279,104 @@ describe("SynapseAdminClient requests", () => {
   });
 });
 
+describe("SynapseAdminClient requests of the room and homeserver commands", () => {
+  it("listRooms with every option: search term, order, limit and offset encoded in the query", async () => {
+    const { client, synapse } = harness();
+    const page = {
+      rooms: [{ room_id: "!a:example.org", name: "Spam & eggs", canonical_alias: null, joined_members: 3, joined_local_members: 1, public: false }],
+      offset: 20,
+      total_rooms: 41,
+      next_batch: 30,
+    };
+    synapse.ok("GET", page);
+
+    const result = await client.listRooms({ searchTerm: "spam & é/?#", orderBy: "joined_local_members", limit: 10, from: 20 });
+
+    expect(result).toEqual({ ok: true, value: page });
+    expect(synapse.seen.map((request) => [request.method, request.path, request.authorization, request.body])).toEqual([
+      [
+        "GET",
+        "/_synapse/admin/v1/rooms?search_term=spam+%26+%C3%A9%2F%3F%23&order_by=joined_local_members&limit=10&from=20",
+        `Bearer ${TOKEN}`,
+        undefined,
+      ],
+    ]);
+  });
+
+  it("listRooms without options: no query string, and a last page without next_batch", async () => {
+    const { client, synapse } = harness();
+    synapse.ok("GET", { rooms: [], offset: 0, total_rooms: 0 });
+
+    const result = await client.listRooms();
+
+    expect(result).toEqual({ ok: true, value: { rooms: [], offset: 0, total_rooms: 0 } });
+    expect(synapse.seen.map((request) => request.path)).toEqual(["/_synapse/admin/v1/rooms"]);
+  });
+
+  it("roomMembers: GET rooms/<encoded room>/members", async () => {
+    const { client, synapse } = harness();
+    synapse.ok("GET", { members: ["@a:example.org", "@b:remote.example"], total: 2 });
+
+    const result = await client.roomMembers(ROOM);
+
+    expect(result).toEqual({ ok: true, value: { members: ["@a:example.org", "@b:remote.example"], total: 2 } });
+    expect(synapse.seen.map((request) => [request.method, request.path, request.authorization, request.body])).toEqual([
+      ["GET", `/_synapse/admin/v1/rooms/${ROOM_IN_PATH}/members`, `Bearer ${TOKEN}`, undefined],
+    ]);
+  });
+
+  it("makeRoomAdmin with a user: POST rooms/<encoded room>/make_room_admin with {user_id}", async () => {
+    const { client, synapse } = harness();
+    synapse.ok("POST", {});
+
+    const result = await client.makeRoomAdmin(ROOM, USER);
+
+    expect(result).toEqual({ ok: true, value: {} });
+    expect(synapse.seen).toEqual([
+      {
+        method: "POST",
+        path: `/_synapse/admin/v1/rooms/${ROOM_IN_PATH}/make_room_admin`,
+        authorization: `Bearer ${TOKEN}`,
+        contentType: "application/json",
+        body: { user_id: USER },
+      },
+    ]);
+  });
+
+  it("makeRoomAdmin without a user: an empty JSON object, so Synapse picks the caller", async () => {
+    const { client, synapse } = harness();
+    synapse.ok("POST", {});
+
+    await client.makeRoomAdmin(ROOM);
+
+    expect(synapse.seen.map((request) => [request.method, request.path, request.body])).toEqual([
+      ["POST", `/_synapse/admin/v1/rooms/${ROOM_IN_PATH}/make_room_admin`, {}],
+    ]);
+  });
+
+  it("makeRoomAdmin's 400 keeps Synapse's sentence for the command to explain", async () => {
+    const { client, synapse } = harness();
+    synapse.answer("POST", { status: 400, json: { errcode: "M_UNKNOWN", error: "No local admin user in room" } });
+
+    const error = failure(await client.makeRoomAdmin(ROOM));
+
+    expect(error).toMatchObject({ kind: "bad-request", status: 400, detail: "No local admin user in room" });
+    expect(synapse.seen).toHaveLength(1);
+  });
+
+  it("setBlocked(false): PUT rooms/<encoded room>/block with {block: false}", async () => {
+    const { client, synapse } = harness();
+    synapse.ok("PUT", { block: false });
+
+    const result = await client.setBlocked(ROOM, false);
+
+    expect(result).toEqual({ ok: true, value: { block: false } });
+    expect(synapse.seen.map((request) => [request.method, request.path, request.body])).toEqual([
+      ["PUT", `/_synapse/admin/v1/rooms/${ROOM_IN_PATH}/block`, { block: false }],
+    ]);
+  });
+});
+
 describe("SynapseAdminClient errors", () => {
   it("400: bad-request carrying Synapse's own error text", async () => {
     const { client, synapse, waits } = harness();

@@ -1,0 +1,43 @@
+import type { Preview } from "../commands/spec.js";
+import type { OutgoingMessage } from "../matrix/chat.js";
+import { formatDuration } from "../util/duration.js";
+import { code, escapeHtml } from "./html.js";
+
+export type PreviewState =
+  | { readonly state: "waiting"; readonly id: string; readonly windowMs: number; readonly prefix: string; readonly requester: string }
+  | { readonly state: "dry-run" }
+  | { readonly state: "confirmed"; readonly by: string }
+  | { readonly state: "expired"; readonly windowMs: number };
+
+/** A preview of a destructive command: what it would do, then what happens next. */
+export function renderPreview(preview: Preview, state: PreviewState, record: Record<string, unknown>): OutgoingMessage {
+  const plain: string[] = [`Preview: ${preview.title}`];
+  const html: string[] = [`<b>Preview</b>: ${escapeHtml(preview.title)}`];
+  for (const line of preview.lines) {
+    plain.push(`${line.label}: ${line.value}`);
+    html.push(`${escapeHtml(line.label)}: ${escapeHtml(line.value)}`);
+  }
+  switch (state.state) {
+    case "waiting": {
+      const within = formatDuration(state.windowMs);
+      plain.push(`Nothing is done yet. ${state.requester}: react with ✅ to this message, or send ${state.prefix}confirm ${state.id}, within ${within}.`);
+      html.push(
+        `<b>Nothing is done yet.</b> ${escapeHtml(state.requester)}: react with ✅ to this message, or send ${code(`${state.prefix}confirm ${state.id}`)}, within ${escapeHtml(within)}.`,
+      );
+      break;
+    }
+    case "dry-run":
+      plain.push("Dry run: nothing was done.");
+      html.push("<b>Dry run</b>: nothing was done.");
+      break;
+    case "confirmed":
+      plain.push(`Confirmed by ${state.by}; running.`);
+      html.push(`<b>Confirmed</b> by ${escapeHtml(state.by)}; running.`);
+      break;
+    case "expired":
+      plain.push(`Expired: not confirmed within ${formatDuration(state.windowMs)}; nothing was done. Send the command again if it is still wanted.`);
+      html.push(`<b>Expired</b>: not confirmed within ${escapeHtml(formatDuration(state.windowMs))}; nothing was done. Send the command again if it is still wanted.`);
+      break;
+  }
+  return { plain: plain.join("\n"), html: html.join("<br>\n"), record };
+}
