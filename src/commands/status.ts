@@ -22,8 +22,8 @@ export function statusCommand(dependencies: StatusDependencies) {
     parse(words) {
       const taskId = words.positionals[0];
       if (taskId === undefined) return ok({});
-      if (!/^[ps]-[0-9a-f]{6}$/.test(taskId)) {
-        return err({ argument: "[task-id]", given: taskId, expected: "a task id such as p-3f9a2c (p- for purges, s- for shutdowns)" });
+      if (!/^[psr]-[0-9a-f]{6}$/.test(taskId)) {
+        return err({ argument: "[task-id]", given: taskId, expected: "a task id such as p-3f9a2c (p- for purges, s- for shutdowns, r- for redactions)" });
       }
       return ok({ taskId });
     },

@@ -1,6 +1,6 @@
 import type { OutgoingMessage } from "../matrix/chat.js";
 import type { UserId } from "../matrix/ids.js";
-import type { TaskRecord, TaskStatus } from "../tasks/types.js";
+import type { TaskKind, TaskRecord, TaskStatus } from "../tasks/types.js";
 import { formatDuration, formatUtc } from "../util/duration.js";
 import { code, escapeHtml, mentionHtml, truncate } from "./html.js";
 
@@ -14,6 +14,11 @@ const STATUS_WORDS: Record<TaskStatus, string> = {
   failed: "failed",
   unknown: "unknown",
 };
+
+const VERBS: Record<TaskKind, string> = { purge: "Purge", shutdown: "Shutdown", redact: "Redact" };
+
+/** Rooms and failed redactions listed one by one; the rest are counted. */
+const LISTED = 20;
 
 interface Line {
   readonly plain: string;
@@ -64,6 +69,7 @@ function roomLine(task: TaskRecord): Line {
 
 function plannedLines(task: TaskRecord): Line[] {
   const p = task.parameters;
+  if (task.kind === "redact") return redactPlanLines(task);
   const lines: Line[] = [roomLine(task)];
   if (task.kind === "purge") {
     lines.push(line("Removes history before", text(p["cutoff"])));
@@ -82,9 +88,69 @@ function plannedLines(task: TaskRecord): Line[] {
   return lines;
 }
 
+/** A redact task's `roomId` and `roomLabel` hold the user; `rooms` is empty for Synapse's default set. */
+function redactPlanLines(task: TaskRecord): Line[] {
+  const p = task.parameters;
+  const named = list(p["roomLabels"]);
+  const lines: Line[] = [line("User", task.roomLabel)];
+  if (named.length > 0) {
+    lines.push(line(`Rooms (${named.length})`, capped(named)));
+  } else {
+    const counts =
+      typeof p["joinedRooms"] === "number" && typeof p["bannedRooms"] === "number"
+        ? `: ${p["joinedRooms"]} joined and ${p["bannedRooms"]} banned from when sent`
+        : "";
+    lines.push(line("Rooms", `the rooms the user is joined to or banned from (not rooms they left)${counts}`));
+  }
+  lines.push(
+    line("Limit", typeof p["limit"] === "number" ? `at most ${p["limit"]} of the user's events per room` : "at most 1000 of the user's events per room (Synapse's default)"),
+  );
+  if (typeof p["reason"] === "string") lines.push(line("Reason", truncate(p["reason"])));
+  return lines;
+}
+
+function capped(items: readonly string[]): string {
+  const shown = items.slice(0, LISTED).join(", ");
+  return items.length > LISTED ? `${shown}, and ${items.length - LISTED} more` : shown;
+}
+
+/**
+ * Synapse's redact status names no rooms: only the redactions that failed, so the count of rooms
+ * is Warden's own (the rooms named, or those it saw the user in when it sent the job).
+ */
+function redactResultLines(task: TaskRecord): Line[] {
+  const p = task.parameters;
+  const lines: Line[] = [];
+  const named = list(p["roomLabels"]).length;
+  const joined = p["joinedRooms"];
+  const banned = p["bannedRooms"];
+  const noCount = "Synapse's status gives no count of rooms, only the redactions that failed";
+  if (task.status !== "complete") lines.push(line("Rooms processed", `unknown: ${noCount}`));
+  else if (named > 0) lines.push(line("Rooms processed", `${named}, the rooms named (${noCount})`));
+  else if (typeof joined === "number" && typeof banned === "number") {
+    lines.push(line("Rooms processed", `${joined + banned}: ${joined} joined and ${banned} banned from when the job was sent (Warden's count; ${noCount})`));
+  } else lines.push(line("Rooms processed", `the rooms the user was joined to or banned from (${noCount})`));
+
+  const failed = list(task.outcome?.["failedRedactions"]);
+  if (failed.length === 0) {
+    if (task.status === "complete") lines.push(line("Failed redactions", "none"));
+    return lines;
+  }
+  lines.push({ plain: `Failed redactions (${failed.length}):`, html: `<b>Failed redactions (${failed.length}):</b>` });
+  for (const entry of failed.slice(0, LISTED)) {
+    // Each entry is "<event id>: <Synapse's reason>", as the redact handler records it.
+    const split = entry.indexOf(": ");
+    const eventId = split === -1 ? entry : entry.slice(0, split);
+    const reason = split === -1 ? "" : truncate(entry.slice(split + 2));
+    lines.push({ plain: `- ${eventId}: ${reason}`, html: `- ${code(eventId)}: ${escapeHtml(reason)}` });
+  }
+  if (failed.length > LISTED) lines.push({ plain: `... and ${failed.length - LISTED} more`, html: `… and ${failed.length - LISTED} more` });
+  return lines;
+}
+
 /** The progress message: posted on acceptance and edited in place at each status change. */
 export function renderProgress(task: TaskRecord, now: number): OutgoingMessage {
-  const verb = task.kind === "purge" ? "Purge" : "Shutdown";
+  const verb = VERBS[task.kind];
   const elapsed = formatDuration(now - task.createdAt);
   const heading: Line = {
     plain: `${verb} ${task.id} accepted for ${task.requester}: ${STATUS_WORDS[task.status]} (${elapsed})`,
@@ -95,7 +161,7 @@ export function renderProgress(task: TaskRecord, now: number): OutgoingMessage {
 
 /** The message that ends a job; it mentions the requester so their client notifies them. */
 export function renderFinished(task: TaskRecord, now: number): OutgoingMessage {
-  const verb = task.kind === "purge" ? "Purge" : "Shutdown";
+  const verb = VERBS[task.kind];
   const took = formatDuration((task.finishedAt ?? now) - task.createdAt);
   const requester = task.requester as UserId;
   const outcomeWord = task.status === "complete" ? `done in ${took}` : task.status === "failed" ? `failed after ${took}` : "ended: status unknown";
@@ -106,6 +172,7 @@ export function renderFinished(task: TaskRecord, now: number): OutgoingMessage {
   const lines: Line[] = [heading];
   if (task.status !== "complete") lines.push(line("Reason", task.reason ?? "the homeserver gave no reason"));
   if (task.kind === "shutdown") lines.push(...shutdownResultLines(task));
+  if (task.kind === "redact") lines.push(...redactResultLines(task));
   return join(lines, [requester], taskRecord(task));
 }
 
@@ -168,6 +235,7 @@ export function detailLines(task: TaskRecord, now: number): OutgoingMessage {
   if (task.homeserverTaskId !== undefined) lines.push(line("Homeserver job id", task.homeserverTaskId, true));
   if (task.reason !== undefined) lines.push(line("Reason", task.reason));
   if (task.kind === "shutdown" && task.finishedAt !== undefined) lines.push(...shutdownResultLines(task));
+  if (task.kind === "redact" && task.finishedAt !== undefined) lines.push(...redactResultLines(task));
   return join(lines, undefined, taskRecord(task));
 }
 

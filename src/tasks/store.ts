@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { AtomicJsonWriter, loadJsonFile, type LoadOutcome } from "../storage/jsonFile.js";
 import { isFinal, taskFileSchema, type TaskKind, type TaskRecord } from "./types.js";
 
+const ID_PREFIXES: Record<TaskKind, string> = { purge: "p", shutdown: "s", redact: "r" };
+
 /** Finished tasks older than this are dropped from the file; !status shows the last 7 days. */
 const KEEP_FINISHED_MS = 30 * 24 * 3600 * 1000;
 
@@ -23,10 +25,10 @@ export class TaskStore {
     this.writer = new AtomicJsonWriter(path);
   }
 
-  /** Short, unambiguous ids that a moderator can type: "p-3f9a2c". */
+  /** Short, unambiguous ids that a moderator can type: "p-3f9a2c" (p- purge, s- shutdown, r- redact). */
   newId(kind: TaskKind): string {
     for (;;) {
-      const id = `${kind === "purge" ? "p" : "s"}-${randomBytes(3).toString("hex")}`;
+      const id = `${ID_PREFIXES[kind]}-${randomBytes(3).toString("hex")}`;
       if (!this.tasks.has(id)) return id;
     }
   }

@@ -101,6 +101,16 @@ describe("confirm before destroying", () => {
     expect(await roomExists(roomId)).toBe(true);
   });
 
+  it("!audit summarises who did what, from Warden's own log", async () => {
+    const { eventId, mark } = await scenario.send(`!audit --user ${scenario.moderatorUser.userId}`);
+    const audit = bodyOf(await scenario.replyTo(eventId, mark));
+    expect(audit).toContain(`${scenario.moderatorUser.userId}: `);
+    expect(audit).toMatch(/2× !shutdown preview/);
+    expect(audit).toMatch(/shutdown complete/);
+    expect(audit).toMatch(/purge complete/);
+    expect(audit).not.toContain(scenario.outsider.userId);
+  });
+
   it("--dry-run shows the preview and does nothing", async () => {
     const { roomId } = await spamRoom("dry run");
     const { eventId, mark } = await scenario.send(`!shutdown ${roomId} --block --dry-run`);

@@ -20,7 +20,7 @@ export class RecordingLauncher implements Pick<TaskLauncher, "launch"> {
     this.counter += 1;
     const now = this.clock.now();
     const task: TaskRecord = {
-      id: `${request.kind === "purge" ? "p" : "s"}-${this.counter.toString(16).padStart(6, "0")}`,
+      id: `${request.kind.charAt(0)}-${this.counter.toString(16).padStart(6, "0")}`,
       kind: request.kind,
       roomId: request.roomId,
       roomLabel: request.roomLabel,

@@ -38,6 +38,13 @@ describe("!status", () => {
     expect(await runCommand(status, "p-3f9a2c")).toEqual({ kind: "status-one", task });
   });
 
+  it("shows a redaction by its r- id", async () => {
+    const { fakes, status } = statusSetup();
+    const task = sampleTask({ id: "r-00c0de", kind: "redact", roomId: "@spammer:example.org", roomLabel: "@spammer:example.org" });
+    fakes.store.tasks.push(task);
+    expect(await runCommand(status, "r-00c0de")).toEqual({ kind: "status-one", task });
+  });
+
   it("refuses an unknown task id with a hint", async () => {
     const { status } = statusSetup();
     const outcome = await runCommand(status, "s-abcdef");
@@ -49,7 +56,7 @@ describe("!status", () => {
     expect(parseProblem(status, word)).toEqual({
       argument: "[task-id]",
       given: word,
-      expected: "a task id such as p-3f9a2c (p- for purges, s- for shutdowns)",
+      expected: "a task id such as p-3f9a2c (p- for purges, s- for shutdowns, r- for redactions)",
     });
   });
 });

@@ -211,6 +211,21 @@ describe("TaskLauncher", () => {
     expect(second.task.id).not.toBe(first.task.id);
   });
 
+  it("names each kind's tasks with its own prefix: p- purge, s- shutdown, r- redact", async () => {
+    const { launcher } = setup();
+    const submit = new ScriptedSubmit([ok("job-1"), ok("job-2"), ok("job-3")]);
+
+    const purge = await launcher.launch(request(submit));
+    const shutdown = await launcher.launch(request(submit, { kind: "shutdown" }));
+    const redact = await launcher.launch(request(submit, { kind: "redact", roomId: "@spammer:example.org", roomLabel: "@spammer:example.org" }));
+
+    expect([purge.task.id, shutdown.task.id, redact.task.id].map((id) => id.replace(/[0-9a-f]{6}$/, "******"))).toEqual([
+      "p-******",
+      "s-******",
+      "r-******",
+    ]);
+  });
+
   it("a launch after the previous task on the room ended starts a new task", async () => {
     const { launcher } = setup();
     const submit = new ScriptedSubmit([err(adminError("bad-request", 400, "no")), ok("purge-2")]);
