@@ -1,7 +1,7 @@
 import { asEventId, asRoomAlias, asRoomId, asUserId, type EventId, type RoomAlias, type RoomId, type UserId } from "../matrix/ids.js";
 import { parsePermalink } from "../matrix/permalink.js";
 import { err, ok, type Result } from "../util/result.js";
-import type { ArgumentProblem } from "./spec.js";
+import type { ArgumentProblem, Words } from "./spec.js";
 
 export type RoomArgument = { readonly kind: "id"; readonly roomId: RoomId } | { readonly kind: "alias"; readonly alias: RoomAlias };
 
@@ -15,6 +15,12 @@ export function parseRoomArgument(name: string, word: string): Result<RoomArgume
   const alias = asRoomAlias(text);
   if (alias !== undefined) return ok({ kind: "alias", alias });
   return err({ argument: name, given: word, expected: ROOM_EXPECTED });
+}
+
+/** The parse step of the commands whose only argument is a room. */
+export function parseRoomOnly(words: Words): Result<{ readonly room: RoomArgument }, ArgumentProblem> {
+  const room = parseRoomArgument("<room>", words.positionals[0] ?? "");
+  return room.ok ? ok({ room: room.value }) : room;
 }
 
 export function parseUserArgument(name: string, word: string): Result<UserId, ArgumentProblem> {

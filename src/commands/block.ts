@@ -1,7 +1,7 @@
 import type { RoomId } from "../matrix/ids.js";
 import type { SynapseAdminClient } from "../synapse/adminClient.js";
 import { err, ok, type Result } from "../util/result.js";
-import { parseRoomArgument, ROOM_EXPECTED, type RoomArgument } from "./arguments.js";
+import { parseRoomOnly, ROOM_EXPECTED, type RoomArgument } from "./arguments.js";
 import { present } from "./lookupOutcomes.js";
 import { defineCommand, type CommandOutcome, type Refusal } from "./spec.js";
 import { resolveRoom, type TargetRules } from "./targets.js";
@@ -23,10 +23,7 @@ export function blockCommand(dependencies: BlockDependencies) {
     positionals: [{ name: "room", description: ROOM_EXPECTED }],
     flags: [],
     examples: ["!block #spam:example.org", "!block !abc:remote.example"],
-    parse(words) {
-      const room = parseRoomArgument("<room>", words.positionals[0] ?? "");
-      return room.ok ? ok({ room: room.value }) : room;
-    },
+    parse: parseRoomOnly,
     async execute(args): Promise<CommandOutcome> {
       const target = await resolveRoom(args.room, dependencies.targets.directory);
       if (!target.ok) return target.error;

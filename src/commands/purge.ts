@@ -1,5 +1,5 @@
 import type { RoomId } from "../matrix/ids.js";
-import type { SynapseAdminClient } from "../synapse/adminClient.js";
+import type { RoomDetailsBody, SynapseAdminClient } from "../synapse/adminClient.js";
 import type { TaskLauncher } from "../tasks/launcher.js";
 import type { Clock } from "../util/clock.js";
 import { formatUtc } from "../util/duration.js";
@@ -65,22 +65,43 @@ export function purgeCommand(dependencies: PurgeDependencies) {
   });
 }
 
-async function previewPurge(args: PurgeArguments, dependencies: PurgeDependencies): Promise<Result<Preview, Refusal>> {
+/** What both the preview and the run need: the room, its details and the cut-off. */
+interface PreparedPurge {
+  readonly roomId: RoomId;
+  readonly label: string;
+  readonly details: RoomDetailsBody;
+  readonly cutoff: { readonly cutoffTs: number; readonly cutoff: string; readonly eventId?: string };
+}
+
+async function preparePurge(args: PurgeArguments, dependencies: PurgeDependencies): Promise<Result<PreparedPurge, Refusal>> {
   const target = await resolveDestructiveTarget(args.room, dependencies.targets);
   if (!target.ok) return target;
   const { roomId, label } = target.value;
   const details = await dependencies.admin.roomDetails(roomId);
   if (!details.ok) {
-    return err({ kind: "refused", reason: details.error.kind === "not-found" ? `${label} is not a room this homeserver knows.` : `could not look up ${label}: ${details.error.userMessage}` });
+    return err({
+      kind: "refused",
+      reason:
+        details.error.kind === "not-found"
+          ? `${label} is not a room this homeserver knows, so it has no history to purge.`
+          : `could not look up ${label}: ${details.error.userMessage}`,
+    });
   }
   const cutoff = await describeCutoff(args.point, roomId, label, dependencies);
   if (!cutoff.ok) return cutoff;
-  const estimate = await estimatePurge(dependencies.admin, roomId, cutoff.value.cutoffTs);
+  return ok({ roomId, label, details: details.value, cutoff: cutoff.value });
+}
+
+async function previewPurge(args: PurgeArguments, dependencies: PurgeDependencies): Promise<Result<Preview, Refusal>> {
+  const prepared = await preparePurge(args, dependencies);
+  if (!prepared.ok) return prepared;
+  const { roomId, label, details, cutoff } = prepared.value;
+  const estimate = await estimatePurge(dependencies.admin, roomId, cutoff.cutoffTs);
   return ok({
     title: `purge the history of ${label}`,
     lines: [
-      ...roomLines(label, details.value),
-      { label: "Removes history before", value: cutoff.value.cutoff },
+      ...roomLines(label, details),
+      { label: "Removes history before", value: cutoff.cutoff },
       ...estimateLines(estimate),
       { label: "Local users' messages", value: args.deleteLocalEvents ? "deleted too (--local)" : "kept" },
       ...(args.reason === undefined ? [] : [{ label: "Reason", value: args.reason }]),
@@ -89,19 +110,9 @@ async function previewPurge(args: PurgeArguments, dependencies: PurgeDependencie
 }
 
 async function executePurge(args: PurgeArguments, context: CommandContext, dependencies: PurgeDependencies): Promise<CommandOutcome> {
-  const target = await resolveDestructiveTarget(args.room, dependencies.targets);
-  if (!target.ok) return target.error;
-  const { roomId, label } = target.value;
-
-  const details = await dependencies.admin.roomDetails(roomId);
-  if (!details.ok) {
-    return details.error.kind === "not-found"
-      ? { kind: "refused", reason: `${label} is not a room this homeserver knows, so it has no history to purge.` }
-      : { kind: "refused", reason: `could not look up ${label}: ${details.error.userMessage}` };
-  }
-  const cutoff = await describeCutoff(args.point, roomId, label, dependencies);
-  if (!cutoff.ok) return cutoff.error;
-
+  const prepared = await preparePurge(args, dependencies);
+  if (!prepared.ok) return prepared.error;
+  const { roomId, label, details, cutoff } = prepared.value;
   const launched = await dependencies.launcher.launch({
     kind: "purge",
     roomId,
@@ -110,9 +121,9 @@ async function executePurge(args: PurgeArguments, context: CommandContext, depen
     managementRoomId: context.managementRoomId,
     commandEventId: context.commandEventId,
     parameters: {
-      roomName: details.value.name ?? "",
+      roomName: details.name ?? "",
       deleteLocalEvents: args.deleteLocalEvents,
-      ...cutoff.value,
+      ...cutoff,
       ...(args.reason === undefined ? {} : { reason: args.reason }),
     },
     submit: async () => {
@@ -124,7 +135,7 @@ async function executePurge(args: PurgeArguments, context: CommandContext, depen
       if (started.ok) return ok(started.value.purge_id);
       // Synapse's 404 here means "nothing before the point", not "no such room".
       if (started.error.kind === "not-found" && /no event to be purged/i.test(started.error.detail ?? "")) {
-        return err({ ...started.error, userMessage: `nothing to purge: no event of this room was received before ${cutoff.value.cutoff}` });
+        return err({ ...started.error, userMessage: `nothing to purge: no event of this room was received before ${cutoff.cutoff}` });
       }
       return started;
     },

@@ -1,5 +1,5 @@
-import type { UserId } from "../matrix/ids.js";
-import type { SynapseAdminClient } from "../synapse/adminClient.js";
+import type { RoomId, UserId } from "../matrix/ids.js";
+import type { RoomDetailsBody, SynapseAdminClient } from "../synapse/adminClient.js";
 import type { TaskLauncher } from "../tasks/launcher.js";
 import { err, ok, type Result } from "../util/result.js";
 import { parseRoomArgument, parseUserArgument, ROOM_EXPECTED, type RoomArgument } from "./arguments.js";
@@ -81,22 +81,41 @@ export function shutdownCommand(dependencies: ShutdownDependencies) {
   });
 }
 
-async function previewShutdown(args: ShutdownArguments, dependencies: ShutdownDependencies): Promise<Result<Preview, Refusal>> {
+/** What both the preview and the run need: the room, and its details when the server knows it. */
+interface PreparedShutdown {
+  readonly roomId: RoomId;
+  readonly label: string;
+  readonly details: RoomDetailsBody | undefined;
+}
+
+async function prepareShutdown(args: ShutdownArguments, dependencies: ShutdownDependencies): Promise<Result<PreparedShutdown, Refusal>> {
   const target = await resolveDestructiveTarget(args.room, dependencies.targets);
   if (!target.ok) return target;
   const { roomId, label } = target.value;
+  // Synapse answers a delete of an unknown room with success, so we look first.
   const details = await dependencies.admin.roomDetails(roomId);
   if (!details.ok && details.error.kind !== "not-found") {
     return err({ kind: "refused", reason: `could not look up ${label}: ${details.error.userMessage}` });
   }
   if (!details.ok && !args.block) {
-    return err({ kind: "refused", reason: `${label} is not a room this homeserver knows: there is nothing to shut down.`, hint: "Add --block to block it anyway." });
+    return err({
+      kind: "refused",
+      reason: `${label} is not a room this homeserver knows: there is nothing to shut down.`,
+      hint: "Add --block to block it anyway, so nobody on this server can create or join it.",
+    });
   }
+  return ok({ roomId, label, details: details.ok ? details.value : undefined });
+}
+
+async function previewShutdown(args: ShutdownArguments, dependencies: ShutdownDependencies): Promise<Result<Preview, Refusal>> {
+  const prepared = await prepareShutdown(args, dependencies);
+  if (!prepared.ok) return prepared;
+  const { label, details } = prepared.value;
   return ok({
-    title: details.ok ? `shut down ${label}` : `block ${label}, which this homeserver does not know`,
+    title: details !== undefined ? `shut down ${label}` : `block ${label}, which this homeserver does not know`,
     lines: [
-      ...roomLines(label, details.ok ? details.value : undefined),
-      { label: "Local members", value: details.ok ? `kicked${args.notifyAs === undefined ? "" : ` and moved to a new room created by ${args.notifyAs}`}` : "none" },
+      ...roomLines(label, details),
+      { label: "Local members", value: details !== undefined ? `kicked${args.notifyAs === undefined ? "" : ` and moved to a new room created by ${args.notifyAs}`}` : "none" },
       { label: "Block afterwards", value: args.block ? "yes" : "no" },
       { label: "Delete from database", value: args.purge ? (args.forcePurge ? "yes, forced" : "yes") : "no (--no-purge)" },
       ...(args.newRoomName === undefined ? [] : [{ label: "New room name", value: args.newRoomName }]),
@@ -106,23 +125,9 @@ async function previewShutdown(args: ShutdownArguments, dependencies: ShutdownDe
 }
 
 async function executeShutdown(args: ShutdownArguments, context: CommandContext, dependencies: ShutdownDependencies): Promise<CommandOutcome> {
-  const target = await resolveDestructiveTarget(args.room, dependencies.targets);
-  if (!target.ok) return target.error;
-  const { roomId, label } = target.value;
-
-  // Synapse answers a delete of an unknown room with success, so we look first.
-  const details = await dependencies.admin.roomDetails(roomId);
-  if (!details.ok && details.error.kind !== "not-found") {
-    return { kind: "refused", reason: `could not look up ${label}: ${details.error.userMessage}` };
-  }
-  const knownRoom = details.ok;
-  if (!knownRoom && !args.block) {
-    return {
-      kind: "refused",
-      reason: `${label} is not a room this homeserver knows: there is nothing to shut down.`,
-      hint: "Add --block to block it anyway, so nobody on this server can create or join it.",
-    };
-  }
+  const prepared = await prepareShutdown(args, dependencies);
+  if (!prepared.ok) return prepared.error;
+  const { roomId, label, details } = prepared.value;
   const launched = await dependencies.launcher.launch({
     kind: "shutdown",
     roomId,
@@ -131,10 +136,10 @@ async function executeShutdown(args: ShutdownArguments, context: CommandContext,
     managementRoomId: context.managementRoomId,
     commandEventId: context.commandEventId,
     parameters: {
-      knownRoom,
-      roomName: details.ok ? (details.value.name ?? "") : "",
-      joinedMembers: details.ok ? details.value.joined_members : 0,
-      joinedLocalMembers: details.ok ? details.value.joined_local_members : 0,
+      knownRoom: details !== undefined,
+      roomName: details?.name ?? "",
+      joinedMembers: details?.joined_members ?? 0,
+      joinedLocalMembers: details?.joined_local_members ?? 0,
       block: args.block,
       purge: args.purge,
       forcePurge: args.forcePurge,

@@ -1,6 +1,5 @@
 import type { SynapseAdminClient } from "../synapse/adminClient.js";
-import { ok } from "../util/result.js";
-import { parseRoomArgument, ROOM_EXPECTED, type RoomArgument } from "./arguments.js";
+import { parseRoomOnly, ROOM_EXPECTED, type RoomArgument } from "./arguments.js";
 import { readBlockState } from "./block.js";
 import { present } from "./lookupOutcomes.js";
 import { defineCommand, type CommandOutcome } from "./spec.js";
@@ -19,10 +18,7 @@ export function unblockCommand(dependencies: UnblockDependencies) {
     positionals: [{ name: "room", description: ROOM_EXPECTED }],
     flags: [],
     examples: ["!unblock !abc:example.org"],
-    parse(words) {
-      const room = parseRoomArgument("<room>", words.positionals[0] ?? "");
-      return room.ok ? ok({ room: room.value }) : room;
-    },
+    parse: parseRoomOnly,
     async execute(args): Promise<CommandOutcome> {
       const target = await resolveRoom(args.room, dependencies.targets.directory);
       if (!target.ok) return target.error;

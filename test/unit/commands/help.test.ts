@@ -13,9 +13,9 @@ function help(): Command {
 }
 
 describe("the command table", () => {
-  it("holds purge, shutdown, status and help, in that order", () => {
+  it("holds purge, shutdown, redact, status and help, in that order", () => {
     const names = table.map((command) => command.name);
-    expect(names.slice(0, 3)).toEqual(["purge", "shutdown", "status"]);
+    expect(names.slice(0, 4)).toEqual(["purge", "shutdown", "redact", "status"]);
     expect(names).toContain("confirm");
     expect(names.at(-1)).toBe("help");
   });

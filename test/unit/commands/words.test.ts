@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ArgumentProblem, Command, Words } from "../../../src/commands/spec.js";
-import { booleanFlag, MAX_ARGUMENT_LENGTH, splitWords, textFlag } from "../../../src/commands/words.js";
+import { usageLine, type ArgumentProblem, type Command, type Words } from "../../../src/commands/spec.js";
+import { booleanFlag, MAX_ARGUMENT_LENGTH, splitWords, textFlag, textFlags } from "../../../src/commands/words.js";
 import type { Result } from "../../../src/util/result.js";
 import { commandFakes } from "../../fakes/commandDependencies.js";
 
@@ -202,5 +202,52 @@ describe("splitWords: hostile flag names", () => {
     expect(booleanFlag(words, "constructor")).toBe(false);
     expect(textFlag(words, "__proto__")).toBeUndefined();
     expect(textFlag(words, "toString")).toBeUndefined();
+  });
+});
+
+describe("splitWords: repeatable text flags", () => {
+  it("keeps every value of a repeatable flag, in the order typed, wherever the flags stand", () => {
+    const words = wordsOf(split("redact", '--room #a:example.org @spammer:example.org --room=!b:example.org --reason spam --room "#c:example.org"'));
+    expect(words.positionals).toEqual(["@spammer:example.org"]);
+    expect(textFlags(words, "room")).toEqual(["#a:example.org", "!b:example.org", "#c:example.org"]);
+    expect(flagsOf(words)).toEqual({ room: ["#a:example.org", "!b:example.org", "#c:example.org"], reason: "spam" });
+  });
+
+  it("gives a repeatable flag typed once as a list of one, and an absent one as an empty list", () => {
+    expect(textFlags(wordsOf(split("redact", "@spammer:example.org --room #a:example.org")), "room")).toEqual(["#a:example.org"]);
+    expect(textFlags(wordsOf(split("redact", "@spammer:example.org")), "room")).toEqual([]);
+    // A repeatable flag is never read as a single value.
+    expect(textFlag(wordsOf(split("redact", "@spammer:example.org --room #a:example.org")), "room")).toBeUndefined();
+  });
+
+  it.each(["--room #a:example.org --room", "--room --room #a:example.org", "--room #a:example.org --room ''", "--room= --room #a:example.org"])(
+    "refuses any occurrence without a value: %s",
+    (flags) => {
+      const problem = problemOf(split("redact", `@spammer:example.org ${flags}`));
+      expect(problem).toEqual({ argument: "--room", expected: "a value: --room ROOM (quote text with spaces)" });
+    },
+  );
+
+  it("refuses an over-long value among several", () => {
+    const problem = problemOf(split("redact", `@spammer:example.org --room #a:example.org --room ${"r".repeat(MAX_ARGUMENT_LENGTH + 1)}`));
+    expect(problem.argument).toBe("--room");
+    expect(problem.expected).toContain(`at most ${MAX_ARGUMENT_LENGTH} characters`);
+  });
+
+  it("keeps the last value of a non-repeatable flag given twice, beside a repeatable one as in every other command", () => {
+    const redact = wordsOf(split("redact", "@spammer:example.org --reason first --room #a:example.org --reason second"));
+    expect(textFlag(redact, "reason")).toBe("second");
+    const purge = wordsOf(split("purge", "#spam:example.org 30d --reason first --reason second"));
+    expect(textFlag(purge, "reason")).toBe("second");
+    expect(problemOf(split("redact", "@spammer:example.org --reason first --reason")).argument).toBe("--reason");
+  });
+
+  it("reads a switch given twice as set, beside a repeatable flag", () => {
+    expect(booleanFlag(wordsOf(split("redact", "@spammer:example.org --yes --yes --room #a:example.org")), "yes")).toBe(true);
+  });
+
+  it("shows a repeatable flag with ... in the usage line", () => {
+    expect(usageLine(command("redact"), "!")).toBe("!redact <user> [--room ROOM ...] [--reason TEXT] [--limit N] [--yes] [--dry-run]");
+    expect(usageLine(command("purge"), "!")).toBe("!purge <room> <point> [--local] [--reason TEXT] [--yes] [--dry-run]");
   });
 });

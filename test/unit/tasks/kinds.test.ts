@@ -1,6 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SynapseAdminClient } from "../../../src/synapse/adminClient.js";
 import { PURGE_ACTION, purgeHandler } from "../../../src/tasks/kinds/purge.js";
+import { REDACT_ACTION, redactHandler } from "../../../src/tasks/kinds/redact.js";
 import { SHUTDOWN_ACTION, shutdownHandler } from "../../../src/tasks/kinds/shutdown.js";
 import type { TaskRecord } from "../../../src/tasks/types.js";
 import { FIXED_NOW } from "../../fakes/fixedClock.js";
@@ -255,5 +256,88 @@ describe.each([
     const result = await handler().recover(task({ status: "submitting", homeserverTaskId: undefined }));
 
     expect(result).toMatchObject({ ok: false, error: { kind: "forbidden" } });
+  });
+});
+
+describe("redact handler", () => {
+  const USER = "@spam/mer:example.org";
+  const USER_IN_QUERY = "%40spam%2Fmer%3Aexample.org";
+
+  function redactTask(overrides: Partial<TaskRecord> = {}): TaskRecord {
+    return sampleTask({ id: "r-0a1b2c", kind: "redact", roomId: USER, roomLabel: USER, status: "active", homeserverTaskId: "redact/1", createdAt: REQUESTED_AT, ...overrides });
+  }
+
+  it.each([
+    [{ status: "scheduled" }, { status: "scheduled" }],
+    [{ status: "active" }, { status: "active" }],
+    // Synapse 1.163 says "complete"; its docs say "completed".
+    [{ status: "complete", failed_redactions: {} }, { status: "complete", outcome: { failedRedactions: [] } }],
+    [{ status: "completed", failed_redactions: {} }, { status: "complete", outcome: { failedRedactions: [] } }],
+    [{ status: "complete" }, { status: "complete", outcome: { failedRedactions: [] } }],
+    [{ status: "complete", failed_redactions: null }, { status: "complete", outcome: { failedRedactions: [] } }],
+    [
+      { status: "complete", failed_redactions: { "$a:example.org": "Not allowed", "$b:example.org": "Event not found" } },
+      { status: "complete", outcome: { failedRedactions: ["$a:example.org: Not allowed", "$b:example.org: Event not found"] } },
+    ],
+    [{ status: "failed", error: "database is locked" }, { status: "failed", reason: "database is locked", outcome: { failedRedactions: [] } }],
+    [{ status: "failed" }, { status: "failed", reason: "the homeserver gave no reason", outcome: { failedRedactions: [] } }],
+  ])("maps redact status %j to %j", async (body, observation) => {
+    const synapse = new SynapseNock().ok("GET", body);
+
+    const result = await redactHandler(admin()).poll(redactTask());
+
+    expect(result).toEqual({ ok: true, value: observation });
+    expect(synapse.seen.map((request) => [request.method, request.path])).toEqual([["GET", "/_synapse/admin/v1/user/redact_status/redact%2F1"]]);
+  });
+
+  it("reads a status Synapse does not document as an unreadable answer, not as an ending", async () => {
+    new SynapseNock().ok("GET", { status: "cancelled" });
+
+    const result = await redactHandler(admin()).poll(redactTask());
+
+    expect(result).toMatchObject({ ok: false, error: { kind: "bad-response" } });
+  });
+
+  it("passes a 404 on to the tracker (which ends the task as unknown)", async () => {
+    new SynapseNock().answer("GET", { status: 404, json: { errcode: "M_NOT_FOUND", error: "redact id 'redact/1' not found" } });
+
+    const result = await redactHandler(admin()).poll(redactTask());
+
+    expect(result).toMatchObject({ ok: false, error: { kind: "not-found" } });
+  });
+
+  it("reports unknown without asking when no job id was recorded", async () => {
+    const synapse = new SynapseNock();
+
+    const result = await redactHandler(admin()).poll(redactTask({ homeserverTaskId: undefined }));
+
+    expect(result).toMatchObject({ ok: true, value: { status: "unknown" } });
+    expect(synapse.seen).toEqual([]);
+  });
+
+  it("recovers an interrupted submission from scheduled_tasks by the user, never by sending again", async () => {
+    const synapse = new SynapseNock().ok("GET", {
+      scheduled_tasks: [
+        job("old-redact", REDACT_ACTION, REQUESTED_AT - 10 * 60_000, { resource_id: USER }),
+        job("other-user", REDACT_ACTION, REQUESTED_AT + 500, { resource_id: "@other:example.org" }),
+        job("a-purge", PURGE_ACTION, REQUESTED_AT + 600, { resource_id: USER }),
+        job("new-redact", REDACT_ACTION, REQUESTED_AT + 1_500, { resource_id: USER, status: "active" }),
+      ],
+    });
+
+    const result = await redactHandler(admin()).recover(redactTask({ status: "submitting", homeserverTaskId: undefined }));
+
+    expect(result).toEqual({ ok: true, value: "new-redact" });
+    expect(synapse.seen.map((request) => [request.method, request.path])).toEqual([
+      ["GET", `/_synapse/admin/v1/scheduled_tasks?action_name=${REDACT_ACTION}&resource_id=${USER_IN_QUERY}`],
+    ]);
+  });
+
+  it("finds nothing when the user has only older redactions", async () => {
+    new SynapseNock().ok("GET", { scheduled_tasks: [job("old-redact", REDACT_ACTION, REQUESTED_AT - 10 * 60_000, { resource_id: USER })] });
+
+    const result = await redactHandler(admin()).recover(redactTask({ status: "submitting", homeserverTaskId: undefined }));
+
+    expect(result).toEqual({ ok: true, value: undefined });
   });
 });
