@@ -129,7 +129,7 @@ async function planRooms(args: RedactArguments, dependencies: RedactDependencies
   if ([...plan.joined, ...plan.banned].includes(managementRoomId)) {
     return err({
       kind: "refused",
-      reason: `${args.user} is a member of Warden's management room, whose history is Warden's audit trail: a redaction of all their rooms would reach it.`,
+      reason: `${args.user} is joined to or banned from Warden's management room, whose history is Warden's audit trail: a redaction of all their rooms would reach it.`,
       hint: "Name the rooms to cover with --room.",
     });
   }

@@ -125,10 +125,10 @@ function redactResultLines(task: TaskRecord): Line[] {
   const joined = p["joinedRooms"];
   const banned = p["bannedRooms"];
   const noCount = "Synapse's status gives no count of rooms, only the redactions that failed";
-  if (task.status !== "complete") lines.push(line("Rooms processed", `unknown: ${noCount}`));
+  if (task.status !== "complete") lines.push(line("Rooms processed", `unknown (${noCount})`));
   else if (named > 0) lines.push(line("Rooms processed", `${named}, the rooms named (${noCount})`));
   else if (typeof joined === "number" && typeof banned === "number") {
-    lines.push(line("Rooms processed", `${joined + banned}: ${joined} joined and ${banned} banned from when the job was sent (Warden's count; ${noCount})`));
+    lines.push(line("Rooms processed", `${joined + banned}, the ${joined} joined and ${banned} banned from when the job was sent (Warden's count: ${noCount})`));
   } else lines.push(line("Rooms processed", `the rooms the user was joined to or banned from (${noCount})`));
 
   const failed = list(task.outcome?.["failedRedactions"]);

@@ -154,7 +154,7 @@ describe("!redact: refusals", () => {
     fakes.admin.memberships.set(SPAMMER, { [LOBBY]: "join", [MANAGEMENT_ROOM]: membership });
     expect(await runCommand(redact, SPAMMER)).toEqual({
       kind: "refused",
-      reason: `${SPAMMER} is a member of Warden's management room, whose history is Warden's audit trail: a redaction of all their rooms would reach it.`,
+      reason: `${SPAMMER} is joined to or banned from Warden's management room, whose history is Warden's audit trail: a redaction of all their rooms would reach it.`,
       hint: "Name the rooms to cover with --room.",
     });
     expect(fakes.launcher.requests).toEqual([]);

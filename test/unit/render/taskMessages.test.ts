@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { detailLines, RECORD_KEY, renderFinished, renderProgress, renderStuck, taskRecord } from "../../../src/render/taskMessages.js";
+import type { TaskRecord } from "../../../src/tasks/types.js";
 import { FIXED_NOW } from "../../fakes/fixedClock.js";
 import { sampleTask } from "../../fakes/sampleTask.js";
 import { expectOnlyOwnMarkup, HOSTILE } from "./markup.js";
@@ -190,5 +191,104 @@ describe("detailLines and renderStuck", () => {
       finished_at: FIXED_NOW - MINUTE,
       outcome: { blocked: true },
     });
+  });
+});
+
+describe("redact messages", () => {
+  const USER = "@spammer:example.org";
+
+  function redactTask(overrides: Partial<TaskRecord> = {}, parameters: TaskRecord["parameters"] = { rooms: [], joinedRooms: 3, bannedRooms: 1 }): TaskRecord {
+    return sampleTask({
+      id: "r-00abcd",
+      kind: "redact",
+      roomId: USER,
+      roomLabel: USER,
+      status: "active",
+      createdAt: FIXED_NOW - 2 * MINUTE,
+      parameters,
+      ...overrides,
+    });
+  }
+
+  it("plans Synapse's default rooms, saying rooms the user left are not covered, with Synapse's default limit", () => {
+    const message = renderProgress(redactTask(), FIXED_NOW);
+    expect(message.plain.split("\n")).toEqual([
+      "Redact r-00abcd accepted for @mod:example.org: running (2 min)",
+      `User: ${USER}`,
+      "Rooms: the rooms the user is joined to or banned from (not rooms they left): 3 joined and 1 banned from when sent",
+      "Limit: at most 1000 of the user's events per room (Synapse's default)",
+    ]);
+    expect(message.mentions).toBeUndefined();
+    expectOnlyOwnMarkup(message.html);
+  });
+
+  it("plans the rooms named, the limit and the reason, listing 20 rooms and counting the rest", () => {
+    const labels = Array.from({ length: 22 }, (_, index) => `!r${index}:example.org`);
+    const message = renderProgress(redactTask({}, { rooms: labels, roomLabels: labels, limit: 50, reason: "spam wave" }), FIXED_NOW);
+    expect(message.plain.split("\n").slice(1)).toEqual([
+      `User: ${USER}`,
+      `Rooms (22): ${labels.slice(0, 20).join(", ")}, and 2 more`,
+      "Limit: at most 50 of the user's events per room",
+      "Reason: spam wave",
+    ]);
+  });
+
+  it("ends with the rooms processed and no failed redaction", () => {
+    const message = renderFinished(redactTask({ status: "complete", finishedAt: FIXED_NOW, outcome: { failedRedactions: [] } }), FIXED_NOW);
+    expect(message.plain.split("\n")).toEqual([
+      `${REQUESTER}: Redact r-00abcd of ${USER} done in 2 min.`,
+      "Rooms processed: 4, the 3 joined and 1 banned from when the job was sent (Warden's count: Synapse's status gives no count of rooms, only the redactions that failed)",
+      "Failed redactions: none",
+    ]);
+    expect(message.mentions).toEqual([REQUESTER]);
+    expectOnlyOwnMarkup(message.html, [REQUESTER]);
+  });
+
+  it("counts the rooms named, and lists each failed redaction, 20 at most, with a count of the rest", () => {
+    const failed = Array.from({ length: 23 }, (_, index) => `$event${index}:example.org: Not allowed to redact`);
+    const task = redactTask(
+      { status: "complete", finishedAt: FIXED_NOW, outcome: { failedRedactions: failed } },
+      { rooms: ["!a:example.org", "!b:example.org"], roomLabels: ["#a:example.org (!a:example.org)", "!b:example.org"] },
+    );
+    const lines = renderFinished(task, FIXED_NOW).plain.split("\n");
+    expect(lines[1]).toBe("Rooms processed: 2, the rooms named (Synapse's status gives no count of rooms, only the redactions that failed)");
+    expect(lines[2]).toBe("Failed redactions (23):");
+    expect(lines.slice(3, 23)).toEqual(failed.slice(0, 20).map((entry) => `- ${entry}`));
+    expect(lines.slice(23)).toEqual(["... and 3 more"]);
+  });
+
+  it("escapes hostile event IDs, reasons and room labels in HTML", () => {
+    const task = redactTask(
+      { status: "complete", finishedAt: FIXED_NOW, outcome: { failedRedactions: [`$${HOSTILE}: ${HOSTILE}`] } },
+      { rooms: ["!a:example.org"], roomLabels: [`#${HOSTILE}:example.org`], reason: HOSTILE },
+    );
+    const finished = renderFinished(task, FIXED_NOW);
+    const progress = renderProgress(task, FIXED_NOW);
+    for (const message of [finished, progress]) expect(message.html).toContain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;");
+    expect(finished.html).toContain("<code>$&lt;script&gt;");
+    expectOnlyOwnMarkup(finished.html, [REQUESTER]);
+    expectOnlyOwnMarkup(progress.html);
+    expect(finished.mentions).toEqual([REQUESTER]);
+  });
+
+  it("a failed redaction gives Synapse's error and says the rooms processed are unknown", () => {
+    const message = renderFinished(
+      redactTask({ status: "failed", finishedAt: FIXED_NOW, reason: "a redaction of this user is already running on the homeserver" }),
+      FIXED_NOW,
+    );
+    expect(message.plain.split("\n")).toEqual([
+      `${REQUESTER}: Redact r-00abcd of ${USER} failed after 2 min.`,
+      "Reason: a redaction of this user is already running on the homeserver",
+      "Rooms processed: unknown (Synapse's status gives no count of rooms, only the redactions that failed)",
+    ]);
+  });
+
+  it("shows a finished redaction in full in !status", () => {
+    const task = redactTask({ status: "complete", finishedAt: FIXED_NOW, homeserverTaskId: "abc", outcome: { failedRedactions: ["$e:example.org: gone"] } });
+    const lines = detailLines(task, FIXED_NOW).plain.split("\n");
+    expect(lines[0]).toBe(`r-00abcd redact ${USER} by @mod:example.org: done, 2 min ago`);
+    expect(lines).toContain("Homeserver job id: abc");
+    expect(lines).toContain("Failed redactions (1):");
+    expect(lines).toContain("- $e:example.org: gone");
   });
 });
