@@ -20,7 +20,6 @@ export interface PurgeEstimate {
   /** Events sent before the cut-off, counted up to the cap. */
   readonly before: number;
   readonly capped: boolean;
-  readonly lastBefore?: { readonly eventId: string; readonly sentAt: number };
 }
 
 /**
@@ -34,32 +33,39 @@ export async function estimatePurge(
   cutoff: number,
 ): Promise<PurgeEstimate | undefined> {
   let before = 0;
-  let lastBefore: PurgeEstimate["lastBefore"];
   let from: string | undefined;
   for (let page = 0; page < ESTIMATE_PAGES; page++) {
     const messages = await admin.roomMessages(roomId, { direction: "f", limit: PAGE_SIZE, ...(from === undefined ? {} : { from }) });
     if (!messages.ok) return undefined;
     for (const event of messages.value.chunk) {
-      if (event.origin_server_ts >= cutoff) return { before, capped: false, ...(lastBefore === undefined ? {} : { lastBefore }) };
+      if (event.origin_server_ts >= cutoff) return { before, capped: false };
       // State (name, members, power levels) survives every purge: not counted.
       if (event.state_key !== undefined) continue;
       before++;
-      lastBefore = { eventId: event.event_id, sentAt: event.origin_server_ts };
     }
     if (messages.value.end === undefined || messages.value.end === null || messages.value.chunk.length === 0) {
-      return { before, capped: false, ...(lastBefore === undefined ? {} : { lastBefore }) };
+      return { before, capped: false };
     }
     from = messages.value.end;
   }
-  return { before, capped: true, ...(lastBefore === undefined ? {} : { lastBefore }) };
+  return { before, capped: true };
 }
 
 export function estimateLines(estimate: PurgeEstimate | undefined): PreviewLine[] {
   if (estimate === undefined) return [{ label: "Estimate", value: "could not be made (the room's messages could not be read)" }];
   const count = estimate.capped ? `at least ${estimate.before}` : `about ${estimate.before}`;
-  const lines: PreviewLine[] = [{ label: "Estimate", value: `${count} messages and other non-state events sent before the point (an estimate: Synapse purges by reception time)` }];
-  if (estimate.lastBefore !== undefined) {
-    lines.push({ label: "The point falls after", value: `${estimate.lastBefore.eventId} (sent ${formatUtc(estimate.lastBefore.sentAt)})` });
+  return [{ label: "Estimate", value: `${count} events to remove (messages and other non-state events sent before the point; an estimate: Synapse purges by reception time)` }];
+}
+
+/** The last event before a time point, as Synapse's timestamp_to_event finds it. */
+export async function pointEventLine(
+  admin: Pick<SynapseAdminClient, "timestampToEvent">,
+  roomId: RoomId,
+  cutoff: number,
+): Promise<PreviewLine> {
+  const found = await admin.timestampToEvent(roomId, cutoff, "b");
+  if (!found.ok) {
+    return { label: "The point resolves to", value: found.error.kind === "not-found" ? "no event: nothing lies before it" : `unknown (${found.error.userMessage})` };
   }
-  return lines;
+  return { label: "The point resolves to", value: `${found.value.event_id}, sent ${formatUtc(found.value.origin_server_ts)} (the last event before it)` };
 }

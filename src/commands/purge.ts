@@ -6,7 +6,7 @@ import { formatUtc } from "../util/duration.js";
 import { err, ok } from "../util/result.js";
 import { parsePurgePoint, parseRoomArgument, POINT_EXPECTED, ROOM_EXPECTED, type PurgePoint, type RoomArgument } from "./arguments.js";
 import { defineCommand, type CommandContext, type CommandOutcome, type Preview, type Refusal } from "./spec.js";
-import { estimateLines, estimatePurge, roomLines } from "./previews.js";
+import { estimateLines, estimatePurge, pointEventLine, roomLines } from "./previews.js";
 import type { Result } from "../util/result.js";
 import { resolveDestructiveTarget, type TargetRules } from "./targets.js";
 import { booleanFlag, textFlag } from "./words.js";
@@ -19,7 +19,7 @@ interface PurgeArguments {
 }
 
 export interface PurgeDependencies {
-  readonly admin: Pick<SynapseAdminClient, "roomDetails" | "fetchEvent" | "startPurge" | "roomMessages">;
+  readonly admin: Pick<SynapseAdminClient, "roomDetails" | "fetchEvent" | "startPurge" | "roomMessages" | "timestampToEvent">;
   readonly launcher: Pick<TaskLauncher, "launch">;
   readonly targets: TargetRules;
   readonly clock: Clock;
@@ -96,12 +96,17 @@ async function previewPurge(args: PurgeArguments, dependencies: PurgeDependencie
   const prepared = await preparePurge(args, dependencies);
   if (!prepared.ok) return prepared;
   const { roomId, label, details, cutoff } = prepared.value;
-  const estimate = await estimatePurge(dependencies.admin, roomId, cutoff.cutoffTs);
+  const [estimate, pointLine] = await Promise.all([
+    estimatePurge(dependencies.admin, roomId, cutoff.cutoffTs),
+    // An event point names itself; a time point is shown as the event it lands after.
+    cutoff.eventId === undefined ? pointEventLine(dependencies.admin, roomId, cutoff.cutoffTs) : undefined,
+  ]);
   return ok({
     title: `purge the history of ${label}`,
     lines: [
       ...roomLines(label, details),
       { label: "Removes history before", value: cutoff.cutoff },
+      ...(pointLine === undefined ? [] : [pointLine]),
       ...estimateLines(estimate),
       { label: "Local users' messages", value: args.deleteLocalEvents ? "deleted too (--local)" : "kept" },
       ...(args.reason === undefined ? [] : [{ label: "Reason", value: args.reason }]),

@@ -16,6 +16,7 @@ import {
   roomMembersBody,
   roomMessagesBody,
   emptyBody,
+  timestampToEventBody,
   purgeStatusBody,
   roomDetailsBody,
   scheduledTasksBody,
@@ -232,6 +233,23 @@ export class SynapseAdminClient {
         idempotent: true,
       },
       roomMessagesBody,
+    );
+  }
+
+  /**
+   * GET /_synapse/admin/v1/rooms/<room_id>/timestamp_to_event: the event closest to `ts` in the
+   * given direction, by sending time; the admin twin of the client API, needing no membership.
+   * 404 when the room has no event on that side.
+   */
+  timestampToEvent(roomId: RoomId, timestamp: number, direction: "f" | "b") {
+    return this.send(
+      {
+        method: "GET",
+        path: `${ADMIN_V1}/rooms/${segment(roomId)}/timestamp_to_event`,
+        query: { ts: timestamp, dir: direction },
+        idempotent: true,
+      },
+      timestampToEventBody,
     );
   }
 

@@ -122,6 +122,8 @@ export const roomMessagesBody = z.looseObject({
 
 export const emptyBody = z.looseObject({});
 
+export const timestampToEventBody = z.looseObject({ event_id: z.string(), origin_server_ts: z.number() });
+
 export const redactStartedBody = z.looseObject({ redact_id: z.string().min(1) });
 
 export const redactStatusBody = z.looseObject({

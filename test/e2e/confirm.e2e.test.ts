@@ -63,7 +63,8 @@ describe("confirm before destroying", () => {
     await scenario.spammer.sendText(roomId, "after the point");
     const { eventId, mark } = await scenario.send(`!purge ${roomId} ${String(cutoff)} --local`);
     const preview = await scenario.replyTo(eventId, mark);
-    expect(bodyOf(preview)).toContain("Estimate: about 2 messages and other non-state events sent before the point");
+    expect(bodyOf(preview)).toContain("Estimate: about 2 events to remove");
+    expect(bodyOf(preview)).toContain(`The point resolves to: ${eventIds[1] ?? "?"}`);
     const id = confirmationId(bodyOf(preview));
 
     const other = await scenario.send(`!confirm ${id}`, scenario.outsider);

@@ -11,7 +11,7 @@ import type {
 import { describeStatus, type AdminErrorKind } from "../../src/synapse/errors.js";
 import { err, ok, type Result } from "../../src/util/result.js";
 
-export type AdminSurface = Pick<SynapseAdminClient, "roomDetails" | "fetchEvent" | "startPurge" | "startDelete" | "roomMessages">;
+export type AdminSurface = Pick<SynapseAdminClient, "roomDetails" | "fetchEvent" | "startPurge" | "startDelete" | "roomMessages" | "timestampToEvent">;
 
 export type AdminCall =
   | { readonly method: "roomDetails"; readonly roomId: RoomId }
@@ -79,6 +79,16 @@ export class FakeAdmin implements AdminSurface {
 
   roomMessages(roomId: RoomId): Promise<Result<RoomMessagesBody, AdminError>> {
     return Promise.resolve(ok({ chunk: this.messages.get(roomId) ?? [], start: "s0" }));
+  }
+
+  /** timestamp_to_event: the latest added event sent before `timestamp` in that room, else 404. */
+  timestampToEvent(roomId: RoomId, timestamp: number): Promise<Result<{ event_id: string; origin_server_ts: number }, AdminError>> {
+    const before = [...this.events.entries()]
+      .filter(([, event]) => event.room_id === roomId && event.origin_server_ts < timestamp)
+      .sort(([, a], [, b]) => b.origin_server_ts - a.origin_server_ts)[0];
+    return Promise.resolve(
+      before === undefined ? err(adminError("not-found", 404, "Unable to find event")) : ok({ event_id: before[0], origin_server_ts: before[1].origin_server_ts }),
+    );
   }
 
   startDelete(roomId: RoomId, options: DeleteRoomOptions): Promise<Result<{ delete_id: string }, AdminError>> {
