@@ -53,6 +53,21 @@ describe("!purge against a real Synapse", () => {
     expect(await scenario.admin.adminRoomMembers(roomId)).toContain(scenario.spammer.userId);
   });
 
+  it("purges by age: messages older than the age go, younger ones stay", async () => {
+    const roomId = await scenario.spammer.createRoom({ name: "age purge", preset: "public_chat" });
+    const oldIds = [await scenario.spammer.sendText(roomId, "old a"), await scenario.spammer.sendText(roomId, "old b")];
+    // The old messages must be older than the age by a margin when the command arrives.
+    const oldEnough = Date.now() + 5_000;
+    while (Date.now() < oldEnough) await new Promise((resolve) => setTimeout(resolve, 100));
+    await scenario.spammer.sendText(roomId, "young");
+    const { eventId, mark } = await scenario.send(`!purge ${roomId} 3s --local --yes`);
+    const accepted = await scenario.replyTo(eventId, mark);
+    expect(bodyOf(accepted)).toMatch(/Removes history before: \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC/);
+    expect(bodyOf(await scenario.finalFor(eventId, mark))).toMatch(/done in/);
+    for (const oldId of oldIds) expect(await scenario.admin.adminEventExists(oldId)).toBe(false);
+    expect(await messageBodies(roomId)).toEqual(["young"]);
+  });
+
   it("keeps local users' messages without --local", async () => {
     const { roomId, cutoff, oldEventIds } = await roomWithTwoBatches("keep local", 10, 2);
     const { eventId, mark } = await scenario.send(`!purge ${roomId} ${String(cutoff)}`);

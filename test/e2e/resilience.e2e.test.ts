@@ -127,6 +127,20 @@ describe("the homeserver misbehaves", () => {
     expect(bodyOf(final)).toMatch(/done in/);
   });
 
+  it("Synapse restarted in the middle of a purge: tracking continues to the end", async () => {
+    const roomId = await spamRoom("restart during purge");
+    for (let index = 0; index < 200; index++) await scenario.spammer.sendText(roomId, `spam ${index}`);
+    const cutoff = Date.now() + 1;
+    while (Date.now() <= cutoff + 5) await new Promise((resolve) => setImmediate(resolve));
+    const { eventId, mark } = await scenario.send(`!purge ${roomId} ${String(cutoff)} --local --yes`);
+    const accepted = await scenario.replyTo(eventId, mark);
+    await scenario.recorder.waitFor((event) => scenario.editsOf(accepted.event_id).includes(event), { from: mark });
+    await scenario.synapse.halt();
+    await scenario.synapse.restart();
+    const final = await scenario.finalFor(eventId, mark);
+    expect(bodyOf(final)).toMatch(/done in/);
+  });
+
   it("Synapse down when Warden starts: Warden retries and starts working when Synapse appears", async () => {
     await scenario.warden.stop();
     const dataDirectory = scenario.warden.dataDirectory;
