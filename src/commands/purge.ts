@@ -1,4 +1,5 @@
 import type { RoomId } from "../matrix/ids.js";
+import { launchOutcome, taskOrigin } from "./launching.js";
 import type { RoomDetailsBody, SynapseAdminClient } from "../synapse/adminClient.js";
 import type { TaskLauncher } from "../tasks/launcher.js";
 import type { Clock } from "../util/clock.js";
@@ -122,9 +123,7 @@ async function executePurge(args: PurgeArguments, context: CommandContext, depen
     kind: "purge",
     roomId,
     roomLabel: label,
-    requester: context.requester,
-    managementRoomId: context.managementRoomId,
-    commandEventId: context.commandEventId,
+    ...taskOrigin(context),
     parameters: {
       roomName: details.name ?? "",
       deleteLocalEvents: args.deleteLocalEvents,
@@ -145,7 +144,7 @@ async function executePurge(args: PurgeArguments, context: CommandContext, depen
       return started;
     },
   });
-  return launched.kind === "joined" ? { kind: "task-joined", task: launched.task } : { kind: "task-started", task: launched.task };
+  return launchOutcome(launched);
 }
 
 /** Checks an event point against the room and states the cut-off in absolute UTC. */

@@ -1,4 +1,5 @@
 import type { RoomId, UserId } from "../matrix/ids.js";
+import { launchOutcome, taskOrigin } from "./launching.js";
 import type { AdminError, SynapseAdminClient } from "../synapse/adminClient.js";
 import type { TaskLauncher } from "../tasks/launcher.js";
 import { err, ok, type Result } from "../util/result.js";
@@ -174,9 +175,7 @@ async function executeRedact(args: RedactArguments, context: CommandContext, dep
     kind: "redact",
     roomId: args.user,
     roomLabel: args.user,
-    requester: context.requester,
-    managementRoomId: context.managementRoomId,
-    commandEventId: context.commandEventId,
+    ...taskOrigin(context),
     parameters: {
       rooms: [...rooms],
       ...(plan.value.kind === "named"
@@ -195,7 +194,7 @@ async function executeRedact(args: RedactArguments, context: CommandContext, dep
       return err(explainRefusal(started.error));
     },
   });
-  return launched.kind === "joined" ? { kind: "task-joined", task: launched.task } : { kind: "task-started", task: launched.task };
+  return launchOutcome(launched);
 }
 
 /** Synapse refuses a second redaction of a user while one is active, with a 400 of its own words. */

@@ -1,4 +1,5 @@
 import type { RoomId, UserId } from "../matrix/ids.js";
+import { launchOutcome, taskOrigin } from "./launching.js";
 import type { RoomDetailsBody, SynapseAdminClient } from "../synapse/adminClient.js";
 import type { TaskLauncher } from "../tasks/launcher.js";
 import { err, ok, type Result } from "../util/result.js";
@@ -132,9 +133,7 @@ async function executeShutdown(args: ShutdownArguments, context: CommandContext,
     kind: "shutdown",
     roomId,
     roomLabel: label,
-    requester: context.requester,
-    managementRoomId: context.managementRoomId,
-    commandEventId: context.commandEventId,
+    ...taskOrigin(context),
     parameters: {
       knownRoom: details !== undefined,
       roomName: details?.name ?? "",
@@ -159,5 +158,5 @@ async function executeShutdown(args: ShutdownArguments, context: CommandContext,
       return started.ok ? ok(started.value.delete_id) : started;
     },
   });
-  return launched.kind === "joined" ? { kind: "task-joined", task: launched.task } : { kind: "task-started", task: launched.task };
+  return launchOutcome(launched);
 }
