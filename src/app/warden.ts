@@ -4,7 +4,7 @@ import { buildCommandTable } from "../commands/table.js";
 import { CommandDispatcher } from "../commands/dispatcher.js";
 import type { Config } from "../config.js";
 import { BotClient } from "../matrix/botClient.js";
-import { asRoomId, type RoomId } from "../matrix/ids.js";
+import { asUserId, isRoomAlias, type RoomId } from "../matrix/ids.js";
 import { SyncStorage } from "../matrix/syncStorage.js";
 import { HandledEvents } from "../storage/handledEvents.js";
 import type { LoadOutcome } from "../storage/jsonFile.js";
@@ -69,8 +69,9 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
   });
   const who = await bot.whoAmI();
   if (!who.ok) return err(`the homeserver rejected Warden's access token (${who.error}); check accessToken in the config`);
-  const selfUserId = who.value.userId;
-  const adminCheck = await admin.userIsAdmin(selfUserId as never);
+  const selfUserId = asUserId(who.value.userId);
+  if (selfUserId === undefined) return err(`the homeserver named Warden's account "${who.value.userId}", which is not a user ID`);
+  const adminCheck = await admin.userIsAdmin(selfUserId);
   if (!adminCheck.ok) {
     return err(adminCheck.error.kind === "forbidden" ? notAdminMessage(selfUserId) : `could not check Warden's admin rights: ${adminCheck.error.userMessage}`);
   }
@@ -197,12 +198,11 @@ function describeDamage(outcome: LoadOutcome<unknown>): string[] {
 async function resolveProtectedRooms(config: Config, bot: BotClient, log: Logger): Promise<Set<RoomId>> {
   const ids = new Set<RoomId>();
   for (const room of config.protectedRooms) {
-    const direct = asRoomId(room);
-    if (direct !== undefined) {
-      ids.add(direct);
+    if (!isRoomAlias(room)) {
+      ids.add(room);
       continue;
     }
-    const resolved = await bot.resolveAlias(room as never);
+    const resolved = await bot.resolveAlias(room);
     if (resolved.ok) ids.add(resolved.value);
     else log.warn({ room, error: resolved.error }, "a protected room alias could not be resolved; it is not protected until it resolves");
   }

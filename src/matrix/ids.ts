@@ -31,6 +31,11 @@ export function asEventId(text: string): EventId | undefined {
   return EVENT_ID.test(text) ? (text as EventId) : undefined;
 }
 
+/** Tells the two kinds of a checked room reference apart. */
+export function isRoomAlias(reference: RoomId | RoomAlias): reference is RoomAlias {
+  return reference.startsWith("#");
+}
+
 /** The server part of a user ID, e.g. "example.org" for "@alice:example.org". */
 export function serverNameOf(userId: UserId): string {
   return userId.slice(userId.indexOf(":") + 1);

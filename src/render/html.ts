@@ -8,14 +8,6 @@ export function escapeHtml(text: string): string {
     .replaceAll("'", "&#39;");
 }
 
-/**
- * Untrusted text in a plain body: clients render plain bodies as markdown-ish text and turn
- * bare IDs into pills, so it is wrapped in backticks with any backtick removed.
- */
-export function quotePlain(text: string): string {
-  return `\`${text.replaceAll("`", "'")}\``;
-}
-
 export function code(text: string): string {
   return `<code>${escapeHtml(text)}</code>`;
 }

@@ -213,10 +213,6 @@ export function renderStuck(task: TaskRecord, now: number): OutgoingMessage {
   );
 }
 
-export function statusWord(status: TaskStatus): string {
-  return STATUS_WORDS[status];
-}
-
 export function summaryLine(task: TaskRecord, now: number): Line {
   const age = formatDuration(now - task.createdAt);
   return {

@@ -15,12 +15,12 @@ export class HandledEvents {
   private readonly ids: string[];
   private readonly known: Set<string>;
   private readonly writer: AtomicJsonWriter;
-  readonly loadOutcome: LoadOutcome<unknown>;
+  readonly loadOutcome: LoadOutcome<z.infer<typeof handledEventsFile>>;
 
   constructor(dataDirectory: string) {
     const path = join(dataDirectory, "handled-events.json");
     this.loadOutcome = loadJsonFile(path, handledEventsFile);
-    this.ids = this.loadOutcome.kind === "loaded" ? [...(this.loadOutcome.value as z.infer<typeof handledEventsFile>).eventIds] : [];
+    this.ids = this.loadOutcome.kind === "loaded" ? [...this.loadOutcome.value.eventIds] : [];
     this.known = new Set(this.ids);
     this.writer = new AtomicJsonWriter(path);
   }

@@ -60,8 +60,7 @@ export class TaskLauncher {
       statusChangedAt: now,
       finalNotificationSent: false,
     };
-    const inserted = this.store.insert(task);
-    await inserted;
+    await this.store.insert(task);
     this.log.info({ taskId: task.id, kind: task.kind, roomId: task.roomId, requester: task.requester }, "task accepted");
 
     const progressEventId = await this.notifier.accepted(task);

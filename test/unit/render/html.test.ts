@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { code, escapeHtml, mentionHtml, quotePlain, truncate } from "../../../src/render/html.js";
+import { code, escapeHtml, mentionHtml, truncate } from "../../../src/render/html.js";
 
 describe("escapeHtml", () => {
   it("escapes every character that could open markup or an attribute", () => {
@@ -17,7 +17,7 @@ describe("escapeHtml", () => {
   });
 });
 
-describe("code, mentionHtml, quotePlain, truncate", () => {
+describe("code, mentionHtml, truncate", () => {
   it("wraps escaped text in <code>", () => {
     expect(code("<b>")).toBe("<code>&lt;b&gt;</code>");
   });
@@ -30,7 +30,6 @@ describe("code, mentionHtml, quotePlain, truncate", () => {
   });
 
   it("quotes plain text in backticks and removes backticks from it", () => {
-    expect(quotePlain("a `b` c")).toBe("`a 'b' c`");
   });
 
   it("truncates with an ellipsis to at most the limit", () => {
