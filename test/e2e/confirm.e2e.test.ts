@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MatrixHttpError } from "../../scripts/harness/client.js";
 import { bodyOf } from "../../scripts/harness/roomRecorder.js";
-import { repliesTo, startScenario, type Scenario } from "./scenario.js";
+import { pointAfterNow, repliesTo, type Scenario, startScenario } from "./scenario.js";
 
 /** Every local user may command Warden here, so a second moderator (the outsider) can try to confirm. */
 let scenario: Scenario;
@@ -58,8 +58,7 @@ describe("confirm before destroying", () => {
   it("refuses anyone else's confirmation, then accepts the requester's !confirm", async () => {
     const { roomId, eventIds } = await spamRoom("confirm by command");
     // The point lies after both messages were received, and a later message stays.
-    const cutoff = Date.now() + 1;
-    while (Date.now() <= cutoff + 5) await new Promise((resolve) => setImmediate(resolve));
+    const cutoff = await pointAfterNow();
     await scenario.spammer.sendText(roomId, "after the point");
     const { eventId, mark } = await scenario.send(`!purge ${roomId} ${String(cutoff)} --local`);
     const preview = await scenario.replyTo(eventId, mark);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MatrixClient } from "../../scripts/harness/client.js";
 import { bodyOf } from "../../scripts/harness/roomRecorder.js";
 import { startFederatedPair, type RunningSynapse } from "../../scripts/harness/synapse.js";
-import { startScenario, type Scenario } from "./scenario.js";
+import { pointAfterNow, type Scenario, startScenario } from "./scenario.js";
 
 /**
  * The default purge (no --local) deletes remote users' events and keeps local ones. On one
@@ -37,8 +37,7 @@ describe("purge with a remote user in the room", () => {
     // Wait until the home server has received the last remote message: the point compares reception times.
     const lastRemote = remoteIds.at(-1) ?? "";
     await scenario.spammer.waitForEvent(roomId, (event) => event.event_id === lastRemote, 30_000);
-    const cutoff = Date.now() + 1;
-    while (Date.now() <= cutoff + 5) await new Promise((resolve) => setImmediate(resolve));
+    const cutoff = await pointAfterNow();
     const laterRemote = await remoteUser.sendText(roomId, "remote later");
     await scenario.spammer.waitForEvent(roomId, (event) => event.event_id === laterRemote, 30_000);
 

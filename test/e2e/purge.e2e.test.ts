@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bodyOf } from "../../scripts/harness/roomRecorder.js";
-import { mentions, startScenario, type Scenario } from "./scenario.js";
+import { mentions, pointAfterNow, startScenario, type Scenario } from "./scenario.js";
 
 let scenario: Scenario;
 
@@ -22,11 +22,7 @@ async function roomWithTwoBatches(name: string, before: number, after: number) {
   const roomId = await scenario.spammer.createRoom({ name, topic: `${name} topic`, preset: "public_chat" });
   const oldEventIds: string[] = [];
   for (let index = 0; index < before; index++) oldEventIds.push(await scenario.spammer.sendText(roomId, `old ${index}`));
-  // Synapse compares the point with when it *received* each event. sendText returns after the
-  // event is stored, so every old event was received before this moment...
-  const cutoff = Date.now() + 1;
-  // ...and the new batch is sent only once the clock has passed the cut-off.
-  while (Date.now() <= cutoff + 5) await new Promise((resolve) => setImmediate(resolve));
+  const cutoff = await pointAfterNow();
   for (let index = 0; index < after; index++) await scenario.spammer.sendText(roomId, `new ${index}`);
   return { roomId, cutoff, oldEventIds };
 }

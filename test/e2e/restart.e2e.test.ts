@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bodyOf } from "../../scripts/harness/roomRecorder.js";
-import { mentions, repliesTo, startScenario, type Scenario } from "./scenario.js";
+import { mentions, pointAfterNow, repliesTo, type Scenario, startScenario } from "./scenario.js";
 
 let scenario: Scenario;
 
@@ -27,8 +27,7 @@ async function bigRoom(): Promise<{ roomId: string; sampleIds: string[]; cutoff:
     }
   };
   await Promise.all(Array.from({ length: PARALLEL_SENDS }, worker));
-  const cutoff = Date.now() + 1;
-  while (Date.now() <= cutoff + 5) await new Promise((resolve) => setImmediate(resolve));
+  const cutoff = await pointAfterNow();
   await scenario.spammer.sendText(roomId, "after the cut-off");
   return { roomId, sampleIds, cutoff };
 }
@@ -45,7 +44,7 @@ describe("restarts", () => {
     const { eventId, mark } = await scenario.send(`!purge ${roomId} ${String(cutoff)} --local --yes`);
     const accepted = await scenario.replyTo(eventId, mark);
     // The first edit comes after the homeserver's job id is stored: kill Warden then, as a crash would.
-    await scenario.recorder.waitFor((event) => scenario.editsOf(accepted.event_id).includes(event), { from: mark });
+    await scenario.jobConfirmed(accepted.event_id, mark);
     await scenario.warden.kill();
 
     const dataDirectory = scenario.warden.dataDirectory;

@@ -28,9 +28,22 @@ export interface Scenario {
   /** The final notification for a task (a message mentioning the requester that replies to the command). */
   finalFor(eventId: string, mark: number, timeoutMs?: number): Promise<ClientEvent>;
   editsOf(eventId: string): ClientEvent[];
+  /** Waits for the first edit of a progress message: it follows the homeserver's acceptance of the job. */
+  jobConfirmed(progressEventId: string, mark: number): Promise<ClientEvent>;
   /** Every log line Warden wrote in this scenario, over all its restarts. */
   allLogs(): string;
   stop(): Promise<void>;
+}
+
+/**
+ * A purge point between "before" and "after": every event sent (and so received) before this
+ * call lies before it, and it returns only once the clock has passed it, so every event sent
+ * afterwards lies after it. Synapse compares points with reception times.
+ */
+export async function pointAfterNow(): Promise<number> {
+  const point = Date.now() + 1;
+  while (Date.now() <= point + 5) await new Promise((resolve) => setImmediate(resolve));
+  return point;
 }
 
 export function repliesTo(event: ClientEvent, eventId: string): boolean {
@@ -120,6 +133,9 @@ export async function startScenario(
     },
     editsOf(eventId) {
       return recorder.events.filter((event) => isEditOf(event, eventId));
+    },
+    jobConfirmed(progressEventId, mark) {
+      return recorder.waitFor((event) => isEditOf(event, progressEventId), { from: mark, what: `editing ${progressEventId}` });
     },
     async stop() {
       await recorder.stop();

@@ -29,9 +29,6 @@ describe("code, mentionHtml, truncate", () => {
     );
   });
 
-  it("quotes plain text in backticks and removes backticks from it", () => {
-  });
-
   it("truncates with an ellipsis to at most the limit", () => {
     expect(truncate("abcdef", 6)).toBe("abcdef");
     expect(truncate("abcdefg", 6)).toBe("abcde…");
