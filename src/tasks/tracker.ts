@@ -56,6 +56,8 @@ export const NEVER_CONFIRMED_REASON =
 export class TaskTracker {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly quietPolls = new Map<string, number>();
+  /** Tasks whose last poll failed: their back-off restarts once the homeserver answers again. */
+  private readonly failingPolls = new Set<string>();
   private stopped = false;
 
   constructor(
@@ -111,6 +113,7 @@ export class TaskTracker {
   private done(taskId: string): void {
     this.timers.delete(taskId);
     this.quietPolls.delete(taskId);
+    this.failingPolls.delete(taskId);
   }
 
   private async step(taskId: string): Promise<void> {
@@ -134,9 +137,12 @@ export class TaskTracker {
         return;
       }
       this.log.warn({ taskId, error: observed.error.kind, detail: observed.error.detail }, "status poll failed; will retry");
+      this.failingPolls.add(taskId);
       this.schedule(taskId, this.nextDelay(taskId));
       return;
     }
+    // Back-off earned while the homeserver was away says nothing about the job's pace.
+    if (this.failingPolls.delete(taskId)) this.quietPolls.set(taskId, 0);
     if (observed.value.status !== task.status) {
       await this.changeStatus(task, observed.value);
       return;

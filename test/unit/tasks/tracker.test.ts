@@ -177,6 +177,22 @@ describe("TaskTracker polling rhythm", () => {
     });
   });
 
+  it("starts again at about a second once the homeserver answers after an outage", async () => {
+    const failures = Array.from({ length: 6 }, () => pollFails("unreachable", undefined, "ECONNREFUSED"));
+    const { store, purge, tracker } = world({ polls: [...failures, observed("active")] });
+    await store.insert(purgeTask({ status: "active" }));
+
+    tracker.track("p-000001");
+    await runUntil(() => purge.polls.length >= 9 && waitingForNextPoll());
+
+    const times = purge.polls.map((poll) => poll.at);
+    const intervals = times.slice(1).map((time, index) => time - (times[index] ?? 0));
+    // Six failures back off to about 7.6 s; the first answer after them resets the pace to 1 s.
+    expect(Math.abs((intervals[5] ?? 0) - 7_593.75)).toBeLessThanOrEqual(1);
+    expect(Math.abs((intervals[6] ?? 0) - 1_000)).toBeLessThanOrEqual(1);
+    expect(Math.abs((intervals[7] ?? 0) - 1_500)).toBeLessThanOrEqual(1);
+  });
+
   it("starts again at about a second after the status changes", async () => {
     const { store, purge, notifier, tracker } = world({
       polls: [observed("scheduled"), observed("scheduled"), observed("scheduled"), observed("scheduled"), observed("active")],
