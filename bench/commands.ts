@@ -6,8 +6,8 @@ import { mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { splitWords } from "../src/commands/words.js";
-import { parsePurgePoint, parseRoomArgument } from "../src/commands/arguments.js";
+import { splitWords } from "../src/commands/parsing/words.js";
+import { parsePurgePoint, parseRoomArgument } from "../src/commands/parsing/arguments.js";
 import { TaskStore } from "../src/tasks/store.js";
 import type { TaskRecord } from "../src/tasks/types.js";
 

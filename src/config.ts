@@ -5,7 +5,7 @@ import { z } from "zod";
 import { asRoomAlias, asRoomId, type RoomAlias, type RoomId } from "./matrix/ids.js";
 import { parseAllowlistEntry, type AllowlistEntry } from "./access/allowlist.js";
 import { err, ok, type Result } from "./util/result.js";
-import { CONFIRMATION_KINDS, type ConfirmationKind } from "./commands/spec.js";
+import { CONFIRMATION_KINDS, type ConfirmationKind } from "./model/commandSpec.js";
 import { parseDuration } from "./util/duration.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;

@@ -23,8 +23,8 @@ import { notAdminMessage, waitForHomeserver } from "./startup.js";
 import { ChatTaskNotifier } from "./taskNotifier.js";
 import { ManagementRoomGuard } from "./managementRoomGuard.js";
 import { AuditLog } from "../audit/auditLog.js";
-import { ConfirmationBook } from "../commands/confirmations.js";
-import { ConfirmationFlow } from "../commands/confirmationFlow.js";
+import { ConfirmationBook } from "../commands/confirmation/confirmations.js";
+import { ConfirmationFlow } from "../commands/confirmation/confirmationFlow.js";
 import type { ManagementRoomSettings } from "../access/roomSafety.js";
 
 /** Commands older than this when they arrive were sent while Warden was down. */

@@ -1,20 +1,14 @@
-import type { AuditEntry, AuditLog } from "../audit/auditLog.js";
+import type { AuditLog } from "../audit/auditLog.js";
 import { asUserId } from "../matrix/ids.js";
 import type { Clock } from "../util/clock.js";
 import { err, ok } from "../util/result.js";
-import { parsePurgePoint } from "./arguments.js";
+import { parsePurgePoint } from "./parsing/arguments.js";
 import { defineCommand } from "./spec.js";
-import { textFlag } from "./words.js";
+import type { AuditOutcome } from "../model/outcomes.js";
+import { textFlag } from "./parsing/words.js";
 
 /** Without --since, !audit looks back this far. */
 const DEFAULT_PERIOD_MS = 30 * 24 * 3600 * 1000;
-
-export interface AuditOutcome {
-  readonly kind: "audit";
-  readonly since: number;
-  readonly user?: string;
-  readonly entries: readonly AuditEntry[];
-}
 
 export interface AuditDependencies {
   readonly auditLog: Pick<AuditLog, "entries">;

@@ -1,5 +1,5 @@
 import { err, ok } from "../util/result.js";
-import type { ConfirmationFlow } from "./confirmationFlow.js";
+import type { ConfirmationFlow } from "./confirmation/confirmationFlow.js";
 import { defineCommand } from "./spec.js";
 
 export function confirmCommand(flow: Pick<ConfirmationFlow, "confirm">) {

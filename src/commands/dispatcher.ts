@@ -18,11 +18,12 @@ import {
 } from "../render/replies.js";
 import type { Clock } from "../util/clock.js";
 import { formatDuration } from "../util/duration.js";
-import type { Command, CommandContext, CommandOutcome } from "./spec.js";
-import { CONFIRM_REACTIONS, type ConfirmationFlow } from "./confirmationFlow.js";
+import type { Command, CommandContext } from "./spec.js";
+import type { CommandOutcome } from "../model/outcomes.js";
+import { CONFIRM_REACTIONS, type ConfirmationFlow } from "./confirmation/confirmationFlow.js";
 import type { AuditEntry, AuditSink } from "../audit/auditLog.js";
 import { closestCommand } from "./table.js";
-import { MAX_COMMAND_LENGTH, splitWords } from "./words.js";
+import { MAX_COMMAND_LENGTH, splitWords } from "./parsing/words.js";
 
 export interface IncomingEvent extends EventFacts {
   readonly eventId: string;

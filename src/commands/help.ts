@@ -1,5 +1,6 @@
 import { err, ok } from "../util/result.js";
-import { defineCommand, type CommandSpec } from "./spec.js";
+import { defineCommand } from "./spec.js";
+import { type CommandSpec } from "../model/commandSpec.js";
 
 /** Help is generated from the table it is given, so it cannot drift from the commands. */
 export function helpCommand(listCommands: () => readonly CommandSpec[]) {

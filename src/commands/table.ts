@@ -1,19 +1,19 @@
 import { auditCommand, type AuditDependencies } from "./audit.js";
 import { confirmCommand } from "./confirm.js";
-import { CONFIRMATION_FLAGS, type ConfirmationFlow } from "./confirmationFlow.js";
+import { CONFIRMATION_FLAGS, type ConfirmationFlow } from "./confirmation/confirmationFlow.js";
 import { helpCommand } from "./help.js";
-import { purgeCommand, type PurgeDependencies } from "./purge.js";
-import { redactCommand, type RedactDependencies } from "./redact.js";
-import { shutdownCommand, type ShutdownDependencies } from "./shutdown.js";
+import { purgeCommand, type PurgeDependencies } from "./jobs/purge.js";
+import { redactCommand, type RedactDependencies } from "./jobs/redact.js";
+import { shutdownCommand, type ShutdownDependencies } from "./jobs/shutdown.js";
 import type { Command } from "./spec.js";
-import { statusCommand, type StatusDependencies } from "./status.js";
-import { blockCommand, type BlockDependencies } from "./block.js";
-import { makeAdminCommand, type MakeAdminDependencies } from "./makeAdmin.js";
-import { membersCommand, type MembersDependencies } from "./members.js";
-import { roomCommand, type RoomDependencies } from "./room.js";
-import { roomsCommand, type RoomsDependencies } from "./rooms.js";
-import { tasksCommand, type TasksDependencies } from "./tasks.js";
-import { unblockCommand, type UnblockDependencies } from "./unblock.js";
+import { statusCommand, type StatusDependencies } from "./jobs/status.js";
+import { blockCommand, type BlockDependencies } from "./homeserver/block.js";
+import { makeAdminCommand, type MakeAdminDependencies } from "./homeserver/makeAdmin.js";
+import { membersCommand, type MembersDependencies } from "./homeserver/members.js";
+import { roomCommand, type RoomDependencies } from "./homeserver/room.js";
+import { roomsCommand, type RoomsDependencies } from "./homeserver/rooms.js";
+import { tasksCommand, type TasksDependencies } from "./homeserver/tasks.js";
+import { unblockCommand, type UnblockDependencies } from "./homeserver/unblock.js";
 
 export type CommandDependencies = PurgeDependencies &
   ShutdownDependencies &

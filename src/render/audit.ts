@@ -1,5 +1,5 @@
 import type { AuditEntry } from "../audit/auditLog.js";
-import type { AuditOutcome } from "../commands/audit.js";
+import type { AuditOutcome } from "../model/outcomes.js";
 import type { OutgoingMessage } from "../matrix/chat.js";
 import { formatUtc } from "../util/duration.js";
 import { escapeHtml, truncate } from "./html.js";

@@ -1,4 +1,4 @@
-import type { BlockFact, HomeserverTask, LookupOutcome, RoomFacts, RoomListEntry } from "../commands/lookupOutcomes.js";
+import type { BlockFact, HomeserverTask, LookupOutcome, RoomFacts, RoomListEntry } from "../model/lookups.js";
 import type { OutgoingMessage } from "../matrix/chat.js";
 import { formatDuration } from "../util/duration.js";
 import { code, escapeHtml, truncate } from "./html.js";

@@ -1,4 +1,4 @@
-import type { Preview } from "../commands/spec.js";
+import type { Preview } from "../model/commandSpec.js";
 import type { OutgoingMessage } from "../matrix/chat.js";
 import { formatDuration } from "../util/duration.js";
 import { code, escapeHtml } from "./html.js";

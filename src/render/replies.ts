@@ -1,5 +1,6 @@
-import type { CommandOutcome, ArgumentProblem, CommandSpec } from "../commands/spec.js";
-import { positionalLabel, usageLine } from "../commands/spec.js";
+import type { ArgumentProblem, CommandSpec } from "../model/commandSpec.js";
+import type { CommandOutcome } from "../model/outcomes.js";
+import { positionalLabel, usageLine } from "../model/commandSpec.js";
 import { renderAudit } from "./audit.js";
 import type { OutgoingMessage } from "../matrix/chat.js";
 import { code, escapeHtml, truncate } from "./html.js";

@@ -1,7 +1,7 @@
 import type { RoomId } from "../../src/matrix/ids.js";
 import { buildCommandTable, type CommandDependencies } from "../../src/commands/table.js";
 import type { Command } from "../../src/commands/spec.js";
-import type { TargetRules } from "../../src/commands/targets.js";
+import type { TargetRules } from "../../src/commands/parsing/targets.js";
 import type { TaskStore } from "../../src/tasks/store.js";
 import type { TaskRecord } from "../../src/tasks/types.js";
 import { FakeDirectory } from "./fakeDirectory.js";

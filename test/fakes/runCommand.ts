@@ -1,5 +1,7 @@
-import type { ArgumentProblem, Command, CommandContext, CommandOutcome } from "../../src/commands/spec.js";
-import { splitWords } from "../../src/commands/words.js";
+import type { Command, CommandContext } from "../../src/commands/spec.js";
+import type { ArgumentProblem } from "../../src/model/commandSpec.js";
+import type { CommandOutcome } from "../../src/model/outcomes.js";
+import { splitWords } from "../../src/commands/parsing/words.js";
 import type { RoomId, UserId } from "../../src/matrix/ids.js";
 import { MANAGEMENT_ROOM } from "./commandDependencies.js";
 

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../../src/config.js";
 import { describe, expect, it } from "vitest";
-import { usageLine } from "../../src/commands/spec.js";
+import { usageLine } from "../../src/model/commandSpec.js";
 import { commandFakes } from "../fakes/commandDependencies.js";
 
 const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");

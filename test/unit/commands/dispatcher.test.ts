@@ -3,7 +3,7 @@ import { parseAllowlistEntry, type AllowlistEntry } from "../../../src/access/al
 import { CommandDispatcher, type IncomingEvent } from "../../../src/commands/dispatcher.js";
 import type { RoomId } from "../../../src/matrix/ids.js";
 import { defineCommand, type Command, type CommandContext } from "../../../src/commands/spec.js";
-import { MAX_COMMAND_LENGTH } from "../../../src/commands/words.js";
+import { MAX_COMMAND_LENGTH } from "../../../src/commands/parsing/words.js";
 import { ok } from "../../../src/util/result.js";
 import { commandFakes, MANAGEMENT_ROOM, type CommandFakes } from "../../fakes/commandDependencies.js";
 import { FixedClock, FIXED_NOW } from "../../fakes/fixedClock.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { HomeserverTask, LookupOutcome, RoomFacts } from "../../../src/commands/lookupOutcomes.js";
+import type { HomeserverTask, LookupOutcome, RoomFacts } from "../../../src/model/lookups.js";
 import type { RoomId, UserId } from "../../../src/matrix/ids.js";
 import { escapeHtml } from "../../../src/render/html.js";
 import { MEMBERS_SHOWN, renderLookup, TASKS_SHOWN } from "../../../src/render/lookups.js";

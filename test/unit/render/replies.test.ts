@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { positionalLabel, usageLine, type Command } from "../../../src/commands/spec.js";
+import { type Command } from "../../../src/commands/spec.js";
+import { positionalLabel, usageLine } from "../../../src/model/commandSpec.js";
 import {
   renderArgumentProblem,
   renderOutcome,

@@ -1,0 +1,36 @@
+import type { SynapseAdminClient } from "../../synapse/adminClient.js";
+import { parseRoomOnly, ROOM_EXPECTED, type RoomArgument } from "../parsing/arguments.js";
+import { readBlockState } from "./block.js";
+import { present } from "../../model/lookups.js";
+import { defineCommand } from "../spec.js";
+import { type CommandOutcome } from "../../model/outcomes.js";
+import { resolveRoom, type TargetRules } from "../parsing/targets.js";
+
+export interface UnblockDependencies {
+  readonly admin: Pick<SynapseAdminClient, "roomDetails" | "blockStatus" | "setBlocked">;
+  readonly targets: TargetRules;
+}
+
+export function unblockCommand(dependencies: UnblockDependencies) {
+  return defineCommand<{ readonly room: RoomArgument }>({
+    name: "unblock",
+    summary: "Lift a room's block, so users of this homeserver can join it again.",
+    details: ["Works for rooms this homeserver does not know as well; a room that is not blocked is left as it is."],
+    positionals: [{ name: "room", description: ROOM_EXPECTED }],
+    flags: [],
+    examples: ["!unblock !abc:example.org"],
+    parse: parseRoomOnly,
+    async execute(args): Promise<CommandOutcome> {
+      const target = await resolveRoom(args.room, dependencies.targets.directory);
+      if (!target.ok) return target.error;
+      const { roomId, label } = target.value;
+      const state = await readBlockState(roomId, label, dependencies.admin);
+      if (!state.ok) return state.error;
+      const facts = { kind: "room-block", action: "unblock", roomId, label, knownRoom: state.value.knownRoom, ...present("roomName", state.value.roomName) } as const;
+      if (!state.value.blocked) return { ...facts, changed: false };
+      const set = await dependencies.admin.setBlocked(roomId, false);
+      if (!set.ok) return { kind: "refused", reason: `could not unblock ${label}: ${set.error.userMessage}` };
+      return { ...facts, changed: true };
+    },
+  });
+}

@@ -1,0 +1,172 @@
+import type { RoomId } from "../../matrix/ids.js";
+import { launchOutcome, taskOrigin } from "./launching.js";
+import type { RoomDetailsBody, SynapseAdminClient } from "../../synapse/adminClient.js";
+import type { TaskLauncher } from "../../tasks/launcher.js";
+import type { Clock } from "../../util/clock.js";
+import { formatUtc } from "../../util/duration.js";
+import { err, ok } from "../../util/result.js";
+import { parsePurgePoint, parseRoomArgument, POINT_EXPECTED, ROOM_EXPECTED, type PurgePoint, type RoomArgument } from "../parsing/arguments.js";
+import { defineCommand, type CommandContext } from "../spec.js";
+import { type Preview } from "../../model/commandSpec.js";
+import { type CommandOutcome, type Refusal } from "../../model/outcomes.js";
+import { estimateLines, estimatePurge, pointEventLine, roomLines } from "../confirmation/previews.js";
+import type { Result } from "../../util/result.js";
+import { resolveDestructiveTarget, type TargetRules } from "../parsing/targets.js";
+import { booleanFlag, textFlag } from "../parsing/words.js";
+
+interface PurgeArguments {
+  readonly room: RoomArgument;
+  readonly point: PurgePoint;
+  readonly deleteLocalEvents: boolean;
+  readonly reason?: string;
+}
+
+export interface PurgeDependencies {
+  readonly admin: Pick<SynapseAdminClient, "roomDetails" | "fetchEvent" | "startPurge" | "roomMessages" | "timestampToEvent">;
+  readonly launcher: Pick<TaskLauncher, "launch">;
+  readonly targets: TargetRules;
+  readonly clock: Clock;
+}
+
+export function purgeCommand(dependencies: PurgeDependencies) {
+  return defineCommand<PurgeArguments>({
+    name: "purge",
+    summary: "Delete a room's history up to a point (remote users' messages; local ones too with --local).",
+    details: [
+      "Room state (name, topic, members) is always kept, and so is the event named as the point.",
+      "A time is compared with when this homeserver received each event.",
+      "Without --local, messages sent by this server's own users are kept: they may be the only copy.",
+    ],
+    positionals: [
+      { name: "room", description: ROOM_EXPECTED },
+      { name: "point", description: POINT_EXPECTED },
+    ],
+    flags: [
+      { name: "local", kind: "boolean", description: "also delete messages sent by this server's users" },
+      { name: "reason", kind: "text", valueName: "TEXT", description: "why, for the record" },
+    ],
+    examples: ["!purge #spam:example.org 30d", "!purge !abc:example.org 2024-05-01T12:00Z --local --reason \"spam wave\""],
+    parse(words) {
+      const room = parseRoomArgument("<room>", words.positionals[0] ?? "");
+      if (!room.ok) return room;
+      const point = parsePurgePoint("<point>", words.positionals[1] ?? "", dependencies.clock.now());
+      if (!point.ok) return point;
+      const reason = textFlag(words, "reason");
+      return ok({
+        room: room.value,
+        point: point.value,
+        deleteLocalEvents: booleanFlag(words, "local"),
+        ...(reason === undefined ? {} : { reason }),
+      });
+    },
+    execute: (args, context) => executePurge(args, context, dependencies),
+    confirmation: {
+      // Only --local deletes what may be the only copy of local users' messages.
+      kind: (args) => (args.deleteLocalEvents ? "purge-local" : undefined),
+      preview: (args) => previewPurge(args, dependencies),
+    },
+  });
+}
+
+/** What both the preview and the run need: the room, its details and the cut-off. */
+interface PreparedPurge {
+  readonly roomId: RoomId;
+  readonly label: string;
+  readonly details: RoomDetailsBody;
+  readonly cutoff: { readonly cutoffTs: number; readonly cutoff: string; readonly eventId?: string };
+}
+
+async function preparePurge(args: PurgeArguments, dependencies: PurgeDependencies): Promise<Result<PreparedPurge, Refusal>> {
+  const target = await resolveDestructiveTarget(args.room, dependencies.targets);
+  if (!target.ok) return target;
+  const { roomId, label } = target.value;
+  const details = await dependencies.admin.roomDetails(roomId);
+  if (!details.ok) {
+    return err({
+      kind: "refused",
+      reason:
+        details.error.kind === "not-found"
+          ? `${label} is not a room this homeserver knows, so it has no history to purge.`
+          : `could not look up ${label}: ${details.error.userMessage}`,
+    });
+  }
+  const cutoff = await describeCutoff(args.point, roomId, label, dependencies);
+  if (!cutoff.ok) return cutoff;
+  return ok({ roomId, label, details: details.value, cutoff: cutoff.value });
+}
+
+async function previewPurge(args: PurgeArguments, dependencies: PurgeDependencies): Promise<Result<Preview, Refusal>> {
+  const prepared = await preparePurge(args, dependencies);
+  if (!prepared.ok) return prepared;
+  const { roomId, label, details, cutoff } = prepared.value;
+  const [estimate, pointLine] = await Promise.all([
+    estimatePurge(dependencies.admin, roomId, cutoff.cutoffTs),
+    // An event point names itself; a time point is shown as the event it lands after.
+    cutoff.eventId === undefined ? pointEventLine(dependencies.admin, roomId, cutoff.cutoffTs) : undefined,
+  ]);
+  return ok({
+    title: `purge the history of ${label}`,
+    lines: [
+      ...roomLines(label, details),
+      { label: "Removes history before", value: cutoff.cutoff },
+      ...(pointLine === undefined ? [] : [pointLine]),
+      ...estimateLines(estimate),
+      { label: "Local users' messages", value: args.deleteLocalEvents ? "deleted too (--local)" : "kept" },
+      ...(args.reason === undefined ? [] : [{ label: "Reason", value: args.reason }]),
+    ],
+  });
+}
+
+async function executePurge(args: PurgeArguments, context: CommandContext, dependencies: PurgeDependencies): Promise<CommandOutcome> {
+  const prepared = await preparePurge(args, dependencies);
+  if (!prepared.ok) return prepared.error;
+  const { roomId, label, details, cutoff } = prepared.value;
+  const launched = await dependencies.launcher.launch({
+    kind: "purge",
+    roomId,
+    roomLabel: label,
+    ...taskOrigin(context),
+    parameters: {
+      roomName: details.name ?? "",
+      deleteLocalEvents: args.deleteLocalEvents,
+      ...cutoff,
+      ...(args.reason === undefined ? {} : { reason: args.reason }),
+    },
+    submit: async () => {
+      const started = await dependencies.admin.startPurge(
+        roomId,
+        args.point.kind === "event" ? { eventId: args.point.eventId } : { timestamp: args.point.timestamp },
+        args.deleteLocalEvents,
+      );
+      if (started.ok) return ok(started.value.purge_id);
+      // Synapse's 404 here means "nothing before the point", not "no such room".
+      if (started.error.kind === "not-found" && /no event to be purged/i.test(started.error.detail ?? "")) {
+        return err({ ...started.error, userMessage: `nothing to purge: no event of this room was received before ${cutoff.cutoff}` });
+      }
+      return started;
+    },
+  });
+  return launchOutcome(launched);
+}
+
+/** Checks an event point against the room and states the cut-off in absolute UTC. */
+async function describeCutoff(point: PurgePoint, roomId: RoomId, label: string, dependencies: PurgeDependencies) {
+  if (point.kind === "time") return ok({ cutoffTs: point.timestamp, cutoff: formatUtc(point.timestamp) });
+  const fetched = await dependencies.admin.fetchEvent(point.eventId);
+  if (!fetched.ok) {
+    const reason: Refusal =
+      fetched.error.kind === "not-found"
+        ? { kind: "refused", reason: `the event ${point.eventId} is not known to this homeserver (or was already purged).` }
+        : { kind: "refused", reason: `could not look up the event ${point.eventId}: ${fetched.error.userMessage}` };
+    return err(reason);
+  }
+  if (fetched.value.event.room_id !== roomId) {
+    return err<Refusal>({
+      kind: "refused",
+      reason: `the event ${point.eventId} belongs to ${fetched.value.event.room_id}, not to ${label}.`,
+      hint: "Give an event of the room being purged.",
+    });
+  }
+  const sent = fetched.value.event.origin_server_ts;
+  return ok({ eventId: point.eventId, cutoffTs: sent, cutoff: `${formatUtc(sent)} (the event's own time; it is kept)` });
+}

@@ -1,0 +1,46 @@
+import type { RoomDirectory } from "../../matrix/chat.js";
+import type { RoomId } from "../../matrix/ids.js";
+import { err, ok, type Result } from "../../util/result.js";
+import type { RoomArgument } from "./arguments.js";
+import type { CommandOutcome } from "../../model/outcomes.js";
+
+export interface TargetRules {
+  readonly directory: RoomDirectory;
+  readonly managementRoomId: RoomId;
+  /** Rooms (resolved at startup) that no destructive command may touch. */
+  readonly protectedRoomIds: ReadonlySet<RoomId>;
+}
+
+export interface Target {
+  readonly roomId: RoomId;
+  /** The name the moderator used, shown back in messages. */
+  readonly label: string;
+}
+
+type Refusal = Extract<CommandOutcome, { kind: "refused" }>;
+
+/** Turns a room argument into a room ID and refuses the rooms Warden must never destroy. */
+export async function resolveDestructiveTarget(argument: RoomArgument, rules: TargetRules): Promise<Result<Target, Refusal>> {
+  const resolved = await resolveRoom(argument, rules.directory);
+  if (!resolved.ok) return resolved;
+  const { roomId } = resolved.value;
+  if (roomId === rules.managementRoomId) {
+    return err({ kind: "refused", reason: `${resolved.value.label} is Warden's own management room; Warden never purges or shuts it down.` });
+  }
+  if (rules.protectedRoomIds.has(roomId)) {
+    return err({
+      kind: "refused",
+      reason: `${resolved.value.label} is listed in protectedRooms in Warden's config; Warden will not purge or shut it down.`,
+    });
+  }
+  return resolved;
+}
+
+export async function resolveRoom(argument: RoomArgument, directory: RoomDirectory): Promise<Result<Target, Refusal>> {
+  if (argument.kind === "id") return ok({ roomId: argument.roomId, label: argument.roomId });
+  const resolved = await directory.resolveAlias(argument.alias);
+  if (!resolved.ok) {
+    return err({ kind: "refused", reason: `the alias ${argument.alias} could not be resolved: ${resolved.error}` });
+  }
+  return ok({ roomId: resolved.value, label: `${argument.alias} (${resolved.value})` });
+}

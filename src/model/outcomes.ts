@@ -1,0 +1,25 @@
+import type { AuditEntry } from "../audit/auditLog.js";
+import type { TaskRecord } from "../tasks/types.js";
+import type { CommandSpec } from "./commandSpec.js";
+import type { LookupOutcome } from "./lookups.js";
+
+/** What an executor reports; render/replies.ts turns it into chat text. */
+export type CommandOutcome =
+  | { readonly kind: "task-started"; readonly task: TaskRecord }
+  | { readonly kind: "task-joined"; readonly task: TaskRecord }
+  | { readonly kind: "refused"; readonly reason: string; readonly hint?: string }
+  | { readonly kind: "status-list"; readonly inFlight: readonly TaskRecord[]; readonly recent: readonly TaskRecord[] }
+  | { readonly kind: "status-one"; readonly task: TaskRecord }
+  | { readonly kind: "help-all"; readonly commands: readonly CommandSpec[] }
+  | { readonly kind: "help-one"; readonly command: CommandSpec }
+  | LookupOutcome
+  | AuditOutcome;
+
+export type Refusal = Extract<CommandOutcome, { kind: "refused" }>;
+
+export interface AuditOutcome {
+  readonly kind: "audit";
+  readonly since: number;
+  readonly user?: string;
+  readonly entries: readonly AuditEntry[];
+}

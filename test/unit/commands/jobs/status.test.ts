@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import type { Command } from "../../../../src/commands/spec.js";
+import { statusCommand } from "../../../../src/commands/jobs/status.js";
+import { commandFakes, type CommandFakes } from "../../../fakes/commandDependencies.js";
+import { FIXED_NOW } from "../../../fakes/fixedClock.js";
+import { parseProblem, runCommand } from "../../../fakes/runCommand.js";
+import { sampleTask } from "../../../fakes/sampleTask.js";
+
+const DAY = 86_400_000;
+
+function statusSetup(): { fakes: CommandFakes; status: Command } {
+  const fakes = commandFakes();
+  return { fakes, status: statusCommand(fakes.dependencies) };
+}
+
+describe("!status", () => {
+  it("lists tasks in flight and those finished in the last 7 days, newest finished first", async () => {
+    const { fakes, status } = statusSetup();
+    const running = sampleTask({ id: "p-000001", status: "active", createdAt: FIXED_NOW - 3 * DAY });
+    const submitting = sampleTask({ id: "s-000002", kind: "shutdown", status: "submitting", createdAt: FIXED_NOW - 10 * DAY });
+    const oldDone = sampleTask({ id: "p-000003", status: "complete", createdAt: FIXED_NOW - 9 * DAY, finishedAt: FIXED_NOW - 8 * DAY });
+    const recentDone = sampleTask({ id: "p-000004", status: "complete", createdAt: FIXED_NOW - 6 * DAY, finishedAt: FIXED_NOW - 6 * DAY });
+    const recentFailed = sampleTask({ id: "s-000005", kind: "shutdown", status: "failed", createdAt: FIXED_NOW - 2 * DAY, finishedAt: FIXED_NOW - DAY });
+    const lateFinish = sampleTask({ id: "p-000006", status: "unknown", createdAt: FIXED_NOW - 20 * DAY, finishedAt: FIXED_NOW - DAY / 2 });
+    fakes.store.tasks.push(running, submitting, oldDone, recentDone, recentFailed, lateFinish);
+
+    const outcome = await runCommand(status, "");
+    expect(outcome.kind).toBe("status-list");
+    if (outcome.kind !== "status-list") return;
+    expect(outcome.inFlight.map((task) => task.id)).toEqual(["s-000002", "p-000001"]);
+    expect(outcome.recent.map((task) => task.id)).toEqual(["s-000005", "p-000004", "p-000006"]);
+  });
+
+  it("shows one known task in full", async () => {
+    const { fakes, status } = statusSetup();
+    const task = sampleTask({ id: "p-3f9a2c" });
+    fakes.store.tasks.push(task);
+    expect(await runCommand(status, "p-3f9a2c")).toEqual({ kind: "status-one", task });
+  });
+
+  it("shows a redaction by its r- id", async () => {
+    const { fakes, status } = statusSetup();
+    const task = sampleTask({ id: "r-00c0de", kind: "redact", roomId: "@spammer:example.org", roomLabel: "@spammer:example.org" });
+    fakes.store.tasks.push(task);
+    expect(await runCommand(status, "r-00c0de")).toEqual({ kind: "status-one", task });
+  });
+
+  it("refuses an unknown task id with a hint", async () => {
+    const { status } = statusSetup();
+    const outcome = await runCommand(status, "s-abcdef");
+    expect(outcome.kind === "refused" && outcome.reason).toBe("there is no task s-abcdef.");
+  });
+
+  it.each(["3f9a2c", "p-3f9a2", "p-3F9A2C", "x-3f9a2c", "p-3f9a2cd", "p_3f9a2c"])("names [task-id] for %j", (word) => {
+    const { status } = statusSetup();
+    expect(parseProblem(status, word)).toEqual({
+      argument: "[task-id]",
+      given: word,
+      expected: "a task id such as p-3f9a2c (p- for purges, s- for shutdowns, r- for redactions)",
+    });
+  });
+});
