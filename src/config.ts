@@ -64,7 +64,9 @@ const configSchema = z.strictObject({
     .default([...CONFIRMATION_KINDS]),
   confirmWindow: z
     .string({ error: "expected a duration such as 5min, 90s or 1h" })
-    .refine((text) => parseDuration(text) !== undefined, { message: "expected a duration between 10s and 24h, such as 5min, 90s or 1h" })
+    .refine((text) => parseDuration(text) !== undefined, {
+      message: "expected a duration between 10s and 24h in s, min or h, such as 5min, 90s or 1h (m alone is not accepted: write min)",
+    })
     .default("5min"),
 });
 
