@@ -112,6 +112,14 @@ describe("parseConfig", () => {
     expect(error).toContain("s, min or h");
   });
 
+  it("accepts purge (a purge without --local) in confirmBefore", () => {
+    expect(accepted({ ...VALID, confirmBefore: ["purge", "purge-local"] }).confirmBefore).toEqual(new Set(["purge", "purge-local"]));
+  });
+
+  it("names the kinds confirmBefore accepts", () => {
+    expect(rejected({ ...VALID, confirmBefore: ["everything"] })).toContain("shutdown, purge, purge-local, redact");
+  });
+
   it("names an unknown key", () => {
     const error = rejected({ ...VALID, homserverUrl: "https://typo.example.org" });
 
