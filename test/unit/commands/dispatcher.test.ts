@@ -153,6 +153,8 @@ describe("CommandDispatcher: running a command", () => {
   it("starts a real purge from a typed command and sends no extra reply (the progress message answers)", async () => {
     const fakes: CommandFakes = commandFakes();
     fakes.admin.addRoom("!spam:example.org", "Spam");
+    fakes.admin.addEvent("$old", "!spam:example.org", FIXED_NOW - 60 * 86_400_000);
+    fakes.admin.addEvent("$recent", "!spam:example.org", FIXED_NOW - 60_000);
     fakes.directory.add("#spam:example.org", "!spam:example.org" as RoomId);
     const { dispatcher, chat } = setup({ table: fakes.table });
     const event = commandEvent('!purge #spam:example.org 30d --reason "spam wave"');
