@@ -4,7 +4,7 @@ import { buildCommandTable } from "../commands/table.js";
 import { CommandDispatcher } from "../commands/dispatcher.js";
 import type { Config } from "../config.js";
 import { BotClient } from "../matrix/botClient.js";
-import { asUserId, isRoomAlias, type RoomId } from "../matrix/ids.js";
+import { asUserId } from "../matrix/ids.js";
 import { SyncStorage } from "../matrix/syncStorage.js";
 import { HandledEvents } from "../storage/handledEvents.js";
 import type { LoadOutcome } from "../storage/jsonFile.js";
@@ -26,6 +26,7 @@ import { AuditLog } from "../audit/auditLog.js";
 import { ConfirmationBook } from "../commands/confirmation/confirmations.js";
 import { ConfirmationFlow } from "../commands/confirmation/confirmationFlow.js";
 import type { ManagementRoomSettings } from "../access/roomSafety.js";
+import { ProtectedRooms } from "../commands/parsing/protectedRooms.js";
 
 /** Commands older than this when they arrive were sent while Warden was down. */
 const MAX_COMMAND_AGE_MS = 10 * 60_000;
@@ -89,7 +90,9 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
     }
     await bot.prepareEncryption([managementRoomId]);
   }
-  const protectedRoomIds = await resolveProtectedRooms(config, bot, log);
+  const protectedRooms = new ProtectedRooms(config.protectedRooms, bot, clock);
+  const firstResolution = await protectedRooms.current();
+  if (!firstResolution.ok) log.warn({ reason: firstResolution.error }, "a protected room alias could not be resolved; destructive commands are refused until it resolves");
   const guard = new ManagementRoomGuard(managementRoomId, bot, log);
 
   const audit = new AuditLog(config.dataDirectory);
@@ -111,7 +114,7 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
     clock,
     confirmations,
     auditLog: audit,
-    targets: { directory: bot, managementRoomId, protectedRoomIds },
+    targets: { directory: bot, managementRoomId, protectedRooms },
   });
   const dispatcher = new CommandDispatcher({
     table,
@@ -191,18 +194,4 @@ function describeDamage(outcome: LoadOutcome<unknown>): string[] {
   return outcome.kind === "damaged"
     ? [`state file ${outcome.path} was damaged (${outcome.reason}); it was kept as ${outcome.keptAt} and Warden started without it`]
     : [];
-}
-
-async function resolveProtectedRooms(config: Config, bot: BotClient, log: Logger): Promise<Set<RoomId>> {
-  const ids = new Set<RoomId>();
-  for (const room of config.protectedRooms) {
-    if (!isRoomAlias(room)) {
-      ids.add(room);
-      continue;
-    }
-    const resolved = await bot.resolveAlias(room);
-    if (resolved.ok) ids.add(resolved.value);
-    else log.warn({ room, error: resolved.error }, "a protected room alias could not be resolved; it is not protected until it resolves");
-  }
-  return ids;
 }
