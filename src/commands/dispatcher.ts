@@ -167,6 +167,13 @@ export class CommandDispatcher {
         await this.reply(asReply, renderSenderRefused(event.sender));
         return;
       }
+      // The same guard as a typed !confirm: nothing destructive runs from an exposed room.
+      const exposed = this.options.refusalReason?.();
+      if (exposed !== undefined) {
+        this.options.log.warn({ eventId: event.eventId, sender: event.sender }, "reaction refused: management room exposed");
+        await this.reply(asReply, renderExposedRefusal(exposed));
+        return;
+      }
       await this.guarded(asReply, "confirm", () => confirmations.confirm(id, event.sender), event.sender);
     }).catch((error: unknown) => {
       this.options.log.error({ eventId: event.eventId, err: error }, "handling a reaction failed");
