@@ -93,7 +93,9 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
   const protectedRooms = new ProtectedRooms(config.protectedRooms, bot, clock);
   const firstResolution = await protectedRooms.current();
   if (!firstResolution.ok) log.warn({ reason: firstResolution.error }, "a protected room alias could not be resolved; destructive commands are refused until it resolves");
-  const guard = new ManagementRoomGuard(managementRoomId, bot, log);
+  const guard = new ManagementRoomGuard(managementRoomId, bot, bot, log);
+  // Before the first sync: no command may be handled before the room's exposure is known.
+  await guard.load();
 
   const audit = new AuditLog(config.dataDirectory);
   const notifier = new ChatTaskNotifier(bot, clock, log, audit);
@@ -159,10 +161,7 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
   );
   if (!ready.ok) log.warn({ error: ready.error }, "could not post the ready message");
   // After the ready message, so a warning about an exposed room is the last thing said.
-  await guard.update({
-    joinRule: stringField(await bot.stateContent(managementRoomId, "m.room.join_rules"), "join_rule"),
-    historyVisibility: stringField(await bot.stateContent(managementRoomId, "m.room.history_visibility"), "history_visibility"),
-  });
+  await guard.announce();
 
   return ok({
     stop() {
@@ -172,12 +171,6 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
       bot.stop();
     },
   });
-}
-
-function stringField(content: Result<Record<string, unknown> | undefined, string>, key: string): string | undefined {
-  if (!content.ok || content.value === undefined) return undefined;
-  const value = content.value[key];
-  return typeof value === "string" ? value : undefined;
 }
 
 /** The part of the management room's settings a state event changes, if any. */
