@@ -50,7 +50,6 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
   for (const note of damaged) log.error(note);
   const hadSyncToken = syncStorage.hadSyncToken();
 
-  let stopping = false;
   const admin = new SynapseAdminClient({
     homeserverUrl: config.homeserverUrl,
     accessToken: config.accessToken,
@@ -58,7 +57,7 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
       log.warn(event, "retrying an admin request");
     },
   });
-  const reachable = await waitForHomeserver(admin, log, sleep, () => stopping);
+  const reachable = await waitForHomeserver(admin, log, sleep);
   if (reachable === undefined) return err("stopped before the homeserver answered");
 
   const bot = await BotClient.create({
@@ -165,7 +164,6 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
 
   return ok({
     stop() {
-      stopping = true;
       tracker.stop();
       confirmations.stop();
       bot.stop();

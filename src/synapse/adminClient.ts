@@ -7,7 +7,6 @@ import {
   blockStatusBody,
   deleteStartedBody,
   deleteStatusBody,
-  deleteStatusesForRoomBody,
   fetchEventBody,
   purgeStartedBody,
   redactStartedBody,
@@ -172,14 +171,6 @@ export class SynapseAdminClient {
     return this.send(
       { method: "GET", path: `${ADMIN_V2}/rooms/delete_status/${segment(deleteId)}`, idempotent: true },
       deleteStatusBody,
-    );
-  }
-
-  /** GET /_synapse/admin/v2/rooms/<room_id>/delete_status. Leaves out scheduled (not yet started) deletes. */
-  deleteStatusesForRoom(roomId: RoomId) {
-    return this.send(
-      { method: "GET", path: `${ADMIN_V2}/rooms/${segment(roomId)}/delete_status`, idempotent: true },
-      deleteStatusesForRoomBody,
     );
   }
 

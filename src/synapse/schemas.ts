@@ -67,8 +67,6 @@ export const deleteStatusBody = z.looseObject({
   shutdown_room: shutdownRoomResult.nullish(),
 });
 
-export const deleteStatusesForRoomBody = z.looseObject({ results: z.array(deleteStatusBody) });
-
 export const blockStatusBody = z.looseObject({ block: z.boolean(), user_id: z.string().nullish() });
 
 export const scheduledTasksBody = z.looseObject({
