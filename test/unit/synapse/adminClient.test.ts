@@ -197,18 +197,6 @@ describe("SynapseAdminClient requests", () => {
     ]);
   });
 
-  it("deleteStatusesForRoom: GET v2 rooms/<encoded room>/delete_status", async () => {
-    const { client, synapse } = harness();
-    synapse.ok("GET", { results: [{ delete_id: "d1", status: "active" }] });
-
-    const result = await client.deleteStatusesForRoom(ROOM);
-
-    expect(result).toEqual({ ok: true, value: { results: [{ delete_id: "d1", status: "active" }] } });
-    expect(synapse.seen.map((request) => [request.method, request.path])).toEqual([
-      ["GET", `/_synapse/admin/v2/rooms/${ROOM_IN_PATH}/delete_status`],
-    ]);
-  });
-
   it("blockStatus: GET rooms/<encoded room>/block", async () => {
     const { client, synapse } = harness();
     synapse.ok("GET", { block: true, user_id: "@mod:example.org" });
