@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ChatTaskNotifier } from "../../../src/app/taskNotifier.js";
-import type { OutgoingMessage } from "../../../src/matrix/chat.js";
+import type { OutgoingMessage, SendFailure } from "../../../src/matrix/chat.js";
 import type { RoomId } from "../../../src/matrix/ids.js";
 import { type Result } from "../../../src/util/result.js";
 import { FIXED_NOW, FixedClock } from "../../fakes/fixedClock.js";
@@ -24,7 +24,7 @@ class RateLimitedChat extends RecordingChat {
     this.gate = undefined;
   }
 
-  override async edit(roomId: RoomId, eventId: string, message: OutgoingMessage): Promise<Result<string, string>> {
+  override async edit(roomId: RoomId, eventId: string, message: OutgoingMessage): Promise<Result<string, SendFailure>> {
     const result = await super.edit(roomId, eventId, message);
     await this.gate;
     return result;
