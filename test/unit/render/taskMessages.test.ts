@@ -113,10 +113,10 @@ describe("renderFinished", () => {
     const message = renderFinished(task, FIXED_NOW);
     expect(message.plain.split("\n")).toEqual([
       `${REQUESTER}: Shutdown s-00abcd of #spam:example.org (!spam:example.org) done in 4 min.`,
-      "Kicked: @a:example.org, @b:example.org",
-      "Could not kick: @stuck:example.org",
+      "Kicked (2): @a:example.org, @b:example.org",
+      "Could not kick (1): @stuck:example.org",
       "Hint: run the shutdown again with --force-purge to delete the room anyway",
-      "Aliases moved: #spam:example.org",
+      "Aliases moved (1): #spam:example.org",
       "New room: !new:example.org",
       "Blocked now: yes",
     ]);
@@ -161,7 +161,7 @@ describe("detailLines and renderStuck", () => {
     expect(lines).toContain("Requested at: 2025-01-15 11:55:00 UTC");
     expect(lines).toContain("Finished at: 2025-01-15 11:59:00 UTC");
     expect(lines).toContain("Homeserver job id: del<1>");
-    expect(lines).toContain("Kicked: @a:example.org");
+    expect(lines).toContain("Kicked (1): @a:example.org");
     expect(message.html).toContain("<code>del&lt;1&gt;</code>");
     expect(message.mentions).toBeUndefined();
     expectOnlyOwnMarkup(message.html);
@@ -190,7 +190,15 @@ describe("detailLines and renderStuck", () => {
       created_at: FIXED_NOW - 5 * MINUTE,
       finished_at: FIXED_NOW - MINUTE,
       outcome: { blocked: true },
+      counts: {},
     });
+  });
+
+  it("keeps the first entries of each long list in the record, and every list's full count", () => {
+    const kicked = Array.from({ length: 1_100 }, (_, index) => `@user${index}:example.org`);
+    const record = taskRecord(shutdownTask({ kickedUsers: kicked, failedToKickUsers: [], blocked: true }));
+    expect(record["outcome"]).toEqual({ kickedUsers: kicked.slice(0, 20), failedToKickUsers: [], blocked: true });
+    expect(record["counts"]).toEqual({ kickedUsers: 1_100, failedToKickUsers: 0 });
   });
 });
 
@@ -254,7 +262,7 @@ describe("redact messages", () => {
     expect(lines[1]).toBe("Rooms processed: 2, the rooms named (Synapse's status gives no count of rooms, only the redactions that failed)");
     expect(lines[2]).toBe("Failed redactions (23):");
     expect(lines.slice(3, 23)).toEqual(failed.slice(0, 20).map((entry) => `- ${entry}`));
-    expect(lines.slice(23)).toEqual(["... and 3 more"]);
+    expect(lines.slice(23)).toEqual(["... and 3 more", "Every entry, page by page: !status r-00abcd --page 1"]);
   });
 
   it("escapes hostile event IDs, reasons and room labels in HTML", () => {
