@@ -95,7 +95,7 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
   const guard = new ManagementRoomGuard(managementRoomId, bot, log);
 
   const audit = new AuditLog(config.dataDirectory);
-  const notifier = new ChatTaskNotifier(bot, clock, log, audit);
+  const notifier = new ChatTaskNotifier(bot, clock, log, audit, config.commandPrefix);
   const confirmations = new ConfirmationFlow(
     new ConfirmationBook(clock, config.confirmWindowMs),
     config.confirmBefore,
