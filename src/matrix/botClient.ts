@@ -4,6 +4,7 @@ import type { StoreType } from "@matrix-org/matrix-sdk-crypto-nodejs";
 import type { MatrixClient } from "matrix-bot-sdk";
 import { err, ok, type Result } from "../util/result.js";
 import {
+  cutToBytes,
   fitMessage,
   MESSAGE_BUDGET_BYTES,
   messageBytes,
@@ -31,10 +32,11 @@ const MAX_RATE_LIMIT_RETRIES = 5;
 /** What the one retry after M_TOO_LARGE may take: a quarter of the usual budget, the shorter form. */
 const RETRY_BUDGET_BYTES = MESSAGE_BUDGET_BYTES / 4;
 /**
- * How much of an edit's body is repeated outside m.new_content, for clients that do not show
- * edits. Kept short: the whole message is in m.new_content and must not count twice.
+ * An edit repeats the body outside m.new_content for clients that do not show edits. The
+ * whole message is in m.new_content, so the fallback gets what the message leaves of the
+ * budget, and never less than this: an edit stays within the budget plus 2 KiB.
  */
-const EDIT_FALLBACK_CHARACTERS = 1_000;
+const EDIT_FALLBACK_MIN_BYTES = 2 * 1024;
 
 /** Encrypts a room event's content for an encrypted room (the SDK's crypto client, or a test's stand-in). */
 export interface RoomEncryptor {
@@ -251,10 +253,10 @@ function sdkEncryptor(client: MatrixClient): RoomEncryptor {
   };
 }
 
-/** An m.replace edit. Its fallback (for clients without edits) is a short plain start of the message. */
+/** An m.replace edit. Its fallback (for clients without edits) is the plain body, cut if the message is long. */
 function toEditContent(message: OutgoingMessage, eventId: string): Record<string, unknown> {
   const replacement = toContent(message, undefined);
-  const fallback = message.plain.length <= EDIT_FALLBACK_CHARACTERS ? message.plain : `${message.plain.slice(0, EDIT_FALLBACK_CHARACTERS - 1)}…`;
+  const fallback = cutToBytes(message.plain, Math.max(EDIT_FALLBACK_MIN_BYTES, MESSAGE_BUDGET_BYTES - messageBytes(message)));
   return {
     msgtype: replacement["msgtype"],
     body: `* ${fallback}`,

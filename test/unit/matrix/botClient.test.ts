@@ -120,8 +120,28 @@ describe("BotClient sending", () => {
     expect((await client.edit(ROOM, "$sent", message)).ok).toBe(true);
     const [sent, edit] = sends;
     expect(jsonBytes(sent?.body)).toBeLessThanOrEqual(MESSAGE_BUDGET_BYTES + 1_024);
-    expect(jsonBytes(edit?.body)).toBeLessThanOrEqual(MESSAGE_BUDGET_BYTES + 5_000);
+    expect(jsonBytes(edit?.body)).toBeLessThanOrEqual(MESSAGE_BUDGET_BYTES + 2_048 + 1_024);
     expect(edit?.body).toMatchObject({ "m.relates_to": { rel_type: "m.replace", event_id: "$sent" }, "m.new_content": { msgtype: "m.notice" } });
+  });
+
+  it("repeats a short edited message in full in the edit's fallback body", async () => {
+    const sends = recordSends([[200, { event_id: "$edit" }]]);
+    const client = await botClient([]);
+    await client.edit(ROOM, "$sent", { plain: "Expired: nothing was done.", html: "<b>Expired</b>: nothing was done.", record: { state: "expired" } });
+    expect(sends[0]?.body).toEqual({
+      msgtype: "m.notice",
+      body: "* Expired: nothing was done.",
+      "m.mentions": { user_ids: [] },
+      "m.new_content": {
+        msgtype: "m.notice",
+        body: "Expired: nothing was done.",
+        format: "org.matrix.custom.html",
+        formatted_body: "<b>Expired</b>: nothing was done.",
+        "m.mentions": { user_ids: [] },
+        "org.warden.record": { state: "expired" },
+      },
+      "m.relates_to": { rel_type: "m.replace", event_id: "$sent" },
+    });
   });
 
   it("sends the shorter form once, under a derived fixed transaction id, when the homeserver refuses a message as too large", async () => {
