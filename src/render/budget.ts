@@ -76,9 +76,14 @@ export function listLines<T>(items: readonly T[], toLine: (item: T) => Line, lim
   return rest > 0 ? [...shown, moreLine(rest, hint, word)] : [...shown];
 }
 
-/** The entries on one line, comma-separated: "a, b, c, and N more". Each entry is cut at 255 characters. */
+/** One entry of an inline list as the budget measures it: cut at 255 characters. */
+export function inlineEntry(item: string): Line {
+  return textLine(truncate(item, 255));
+}
+
+/** The entries on one line, comma-separated: "a, b, c, and N more". */
 export function inlineList(items: readonly string[], limits: ListLimits = LIST_LIMITS, separator = ", "): string {
-  const { shown, rest } = firstEntries(items, (item) => textLine(truncate(item, 255)), limits);
+  const { shown, rest } = firstEntries(items, inlineEntry, limits);
   const text = shown.map((line) => line.plain).join(separator);
   if (rest === 0) return text;
   return shown.length === 0 ? `${rest} (too long to list here)` : `${text}${separator}and ${rest} more`;

@@ -2,7 +2,7 @@ import type { OutgoingMessage } from "../matrix/chat.js";
 import type { UserId } from "../matrix/ids.js";
 import type { TaskKind, TaskRecord, TaskStatus } from "../tasks/types.js";
 import { formatDuration, formatUtc } from "../util/duration.js";
-import { firstEntries, inlineList, listLines, pages, recordEntries, textLine, type Line } from "./budget.js";
+import { firstEntries, inlineEntry, inlineList, listLines, pages, recordEntries, textLine, type Line } from "./budget.js";
 import { code, escapeHtml, mentionHtml, truncate } from "./html.js";
 
 export { RECORD_KEY } from "../matrix/chat.js";
@@ -88,14 +88,14 @@ export function taskLists(task: TaskRecord): TaskList[] {
   const lists: TaskList[] =
     task.kind === "redact"
       ? [
-          { title: "Rooms named", entries: list(task.parameters["roomLabels"]), toLine: textLine },
+          { title: "Rooms named", entries: list(task.parameters["roomLabels"]), toLine: inlineEntry },
           { title: "Failed redactions", entries: list(outcome["failedRedactions"]), toLine: failedRedactionLine },
         ]
       : task.kind === "shutdown"
         ? [
-            { title: "Kicked", entries: list(outcome["kickedUsers"]), toLine: textLine },
-            { title: "Could not kick", entries: list(outcome["failedToKickUsers"]), toLine: textLine },
-            { title: "Aliases moved", entries: list(outcome["localAliases"]), toLine: textLine },
+            { title: "Kicked", entries: list(outcome["kickedUsers"]), toLine: inlineEntry },
+            { title: "Could not kick", entries: list(outcome["failedToKickUsers"]), toLine: inlineEntry },
+            { title: "Aliases moved", entries: list(outcome["localAliases"]), toLine: inlineEntry },
           ]
         : [];
   return lists.filter((entry) => entry.entries.length > 0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { detailLines, RECORD_KEY, renderFinished, renderProgress, renderStuck, taskRecord } from "../../../src/render/taskMessages.js";
+import { detailLines, RECORD_KEY, renderFinished, renderProgress, renderStuck, renderTaskPage, taskRecord } from "../../../src/render/taskMessages.js";
 import type { TaskRecord } from "../../../src/tasks/types.js";
 import { FIXED_NOW } from "../../fakes/fixedClock.js";
 import { sampleTask } from "../../fakes/sampleTask.js";
@@ -122,6 +122,29 @@ describe("renderFinished", () => {
     ]);
     expect(message.mentions).toEqual([REQUESTER]);
     expectOnlyOwnMarkup(message.html, [REQUESTER]);
+  });
+
+  it("ends a shutdown of a room with 1,100 local members with the first users kicked, a count of the rest and where to read them all", () => {
+    const kicked = Array.from({ length: 1_100 }, (_, index) => `@member${index}:example.org`);
+    const message = renderFinished(shutdownTask({ kickedUsers: kicked, failedToKickUsers: [], localAliases: [], newRoomId: null, blocked: true }), FIXED_NOW);
+    const lines = message.plain.split("\n");
+    expect(lines).toContain(`Kicked (1100): ${kicked.slice(0, 20).join(", ")}, and 1080 more`);
+    expect(lines.at(-1)).toBe("Every entry, page by page: !status s-00abcd --page 1");
+    expect(message.short?.plain.split("\n")).toEqual([lines[0], "Kicked: 1100", "Every entry, page by page: !status s-00abcd --page 1"]);
+    expect(message.short?.mentions).toEqual([REQUESTER]);
+  });
+
+  it("shows page 2 of a shutdown's lists: which page of how many, the entries under their list, the next page's command", () => {
+    const kicked = Array.from({ length: 250 }, (_, index) => `@member${index}:example.org`);
+    const task = shutdownTask({ kickedUsers: kicked, failedToKickUsers: ["@stuck:example.org"], localAliases: [] });
+    const page = renderTaskPage(task, 2, "?").plain.split("\n");
+    expect(page[0]).toBe("Shutdown s-00abcd of #spam:example.org (!spam:example.org): lists, page 2 of 3");
+    expect(page[1]).toBe("Kicked (250), 101-200:");
+    expect(page[2]).toBe("- @member100:example.org");
+    expect(page.at(-1)).toBe("Next page: ?status s-00abcd --page 3");
+    const last = renderTaskPage(task, 3, "?").plain.split("\n");
+    expect(last.slice(1, 2)).toEqual(["Kicked (250), 201-250:"]);
+    expect(last.slice(-3)).toEqual(["Could not kick (1), 1-1:", "- @stuck:example.org", "That is the last page."]);
   });
 
   it("leaves out the hint when everyone was kicked, and says so when there is no new room", () => {
