@@ -118,7 +118,7 @@ async function startWithState(config: Config, log: Logger, state: WardenState): 
   // Before the first sync: no command may be handled before the room's exposure is known.
   await guard.load();
 
-  const notifier = new ChatTaskNotifier(bot, clock, log, audit);
+  const notifier = new ChatTaskNotifier(bot, clock, log, audit, config.commandPrefix);
   const confirmations = new ConfirmationFlow(
     new ConfirmationBook(clock, config.confirmWindowMs),
     config.confirmBefore,

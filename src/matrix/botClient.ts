@@ -4,7 +4,18 @@ import type { StoreType } from "@matrix-org/matrix-sdk-crypto-nodejs";
 import type { MatrixClient } from "matrix-bot-sdk";
 import { err, ok, type Result } from "../util/result.js";
 import { scrubSecrets } from "../log.js";
-import { RECORD_KEY, type ChatSender, type OutgoingMessage, type RoomDirectory, type SendOptions } from "./chat.js";
+import {
+  cutToBytes,
+  fitMessage,
+  MESSAGE_BUDGET_BYTES,
+  messageBytes,
+  RECORD_KEY,
+  type ChatSender,
+  type OutgoingMessage,
+  type RoomDirectory,
+  type SendFailure,
+  type SendOptions,
+} from "./chat.js";
 import { prepareCrypto, type CryptoAvailability } from "./crypto.js";
 import { asRoomId, type RoomAlias, type RoomId } from "./ids.js";
 import type { SyncStorage } from "../store/syncState.js";
@@ -19,6 +30,19 @@ export interface MatrixEvent {
 }
 
 const MAX_RATE_LIMIT_RETRIES = 5;
+/** What the one retry after M_TOO_LARGE may take: a quarter of the usual budget, the shorter form. */
+const RETRY_BUDGET_BYTES = MESSAGE_BUDGET_BYTES / 4;
+/**
+ * An edit repeats the body outside m.new_content for clients that do not show edits. The
+ * whole message is in m.new_content, so the fallback gets what the message leaves of the
+ * budget, and never less than this: an edit stays within the budget plus 2 KiB.
+ */
+const EDIT_FALLBACK_MIN_BYTES = 2 * 1024;
+
+/** Encrypts a room event's content for an encrypted room (the SDK's crypto client, or a test's stand-in). */
+export interface RoomEncryptor {
+  encryptRoomEvent(roomId: string, eventType: string, content: Record<string, unknown>): Promise<object>;
+}
 /**
  * StoreType.Sqlite. The enum lives in the native crypto module, which may be the empty
  * stand-in, so its value is spelled out rather than read from the module.
@@ -40,6 +64,7 @@ export class BotClient implements ChatSender, RoomDirectory {
     private readonly log: Logger,
     private readonly sleep: (milliseconds: number) => Promise<void>,
     private readonly secrets: readonly string[],
+    private readonly encryptor: RoomEncryptor | undefined,
   ) {}
 
   /**
@@ -59,6 +84,8 @@ export class BotClient implements ChatSender, RoomDirectory {
     log: Logger;
     /** Injected by tests so a 429's wait is recorded rather than slept. */
     sleep?: (milliseconds: number) => Promise<void>;
+    /** Injected by tests: the native crypto library is usually missing where unit tests run. */
+    encryptor?: RoomEncryptor;
   }): Promise<BotClient> {
     const crypto = prepareCrypto();
     // Imported only now: prepareCrypto must run before the SDK's first require of the crypto module.
@@ -71,7 +98,8 @@ export class BotClient implements ChatSender, RoomDirectory {
       : undefined;
     const client = new sdk.MatrixClient(options.homeserverUrl, options.accessToken, options.storage, cryptoStore);
     const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-    return new BotClient(client, crypto, options.log, sleep, secrets);
+    const encryptor = options.encryptor ?? (crypto.available ? sdkEncryptor(client) : undefined);
+    return new BotClient(client, crypto, options.log, sleep, secrets, encryptor);
   }
 
   async whoAmI(): Promise<Result<{ userId: string; deviceId?: string }, string>> {
@@ -146,19 +174,26 @@ export class BotClient implements ChatSender, RoomDirectory {
     }
   }
 
-  send(roomId: RoomId, message: OutgoingMessage, options: SendOptions = {}): Promise<Result<string, string>> {
-    return this.sendContent(roomId, toContent(message, options.replyTo), options.transactionId);
+  /**
+   * Sends within the budget (see fitMessage). A message the homeserver still refuses as too
+   * large is sent once more in its shorter form, under a derived fixed transaction id so that
+   * a resend after a crash stays a no-op too; if that is refused as well the failure says
+   * "too-large", which no later try can fix.
+   */
+  async send(roomId: RoomId, message: OutgoingMessage, options: SendOptions = {}): Promise<Result<string, SendFailure>> {
+    const txnId = options.transactionId ?? newTransactionId();
+    const sent = await this.sendContent(roomId, toContent(fitMessage(message), options.replyTo), txnId);
+    if (sent.ok || sent.error.kind !== "too-large") return sent;
+    this.log.warn({ roomId, error: sent.error.detail }, "the homeserver refused a message as too large; sending its shorter form");
+    return this.sendContent(roomId, toContent(shorterForm(message), options.replyTo), `${txnId}-short`);
   }
 
-  edit(roomId: RoomId, eventId: string, message: OutgoingMessage): Promise<Result<string, string>> {
-    const replacement = toContent(message, undefined);
-    return this.sendContent(roomId, {
-      ...replacement,
-      body: `* ${message.plain}`,
-      formatted_body: `* ${message.html}`,
-      "m.new_content": replacement,
-      "m.relates_to": { rel_type: "m.replace", event_id: eventId },
-    });
+  /** Like send; the budget holds for the whole edit, whose m.new_content carries the message once. */
+  async edit(roomId: RoomId, eventId: string, message: OutgoingMessage): Promise<Result<string, SendFailure>> {
+    const sent = await this.sendContent(roomId, toEditContent(fitMessage(message), eventId), newTransactionId());
+    if (sent.ok || sent.error.kind !== "too-large") return sent;
+    this.log.warn({ roomId, error: sent.error.detail }, "the homeserver refused an edit as too large; sending its shorter form");
+    return this.sendContent(roomId, toEditContent(shorterForm(message), eventId), newTransactionId());
   }
 
   onMessage(handler: (event: MatrixEvent) => void): void {
@@ -193,18 +228,21 @@ export class BotClient implements ChatSender, RoomDirectory {
     this.client.stop();
   }
 
-  /** Sends with our own transaction id (so a crash-and-resend is deduplicated) and honours 429s. */
-  private async sendContent(roomId: RoomId, content: Record<string, unknown>, transactionId?: string): Promise<Result<string, string>> {
-    const txnId = transactionId ?? `warden-${randomBytes(8).toString("hex")}`;
+  /**
+   * Sends with our own transaction id (so a crash-and-resend is deduplicated) and honours 429s.
+   * In an encrypted room the content is encrypted here and sent with the same fixed id: the
+   * SDK's own encrypted send would pick a fresh id for every call.
+   */
+  private async sendContent(roomId: RoomId, content: Record<string, unknown>, txnId: string): Promise<Result<string, SendFailure>> {
     for (let attempt = 0; ; attempt++) {
       try {
-        if (this.crypto.available && this.encryptedRooms.has(roomId)) {
-          return ok(await this.client.sendEvent(roomId, "m.room.message", content));
-        }
-        const path = `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${encodeURIComponent(txnId)}`;
-        const response: unknown = await this.client.doRequest("PUT", path, null, content);
+        const encrypted = this.encryptor !== undefined && this.encryptedRooms.has(roomId);
+        const type = encrypted ? "m.room.encrypted" : "m.room.message";
+        const body = encrypted ? await this.encryptor.encryptRoomEvent(roomId, "m.room.message", content) : content;
+        const path = `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/${type}/${encodeURIComponent(txnId)}`;
+        const response: unknown = await this.client.doRequest("PUT", path, null, body);
         const eventId = typeof response === "object" && response !== null ? (response as { event_id?: unknown }).event_id : undefined;
-        return typeof eventId === "string" ? ok(eventId) : err("the homeserver did not return an event ID");
+        return typeof eventId === "string" ? ok(eventId) : err({ kind: "failed", detail: "the homeserver did not return an event ID" });
       } catch (error) {
         const wait = retryAfterOf(error);
         if (wait !== undefined && attempt < MAX_RATE_LIMIT_RETRIES) {
@@ -212,10 +250,39 @@ export class BotClient implements ChatSender, RoomDirectory {
           await this.sleep(wait);
           continue;
         }
-        return err(this.explain(error));
+        return err({ kind: errcodeOf(error) === "M_TOO_LARGE" ? "too-large" : "failed", detail: this.explain(error) });
       }
     }
   }
+}
+
+/** The form tried after M_TOO_LARGE: the message's own shorter form, or the message cut to half its size; at most RETRY_BUDGET_BYTES. */
+function shorterForm(message: OutgoingMessage): OutgoingMessage {
+  if (message.short !== undefined) return fitMessage(message.short, RETRY_BUDGET_BYTES);
+  return fitMessage(message, Math.min(RETRY_BUDGET_BYTES, messageBytes(message) / 2));
+}
+
+function newTransactionId(): string {
+  return `warden-${randomBytes(8).toString("hex")}`;
+}
+
+function sdkEncryptor(client: MatrixClient): RoomEncryptor {
+  return {
+    encryptRoomEvent: (roomId, eventType, content) => client.crypto.encryptRoomEvent(roomId, eventType, content),
+  };
+}
+
+/** An m.replace edit. Its fallback (for clients without edits) is the plain body, cut if the message is long. */
+function toEditContent(message: OutgoingMessage, eventId: string): Record<string, unknown> {
+  const replacement = toContent(message, undefined);
+  const fallback = cutToBytes(message.plain, Math.max(EDIT_FALLBACK_MIN_BYTES, MESSAGE_BUDGET_BYTES - messageBytes(message)));
+  return {
+    msgtype: replacement["msgtype"],
+    body: `* ${fallback}`,
+    "m.mentions": replacement["m.mentions"],
+    "m.new_content": replacement,
+    "m.relates_to": { rel_type: "m.replace", event_id: eventId },
+  };
 }
 
 function toContent(message: OutgoingMessage, replyTo: string | undefined): Record<string, unknown> {
@@ -224,8 +291,8 @@ function toContent(message: OutgoingMessage, replyTo: string | undefined): Recor
     // m.notice is silenced by the default push rules; a message that must notify is m.text.
     msgtype: notify ? "m.text" : "m.notice",
     body: message.plain,
-    format: "org.matrix.custom.html",
-    formatted_body: message.html,
+    // fitMessage drops the HTML of a message it had to cut: clients then show the body.
+    ...(message.html === "" ? {} : { format: "org.matrix.custom.html", formatted_body: message.html }),
     "m.mentions": { user_ids: notify ? [...(message.mentions ?? [])] : [] },
     ...(message.record === undefined ? {} : { [RECORD_KEY]: message.record }),
     ...(replyTo === undefined ? {} : { "m.relates_to": { "m.in_reply_to": { event_id: replyTo } } }),

@@ -9,7 +9,8 @@ export type CommandOutcome =
   | { readonly kind: "task-joined"; readonly task: TaskRecord }
   | { readonly kind: "refused"; readonly reason: string; readonly hint?: string }
   | { readonly kind: "status-list"; readonly inFlight: readonly TaskRecord[]; readonly recent: readonly TaskRecord[] }
-  | { readonly kind: "status-one"; readonly task: TaskRecord }
+  /** One task in full; with `page`, that page of its long lists. */
+  | { readonly kind: "status-one"; readonly task: TaskRecord; readonly page?: number }
   | { readonly kind: "help-all"; readonly commands: readonly CommandSpec[] }
   | { readonly kind: "help-one"; readonly command: CommandSpec }
   | LookupOutcome

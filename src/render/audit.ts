@@ -2,6 +2,7 @@ import type { AuditEntry } from "../audit/auditLog.js";
 import type { AuditOutcome } from "../model/outcomes.js";
 import type { OutgoingMessage } from "../matrix/chat.js";
 import { formatUtc } from "../util/duration.js";
+import { firstEntries, moreLine, textLine, type ListLimits } from "./budget.js";
 import { escapeHtml, truncate } from "./html.js";
 
 const LATEST = 15;
@@ -11,27 +12,31 @@ export function renderAudit(outcome: AuditOutcome): OutgoingMessage {
   const heading = `Audit since ${formatUtc(outcome.since)}${outcome.user === undefined ? "" : ` for ${outcome.user}`}: ${outcome.entries.length} record(s).`;
   const plain: string[] = [heading];
   const html: string[] = [`<b>${escapeHtml(heading)}</b>`];
-  for (const [actor, entries] of byActor(outcome.entries)) {
-    const line = `${actor}: ${summarise(entries)}`;
-    plain.push(line);
-    html.push(escapeHtml(line));
+  const actors = firstEntries([...byActor(outcome.entries)], ([actor, entries]) => textLine(truncate(`${actor}: ${summarise(entries)}`, 500)), AUDIT_LIST_LIMITS);
+  for (const line of actors.rest > 0 ? [...actors.shown, moreLine(actors.rest, textLine("people (narrow it with --user)"))] : actors.shown) {
+    plain.push(line.plain);
+    html.push(line.html);
   }
-  const latest = outcome.entries.slice(-LATEST).reverse();
-  if (latest.length > 0) {
+  const latest = firstEntries(outcome.entries.slice(-LATEST).reverse(), (entry) => textLine(describe(entry)), AUDIT_LIST_LIMITS);
+  if (latest.shown.length > 0) {
     plain.push("Latest:");
     html.push("<b>Latest:</b>");
-    for (const entry of latest) {
-      const line = describe(entry);
-      plain.push(`  ${line}`);
-      html.push(escapeHtml(line));
+    for (const line of latest.shown) {
+      plain.push(`  ${line.plain}`);
+      html.push(line.html);
     }
   }
+  const record = { type: "audit", since: outcome.since, user: outcome.user ?? null, records: outcome.entries.length };
   return {
     plain: plain.join("\n"),
     html: html.join("<br>\n"),
-    record: { type: "audit", since: outcome.since, user: outcome.user ?? null, records: outcome.entries.length },
+    record,
+    short: { plain: heading, html: `<b>${escapeHtml(heading)}</b>`, record },
   };
 }
+
+/** Each of the two lists (people, latest actions): 12 KiB. */
+const AUDIT_LIST_LIMITS: ListLimits = { entries: 50, bytes: 12 * 1024 };
 
 function byActor(entries: readonly AuditEntry[]): Map<string, AuditEntry[]> {
   const groups = new Map<string, AuditEntry[]>();
@@ -63,5 +68,5 @@ function describe(entry: AuditEntry): string {
         : `!${entry.command ?? "?"} → ${entry.outcome ?? ""}`;
   const target = entry.target === undefined ? "" : ` (${entry.target})`;
   const detail = entry.detail === undefined ? "" : `: ${truncate(entry.detail, 120)}`;
-  return `${when} ${entry.actor} ${what}${target}${detail}`;
+  return truncate(`${when} ${entry.actor} ${what}${target}${detail}`, 600);
 }

@@ -1,16 +1,12 @@
 import type { BlockFact, HomeserverTask, LookupOutcome, RoomFacts, RoomListEntry } from "../model/lookups.js";
 import type { OutgoingMessage } from "../matrix/chat.js";
 import { formatDuration } from "../util/duration.js";
+import { firstEntries, LONG_LIST_LIMITS, moreLine, type Line } from "./budget.js";
 import { code, escapeHtml, truncate } from "./html.js";
 
-/** Longest lists a reply shows; the rest are counted. */
+/** Longest lists a reply shows (fewer if their lines are long: see budget.ts); the rest are counted. */
 export const MEMBERS_SHOWN = 100;
 export const TASKS_SHOWN = 50;
-
-interface Line {
-  readonly plain: string;
-  readonly html: string;
-}
 
 /** Room names, topics and the like are chosen by whoever made the room: one line, bounded, escaped in HTML. */
 function untrusted(text: string, max = 120): string {
@@ -35,6 +31,11 @@ function list(title: Line, items: readonly Line[], after: readonly Line[] = []):
   const listHtml = items.length === 0 ? "" : `<ul>${items.map((item) => `<li>${item.html}</li>`).join("")}</ul>`;
   const afterHtml = after.map((l) => l.html).join("<br>\n");
   return { plain, html: `${title.html}${listHtml === "" ? "<br>\n" : listHtml}${afterHtml}` };
+}
+
+/** The shorter form of a list reply: its heading alone. */
+function withShort(message: OutgoingMessage, title: Line): OutgoingMessage {
+  return { ...message, short: join([title]) };
 }
 
 /** `"Name" label`, or the label alone for a room without a name. */
@@ -81,9 +82,9 @@ export function renderLookup(outcome: LookupOutcome, prefix: string, now: number
 }
 
 function blockText(block: BlockFact): string {
-  if (!block.read) return `could not be read (${block.problem})`;
+  if (!block.read) return `could not be read (${untrusted(block.problem, 500)})`;
   if (!block.blocked) return "no";
-  return block.blockedBy === undefined || block.blockedBy === "" ? "yes" : `yes (by ${block.blockedBy})`;
+  return block.blockedBy === undefined || block.blockedBy === "" ? "yes" : `yes (by ${untrusted(block.blockedBy, 255)})`;
 }
 
 function renderRoomInfo(label: string, room: RoomFacts | undefined, block: BlockFact): OutgoingMessage {
@@ -129,23 +130,27 @@ function renderRoomList(outcome: Extract<LookupOutcome, { kind: "room-list" }>):
   const first = outcome.offset + 1;
   const last = outcome.offset + outcome.rooms.length;
   const title = heading(`Rooms ${first}-${last} of ${outcome.total}${matching}:`);
+  const { shown, rest } = firstEntries(outcome.rooms, roomListLine, LONG_LIST_LIMITS);
   const next = outcome.nextPageCommand;
+  // The page was cut for size: the rooms left out are reached by starting the list from them.
+  const cut: Line[] = rest > 0 ? [moreLine(rest, textOnly(`on this page: add --from ${outcome.offset + shown.length} to the command to see them`))] : [];
   const after: Line[] =
     next === undefined
       ? [{ plain: "That is the last page.", html: "That is the last page." }]
       : [{ plain: `Next page: ${next}`, html: `Next page: ${code(next)}` }];
-  return list(title, outcome.rooms.map(roomListLine), after);
+  return withShort(list(title, shown, [...cut, ...after]), title);
+}
+
+function textOnly(text: string): Line {
+  return { plain: text, html: escapeHtml(text) };
 }
 
 function renderMembers(title: string, members: readonly string[]): OutgoingMessage {
   if (members.length === 0) return join([{ plain: `Nobody is joined to ${title}.`, html: `Nobody is joined to ${escapeHtml(title)}.` }]);
-  const shown = members.slice(0, MEMBERS_SHOWN).map((member) => {
-    const text = untrusted(member, 255);
-    return { plain: text, html: escapeHtml(text) };
-  });
-  const rest = members.length - shown.length;
-  const after: Line[] = rest > 0 ? [{ plain: `... and ${rest} more`, html: `… and ${rest} more` }] : [];
-  return list(heading(`Members of ${title}: ${members.length} joined`), shown, after);
+  const { shown, rest } = firstEntries(members, (member) => textOnly(untrusted(member, 255)), { ...LONG_LIST_LIMITS, entries: MEMBERS_SHOWN });
+  const after: Line[] = rest > 0 ? [moreLine(rest)] : [];
+  const titleLine = heading(`Members of ${title}: ${members.length} joined`);
+  return withShort(list(titleLine, shown, after), titleLine);
 }
 
 function taskAge(task: HomeserverTask, now: number): string {
@@ -173,10 +178,9 @@ function renderTasks(tasks: readonly HomeserverTask[], now: number): OutgoingMes
   const pending = tasks.filter((task) => task.status === "scheduled" || task.status === "active").length;
   const fromWarden = tasks.filter((task) => task.wardenTaskId !== undefined).length;
   const title = heading(`Homeserver tasks: ${tasks.length} (${pending} queued or running, ${fromWarden} started by Warden)`);
-  const shown = tasks.slice(0, TASKS_SHOWN).map((task) => taskLine(task, now));
-  const rest = tasks.length - shown.length;
-  const after: Line[] = rest > 0 ? [{ plain: `... and ${rest} older`, html: `… and ${rest} older` }] : [];
-  return list(title, shown, after);
+  const { shown, rest } = firstEntries(tasks, (task) => taskLine(task, now), { ...LONG_LIST_LIMITS, entries: TASKS_SHOWN });
+  const after: Line[] = rest > 0 ? [moreLine(rest, undefined, "older")] : [];
+  return withShort(list(title, shown, after), title);
 }
 
 function blockLine(outcome: Extract<LookupOutcome, { kind: "room-block" }>, prefix: string): Line {

@@ -1,7 +1,11 @@
 import type { Preview } from "../model/commandSpec.js";
 import type { OutgoingMessage } from "../matrix/chat.js";
 import { formatDuration } from "../util/duration.js";
+import { listLines, type ListLimits } from "./budget.js";
 import { code, escapeHtml } from "./html.js";
+
+/** A preview's lines are few, but a value may itself be a list (a redaction's rooms): most of the budget. */
+const PREVIEW_LIMITS: ListLimits = { entries: 50, bytes: 24 * 1024 };
 
 export type PreviewState =
   | { readonly state: "waiting"; readonly id: string; readonly windowMs: number; readonly prefix: string; readonly requester: string }
@@ -11,11 +15,17 @@ export type PreviewState =
 
 /** A preview of a destructive command: what it would do, then what happens next. */
 export function renderPreview(preview: Preview, state: PreviewState, record: Record<string, unknown>): OutgoingMessage {
-  const plain: string[] = [`Preview: ${preview.title}`];
-  const html: string[] = [`<b>Preview</b>: ${escapeHtml(preview.title)}`];
-  for (const line of preview.lines) {
-    plain.push(`${line.label}: ${line.value}`);
-    html.push(`${escapeHtml(line.label)}: ${escapeHtml(line.value)}`);
+  const full = previewMessage(preview.title, preview.lines, state, record);
+  // The shorter form drops the details but keeps what the moderator must do (or what happened).
+  return { ...full, short: previewMessage(preview.title, [], state, record) };
+}
+
+function previewMessage(title: string, lines: Preview["lines"], state: PreviewState, record: Record<string, unknown>): OutgoingMessage {
+  const plain: string[] = [`Preview: ${title}`];
+  const html: string[] = [`<b>Preview</b>: ${escapeHtml(title)}`];
+  for (const line of listLines(lines, (entry) => ({ plain: `${entry.label}: ${entry.value}`, html: `${escapeHtml(entry.label)}: ${escapeHtml(entry.value)}` }), PREVIEW_LIMITS)) {
+    plain.push(line.plain);
+    html.push(line.html);
   }
   switch (state.state) {
     case "waiting": {

@@ -6,7 +6,8 @@ import type { OutgoingMessage } from "../matrix/chat.js";
 import { code, escapeHtml, truncate } from "./html.js";
 import { renderLookup } from "./lookups.js";
 import type { TaskRecord } from "../tasks/types.js";
-import { detailLines, joinLines, summaryLine, type Line } from "./taskMessages.js";
+import { detailLines, joinLines, renderTaskPage, summaryLine, type Line } from "./taskMessages.js";
+import { inlineList, listLines, textLine } from "./budget.js";
 
 function message(plain: string, html: string): OutgoingMessage {
   return { plain, html };
@@ -23,13 +24,15 @@ export function renderOutcome(outcome: CommandOutcome, prefix: string, now: numb
         `A ${escapeHtml(outcome.task.kind)} of ${escapeHtml(outcome.task.roomLabel)} is already in progress as task ${code(outcome.task.id)}; nothing new was started. Follow it with ${code(`${prefix}status ${outcome.task.id}`)}.`,
       );
     case "refused": {
-      const hint = outcome.hint === undefined ? "" : ` ${outcome.hint}`;
-      return message(`Not done: ${outcome.reason}${hint}`, `<b>Not done</b>: ${escapeHtml(outcome.reason)}${escapeHtml(hint)}`);
+      // A reason may quote the homeserver, whose error texts have no length limit.
+      const reason = truncate(outcome.reason, 2_000);
+      const hint = outcome.hint === undefined ? "" : ` ${truncate(outcome.hint, 1_000)}`;
+      return message(`Not done: ${reason}${hint}`, `<b>Not done</b>: ${escapeHtml(reason)}${escapeHtml(hint)}`);
     }
     case "status-list":
       return renderStatusList(outcome.inFlight, outcome.recent, now);
     case "status-one":
-      return detailLines(outcome.task, now);
+      return outcome.page === undefined ? detailLines(outcome.task, now, prefix) : renderTaskPage(outcome.task, outcome.page, prefix);
     case "help-all":
       return renderHelpAll(outcome.commands, prefix);
     case "help-one":
@@ -46,14 +49,18 @@ export function renderOutcome(outcome: CommandOutcome, prefix: string, now: numb
   }
 }
 
+/** Both lists come ordered by the command: in flight running first, then queued, oldest first; finished newest first. */
 function renderStatusList(inFlight: readonly TaskRecord[], recent: readonly TaskRecord[], now: number): OutgoingMessage {
   const lines: Line[] = [{ plain: `In flight (${inFlight.length}):`, html: `<b>In flight (${inFlight.length}):</b>` }];
-  for (const task of inFlight) lines.push(summaryLine(task, now));
+  lines.push(...listLines(inFlight, (task) => summaryLine(task, now), STATUS_LIST_LIMITS));
   lines.push({ plain: `Finished in the last 7 days (${recent.length}):`, html: `<b>Finished in the last 7 days (${recent.length}):</b>` });
-  for (const task of recent.slice(0, 30)) lines.push(summaryLine(task, now));
-  if (recent.length > 30) lines.push({ plain: `... and ${recent.length - 30} more`, html: `… and ${recent.length - 30} more` });
-  return joinLines(lines);
+  lines.push(...listLines(recent, (task) => summaryLine(task, now), STATUS_LIST_LIMITS));
+  const message = joinLines(lines);
+  return { ...message, short: joinLines([textLine(`In flight: ${inFlight.length}. Finished in the last 7 days: ${recent.length}.`)]) };
 }
+
+/** Each of !status's two lists: 30 lines, 12 KiB. */
+const STATUS_LIST_LIMITS = { entries: 30, bytes: 12 * 1024 };
 
 function renderHelpAll(commands: readonly CommandSpec[], prefix: string): OutgoingMessage {
   const plain = commands.map((c) => `${usageLine(c, prefix)}\n    ${c.summary}`);
@@ -135,7 +142,7 @@ export function renderTooLong(limit: number): OutgoingMessage {
 }
 
 export function renderRoomExposed(problems: readonly string[]): OutgoingMessage {
-  const list = problems.join("; ");
+  const list = inlineList(problems, undefined, "; ");
   return message(
     `Warning: this management room is exposed: ${list}. Warden refuses every command until the room is invite-only and its history is not world-readable.`,
     `<b>Warning</b>: this management room is exposed: ${escapeHtml(list)}. Warden refuses every command until the room is invite-only and its history is not world-readable.`,

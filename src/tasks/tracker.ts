@@ -30,7 +30,11 @@ export interface TaskKindHandler {
 export interface TaskNotifier {
   /** The status changed (to anything but a final one): update the progress message. */
   progressed(task: TaskRecord): Promise<void>;
-  /** The job ended: update the progress message and notify the requester. True once delivered. */
+  /**
+   * The job ended: update the progress message and notify the requester. True when the tracker
+   * is done with it: delivered, or given up for good (the notifier bounds its tries, and logs
+   * and records one it could not deliver). False: not delivered yet, call again later.
+   */
   finished(task: TaskRecord): Promise<boolean>;
   /** Still running long after it should have ended. */
   stuck(task: TaskRecord): Promise<void>;

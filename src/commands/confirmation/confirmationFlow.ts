@@ -67,7 +67,12 @@ export class ConfirmationFlow {
     const withId = { ...record, confirmation_id: pending.id, expires_at: pending.expiresAt };
     const state: PreviewState = { state: "waiting", id: pending.id, windowMs: this.book.windowMs, prefix: this.prefix, requester: context.requester };
     const eventId = await this.post(renderPreview(preview.value, state, withId), context.commandEventId);
-    if (eventId !== undefined) pending.previewEventId = eventId;
+    if (eventId === undefined) {
+      // Nobody saw the id, so nobody can confirm it: keeping it would only hold memory until it expires.
+      this.book.cancel(pending);
+      return { kind: "refused", reason: "the preview could not be posted, so nothing waits for confirmation and nothing was done.", hint: "Send the command again." };
+    }
+    this.book.attachPreview(pending, eventId);
     this.shown.set(pending.id, { preview: preview.value, record: withId });
     this.log.info({ confirmationId: pending.id, command: command.name, requester: context.requester }, "preview shown; waiting for confirmation");
     return "shown";

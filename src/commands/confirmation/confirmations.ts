@@ -10,8 +10,15 @@ export interface PendingConfirmation {
   readonly args: unknown;
   readonly context: CommandContext;
   readonly expiresAt: number;
+  /** Set through ConfirmationBook.attachPreview, which also indexes it for ✅ reactions. */
   previewEventId?: string;
 }
+
+/**
+ * Closed confirmations remembered so a late !confirm or ✅ gets the right answer ("expired",
+ * "already confirmed"); older ones are forgotten (then "unknown"), so memory stays bounded.
+ */
+export const CLOSED_REMEMBERED = 200;
 
 export type ConfirmationRefusal =
   | { readonly kind: "unknown" }
@@ -24,6 +31,8 @@ export class ConfirmationBook {
   private readonly pending = new Map<string, PendingConfirmation>();
   /** Confirmations no longer pending, and why, so a late !confirm gets the right answer. */
   private readonly closed = new Map<string, { confirmation: PendingConfirmation; why: "confirmed" | "expired" }>();
+  /** Preview event id → confirmation id, for pending and remembered closed ones: a ✅ is one look-up. */
+  private readonly byPreview = new Map<string, string>();
 
   constructor(
     private readonly clock: Clock,
@@ -39,12 +48,22 @@ export class ConfirmationBook {
     return confirmation;
   }
 
+  /** Records the event that shows this confirmation's preview, so a ✅ on it finds it. */
+  attachPreview(confirmation: PendingConfirmation, eventId: string): void {
+    confirmation.previewEventId = eventId;
+    this.byPreview.set(eventId, confirmation.id);
+  }
+
+  /** Forgets a confirmation whose preview could not be posted: nobody can see its id to confirm it. */
+  cancel(confirmation: PendingConfirmation): void {
+    this.pending.delete(confirmation.id);
+    if (confirmation.previewEventId !== undefined) this.byPreview.delete(confirmation.previewEventId);
+  }
+
   byPreviewEvent(eventId: string): PendingConfirmation | undefined {
-    const closed = [...this.closed.values()].map((entry) => entry.confirmation);
-    for (const confirmation of [...this.pending.values(), ...closed]) {
-      if (confirmation.previewEventId === eventId) return confirmation;
-    }
-    return undefined;
+    const id = this.byPreview.get(eventId);
+    if (id === undefined) return undefined;
+    return this.pending.get(id) ?? this.closed.get(id)?.confirmation;
   }
 
   /** Removes and returns the confirmation if `by` asked for it and it has not expired. */
@@ -75,5 +94,11 @@ export class ConfirmationBook {
   private close(confirmation: PendingConfirmation, why: "confirmed" | "expired"): void {
     this.pending.delete(confirmation.id);
     this.closed.set(confirmation.id, { confirmation, why });
+    // A Map iterates in insertion order: the first keys are the longest closed.
+    for (const [id, { confirmation: oldest }] of this.closed) {
+      if (this.closed.size <= CLOSED_REMEMBERED) break;
+      this.closed.delete(id);
+      if (oldest.previewEventId !== undefined) this.byPreview.delete(oldest.previewEventId);
+    }
   }
 }

@@ -1,11 +1,17 @@
 import type { TaskStore } from "../../tasks/store.js";
-import { isFinal } from "../../tasks/types.js";
+import { isFinal, type TaskRecord, type TaskStatus } from "../../tasks/types.js";
 import type { Clock } from "../../util/clock.js";
 import { err, ok } from "../../util/result.js";
+import { textFlag } from "../parsing/words.js";
 import { defineCommand } from "../spec.js";
 import { type CommandOutcome } from "../../model/outcomes.js";
 
 const RECENT_MS = 7 * 24 * 3600 * 1000;
+/** Far more pages than any task's lists fill; only keeps the number an exact integer. */
+const LAST_PAGE = 100_000;
+
+/** In-flight order: what the homeserver is working on, then what waits for it, then what Warden is still sending. */
+const IN_FLIGHT_RANK: Partial<Record<TaskStatus, number>> = { active: 0, scheduled: 1, submitting: 2 };
 
 export interface StatusDependencies {
   readonly store: Pick<TaskStore, "all" | "get">;
@@ -13,20 +19,31 @@ export interface StatusDependencies {
 }
 
 export function statusCommand(dependencies: StatusDependencies) {
-  return defineCommand<{ readonly taskId?: string }>({
+  return defineCommand<{ readonly taskId?: string; readonly page?: number }>({
     name: "status",
-    summary: "List jobs in flight and those finished in the last 7 days, or show one job in full.",
-    details: [],
+    summary: "List jobs in flight and those finished in the last 7 days, or show one job in full (its long lists page by page).",
+    details: [
+      "In flight, running jobs come first, then queued ones, each oldest first. Long lists are cut short with a count of the rest;",
+      "a job's full lists (users kicked, failed redactions, ...) are shown page by page with --page.",
+    ],
     positionals: [{ name: "task-id", description: "a task id such as p-3f9a2c, as shown when the job was accepted", optional: true }],
-    flags: [],
-    examples: ["!status", "!status p-3f9a2c"],
+    flags: [{ name: "page", kind: "text", valueName: "N", description: "with a task id: page N of the job's lists (users kicked, failed redactions, ...)" }],
+    examples: ["!status", "!status p-3f9a2c", "!status s-3f9a2c --page 2"],
     parse(words) {
       const taskId = words.positionals[0];
-      if (taskId === undefined) return ok({});
+      const pageText = textFlag(words, "page");
+      if (taskId === undefined) {
+        return pageText === undefined ? ok({}) : err({ argument: "--page", given: pageText, expected: "a task id before it: --page pages one job's lists" });
+      }
       if (!/^[psr]-[0-9a-f]{6}$/.test(taskId)) {
         return err({ argument: "[task-id]", given: taskId, expected: "a task id such as p-3f9a2c (p- for purges, s- for shutdowns, r- for redactions)" });
       }
-      return ok({ taskId });
+      if (pageText === undefined) return ok({ taskId });
+      const page = /^\d{1,6}$/.test(pageText) ? Number(pageText) : Number.NaN;
+      if (!Number.isInteger(page) || page < 1 || page > LAST_PAGE) {
+        return err({ argument: "--page", given: pageText, expected: "a page number, 1 or more" });
+      }
+      return ok({ taskId, page });
     },
     execute(args, context) {
       if (args.taskId !== undefined) {
@@ -34,16 +51,21 @@ export function statusCommand(dependencies: StatusDependencies) {
         return Promise.resolve<CommandOutcome>(
           task === undefined
             ? { kind: "refused", reason: `there is no task ${args.taskId}.`, hint: `${context.prefix}status lists the known tasks.` }
-            : { kind: "status-one", task },
+            : { kind: "status-one", task, ...(args.page === undefined ? {} : { page: args.page }) },
         );
       }
       const since = dependencies.clock.now() - RECENT_MS;
       const all = dependencies.store.all();
       return Promise.resolve<CommandOutcome>({
         kind: "status-list",
-        inFlight: all.filter((task) => !isFinal(task.status)),
+        inFlight: all.filter((task) => !isFinal(task.status)).sort(inFlightOrder),
+        // The store lists oldest first: reversed, the newest come first.
         recent: all.filter((task) => isFinal(task.status) && (task.finishedAt ?? task.createdAt) >= since).reverse(),
       });
     },
   });
+}
+
+function inFlightOrder(a: TaskRecord, b: TaskRecord): number {
+  return (IN_FLIGHT_RANK[a.status] ?? 3) - (IN_FLIGHT_RANK[b.status] ?? 3) || a.createdAt - b.createdAt;
 }

@@ -435,7 +435,7 @@ describe("CommandDispatcher: failures", () => {
     await dispatcher.handle(event);
     expect(executions).toHaveLength(1);
     expect(logger.withMessage("could not send a reply")).toEqual([
-      expect.objectContaining({ eventId: event.eventId, error: "M_FORBIDDEN: not in room" }),
+      expect.objectContaining({ eventId: event.eventId, error: { kind: "failed", detail: "M_FORBIDDEN: not in room" } }),
     ]);
   });
 });

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import nock from "nock";
 import { afterEach, describe, expect, it } from "vitest";
-import { BotClient } from "../../../src/matrix/botClient.js";
+import { BotClient, type RoomEncryptor } from "../../../src/matrix/botClient.js";
+import { jsonBytes, MESSAGE_BUDGET_BYTES, type OutgoingMessage } from "../../../src/matrix/chat.js";
 import type { RoomAlias, RoomId } from "../../../src/matrix/ids.js";
 import { WardenDatabase } from "../../../src/store/database.js";
 import { SyncStorage } from "../../../src/store/syncState.js";
@@ -25,7 +26,7 @@ afterEach(() => {
   nock.cleanAll();
 });
 
-async function botClient(waits: number[], logger = new MemoryLogger()) {
+async function botClient(waits: number[], logger = new MemoryLogger(), encryptor?: RoomEncryptor) {
   const dataDirectory = mkdtempSync(join(tmpdir(), "warden-bot-"));
   return BotClient.create({
     homeserverUrl: HOMESERVER,
@@ -37,7 +38,29 @@ async function botClient(waits: number[], logger = new MemoryLogger()) {
       waits.push(milliseconds);
       return Promise.resolve();
     },
+    ...(encryptor === undefined ? {} : { encryptor }),
   });
+}
+
+/** Records every PUT to the room's send endpoint (path and body), answering from `answers` in order. */
+function recordSends(answers: [number, object][]): { path: string; body: Record<string, unknown> }[] {
+  const sends: { path: string; body: Record<string, unknown> }[] = [];
+  const scope = nock(HOMESERVER);
+  for (const [status, answer] of answers) {
+    scope.put(/^\/_matrix\/client\/v3\/rooms\/.+\/send\//).reply(async (request: Request) => {
+      sends.push({ path: new URL(request.url).pathname, body: JSON.parse(await request.text()) as Record<string, unknown> });
+      return [status, answer];
+    });
+  }
+  return sends;
+}
+
+const TOO_LARGE: [number, object] = [413, { errcode: "M_TOO_LARGE", error: "event too large" }];
+
+/** A message far over the budget, with a short form. */
+function hugeMessage(): OutgoingMessage {
+  const long = Array.from({ length: 5_000 }, (_, index) => `@user${index}:example.org`).join(", ");
+  return { plain: long, html: long, record: { type: "reply", users: long }, short: { plain: "5000 users", html: "5000 users", record: { type: "reply", users: 5000 } } };
 }
 
 describe("BotClient sending", () => {
@@ -160,5 +183,88 @@ describe("BotClient errors never carry the access token", () => {
     expect(who).toEqual({ ok: false, error: "M_UNKNOWN_TOKEN: upstream refused GET with Authorization: Bearer [redacted]" });
     expect(joined).toEqual({ ok: false, error: "M_UNKNOWN: upstream refused GET with Authorization: Bearer [redacted]" });
     expect(logger.lines.join("\n")).not.toContain(TOKEN);
+  });
+
+  it("keeps a message and an edit of it within the budget, counting the edit's copy in m.new_content", async () => {
+    const sends = recordSends([
+      [200, { event_id: "$sent" }],
+      [200, { event_id: "$edit" }],
+    ]);
+    const client = await botClient([]);
+    const message: OutgoingMessage = { ...hugeMessage(), short: { plain: "x".repeat(20_000), html: "y".repeat(20_000) } };
+    expect((await client.send(ROOM, message)).ok).toBe(true);
+    expect((await client.edit(ROOM, "$sent", message)).ok).toBe(true);
+    const [sent, edit] = sends;
+    expect(jsonBytes(sent?.body)).toBeLessThanOrEqual(MESSAGE_BUDGET_BYTES + 1_024);
+    expect(jsonBytes(edit?.body)).toBeLessThanOrEqual(MESSAGE_BUDGET_BYTES + 2_048 + 1_024);
+    expect(edit?.body).toMatchObject({ "m.relates_to": { rel_type: "m.replace", event_id: "$sent" }, "m.new_content": { msgtype: "m.notice" } });
+  });
+
+  it("repeats a short edited message in full in the edit's fallback body", async () => {
+    const sends = recordSends([[200, { event_id: "$edit" }]]);
+    const client = await botClient([]);
+    await client.edit(ROOM, "$sent", { plain: "Expired: nothing was done.", html: "<b>Expired</b>: nothing was done.", record: { state: "expired" } });
+    expect(sends[0]?.body).toEqual({
+      msgtype: "m.notice",
+      body: "* Expired: nothing was done.",
+      "m.mentions": { user_ids: [] },
+      "m.new_content": {
+        msgtype: "m.notice",
+        body: "Expired: nothing was done.",
+        format: "org.matrix.custom.html",
+        formatted_body: "<b>Expired</b>: nothing was done.",
+        "m.mentions": { user_ids: [] },
+        "org.warden.record": { state: "expired" },
+      },
+      "m.relates_to": { rel_type: "m.replace", event_id: "$sent" },
+    });
+  });
+
+  it("sends the shorter form once, under a derived fixed transaction id, when the homeserver refuses a message as too large", async () => {
+    const sends = recordSends([TOO_LARGE, [200, { event_id: "$short" }]]);
+    const client = await botClient([]);
+    const message: OutgoingMessage = { plain: "full", html: "full", short: { plain: "short", html: "short" } };
+    const sent = await client.send(ROOM, message, { transactionId: "warden-final-s-000001" });
+    expect(sent).toEqual({ ok: true, value: "$short" });
+    expect(sends.map((entry) => entry.path.split("/").at(-1))).toEqual(["warden-final-s-000001", "warden-final-s-000001-short"]);
+    expect(sends.map((entry) => entry.body["body"])).toEqual(["full", "short"]);
+  });
+
+  it("reports a distinct too-large failure when even the shorter form is refused, and does not try a third time", async () => {
+    const sends = recordSends([TOO_LARGE, TOO_LARGE, [200, { event_id: "$never" }]]);
+    const client = await botClient([]);
+    const sent = await client.send(ROOM, hugeMessage());
+    expect(sent).toEqual({ ok: false, error: { kind: "too-large", detail: "M_TOO_LARGE: event too large" } });
+    expect(sends).toHaveLength(2);
+    expect(sends[1]?.body["body"]).toBe("5000 users");
+  });
+
+  it("tells other refusals apart from a size refusal", async () => {
+    recordSends([[403, { errcode: "M_FORBIDDEN", error: "not in room" }]]);
+    const client = await botClient([]);
+    expect(await client.send(ROOM, { plain: "x", html: "x" })).toEqual({ ok: false, error: { kind: "failed", detail: "M_FORBIDDEN: not in room" } });
+  });
+
+  it("sends to an encrypted room with the fixed transaction id: encrypted here, then put as m.room.encrypted", async () => {
+    nock(HOMESERVER)
+      .get(/\/state\/m\.room\.encryption\//)
+      .reply(200, { algorithm: "m.megolm.v1.aes-sha2" });
+    const sends = recordSends([[200, { event_id: "$secret" }]]);
+    const encrypted: { roomId: string; eventType: string; content: Record<string, unknown> }[] = [];
+    const encryptor: RoomEncryptor = {
+      encryptRoomEvent: (roomId, eventType, content) => {
+        encrypted.push({ roomId, eventType, content });
+        return Promise.resolve({ algorithm: "m.megolm.v1.aes-sha2", ciphertext: "opaque" });
+      },
+    };
+    const client = await botClient([], new MemoryLogger(), encryptor);
+    expect(await client.isEncrypted(ROOM)).toEqual({ ok: true, value: true });
+    const sent = await client.send(ROOM, { plain: "done", html: "done" }, { transactionId: "warden-final-p-000001" });
+    expect(sent).toEqual({ ok: true, value: "$secret" });
+    expect(sends.map((entry) => entry.path)).toEqual([
+      "/_matrix/client/v3/rooms/!room%2Fwith%3Fodd%23chars%3Aexample.org/send/m.room.encrypted/warden-final-p-000001",
+    ]);
+    expect(sends[0]?.body).toEqual({ algorithm: "m.megolm.v1.aes-sha2", ciphertext: "opaque" });
+    expect(encrypted).toEqual([{ roomId: ROOM, eventType: "m.room.message", content: expect.objectContaining({ body: "done" }) as unknown }]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { detailLines, RECORD_KEY, renderFinished, renderProgress, renderStuck, taskRecord } from "../../../src/render/taskMessages.js";
+import { detailLines, RECORD_KEY, renderFinished, renderProgress, renderStuck, renderTaskPage, taskRecord } from "../../../src/render/taskMessages.js";
 import type { TaskRecord } from "../../../src/tasks/types.js";
 import { FIXED_NOW } from "../../fakes/fixedClock.js";
 import { sampleTask } from "../../fakes/sampleTask.js";
@@ -113,15 +113,38 @@ describe("renderFinished", () => {
     const message = renderFinished(task, FIXED_NOW);
     expect(message.plain.split("\n")).toEqual([
       `${REQUESTER}: Shutdown s-00abcd of #spam:example.org (!spam:example.org) done in 4 min.`,
-      "Kicked: @a:example.org, @b:example.org",
-      "Could not kick: @stuck:example.org",
+      "Kicked (2): @a:example.org, @b:example.org",
+      "Could not kick (1): @stuck:example.org",
       "Hint: run the shutdown again with --force-purge to delete the room anyway",
-      "Aliases moved: #spam:example.org",
+      "Aliases moved (1): #spam:example.org",
       "New room: !new:example.org",
       "Blocked now: yes",
     ]);
     expect(message.mentions).toEqual([REQUESTER]);
     expectOnlyOwnMarkup(message.html, [REQUESTER]);
+  });
+
+  it("ends a shutdown of a room with 1,100 local members with the first users kicked, a count of the rest and where to read them all", () => {
+    const kicked = Array.from({ length: 1_100 }, (_, index) => `@member${index}:example.org`);
+    const message = renderFinished(shutdownTask({ kickedUsers: kicked, failedToKickUsers: [], localAliases: [], newRoomId: null, blocked: true }), FIXED_NOW);
+    const lines = message.plain.split("\n");
+    expect(lines).toContain(`Kicked (1100): ${kicked.slice(0, 20).join(", ")}, and 1080 more`);
+    expect(lines.at(-1)).toBe("Every entry, page by page: !status s-00abcd --page 1");
+    expect(message.short?.plain.split("\n")).toEqual([lines[0], "Kicked: 1100", "Every entry, page by page: !status s-00abcd --page 1"]);
+    expect(message.short?.mentions).toEqual([REQUESTER]);
+  });
+
+  it("shows page 2 of a shutdown's lists: which page of how many, the entries under their list, the next page's command", () => {
+    const kicked = Array.from({ length: 250 }, (_, index) => `@member${index}:example.org`);
+    const task = shutdownTask({ kickedUsers: kicked, failedToKickUsers: ["@stuck:example.org"], localAliases: [] });
+    const page = renderTaskPage(task, 2, "?").plain.split("\n");
+    expect(page[0]).toBe("Shutdown s-00abcd of #spam:example.org (!spam:example.org): lists, page 2 of 3");
+    expect(page[1]).toBe("Kicked (250), 101-200:");
+    expect(page[2]).toBe("- @member100:example.org");
+    expect(page.at(-1)).toBe("Next page: ?status s-00abcd --page 3");
+    const last = renderTaskPage(task, 3, "?").plain.split("\n");
+    expect(last.slice(1, 2)).toEqual(["Kicked (250), 201-250:"]);
+    expect(last.slice(-3)).toEqual(["Could not kick (1), 1-1:", "- @stuck:example.org", "That is the last page."]);
   });
 
   it("leaves out the hint when everyone was kicked, and says so when there is no new room", () => {
@@ -161,7 +184,7 @@ describe("detailLines and renderStuck", () => {
     expect(lines).toContain("Requested at: 2025-01-15 11:55:00 UTC");
     expect(lines).toContain("Finished at: 2025-01-15 11:59:00 UTC");
     expect(lines).toContain("Homeserver job id: del<1>");
-    expect(lines).toContain("Kicked: @a:example.org");
+    expect(lines).toContain("Kicked (1): @a:example.org");
     expect(message.html).toContain("<code>del&lt;1&gt;</code>");
     expect(message.mentions).toBeUndefined();
     expectOnlyOwnMarkup(message.html);
@@ -190,7 +213,15 @@ describe("detailLines and renderStuck", () => {
       created_at: FIXED_NOW - 5 * MINUTE,
       finished_at: FIXED_NOW - MINUTE,
       outcome: { blocked: true },
+      counts: {},
     });
+  });
+
+  it("keeps the first entries of each long list in the record, and every list's full count", () => {
+    const kicked = Array.from({ length: 1_100 }, (_, index) => `@user${index}:example.org`);
+    const record = taskRecord(shutdownTask({ kickedUsers: kicked, failedToKickUsers: [], blocked: true }));
+    expect(record["outcome"]).toEqual({ kickedUsers: kicked.slice(0, 20), failedToKickUsers: [], blocked: true });
+    expect(record["counts"]).toEqual({ kickedUsers: 1_100, failedToKickUsers: 0 });
   });
 });
 
@@ -254,7 +285,7 @@ describe("redact messages", () => {
     expect(lines[1]).toBe("Rooms processed: 2, the rooms named (Synapse's status gives no count of rooms, only the redactions that failed)");
     expect(lines[2]).toBe("Failed redactions (23):");
     expect(lines.slice(3, 23)).toEqual(failed.slice(0, 20).map((entry) => `- ${entry}`));
-    expect(lines.slice(23)).toEqual(["... and 3 more"]);
+    expect(lines.slice(23)).toEqual(["... and 3 more", "Every entry, page by page: !status r-00abcd --page 1"]);
   });
 
   it("escapes hostile event IDs, reasons and room labels in HTML", () => {

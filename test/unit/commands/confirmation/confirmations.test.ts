@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfirmationBook } from "../../../../src/commands/confirmation/confirmations.js";
+import { CLOSED_REMEMBERED, ConfirmationBook } from "../../../../src/commands/confirmation/confirmations.js";
 import type { Command, CommandContext } from "../../../../src/commands/spec.js";
 import type { RoomId, UserId } from "../../../../src/matrix/ids.js";
 import { commandFakes } from "../../../fakes/commandDependencies.js";
@@ -49,10 +49,36 @@ describe("ConfirmationBook", () => {
 
   it("finds a confirmation by its preview message and knows nothing of unknown ids", () => {
     const { book, pending } = setup();
-    pending.previewEventId = "$preview";
+    book.attachPreview(pending, "$preview");
     expect(book.byPreviewEvent("$preview")?.id).toBe(pending.id);
     expect(book.byPreviewEvent("$other")).toBeUndefined();
     const unknown = book.take("c-000000", REQUESTER);
     expect(!unknown.ok && unknown.error.kind).toBe("unknown");
+  });
+
+  it(`remembers only the last ${CLOSED_REMEMBERED} closed confirmations, and forgets their previews with them`, () => {
+    const { book, pending: first } = setup();
+    const command = commandFakes().table.find((candidate) => candidate.name === "shutdown") as Command;
+    book.attachPreview(first, "$preview-first");
+    expect(book.take(first.id, REQUESTER).ok).toBe(true);
+    let last = first;
+    for (let index = 0; index < CLOSED_REMEMBERED; index++) {
+      last = book.open(command, { room: index }, context);
+      book.attachPreview(last, `$preview-${index}`);
+      expect(book.take(last.id, REQUESTER).ok).toBe(true);
+    }
+    const forgotten = book.take(first.id, REQUESTER);
+    expect(!forgotten.ok && forgotten.error.kind).toBe("unknown");
+    expect(book.byPreviewEvent("$preview-first")).toBeUndefined();
+    const remembered = book.take(last.id, REQUESTER);
+    expect(!remembered.ok && remembered.error.kind).toBe("already-confirmed");
+    expect(book.byPreviewEvent(`$preview-${CLOSED_REMEMBERED - 1}`)?.id).toBe(last.id);
+  });
+
+  it("forgets a cancelled confirmation entirely", () => {
+    const { book, pending } = setup();
+    book.cancel(pending);
+    const taken = book.take(pending.id, REQUESTER);
+    expect(!taken.ok && taken.error.kind).toBe("unknown");
   });
 });

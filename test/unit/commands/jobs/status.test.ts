@@ -27,8 +27,40 @@ describe("!status", () => {
     const outcome = await runCommand(status, "");
     expect(outcome.kind).toBe("status-list");
     if (outcome.kind !== "status-list") return;
-    expect(outcome.inFlight.map((task) => task.id)).toEqual(["s-000002", "p-000001"]);
+    expect(outcome.inFlight.map((task) => task.id)).toEqual(["p-000001", "s-000002"]);
     expect(outcome.recent.map((task) => task.id)).toEqual(["s-000005", "p-000004", "p-000006"]);
+  });
+
+  it("orders the jobs in flight usefully: running first, then queued, then still being sent, each oldest first", async () => {
+    const { fakes, status } = statusSetup();
+    const task = (id: string, status: "active" | "scheduled" | "submitting", ageDays: number) =>
+      sampleTask({ id, status, createdAt: FIXED_NOW - ageDays * DAY });
+    fakes.store.tasks.push(
+      task("p-00000a", "scheduled", 1),
+      task("p-00000b", "active", 1),
+      task("p-00000c", "submitting", 3),
+      task("p-00000d", "scheduled", 2),
+      task("p-00000e", "active", 2),
+    );
+    const outcome = await runCommand(status, "");
+    expect(outcome.kind === "status-list" && outcome.inFlight.map((entry) => entry.id)).toEqual(["p-00000e", "p-00000b", "p-00000d", "p-00000a", "p-00000c"]);
+  });
+
+  it("pages one task's lists with --page N", async () => {
+    const { fakes, status } = statusSetup();
+    const task = sampleTask({ id: "s-3f9a2c", kind: "shutdown" });
+    fakes.store.tasks.push(task);
+    expect(await runCommand(status, "s-3f9a2c --page 3")).toEqual({ kind: "status-one", task, page: 3 });
+  });
+
+  it.each(["0", "-1", "two", "1.5"])("refuses --page %j", (word) => {
+    const { status } = statusSetup();
+    expect(parseProblem(status, `s-3f9a2c --page "${word}"`)).toMatchObject({ argument: "--page", expected: "a page number, 1 or more" });
+  });
+
+  it("refuses --page without a task id", () => {
+    const { status } = statusSetup();
+    expect(parseProblem(status, "--page 2")).toMatchObject({ argument: "--page" });
   });
 
   it("shows one known task in full", async () => {

@@ -105,7 +105,7 @@ describe("splitWords: problems", () => {
   });
 
   it("says a command without options takes none", () => {
-    const problem = problemOf(split("status", "--all"));
+    const problem = problemOf(split("tasks", "--all"));
     expect(problem).toEqual({ argument: "--all", expected: "no options: this command takes none" });
   });
 

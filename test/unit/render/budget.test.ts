@@ -1,0 +1,223 @@
+import { describe, expect, it } from "vitest";
+import type { AuditEntry } from "../../../src/audit/auditLog.js";
+import { cutToBytes, fitMessage, jsonBytes, MESSAGE_BUDGET_BYTES, messageBytes, type OutgoingMessage } from "../../../src/matrix/chat.js";
+import type { UserId } from "../../../src/matrix/ids.js";
+import type { CommandSpec } from "../../../src/model/commandSpec.js";
+import type { CommandOutcome } from "../../../src/model/outcomes.js";
+import { firstEntries, inlineList, listLines, pages, textLine } from "../../../src/render/budget.js";
+import { renderPreview } from "../../../src/render/previews.js";
+import { renderReady } from "../../../src/render/ready.js";
+import { renderOutcome, renderRoomExposed } from "../../../src/render/replies.js";
+import { detailLines, renderFinished, renderProgress, renderStuck, renderTaskPage, taskLists } from "../../../src/render/taskMessages.js";
+import type { TaskKind, TaskRecord } from "../../../src/tasks/types.js";
+import { commandFakes } from "../../fakes/commandDependencies.js";
+import { FIXED_NOW } from "../../fakes/fixedClock.js";
+import { sampleTask } from "../../fakes/sampleTask.js";
+
+const MANY = 5_000;
+/** Escaping makes these six times longer in HTML; a room name or reason may be all of them. */
+const HOSTILE = `"<>&'`.repeat(100);
+
+function many<T>(make: (index: number) => T): T[] {
+  return Array.from({ length: MANY }, (_, index) => make(index));
+}
+
+const users = many((index) => `@user-with-a-rather-long-localpart-${index}:a-homeserver.example.org`);
+const failedRedactions = many((index) => `$event${index}:example.org: ${HOSTILE}`);
+const aliases = many((index) => `#${HOSTILE}${index}:example.org`);
+
+function hugeTask(kind: TaskKind, status: TaskRecord["status"]): TaskRecord {
+  return sampleTask({
+    id: `${kind[0] ?? "p"}-00abcd`,
+    kind,
+    status,
+    roomLabel: `#${HOSTILE}:example.org`,
+    finishedAt: FIXED_NOW,
+    reason: HOSTILE.repeat(200),
+    homeserverTaskId: HOSTILE,
+    parameters: {
+      roomName: HOSTILE,
+      reason: HOSTILE,
+      cutoff: "2024-05-01 00:00:00 UTC",
+      rooms: aliases,
+      roomLabels: aliases,
+      notifyAs: HOSTILE,
+      joinedMembers: MANY,
+      joinedLocalMembers: MANY,
+    },
+    outcome: { kickedUsers: users, failedToKickUsers: users, localAliases: aliases, failedRedactions, newRoomId: HOSTILE, blocked: true },
+  });
+}
+
+function expectFits(message: OutgoingMessage | undefined, what: string): void {
+  expect(message, what).toBeDefined();
+  if (message === undefined) return;
+  expect(messageBytes(message), what).toBeLessThanOrEqual(MESSAGE_BUDGET_BYTES);
+  if (message.short !== undefined) expect(messageBytes(message.short), `${what} (short)`).toBeLessThanOrEqual(MESSAGE_BUDGET_BYTES / 4);
+}
+
+function firstCommand(): CommandSpec {
+  const [command] = commandFakes().table;
+  if (command === undefined) throw new Error("the command table is empty");
+  return command;
+}
+
+const auditEntries: AuditEntry[] = many((index) => ({
+  at: FIXED_NOW - index,
+  type: "task-finished",
+  actor: `@moderator${index}:example.org`,
+  command: "shutdown",
+  taskId: "s-00abcd",
+  target: HOSTILE,
+  outcome: "complete",
+  detail: HOSTILE,
+}));
+
+/** One huge outcome of every kind: a new kind will not compile until it is added here. */
+const OUTCOMES: { readonly [K in CommandOutcome["kind"]]: () => Extract<CommandOutcome, { kind: K }> } = {
+  "task-started": () => ({ kind: "task-started", task: hugeTask("shutdown", "scheduled") }),
+  "task-joined": () => ({ kind: "task-joined", task: hugeTask("shutdown", "active") }),
+  refused: () => ({ kind: "refused", reason: HOSTILE.repeat(200), hint: HOSTILE.repeat(200) }),
+  "status-list": () => ({
+    kind: "status-list",
+    inFlight: many(() => hugeTask("purge", "active")),
+    recent: many(() => hugeTask("redact", "complete")),
+  }),
+  "status-one": () => ({ kind: "status-one", task: hugeTask("shutdown", "complete") }),
+  "help-all": () => ({ kind: "help-all", commands: commandFakes().table }),
+  "help-one": () => ({ kind: "help-one", command: firstCommand() }),
+  "room-info": () => ({
+    kind: "room-info",
+    roomId: "!a:example.org" as never,
+    label: HOSTILE,
+    room: { name: HOSTILE, topic: HOSTILE.repeat(200), canonicalAlias: HOSTILE, creator: HOSTILE, joinedMembers: MANY, joinedLocalMembers: MANY, roomType: HOSTILE },
+    block: { read: false, problem: HOSTILE.repeat(200) },
+  }),
+  "room-list": () => ({
+    kind: "room-list",
+    rooms: many((index) => ({ roomId: `!room${index}:example.org`, name: HOSTILE, canonicalAlias: HOSTILE, joinedMembers: index })),
+    total: MANY,
+    offset: 0,
+    searchTerm: HOSTILE,
+    nextPageCommand: `!rooms --from ${MANY}`,
+  }),
+  "room-members": () => ({ kind: "room-members", roomId: "!a:example.org" as never, label: HOSTILE, roomName: HOSTILE, members: aliases }),
+  "homeserver-tasks": () => ({
+    kind: "homeserver-tasks",
+    tasks: many((index) => ({ id: `task${index}`, action: HOSTILE, status: "failed", timestampMs: FIXED_NOW, resourceId: HOSTILE, error: HOSTILE, wardenTaskId: "s-00abcd" })),
+  }),
+  "room-block": () => ({ kind: "room-block", action: "block", roomId: "!a:example.org" as never, label: HOSTILE, roomName: HOSTILE, knownRoom: true, changed: false, blockedBy: HOSTILE }),
+  "room-admin-granted": () => ({ kind: "room-admin-granted", roomId: "!a:example.org" as never, label: HOSTILE, roomName: HOSTILE, user: HOSTILE as UserId }),
+  audit: () => ({ kind: "audit", since: FIXED_NOW - 1000, user: HOSTILE, entries: auditEntries }),
+};
+
+describe("every message fits the budget, whatever the length of its lists", () => {
+  it.each(Object.keys(OUTCOMES) as CommandOutcome["kind"][])("the reply to a %s outcome", (kind) => {
+    const message = renderOutcome(OUTCOMES[kind](), "!", FIXED_NOW);
+    if (kind === "task-started") expect(message).toBeUndefined();
+    else expectFits(message, kind);
+  });
+
+  const cases: [TaskKind, TaskRecord["status"]][] = [
+    ["purge", "failed"],
+    ["shutdown", "complete"],
+    ["shutdown", "failed"],
+    ["redact", "complete"],
+    ["redact", "unknown"],
+  ];
+
+  it.each(cases)("every message about a %s task that ended %s", (kind, status) => {
+    const task = hugeTask(kind, status);
+    expectFits(renderProgress({ ...task, status: "active" }, FIXED_NOW), "progress");
+    expectFits(renderFinished(task, FIXED_NOW), "finished");
+    expectFits(renderStuck({ ...task, status: "active" }, FIXED_NOW), "stuck");
+    expectFits(detailLines(task, FIXED_NOW), "status");
+  });
+
+  it("every page of a task's lists, which together hold every entry once, in order", () => {
+    // Fewer entries than elsewhere: each page is rendered from the whole list, and there are many pages.
+    const kicked = users.slice(0, 1_000);
+    const notKicked = users.slice(1_000, 1_300);
+    const task = sampleTask({ id: "s-00abcd", kind: "shutdown", status: "complete", outcome: { kickedUsers: kicked, failedToKickUsers: notKicked, localAliases: [] } });
+    const count = pageCount(renderTaskPage(task, 1, "!"));
+    expect(count).toBeGreaterThan(5);
+    const seen: string[] = [];
+    for (let page = 1; page <= count; page++) {
+      const message = renderTaskPage(task, page, "!");
+      expectFits(message, `page ${page}`);
+      seen.push(...message.plain.split("\n").filter((line) => line.startsWith("- ")));
+      if (page < count) expect(message.plain).toContain(`Next page: !status s-00abcd --page ${page + 1}`);
+    }
+    expect(seen).toEqual([...kicked, ...notKicked].map((user) => `- ${user}`));
+    expect(renderTaskPage(task, count, "!").plain).toContain("That is the last page.");
+    expect(renderTaskPage(task, count + 1, "!").plain).toContain(`there is no page ${count + 1}`);
+  });
+
+  it("the first, a middle and the last page of a huge task's hostile lists", () => {
+    const task = hugeTask("shutdown", "complete");
+    const count = pageCount(renderTaskPage(task, 1, "!"));
+    for (const page of [1, Math.ceil(count / 2), count]) expectFits(renderTaskPage(task, page, "!"), `page ${page}`);
+    const total = taskLists(task).reduce((sum, list) => sum + list.entries.length, 0);
+    expect(total).toBe(3 * MANY);
+  });
+
+  it("a preview with thousands of lines, the ready message with thousands of warnings, an exposed room with thousands of problems", () => {
+    const preview = { title: HOSTILE, lines: many((index) => ({ label: `Line ${index}`, value: HOSTILE })) };
+    expectFits(renderPreview(preview, { state: "waiting", id: "c-000000", windowMs: 60_000, prefix: "!", requester: "@mod:example.org" }, { type: "preview" }), "preview");
+    expectFits(
+      renderReady({ version: "1", homeserverUrl: "http://x", serverVersion: "1", prefix: "!", resumedTasks: MANY, damagedFiles: many(() => HOSTILE) }),
+      "ready",
+    );
+    expectFits(renderRoomExposed(many(() => HOSTILE)), "exposed");
+  });
+});
+
+function pageCount(message: OutgoingMessage): number {
+  return Number(/page 1 of (\d+)/.exec(message.plain)?.[1]);
+}
+
+describe("the list helper", () => {
+  it("shows the first entries within both limits and counts the rest", () => {
+    const { shown, rest } = firstEntries(users, textLine, { entries: 3, bytes: 10_000 });
+    expect(shown.map((line) => line.plain)).toEqual(users.slice(0, 3));
+    expect(rest).toBe(MANY - 3);
+    expect(firstEntries(users, textLine, { entries: 100, bytes: 200 }).shown.length).toBeLessThan(3);
+    expect(listLines(["a", "b", "c"], textLine, { entries: 2, bytes: 1000 }).map((line) => line.plain)).toEqual(["a", "b", "... and 1 more"]);
+    expect(inlineList(["a", "b", "c"], { entries: 2, bytes: 1000 })).toBe("a, b, and 1 more");
+    expect(inlineList(["a", "b"])).toBe("a, b");
+  });
+
+  it("splits a list into pages that each fit and keep the order", () => {
+    const split = pages(users, textLine, { entries: 7, bytes: 1_000_000 });
+    expect(split.flat()).toEqual(users);
+    expect(split.every((page) => page.length <= 7)).toBe(true);
+  });
+});
+
+describe("the final guard", () => {
+  it("leaves a message within the budget alone", () => {
+    const message = { plain: "a", html: "b", record: { type: "reply" } };
+    expect(fitMessage(message)).toBe(message);
+  });
+
+  it("uses the shorter form when the full one is over", () => {
+    const short = { plain: "short", html: "short" };
+    expect(fitMessage({ plain: "x".repeat(MESSAGE_BUDGET_BYTES), html: "", short })).toBe(short);
+  });
+
+  it("cuts one long field: keeps the record's short fields, drops the HTML and cuts the body", () => {
+    const message = { plain: "é".repeat(40_000), html: "<b>x</b>".repeat(10_000), record: { type: "reply", long: "y".repeat(40_000), list: users, count: 3 }, mentions: ["@mod:example.org" as UserId] };
+    const fitted = fitMessage(message);
+    expect(messageBytes(fitted)).toBeLessThanOrEqual(MESSAGE_BUDGET_BYTES);
+    expect(fitted.html).toBe("");
+    expect(fitted.plain).toMatch(/^é+\n… \(shortened to fit in one Matrix event\)$/);
+    expect(fitted.record).toEqual({ shortened: true, type: "reply", long: `${"y".repeat(199)}…`, count: 3 });
+    expect(fitted.mentions).toEqual(["@mod:example.org"]);
+  });
+
+  it("cuts text between characters, counting bytes as JSON does", () => {
+    const cut = cutToBytes("😀".repeat(100), 42, "…");
+    expect(jsonBytes(cut)).toBeLessThanOrEqual(42);
+    expect(cut).toBe(`${"😀".repeat(9)}…`);
+  });
+});
