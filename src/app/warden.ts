@@ -31,14 +31,36 @@ import type { ManagementRoomSettings } from "../access/roomSafety.js";
 const MAX_COMMAND_AGE_MS = 10 * 60_000;
 const COMMAND_CONCURRENCY = 4;
 
+/**
+ * How long a shutdown waits for commands in progress before it gives up on them (the next start
+ * answers them). Under Docker's default 10 s between SIGTERM and SIGKILL, with room to exit.
+ */
+export const DRAIN_TIMEOUT_MS = 8_000;
+
+export interface DrainReport {
+  /** Commands that were still in progress when the drain began. */
+  readonly inProgress: number;
+  /** Commands still unfinished when it gave up waiting; the next start answers them. */
+  readonly leftForNextStart: number;
+}
+
 export interface RunningWarden {
-  stop(): void;
+  /**
+   * Stops taking commands and syncing, waits up to `timeoutMs` for the commands in progress,
+   * stops tracking and flushes the state. Safe to exit afterwards.
+   */
+  drain(timeoutMs?: number): Promise<DrainReport>;
+}
+
+export interface StartOptions {
+  /** True once a stop was requested (a signal during start-up): waiting for the homeserver ends. */
+  readonly stopRequested?: () => boolean;
 }
 
 const sleep = (milliseconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
 /** Wiring only: builds every part from the config and starts them in order. */
-export async function startWarden(config: Config, log: Logger): Promise<Result<RunningWarden, string>> {
+export async function startWarden(config: Config, log: Logger, options: StartOptions = {}): Promise<Result<RunningWarden, string>> {
   for (const warning of config.warnings) log.warn(warning);
   mkdirSync(config.dataDirectory, { recursive: true });
   const clock = systemClock;
@@ -57,7 +79,7 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
       log.warn(event, "retrying an admin request");
     },
   });
-  const reachable = await waitForHomeserver(admin, log, sleep, () => stopping);
+  const reachable = await waitForHomeserver(admin, log, sleep, () => stopping || options.stopRequested?.() === true);
   if (reachable === undefined) return err("stopped before the homeserver answered");
 
   const bot = await BotClient.create({
@@ -122,7 +144,8 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
     managementRoomId,
     selfUserId,
     chat: bot,
-    handled,
+    journal: handled,
+    hasTaskFor: (commandEventId) => tasks.all().some((task) => task.commandEventId === commandEventId),
     clock,
     log,
     // Without a sync token the first sync returns old messages: none of them may run.
@@ -141,10 +164,15 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
     if (change !== undefined) void guard.update(change);
   });
 
+  // The stored sync position moves only once the commands of that sync are recorded (see SyncPositionGate).
+  bot.holdSyncPositionUntil(() => dispatcher.whenRecorded());
+
   const resumed = tasks.unfinished().length;
   tracker.resumeAll();
+  // Before the sync starts, so that only what an earlier run left is "received and unanswered".
+  const recovered = await dispatcher.recover();
   await bot.start(managementRoomId);
-  log.info({ managementRoomId, selfUserId, serverVersion: reachable.serverVersion, crypto: bot.crypto.available, resumed }, "Warden is ready");
+  log.info({ managementRoomId, selfUserId, serverVersion: reachable.serverVersion, crypto: bot.crypto.available, resumed, recovered }, "Warden is ready");
   const ready = await bot.send(
     managementRoomId,
     renderReady({
@@ -164,11 +192,23 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
   });
 
   return ok({
-    stop() {
+    async drain(timeoutMs = DRAIN_TIMEOUT_MS) {
       stopping = true;
-      tracker.stop();
-      confirmations.stop();
+      // Events a /sync still delivers are neither taken nor is their sync position stored: the next start gets them.
+      dispatcher.stopTaking();
       bot.stop();
+      confirmations.stop();
+      const inProgress = dispatcher.inFlight();
+      log.info({ inProgress, timeoutMs }, "draining: waiting for commands in progress");
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([dispatcher.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+      const leftForNextStart = dispatcher.inFlight();
+      if (leftForNextStart > 0) log.warn({ leftForNextStart }, "drain timed out; the next start answers the commands left");
+      // Jobs are durable: the next start resumes tracking them.
+      tracker.stop();
+      await handled.flushed();
+      return { inProgress, leftForNextStart };
     },
   });
 }

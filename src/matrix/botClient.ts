@@ -6,7 +6,7 @@ import { err, ok, type Result } from "../util/result.js";
 import { RECORD_KEY, type ChatSender, type OutgoingMessage, type RoomDirectory, type SendOptions } from "./chat.js";
 import { prepareCrypto, type CryptoAvailability } from "./crypto.js";
 import { asRoomId, type RoomAlias, type RoomId } from "./ids.js";
-import type { SyncStorage } from "./syncStorage.js";
+import { SyncPositionGate, type SyncStore } from "./syncGate.js";
 
 export interface MatrixEvent {
   readonly roomId: string;
@@ -38,12 +38,13 @@ export class BotClient implements ChatSender, RoomDirectory {
     readonly crypto: CryptoAvailability,
     private readonly log: Logger,
     private readonly sleep: (milliseconds: number) => Promise<void>,
+    private readonly gate: SyncPositionGate,
   ) {}
 
   static async create(options: {
     homeserverUrl: string;
     accessToken: string;
-    storage: SyncStorage;
+    storage: SyncStore;
     dataDirectory: string;
     log: Logger;
     /** Injected by tests so a 429's wait is recorded rather than slept. */
@@ -57,9 +58,24 @@ export class BotClient implements ChatSender, RoomDirectory {
     const cryptoStore = crypto.available
       ? new sdk.RustSdkCryptoStorageProvider(`${options.dataDirectory}/crypto`, SQLITE_STORE)
       : undefined;
-    const client = new sdk.MatrixClient(options.homeserverUrl, options.accessToken, options.storage, cryptoStore);
+    const gate = new SyncPositionGate(options.storage);
+    /** The SDK's client, told to store a sync position only after that sync's events are handed out. */
+    class PositionAfterEventsClient extends sdk.MatrixClient {
+      constructor() {
+        super(options.homeserverUrl, options.accessToken, gate, cryptoStore);
+        this.persistTokenAfterSync = true;
+      }
+    }
     const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-    return new BotClient(client, crypto, options.log, sleep);
+    return new BotClient(new PositionAfterEventsClient(), crypto, options.log, sleep, gate);
+  }
+
+  /**
+   * Makes the stored sync position wait for `recorded` (every command the sync delivered is
+   * written down) before it moves; a rejection keeps it where it is. See SyncPositionGate.
+   */
+  holdSyncPositionUntil(recorded: () => Promise<void>): void {
+    this.gate.holdUntil(recorded);
   }
 
   async whoAmI(): Promise<Result<{ userId: string; deviceId?: string }, string>> {
@@ -170,7 +186,12 @@ export class BotClient implements ChatSender, RoomDirectory {
     });
   }
 
+  /**
+   * Stops syncing. A /sync already in flight may still deliver events after this; their sync
+   * position is never stored, so the next start receives them again.
+   */
   stop(): void {
+    this.gate.close();
     this.client.stop();
   }
 

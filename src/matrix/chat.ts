@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Result } from "../util/result.js";
 import type { RoomAlias, RoomId, UserId } from "./ids.js";
 
@@ -32,4 +33,13 @@ export interface ChatSender {
 export interface RoomDirectory {
   /** Resolves an alias through the room directory. */
   resolveAlias(alias: RoomAlias): Promise<Result<RoomId, string>>;
+}
+
+/**
+ * The transaction id of Warden's one answer to a command event. Sending the answer again (a
+ * restart between sending it and recording that it was sent) reuses the id, and the homeserver
+ * drops the repeat: Synapse keeps a device's transaction ids for 30 minutes.
+ */
+export function answerTransactionId(commandEventId: string): string {
+  return `warden-answer-${createHash("sha256").update(commandEventId).digest("hex").slice(0, 32)}`;
 }

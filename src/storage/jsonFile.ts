@@ -52,6 +52,11 @@ export class AtomicJsonWriter {
     return next;
   }
 
+  /** Resolves once every write queued so far has finished, successfully or not. */
+  settled(): Promise<void> {
+    return this.queue;
+  }
+
   private async writeNow(text: string): Promise<void> {
     const temporary = `${this.path}.tmp-${String(process.pid)}-${String(this.sequence++)}`;
     try {

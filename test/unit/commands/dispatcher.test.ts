@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseAllowlistEntry, type AllowlistEntry } from "../../../src/access/allowlist.js";
 import { CommandDispatcher, type IncomingEvent } from "../../../src/commands/dispatcher.js";
 import type { RoomId } from "../../../src/matrix/ids.js";
+import { answerTransactionId } from "../../../src/matrix/chat.js";
 import { defineCommand, type Command, type CommandContext } from "../../../src/commands/spec.js";
 import { MAX_COMMAND_LENGTH } from "../../../src/commands/parsing/words.js";
 import { ok } from "../../../src/util/result.js";
@@ -98,7 +99,7 @@ function setup(options: SetupOptions = {}): Setup {
     managementRoomId: MANAGEMENT_ROOM,
     selfUserId: SELF,
     chat,
-    handled,
+    journal: handled,
     clock,
     log: logger.log,
     maxCommandAgeMs: MAX_AGE,
@@ -134,7 +135,7 @@ describe("CommandDispatcher: running a command", () => {
     expect(handled.claims).toEqual([event.eventId]);
     expect(chat.sent).toHaveLength(1);
     expect(chat.sent[0]?.roomId).toBe(MANAGEMENT_ROOM);
-    expect(chat.sent[0]?.options).toEqual({ replyTo: event.eventId });
+    expect(chat.sent[0]?.options).toEqual({ replyTo: event.eventId, transactionId: answerTransactionId(event.eventId) });
     expect(chat.sent[0]?.message.plain).toBe("Not done: echoed hello");
   });
 
@@ -177,7 +178,7 @@ describe("CommandDispatcher: who may command", () => {
 
     expect(executions).toEqual([]);
     expect(chat.plainBodies()).toEqual(["Refused: @mallory:evil.example is not on Warden's allowlist. Nothing was done."]);
-    expect(chat.sent[0]?.options).toEqual({ replyTo: event.eventId });
+    expect(chat.sent[0]?.options).toEqual({ replyTo: event.eventId, transactionId: answerTransactionId(event.eventId) });
     expect(logger.withMessage("refused a sender not on the allowlist")).toEqual([
       expect.objectContaining({ sender: "@mallory:evil.example", eventId: event.eventId }),
     ]);

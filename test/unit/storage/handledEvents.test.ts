@@ -40,7 +40,7 @@ describe("HandledEvents", () => {
 
     await handled.claim("$command-1");
 
-    expect(JSON.parse(readFileSync(join(directory, "handled-events.json"), "utf8"))).toEqual({ eventIds: ["$command-1"] });
+    expect(JSON.parse(readFileSync(join(directory, "handled-events.json"), "utf8"))).toEqual({ eventIds: ["$command-1"], unanswered: [] });
   });
 
   it("two claims of one event racing each other: exactly one wins", async () => {
@@ -62,5 +62,28 @@ describe("HandledEvents", () => {
     const keptAt = handled.loadOutcome.kind === "damaged" ? handled.loadOutcome.keptAt : "";
     expect(existsSync(keptAt)).toBe(true);
     expect(await handled.claim("$a")).toBe(true);
+  });
+
+  it("keeps a received command as unanswered across a restart until it is answered", async () => {
+    const event = { eventId: "$c", roomId: "!m:example.org", sender: "@mod:example.org", type: "m.room.message", content: { body: "!status" }, originServerTs: 5 };
+    const before = new HandledEvents(directory);
+    expect(await before.receive(event)).toBe(true);
+
+    const afterCrash = new HandledEvents(directory);
+    expect(await afterCrash.unanswered()).toEqual([event]);
+    expect(await afterCrash.receive(event)).toBe(false);
+    await afterCrash.answered("$c");
+
+    const afterAnswer = new HandledEvents(directory);
+    expect(await afterAnswer.unanswered()).toEqual([]);
+    expect(await afterAnswer.receive(event)).toBe(false);
+  });
+
+  it("reads a file written before unanswered commands were kept", async () => {
+    writeFileSync(join(directory, "handled-events.json"), JSON.stringify({ eventIds: ["$old"] }));
+    const handled = new HandledEvents(directory);
+    expect(handled.loadOutcome.kind).toBe("loaded");
+    expect(await handled.unanswered()).toEqual([]);
+    expect(await handled.claim("$old")).toBe(false);
   });
 });
