@@ -1,4 +1,4 @@
-import type { StoredFilter } from "./syncStorage.js";
+import type { StoredFilter } from "../store/syncState.js";
 
 /** matrix-bot-sdk's storage interface, as Warden's sync storage implements it. */
 export interface SyncStore {

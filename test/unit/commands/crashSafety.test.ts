@@ -1,15 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { parseAllowlistEntry } from "../../../src/access/allowlist.js";
-import { CommandDispatcher, type IncomingEvent } from "../../../src/commands/dispatcher.js";
+import { CommandDispatcher, type CommandJournal, type IncomingEvent } from "../../../src/commands/dispatcher.js";
 import { defineCommand, type Command } from "../../../src/commands/spec.js";
 import { SyncPositionGate, type SyncStore } from "../../../src/matrix/syncGate.js";
-import type { StoredFilter } from "../../../src/matrix/syncStorage.js";
+import type { StoredFilter } from "../../../src/store/syncState.js";
 import { ok } from "../../../src/util/result.js";
 import { MANAGEMENT_ROOM } from "../../fakes/commandDependencies.js";
 import { FakeRoom, type RoomConnection } from "../../fakes/fakeRoom.js";
 import { FixedClock, FIXED_NOW } from "../../fakes/fixedClock.js";
 import { MemoryHandledEvents } from "../../fakes/memoryHandledEvents.js";
 import { MemoryLogger } from "../../fakes/memoryLogger.js";
+import { WardenDatabase } from "../../../src/store/database.js";
+import { HandledEvents } from "../../../src/store/handledEvents.js";
+import { freshDirectory } from "../store/storeTestKit.js";
 
 /**
  * "Commands are never lost or run twice": each test runs one Warden process, stops it at a
@@ -85,7 +88,7 @@ function table(runs: string[], held: Promise<void>): Command[] {
 interface Process {
   readonly dispatcher: CommandDispatcher;
   readonly connection: RoomConnection;
-  readonly journal: MemoryHandledEvents;
+  readonly journal: CommandJournal;
   readonly sync: MemorySyncStore;
   readonly gate: SyncPositionGate;
   readonly runs: string[];
@@ -94,7 +97,7 @@ interface Process {
 
 function startProcess(
   room: FakeRoom,
-  journal: MemoryHandledEvents,
+  journal: CommandJournal,
   sync: MemorySyncStore,
   options: { held?: Promise<void>; clock?: FixedClock; hasTaskFor?: (eventId: string) => boolean } = {},
 ): Process {
@@ -127,6 +130,7 @@ function startProcess(
 function kill(process: Process): { journal: MemoryHandledEvents; sync: MemorySyncStore } {
   process.connection.kill();
   process.gate.close();
+  if (!(process.journal instanceof MemoryHandledEvents)) throw new Error("kill() snapshots a memory journal");
   return { journal: process.journal.snapshot(), sync: new MemorySyncStore(process.sync.token) };
 }
 
@@ -154,7 +158,7 @@ function command(body: string, overrides: Partial<IncomingEvent> = {}): Incoming
 }
 
 /** The second start: finish what the first left, then sync from the stored position. */
-async function restart(room: FakeRoom, left: { journal: MemoryHandledEvents; sync: MemorySyncStore }, burst: readonly IncomingEvent[]): Promise<Process> {
+async function restart(room: FakeRoom, left: { journal: CommandJournal; sync: MemorySyncStore }, burst: readonly IncomingEvent[]): Promise<Process> {
   const next = startProcess(room, left.journal, left.sync);
   await next.dispatcher.recover();
   // The homeserver sends the burst again only if the stored position is from before it.
@@ -221,6 +225,24 @@ describe("crash safety: a command is answered exactly once across a kill", () =>
 
     expect(burst.map((event) => room.answersTo(event.eventId))).toEqual([1, 1, 1, 1, 1]);
     expect(second.runs).toEqual([burst[0]?.eventId, burst[2]?.eventId, burst[4]?.eventId]);
+    expect(await second.journal.unanswered()).toEqual([]);
+  });
+
+  it("over the real database: commands held when the process dies are answered once by the next start", async () => {
+    const directory = freshDirectory();
+    const room = new FakeRoom();
+    const first = startProcess(room, new HandledEvents(WardenDatabase.open(directory)), new MemorySyncStore(), { held: gate().promise });
+    const burst = [command("!hold a"), command("!echo b"), command("!hold c")];
+    await deliver(first, burst, "after-burst");
+    for (let turn = 0; turn < 10; turn++) await tick();
+    // Its connection dead and its holds never released, the first process writes nothing more.
+    first.connection.kill();
+    first.gate.close();
+
+    const second = await restart(room, { journal: new HandledEvents(WardenDatabase.open(directory)), sync: new MemorySyncStore(first.sync.token) }, burst);
+
+    expect(burst.map((event) => room.answersTo(event.eventId))).toEqual([1, 1, 1]);
+    expect(second.runs).toEqual([burst[0]?.eventId, burst[2]?.eventId]);
     expect(await second.journal.unanswered()).toEqual([]);
   });
 

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { BotClient, type MatrixEvent } from "../../../src/matrix/botClient.js";
 import type { RoomId } from "../../../src/matrix/ids.js";
 import type { SyncStore } from "../../../src/matrix/syncGate.js";
-import type { StoredFilter } from "../../../src/matrix/syncStorage.js";
+import type { StoredFilter } from "../../../src/store/syncState.js";
 import { MemoryLogger } from "../../fakes/memoryLogger.js";
 
 const HOMESERVER = "http://homeserver.test";
