@@ -7,6 +7,7 @@ import { RECORD_KEY, type ChatSender, type OutgoingMessage, type RoomDirectory, 
 import { prepareCrypto, type CryptoAvailability } from "./crypto.js";
 import { asRoomId, type RoomAlias, type RoomId } from "./ids.js";
 import { SyncPositionGate, type SyncStore } from "./syncGate.js";
+import { fillTimelineGaps } from "./timelineGap.js";
 
 export interface MatrixEvent {
   readonly roomId: string;
@@ -59,11 +60,39 @@ export class BotClient implements ChatSender, RoomDirectory {
       ? new sdk.RustSdkCryptoStorageProvider(`${options.dataDirectory}/crypto`, SQLITE_STORE)
       : undefined;
     const gate = new SyncPositionGate(options.storage);
-    /** The SDK's client, told to store a sync position only after that sync's events are handed out. */
+    const log = options.log;
+    /**
+     * The SDK's client, told to store a sync position only after that sync's events are handed
+     * out, and to fill a timeline the homeserver cut short (see fillTimelineGaps).
+     */
     class PositionAfterEventsClient extends sdk.MatrixClient {
+      private syncedSince: string | null = null;
+
       constructor() {
         super(options.homeserverUrl, options.accessToken, gate, cryptoStore);
         this.persistTokenAfterSync = true;
+      }
+
+      protected override doSync(token: string | null): Promise<unknown> {
+        this.syncedSince = token;
+        return super.doSync(token as string);
+      }
+
+      protected override async processSync(raw: unknown, emitFn?: (type: string, ...payload: unknown[]) => Promise<unknown>): Promise<unknown> {
+        // Without a token the first sync is history by definition: never run, so never fetched.
+        if (this.syncedSince !== null) {
+          try {
+            const added = await fillTimelineGaps(
+              raw,
+              (roomId, from, limit) => this.doRequest("GET", `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages`, { dir: "b", from, limit }),
+              Date.now(),
+            );
+            if (added > 0) log.info({ added }, "filled a gap in the management room's timeline");
+          } catch (error) {
+            log.warn({ error: describeSdkError(error) }, "could not fill a gap in the management room's timeline");
+          }
+        }
+        return super.processSync(raw, emitFn);
       }
     }
     const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -173,17 +202,7 @@ export class BotClient implements ChatSender, RoomDirectory {
   }
 
   async start(managementRoomId: RoomId): Promise<void> {
-    // Only the management room matters; the filter keeps every other room out of the sync.
-    await this.client.start({
-      presence: { not_types: ["*"] },
-      account_data: { not_types: ["*"] },
-      room: {
-        rooms: [managementRoomId],
-        timeline: { limit: 50 },
-        ephemeral: { not_types: ["*"] },
-        account_data: { not_types: ["*"] },
-      },
-    });
+    await this.client.start(syncFilter(managementRoomId));
   }
 
   /**
@@ -218,6 +237,20 @@ export class BotClient implements ChatSender, RoomDirectory {
       }
     }
   }
+}
+
+/** Only the management room matters; the filter keeps every other room out of the sync. */
+export function syncFilter(managementRoomId: RoomId): Record<string, unknown> {
+  return {
+    presence: { not_types: ["*"] },
+    account_data: { not_types: ["*"] },
+    room: {
+      rooms: [managementRoomId],
+      timeline: { limit: 50 },
+      ephemeral: { not_types: ["*"] },
+      account_data: { not_types: ["*"] },
+    },
+  };
 }
 
 function toContent(message: OutgoingMessage, replyTo: string | undefined): Record<string, unknown> {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import nock from "nock";
 import { afterEach, describe, expect, it } from "vitest";
-import { BotClient, type MatrixEvent } from "../../../src/matrix/botClient.js";
+import { BotClient, syncFilter, type MatrixEvent } from "../../../src/matrix/botClient.js";
 import type { RoomId } from "../../../src/matrix/ids.js";
 import type { SyncStore } from "../../../src/matrix/syncGate.js";
 import type { StoredFilter } from "../../../src/store/syncState.js";
@@ -20,7 +20,7 @@ afterEach(() => {
 /** Records, in order, what the SDK stored and what Warden did, so the order can be asserted. */
 class OrderedStore implements SyncStore {
   token: string | null = "s-before";
-  private filter: StoredFilter | null = null;
+  filter: StoredFilter | null = null;
   constructor(private readonly steps: string[]) {}
   setSyncToken(token: string | null): Promise<void> {
     this.steps.push(`token ${String(token)}`);
@@ -101,5 +101,58 @@ describe("BotClient with matrix-bot-sdk: the stored sync position", () => {
     await expect.poll(() => store.token).toBe("s-after");
     expect(steps.slice(-2)).toEqual(["recorded", "token s-after"]);
     bot.stop();
+  });
+});
+
+describe("BotClient with matrix-bot-sdk: a timeline the homeserver cut short", () => {
+  it("fetches the missing events and hands them out first, oldest first, stopping at a day's age", async () => {
+    const now = Date.now();
+    const message = (eventId: string, ts: number) => ({
+      event_id: eventId,
+      sender: "@mod:example.org",
+      type: "m.room.message",
+      origin_server_ts: ts,
+      content: { msgtype: "m.text", body: "!status" },
+    });
+    const pages: string[] = [];
+    nock(HOMESERVER)
+      .get(/\/account_data\/m\.direct$/)
+      .reply(404, { errcode: "M_NOT_FOUND" })
+      .get("/_matrix/client/v3/joined_rooms")
+      .reply(200, { joined_rooms: [ROOM] })
+      .get("/_matrix/client/v3/account/whoami")
+      .reply(200, { user_id: USER })
+      .get(/\/sync/)
+      .query((query) => query["since"] === "s-before")
+      .reply(200, {
+        next_batch: "s-after",
+        rooms: { join: { [ROOM]: { timeline: { limited: true, prev_batch: "p-1", events: [message("$newest", now - 1_000)] } } } },
+      })
+      .get(/\/messages/)
+      .query(true)
+      .reply((request: Request) => {
+        pages.push(new URL(request.url).search);
+        return [200, { chunk: [message("$in-the-gap-2", now - 60_000), message("$in-the-gap-1", now - 120_000), message("$ancient", now - 2 * 86_400_000)], end: "p-2" }];
+      });
+    nock(HOMESERVER).get(/\/sync/).query(true).delay(200).reply(200, { next_batch: "s-after" }).persist();
+    const store = new OrderedStore([]);
+    store.filter = { id: 1, filter: syncFilter(ROOM) };
+    const bot = await BotClient.create({
+      homeserverUrl: HOMESERVER,
+      accessToken: "syt_gap_test_token",
+      storage: store,
+      dataDirectory: mkdtempSync(join(tmpdir(), "warden-gap-")),
+      log: new MemoryLogger().log,
+    });
+    const seen: string[] = [];
+    bot.onMessage((event: MatrixEvent) => seen.push(event.eventId));
+    await bot.start(ROOM);
+    await expect.poll(() => store.token).toBe("s-after");
+    bot.stop();
+
+    expect(seen).toEqual(["$in-the-gap-1", "$in-the-gap-2", "$newest"]);
+    expect(pages).toHaveLength(1);
+    expect(pages[0]).toContain("from=p-1");
+    expect(pages[0]).toContain("dir=b");
   });
 });
