@@ -5,6 +5,7 @@ import { CommandDispatcher } from "../commands/dispatcher.js";
 import type { Config } from "../config.js";
 import { BotClient } from "../matrix/botClient.js";
 import { asUserId, isRoomAlias, type RoomId } from "../matrix/ids.js";
+import { lockDataDirectory } from "../store/lock.js";
 import { openWardenState, type WardenState } from "../store/state.js";
 import { SynapseAdminClient } from "../synapse/adminClient.js";
 import { purgeHandler } from "../tasks/kinds/purge.js";
@@ -59,17 +60,30 @@ const sleep = (milliseconds: number): Promise<void> => new Promise((resolve) => 
 export async function startWarden(config: Config, log: Logger, options: StartOptions = {}): Promise<Result<RunningWarden, string>> {
   for (const warning of config.warnings) log.warn(warning);
   mkdirSync(config.dataDirectory, { recursive: true });
+  // First of all, and before any request to the homeserver: two Wardens on one data directory
+  // would both answer every command.
+  const lock = lockDataDirectory(config.dataDirectory);
+  if (!lock.ok) return lock;
   let state: WardenState;
   try {
     state = openWardenState(config.dataDirectory, () => systemClock.now(), log);
   } catch (error) {
+    lock.value.release();
     return err(`Warden's database cannot be used: ${error instanceof Error ? error.message : String(error)}`);
   }
   const started = await startWithState(config, log, state, options);
   if (!started.ok) {
     state.database.close();
+    lock.value.release();
+    return started;
   }
-  return started;
+  return ok({
+    async drain(timeoutMs) {
+      const report = await started.value.drain(timeoutMs);
+      lock.value.release();
+      return report;
+    },
+  });
 }
 
 async function startWithState(config: Config, log: Logger, state: WardenState, options: StartOptions): Promise<Result<RunningWarden, string>> {

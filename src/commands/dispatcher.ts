@@ -9,6 +9,7 @@ import {
   renderArgumentProblem,
   renderEditIgnored,
   renderExposedRefusal,
+  renderNotRecorded,
   renderOutcome,
   renderSenderRefused,
   renderStaleCommand,
@@ -16,7 +17,6 @@ import {
   renderUnansweredStale,
   renderUnexpectedError,
   renderUnknownCommand,
-  renderUnrecorded,
 } from "../render/replies.js";
 import type { Clock } from "../util/clock.js";
 import { formatDuration } from "../util/duration.js";
@@ -25,8 +25,12 @@ import type { CommandOutcome } from "../model/outcomes.js";
 import { CONFIRM_REACTIONS, type ConfirmationFlow } from "./confirmation/confirmationFlow.js";
 import type { AuditEntry, AuditSink } from "../audit/auditLog.js";
 import type { CommandJournal, ReceivedEvent } from "../model/commandJournal.js";
+import { StoreError } from "../store/errors.js";
 import { closestCommand } from "./table.js";
 import { MAX_COMMAND_LENGTH, splitWords } from "./parsing/words.js";
+
+/** What still holds when an audit entry could not be stored. */
+const AUDIT_FALLBACK = "This room's history still shows what happened; Warden's audit log will not.";
 
 export interface IncomingEvent extends EventFacts, ReceivedEvent {}
 
@@ -192,8 +196,10 @@ export class CommandDispatcher {
     }
     const reference = randomBytes(4).toString("hex");
     log.error({ eventId: event.eventId, reference, err: failure }, "could not record a command as received; not run");
+    const problem = failure instanceof StoreError ? failure : new StoreError(`command event ${event.eventId} as received`, failure instanceof Error ? failure.message : String(failure));
+    const told = renderNotRecorded(problem.withAfterwards("The command was not run; send it again once that is fixed."), reference);
     // A transaction id of its own: should a restart ever run this command after all, its answer must not be dropped as a repeat of this one.
-    if (!(await this.reply(event, renderUnrecorded(reference), null))) {
+    if (!(await this.reply(event, told, null))) {
       this.lost ??= event.eventId;
       throw new Error(`command ${event.eventId} could not be recorded nor answered`);
     }
@@ -329,7 +335,7 @@ export class CommandDispatcher {
       const reference = randomBytes(4).toString("hex");
       log.error({ eventId: event.eventId, command: commandName, reference, err: error }, "command failed unexpectedly");
       this.record({ type: "command", actor, command: commandName, eventId: event.eventId, outcome: "error", detail: reference });
-      return this.answer(event, renderUnexpectedError(reference), answering);
+      return this.answer(event, error instanceof StoreError ? renderNotRecorded(error, reference) : renderUnexpectedError(reference), answering);
     }
   }
 
@@ -337,8 +343,12 @@ export class CommandDispatcher {
     try {
       this.options.audit?.record({ at: this.options.clock.now(), ...entry });
     } catch (error) {
-      // The room's history stays the audit trail even if the file cannot be written.
-      this.options.log.error({ err: error }, "could not append to the audit log");
+      // The room's history stays the audit trail even if the database cannot be written.
+      const reference = randomBytes(4).toString("hex");
+      this.options.log.error({ err: error, reference }, "could not append to the audit log");
+      if (error instanceof StoreError) {
+        void this.options.chat.send(this.options.managementRoomId, renderNotRecorded(error.withAfterwards(AUDIT_FALLBACK), reference));
+      }
     }
   }
 

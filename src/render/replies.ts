@@ -130,12 +130,6 @@ export function renderUnansweredStale(ageText: string, limitText: string): Outgo
   return message(`Not run: ${text(ageText, limitText)}`, `<b>Not run</b>: ${escapeHtml(text(ageText, limitText))}`);
 }
 
-/** The command could not be written down as received, so running it could repeat it after a restart. */
-export function renderUnrecorded(reference: string): OutgoingMessage {
-  const text = `Warden could not record this command in its state (reference ${reference}; see the log), so it did not run it: without that record a restart could run it a second time. Send it again once the problem is fixed.`;
-  return message(`Not run: ${text}`, `<b>Not run</b>: ${escapeHtml(text)}`);
-}
-
 export function renderUnexpectedError(reference: string): OutgoingMessage {
   return message(
     `Something went wrong inside Warden (reference ${reference}); nothing more was done. The log has the details under that reference.`,
@@ -163,5 +157,14 @@ export function renderExposedRefusal(reason: string): OutgoingMessage {
   return message(
     `Refused: the management room is exposed (${reason}). Make it private first.`,
     `<b>Refused</b>: the management room is exposed (${escapeHtml(reason)}). Make it private first.`,
+  );
+}
+
+/** A write to Warden's database failed: what was not recorded and why, and what still holds. */
+export function renderNotRecorded(problem: { readonly message: string; readonly afterwards: string | undefined }, reference: string): OutgoingMessage {
+  const afterwards = problem.afterwards === undefined ? "" : ` ${problem.afterwards}`;
+  return message(
+    `Failed: Warden ${problem.message} (reference ${reference}).${afterwards}`,
+    `<b>Failed</b>: Warden ${escapeHtml(problem.message)} (reference ${code(reference)}).${escapeHtml(afterwards)}`,
   );
 }

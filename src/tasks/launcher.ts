@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { StoreError } from "../store/errors.js";
 import type { AdminError } from "../synapse/errors.js";
 import type { Clock } from "../util/clock.js";
 import type { Result } from "../util/result.js";
@@ -63,27 +64,35 @@ export class TaskLauncher {
     await this.store.insert(task);
     this.log.info({ taskId: task.id, kind: task.kind, roomId: task.roomId, requester: task.requester }, "task accepted");
 
-    const progressEventId = await this.notifier.accepted(task);
-    if (progressEventId !== undefined) await this.store.update(task.id, { progressEventId });
+    try {
+      const progressEventId = await this.notifier.accepted(task);
+      if (progressEventId !== undefined) await this.store.update(task.id, { progressEventId });
 
-    const submitted = await request.submit();
-    if (submitted.ok) {
-      await this.store.update(task.id, { homeserverTaskId: submitted.value, status: "scheduled", statusChangedAt: this.clock.now() });
-      this.log.info({ taskId: task.id, homeserverTaskId: submitted.value }, "homeserver accepted the job");
-    } else if (UNCERTAIN.has(submitted.error.kind)) {
-      // Left in "submitting": the tracker asks the homeserver whether the job exists.
-      this.log.warn({ taskId: task.id, error: submitted.error.kind }, "unclear whether the homeserver accepted the job");
-    } else {
-      const finishedAt = this.clock.now();
-      await this.store.update(task.id, {
-        status: "failed",
-        reason: submitted.error.userMessage,
-        statusChangedAt: finishedAt,
-        finishedAt,
-      });
-      this.log.info({ taskId: task.id, error: submitted.error.kind, detail: submitted.error.detail }, "homeserver refused the job");
+      const submitted = await request.submit();
+      if (submitted.ok) {
+        await this.store.update(task.id, { homeserverTaskId: submitted.value, status: "scheduled", statusChangedAt: this.clock.now() });
+        this.log.info({ taskId: task.id, homeserverTaskId: submitted.value }, "homeserver accepted the job");
+      } else if (UNCERTAIN.has(submitted.error.kind)) {
+        // Left in "submitting": the tracker asks the homeserver whether the job exists.
+        this.log.warn({ taskId: task.id, error: submitted.error.kind }, "unclear whether the homeserver accepted the job");
+      } else {
+        const finishedAt = this.clock.now();
+        await this.store.update(task.id, {
+          status: "failed",
+          reason: submitted.error.userMessage,
+          statusChangedAt: finishedAt,
+          finishedAt,
+        });
+        this.log.info({ taskId: task.id, error: submitted.error.kind, detail: submitted.error.detail }, "homeserver refused the job");
+      }
+    } catch (error) {
+      if (error instanceof StoreError) throw error.withAfterwards(`Task ${task.id} is recorded; Warden keeps following it and will report how it ends.`);
+      throw error;
+    } finally {
+      // Even when recording the homeserver's answer failed, the job may be running: keep
+      // following it (a task still "submitting" is looked up on the homeserver, never resent).
+      this.tracker.track(task.id);
     }
-    this.tracker.track(task.id);
     return { kind: "started", task: this.store.get(task.id) ?? task };
   }
 }

@@ -345,7 +345,7 @@ describe("crash safety: a failed state write", () => {
 
     expect(first.runs).toEqual([]);
     expect(room.messages).toHaveLength(1);
-    expect(room.messages[0]?.plain).toMatch(/^Not run: Warden could not record this command in its state \(reference [0-9a-f]{8}; see the log\)/);
+    expect(room.messages[0]?.plain).toMatch(/^Failed: Warden could not record command event \$burst-\d+ as received: SQLITE_FULL: database or disk is full \(reference [0-9a-f]{8}\)\. The command was not run; send it again once that is fixed\.$/);
     expect(first.logger.withMessage("could not record a command as received; not run")).toHaveLength(1);
     expect(first.sync.token).toBe("after-burst");
   });
