@@ -27,30 +27,43 @@ async function main(): Promise<number> {
   }
   const log = createLogger(config.value.logLevel, [config.value.accessToken]);
   log.info({ configPath, tokenSource: config.value.accessTokenSource, dataDirectory: config.value.dataDirectory }, "starting Warden");
-  const started = await startWarden(config.value, log);
+
+  // Listening from the start: a stop requested while Warden starts ends the wait for the
+  // homeserver, or drains once start-up is done. A second signal ends Warden at once.
+  let requested: NodeJS.Signals | undefined;
+  const stopRequested = new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (requested !== undefined) {
+        log.warn({ signal }, "second signal while stopping: exiting now; the next start answers the commands left");
+        process.exit(1);
+      }
+      requested = signal;
+      log.info({ signal }, "stopping");
+      resolve();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+
+  const started = await startWarden(config.value, log, { stopRequested: () => requested !== undefined });
   if (!started.ok) {
+    if (requested !== undefined) return 0;
     log.fatal({ reason: started.error }, "Warden cannot start");
     process.stderr.write(`warden: ${started.error}\n`);
     return 1;
   }
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: NodeJS.Signals): void => {
-      log.info({ signal }, "stopping");
-      started.value.stop();
-      resolve();
-    };
-    process.once("SIGINT", shutdown);
-    process.once("SIGTERM", shutdown);
-  });
+  await stopRequested;
+  const report = await started.value.drain();
+  log.info(report, "stopped");
   return 0;
 }
 
 main().then(
   (code) => {
-    // pino writes asynchronously to stdout; let it drain before exiting.
-    // An open /sync long-poll would keep the process alive for up to 30 s after stopping.
+    // An open /sync long-poll would keep the process alive for up to 30 s after stopping; the
+    // state is flushed by now, and the short wait lets the last log lines out.
     process.exitCode = code;
-    setTimeout(() => process.exit(code), 500).unref();
+    setTimeout(() => process.exit(code), 100).unref();
   },
   (error: unknown) => {
     process.stderr.write(`warden: unexpected failure: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);

@@ -30,14 +30,36 @@ import { ProtectedRooms } from "../commands/parsing/protectedRooms.js";
 const MAX_COMMAND_AGE_MS = 10 * 60_000;
 const COMMAND_CONCURRENCY = 4;
 
+/**
+ * How long a shutdown waits for commands in progress before it gives up on them (the next start
+ * answers them). Under Docker's default 10 s between SIGTERM and SIGKILL, with room to exit.
+ */
+export const DRAIN_TIMEOUT_MS = 8_000;
+
+export interface DrainReport {
+  /** Commands that were still in progress when the drain began. */
+  readonly inProgress: number;
+  /** Commands still unfinished when it gave up waiting; the next start answers them. */
+  readonly leftForNextStart: number;
+}
+
 export interface RunningWarden {
-  stop(): void;
+  /**
+   * Stops taking commands and syncing, waits up to `timeoutMs` for the commands in progress,
+   * stops tracking and flushes the state. Safe to exit afterwards.
+   */
+  drain(timeoutMs?: number): Promise<DrainReport>;
+}
+
+export interface StartOptions {
+  /** True once a stop was requested (a signal during start-up): waiting for the homeserver ends. */
+  readonly stopRequested?: () => boolean;
 }
 
 const sleep = (milliseconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
 /** Wiring only: builds every part from the config and starts them in order. */
-export async function startWarden(config: Config, log: Logger): Promise<Result<RunningWarden, string>> {
+export async function startWarden(config: Config, log: Logger, options: StartOptions = {}): Promise<Result<RunningWarden, string>> {
   for (const warning of config.warnings) log.warn(warning);
   mkdirSync(config.dataDirectory, { recursive: true });
   // First of all, and before any request to the homeserver: two Wardens on one data directory
@@ -51,21 +73,22 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
     lock.value.release();
     return err(`Warden's database cannot be used: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const started = await startWithState(config, log, state);
+  const started = await startWithState(config, log, state, options);
   if (!started.ok) {
     state.database.close();
     lock.value.release();
     return started;
   }
   return ok({
-    stop() {
-      started.value.stop();
+    async drain(timeoutMs) {
+      const report = await started.value.drain(timeoutMs);
       lock.value.release();
+      return report;
     },
   });
 }
 
-async function startWithState(config: Config, log: Logger, state: WardenState): Promise<Result<RunningWarden, string>> {
+async function startWithState(config: Config, log: Logger, state: WardenState, options: StartOptions): Promise<Result<RunningWarden, string>> {
   const clock = systemClock;
   const { tasks, handled, sync: syncStorage, audit } = state;
   const damaged = state.warnings;
@@ -79,7 +102,7 @@ async function startWithState(config: Config, log: Logger, state: WardenState): 
       log.warn(event, "retrying an admin request");
     },
   });
-  const reachable = await waitForHomeserver(admin, log, sleep);
+  const reachable = await waitForHomeserver(admin, log, sleep, () => options.stopRequested?.() === true);
   if (reachable === undefined) return err("stopped before the homeserver answered");
 
   const bot = await BotClient.create({
@@ -153,7 +176,8 @@ async function startWithState(config: Config, log: Logger, state: WardenState): 
     managementRoomId,
     selfUserId,
     chat: bot,
-    handled,
+    journal: handled,
+    hasTaskFor: (commandEventId) => tasks.all().some((task) => task.commandEventId === commandEventId),
     clock,
     log,
     // Without a sync token the first sync returns old messages: none of them may run.
@@ -172,10 +196,15 @@ async function startWithState(config: Config, log: Logger, state: WardenState): 
     if (change !== undefined) void guard.update(change);
   });
 
+  // The stored sync position moves only once the commands of that sync are recorded (see SyncPositionGate).
+  bot.holdSyncPositionUntil(() => dispatcher.whenRecorded());
+
   const resumed = tasks.unfinished().length;
   tracker.resumeAll();
+  // Before the sync starts, so that only what an earlier run left is "received and unanswered".
+  const recovered = await dispatcher.recover();
   await bot.start(managementRoomId);
-  log.info({ managementRoomId, selfUserId, serverVersion: reachable.serverVersion, crypto: bot.crypto.available, resumed }, "Warden is ready");
+  log.info({ managementRoomId, selfUserId, serverVersion: reachable.serverVersion, crypto: bot.crypto.available, resumed, recovered }, "Warden is ready");
   const ready = await bot.send(
     managementRoomId,
     renderReady({
@@ -192,10 +221,23 @@ async function startWithState(config: Config, log: Logger, state: WardenState): 
   await guard.announce();
 
   return ok({
-    stop() {
-      tracker.stop();
-      confirmations.stop();
+    async drain(timeoutMs = DRAIN_TIMEOUT_MS) {
+      // Events a /sync still delivers are neither taken nor is their sync position stored: the next start gets them.
+      dispatcher.stopTaking();
       bot.stop();
+      confirmations.stop();
+      const inProgress = dispatcher.inFlight();
+      log.info({ inProgress, timeoutMs }, "draining: waiting for commands in progress");
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([dispatcher.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+      const leftForNextStart = dispatcher.inFlight();
+      if (leftForNextStart > 0) log.warn({ leftForNextStart }, "drain timed out; the next start answers the commands left");
+      // Jobs are durable: the next start resumes tracking them.
+      tracker.stop();
+      // Every write is committed as it happens; closing checkpoints the WAL into the database file.
+      state.database.close();
+      return { inProgress, leftForNextStart };
     },
   });
 }

@@ -18,7 +18,8 @@ import {
 } from "./chat.js";
 import { prepareCrypto, type CryptoAvailability } from "./crypto.js";
 import { asRoomId, type RoomAlias, type RoomId } from "./ids.js";
-import type { SyncStorage } from "../store/syncState.js";
+import { SyncPositionGate, type SyncStore } from "./syncGate.js";
+import { fillTimelineGaps } from "./timelineGap.js";
 
 export interface MatrixEvent {
   readonly roomId: string;
@@ -65,6 +66,7 @@ export class BotClient implements ChatSender, RoomDirectory {
     private readonly sleep: (milliseconds: number) => Promise<void>,
     private readonly secrets: readonly string[],
     private readonly encryptor: RoomEncryptor | undefined,
+    private readonly gate: SyncPositionGate,
   ) {}
 
   /**
@@ -79,7 +81,7 @@ export class BotClient implements ChatSender, RoomDirectory {
   static async create(options: {
     homeserverUrl: string;
     accessToken: string;
-    storage: SyncStorage;
+    storage: SyncStore;
     dataDirectory: string;
     log: Logger;
     /** Injected by tests so a 429's wait is recorded rather than slept. */
@@ -96,10 +98,54 @@ export class BotClient implements ChatSender, RoomDirectory {
     const cryptoStore = crypto.available
       ? new sdk.RustSdkCryptoStorageProvider(`${options.dataDirectory}/crypto`, SQLITE_STORE)
       : undefined;
-    const client = new sdk.MatrixClient(options.homeserverUrl, options.accessToken, options.storage, cryptoStore);
+    const gate = new SyncPositionGate(options.storage);
+    const log = options.log;
+    /**
+     * The SDK's client, told to store a sync position only after that sync's events are handed
+     * out, and to fill a timeline the homeserver cut short (see fillTimelineGaps).
+     */
+    class PositionAfterEventsClient extends sdk.MatrixClient {
+      private syncedSince: string | null = null;
+
+      constructor() {
+        super(options.homeserverUrl, options.accessToken, gate, cryptoStore);
+        this.persistTokenAfterSync = true;
+      }
+
+      protected override doSync(token: string | null): Promise<unknown> {
+        this.syncedSince = token;
+        return super.doSync(token as string);
+      }
+
+      protected override async processSync(raw: unknown, emitFn?: (type: string, ...payload: unknown[]) => Promise<unknown>): Promise<unknown> {
+        // Without a token the first sync is history by definition: never run, so never fetched.
+        if (this.syncedSince !== null) {
+          try {
+            const added = await fillTimelineGaps(
+              raw,
+              (roomId, from, limit) => this.doRequest("GET", `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages`, { dir: "b", from, limit }),
+              Date.now(),
+            );
+            if (added > 0) log.info({ added }, "filled a gap in the management room's timeline");
+          } catch (error) {
+            log.warn({ error: scrubSecrets(describeSdkError(error), secrets) }, "could not fill a gap in the management room's timeline");
+          }
+        }
+        return super.processSync(raw, emitFn);
+      }
+    }
     const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    const client = new PositionAfterEventsClient();
     const encryptor = options.encryptor ?? (crypto.available ? sdkEncryptor(client) : undefined);
-    return new BotClient(client, crypto, options.log, sleep, secrets, encryptor);
+    return new BotClient(client, crypto, options.log, sleep, secrets, encryptor, gate);
+  }
+
+  /**
+   * Makes the stored sync position wait for `recorded` (every command the sync delivered is
+   * written down) before it moves; a rejection keeps it where it is. See SyncPositionGate.
+   */
+  holdSyncPositionUntil(recorded: () => Promise<void>): void {
+    this.gate.holdUntil(recorded);
   }
 
   async whoAmI(): Promise<Result<{ userId: string; deviceId?: string }, string>> {
@@ -204,18 +250,8 @@ export class BotClient implements ChatSender, RoomDirectory {
   }
 
   async start(managementRoomId: RoomId): Promise<void> {
-    // Only the management room matters; the filter keeps every other room out of the sync.
     try {
-      await this.client.start({
-        presence: { not_types: ["*"] },
-        account_data: { not_types: ["*"] },
-        room: {
-          rooms: [managementRoomId],
-          timeline: { limit: 50 },
-          ephemeral: { not_types: ["*"] },
-          account_data: { not_types: ["*"] },
-        },
-      });
+      await this.client.start(syncFilter(managementRoomId));
     } catch (error) {
       // Thrown on to the start-up, which prints it to stderr: only scrubbed text goes, and no
       // cause, which would carry the SDK's request with its token.
@@ -224,7 +260,12 @@ export class BotClient implements ChatSender, RoomDirectory {
     }
   }
 
+  /**
+   * Stops syncing. A /sync already in flight may still deliver events after this; their sync
+   * position is never stored, so the next start receives them again.
+   */
   stop(): void {
+    this.gate.close();
     this.client.stop();
   }
 
@@ -282,6 +323,20 @@ function toEditContent(message: OutgoingMessage, eventId: string): Record<string
     "m.mentions": replacement["m.mentions"],
     "m.new_content": replacement,
     "m.relates_to": { rel_type: "m.replace", event_id: eventId },
+  };
+}
+
+/** Only the management room matters; the filter keeps every other room out of the sync. */
+export function syncFilter(managementRoomId: RoomId): Record<string, unknown> {
+  return {
+    presence: { not_types: ["*"] },
+    account_data: { not_types: ["*"] },
+    room: {
+      rooms: [managementRoomId],
+      timeline: { limit: 50 },
+      ephemeral: { not_types: ["*"] },
+      account_data: { not_types: ["*"] },
+    },
   };
 }
 

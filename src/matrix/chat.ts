@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Result } from "../util/result.js";
 import type { RoomAlias, RoomId, UserId } from "./ids.js";
 
@@ -113,4 +114,13 @@ export function cutToBytes(text: string, budget: number, note = "…"): string {
     else high = middle - 1;
   }
   return characters.slice(0, low).join("") + note;
+}
+
+/**
+ * The transaction id of Warden's one answer to a command event. Sending the answer again (a
+ * restart between sending it and recording that it was sent) reuses the id, and the homeserver
+ * drops the repeat: Synapse keeps a device's transaction ids for 30 minutes.
+ */
+export function answerTransactionId(commandEventId: string): string {
+  return `warden-answer-${createHash("sha256").update(commandEventId).digest("hex").slice(0, 32)}`;
 }

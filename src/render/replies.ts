@@ -130,6 +130,13 @@ export function renderStaleCommand(ageText: string): OutgoingMessage {
   );
 }
 
+/** A command a previous run received but stopped before answering, now too old to run. */
+export function renderUnansweredStale(ageText: string, limitText: string): OutgoingMessage {
+  const text = (age: string, limit: string): string =>
+    `this command arrived while Warden was stopping or crashing, before it was answered, and is now ${age} old; commands older than ${limit} are never run. Send it again if it is still wanted.`;
+  return message(`Not run: ${text(ageText, limitText)}`, `<b>Not run</b>: ${escapeHtml(text(ageText, limitText))}`);
+}
+
 export function renderUnexpectedError(reference: string): OutgoingMessage {
   return message(
     `Something went wrong inside Warden (reference ${reference}); nothing more was done. The log has the details under that reference.`,

@@ -82,6 +82,24 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: "handled command events: received, then answered",
+    up(db) {
+      // A command is written down as received before anything is done about it, with the event
+      // itself so that a restart can handle it again, and marked answered once its answer is in
+      // the room. Rows from version 1 were claimed under the old rule (claim, then run): they
+      // count as answered, as they did then.
+      db.exec(`
+        ALTER TABLE handled_events ADD COLUMN state TEXT NOT NULL DEFAULT 'answered' CHECK (state IN ('received', 'answered'));
+        -- The event as received (JSON); cleared once answered.
+        ALTER TABLE handled_events ADD COLUMN event TEXT;
+        ALTER TABLE handled_events ADD COLUMN answered_at INTEGER;
+        -- A start looks for the few commands received and never answered.
+        CREATE INDEX handled_events_unanswered ON handled_events (seq) WHERE state = 'received';
+      `);
+    },
+  },
 ];
 
 /** Brings the database to the last migration's version; returns the versions before and after. */

@@ -61,7 +61,13 @@ export function mentions(event: ClientEvent): readonly string[] {
 }
 
 export async function startScenario(
-  options: { extraConfig?: Record<string, unknown>; synapse?: RunningSynapse; allowEveryLocalUser?: boolean } = {},
+  options: {
+    extraConfig?: Record<string, unknown>;
+    synapse?: RunningSynapse;
+    allowEveryLocalUser?: boolean;
+    /** Where Warden reaches the homeserver, when not directly (a test proxy in between). */
+    wardenHomeserverUrl?: string;
+  } = {},
 ): Promise<Scenario> {
   const synapse = options.synapse ?? (await startSynapse());
   const wardenUser = await synapse.registerUser("warden", { admin: true });
@@ -96,7 +102,7 @@ export async function startScenario(
       const mark = recorder.mark();
       if ((scenario.warden as RunningWardenProcess | undefined) !== undefined) previousLogs.push(scenario.warden.logs());
       scenario.warden = startWardenProcess({
-        homeserverUrl: synapse.baseUrl,
+        homeserverUrl: options.wardenHomeserverUrl ?? synapse.baseUrl,
         accessToken: wardenUser.accessToken,
         managementRoom: managementRoomId,
         allowlist: options.allowEveryLocalUser === true ? [`@*:${synapse.serverName}`] : [moderatorUser.userId],

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { ChatSender } from "../../matrix/chat.js";
+import { answerTransactionId, type ChatSender } from "../../matrix/chat.js";
 import type { RoomId } from "../../matrix/ids.js";
 import { renderPreview, type PreviewState } from "../../render/previews.js";
 import type { ConfirmationBook, PendingConfirmation } from "./confirmations.js";
@@ -122,7 +122,8 @@ export class ConfirmationFlow {
   }
 
   private async post(message: Parameters<ChatSender["send"]>[1], replyTo: string): Promise<string | undefined> {
-    const sent = await this.chat.send(this.managementRoomId, message, { replyTo });
+    // The preview is the command's answer: the same transaction id as any other answer to it.
+    const sent = await this.chat.send(this.managementRoomId, message, { replyTo, transactionId: answerTransactionId(replyTo) });
     if (!sent.ok) {
       this.log.error({ error: sent.error }, "could not post a preview");
       return undefined;

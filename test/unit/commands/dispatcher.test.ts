@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseAllowlistEntry, type AllowlistEntry } from "../../../src/access/allowlist.js";
 import { CommandDispatcher, type DispatcherOptions, type IncomingEvent } from "../../../src/commands/dispatcher.js";
 import type { RoomId } from "../../../src/matrix/ids.js";
+import { answerTransactionId } from "../../../src/matrix/chat.js";
 import { defineCommand, type Command, type CommandContext } from "../../../src/commands/spec.js";
 import { MAX_COMMAND_LENGTH } from "../../../src/commands/parsing/words.js";
 import { ok } from "../../../src/util/result.js";
@@ -100,7 +101,7 @@ function setup(options: SetupOptions = {}): Setup {
     managementRoomId: MANAGEMENT_ROOM,
     selfUserId: SELF,
     chat,
-    handled,
+    journal: handled,
     clock,
     log: logger.log,
     maxCommandAgeMs: MAX_AGE,
@@ -138,7 +139,7 @@ describe("CommandDispatcher: running a command", () => {
     expect(handled.claims).toEqual([event.eventId]);
     expect(chat.sent).toHaveLength(1);
     expect(chat.sent[0]?.roomId).toBe(MANAGEMENT_ROOM);
-    expect(chat.sent[0]?.options).toEqual({ replyTo: event.eventId });
+    expect(chat.sent[0]?.options).toEqual({ replyTo: event.eventId, transactionId: answerTransactionId(event.eventId) });
     expect(chat.sent[0]?.message.plain).toBe("Not done: echoed hello");
   });
 
@@ -205,11 +206,12 @@ describe("CommandDispatcher: ✅ reactions", () => {
       confirmations: oneWaitingPreview(confirmedBy),
       refusalReason: () => "anyone can join it (join rule: public)",
     });
-    await dispatcher.handleReaction(reaction());
+    const event = reaction();
+    await dispatcher.handleReaction(event);
 
     expect(confirmedBy).toEqual([]);
     expect(chat.plainBodies()).toEqual(["Refused: the management room is exposed (anyone can join it (join rule: public)). Make it private first."]);
-    expect(chat.sent[0]?.options).toEqual({ replyTo: "$preview" });
+    expect(chat.sent[0]?.options).toEqual({ replyTo: "$preview", transactionId: answerTransactionId(event.eventId) });
   });
 });
 
@@ -221,7 +223,7 @@ describe("CommandDispatcher: who may command", () => {
 
     expect(executions).toEqual([]);
     expect(chat.plainBodies()).toEqual(["Refused: @mallory:evil.example is not on Warden's allowlist. Nothing was done."]);
-    expect(chat.sent[0]?.options).toEqual({ replyTo: event.eventId });
+    expect(chat.sent[0]?.options).toEqual({ replyTo: event.eventId, transactionId: answerTransactionId(event.eventId) });
     expect(logger.withMessage("refused a sender not on the allowlist")).toEqual([
       expect.objectContaining({ sender: "@mallory:evil.example", eventId: event.eventId }),
     ]);

@@ -148,7 +148,7 @@ describe("BotClient errors never carry the access token", () => {
       managementRoomId: management,
       selfUserId: "@warden:example.org",
       chat: client,
-      handled: new MemoryHandledEvents(),
+      journal: new MemoryHandledEvents(),
       clock,
       log: logger.log,
       maxCommandAgeMs: 600_000,

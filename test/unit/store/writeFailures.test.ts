@@ -79,7 +79,8 @@ function world() {
     managementRoomId: MANAGEMENT_ROOM,
     selfUserId: "@warden:example.org",
     chat,
-    handled: new HandledEvents(eventsDatabase, () => clock.now()),
+    journal: new HandledEvents(eventsDatabase, () => clock.now()),
+    retryReceiveAfterMs: 1,
     clock,
     log: log.log,
     maxCommandAgeMs: 600_000,
@@ -122,7 +123,7 @@ describe("a failed write is an error the moderator sees, with nothing half-done"
     expect(submitted).toEqual([]);
     expect(store.all()).toEqual([]);
     expect(chat.sent.map((sent) => [sent.options?.replyTo, sent.message.plain])).toEqual([
-      ["$first", expect.stringMatching(/^Failed: Warden could not record command event \$first as handled: the database is read-only .*\(reference [0-9a-f]{8}\)\. The command was not run; send it again once that is fixed\.$/)],
+      ["$first", expect.stringMatching(/^Failed: Warden could not record command event \$first as received: the database is read-only .*\(reference [0-9a-f]{8}\)\. The command was not run; send it again once that is fixed\.$/)],
     ]);
   });
 
