@@ -28,7 +28,7 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY package.json config.example.yaml ./
-# State (tasks, sync token, handled commands) lives in /data: mount a volume there and set
+# State (warden.sqlite and its lock, see the README) lives in /data: mount a volume there and set
 # dataDirectory: /data in the config. The official image's "node" user (uid 1000) owns it.
 RUN mkdir -p /data /config && chown node:node /data
 VOLUME ["/data"]

@@ -50,7 +50,7 @@ export class WardenDatabase {
       return new WardenDatabase(db, path, migrated.from);
     } catch (error) {
       if (error instanceof StoreError) throw error;
-      throw new StoreError("the database", `${describeSqliteError(error)} (${path})`, { cause: error });
+      throw new StoreError("the database", `${describeSqliteError(error)} (${path})`, { cause: error, verb: "open" });
     }
   }
 

@@ -19,10 +19,10 @@ export class StoreError extends Error {
   constructor(
     readonly what: string,
     readonly reason: string,
-    options?: { cause?: unknown; afterwards?: string },
+    private readonly options: { cause?: unknown; afterwards?: string; verb?: "record" | "open" } = {},
   ) {
-    super(`could not record ${what}: ${reason}`, options);
-    this.afterwards = options?.afterwards;
+    super(`could not ${options.verb ?? "record"} ${what}: ${reason}`, options);
+    this.afterwards = options.afterwards;
   }
 
   /** What still holds despite the failure, told to the moderator with it (set by the caller that knows). */
@@ -30,7 +30,7 @@ export class StoreError extends Error {
 
   /** The same failure, with what still holds. */
   withAfterwards(afterwards: string): StoreError {
-    return new StoreError(this.what, this.reason, { cause: this.cause, afterwards });
+    return new StoreError(this.what, this.reason, { ...this.options, afterwards });
   }
 }
 

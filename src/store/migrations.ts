@@ -111,6 +111,7 @@ export function migrate(db: DatabaseSync, migrations: readonly Migration[] = MIG
     throw new StoreError(
       "the database",
       `it was written by a newer Warden (schema version ${from}; this one knows up to ${latest}). Run that version, or restore a backup`,
+      { verb: "open" },
     );
   }
   for (const migration of migrations) {

@@ -1,8 +1,12 @@
-import { rmSync, writeFileSync, existsSync, readdirSync } from "node:fs";
+import { writeFileSync, existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bodyOf } from "../../scripts/harness/roomRecorder.js";
 import { startWardenProcess } from "../../scripts/harness/warden.js";
+import { WardenDatabase } from "../../src/store/database.js";
+import { TaskStore } from "../../src/store/tasks.js";
+import type { TaskRecord } from "../../src/tasks/types.js";
 import { pointAfterNow, repliesTo, type Scenario, startScenario } from "./scenario.js";
 
 let scenario: Scenario;
@@ -49,10 +53,10 @@ describe("never twice, never lost", () => {
     await scenario.warden.stop();
     const dataDirectory = scenario.warden.dataDirectory;
     // What a SIGKILL between "request sent" and "delete_id stored" leaves: a task still
-    // "submitting" in Warden's file, and a delete that Synapse accepted.
+    // "submitting" in Warden's database, and a delete that Synapse accepted.
     const commandEventId = await scenario.moderator.sendText(scenario.managementRoomId, "(stands in for the lost command)");
     const now = Date.now();
-    const task = {
+    const task: TaskRecord = {
       id: "s-abc123",
       kind: "shutdown",
       roomId,
@@ -66,7 +70,9 @@ describe("never twice, never lost", () => {
       statusChangedAt: now,
       finalNotificationSent: false,
     };
-    writeFileSync(join(dataDirectory, "tasks.json"), JSON.stringify({ version: 1, tasks: [task] }));
+    const database = WardenDatabase.open(dataDirectory);
+    await new TaskStore(database, Date.now).insert(task);
+    database.close();
     const response = await fetch(`${scenario.synapse.baseUrl}/_synapse/admin/v2/rooms/${encodeURIComponent(roomId)}`, {
       method: "DELETE",
       headers: { authorization: `Bearer ${scenario.wardenUser.accessToken}`, "content-type": "application/json" },
@@ -87,7 +93,12 @@ describe("never twice, never lost", () => {
     await scenario.finalFor(old.eventId, old.mark);
     await scenario.warden.stop();
     const dataDirectory = scenario.warden.dataDirectory;
-    for (const file of ["sync.json", "handled-events.json"]) rmSync(join(dataDirectory, file));
+    const database = WardenDatabase.open(dataDirectory);
+    database.transaction("the wipe", () => {
+      database.statement("DELETE FROM sync_state").run();
+      database.statement("DELETE FROM handled_events").run();
+    });
+    database.close();
     await scenario.startWarden(dataDirectory);
     const probe = await scenario.send("!status");
     await scenario.replyTo(probe.eventId, probe.mark);
@@ -97,18 +108,21 @@ describe("never twice, never lost", () => {
     expect(await homeserverTasks("shutdown_and_purge_room", roomId)).toHaveLength(1);
   });
 
-  it("a corrupt state file is kept aside and named, and Warden starts", async () => {
+  it("upgrading from state files with a corrupt tasks.json: it is kept aside and named, the rest imported, and Warden starts", async () => {
     await scenario.warden.stop();
-    const dataDirectory = scenario.warden.dataDirectory;
+    const dataDirectory = mkdtempSync(join(tmpdir(), "warden-old-data-"));
     writeFileSync(join(dataDirectory, "tasks.json"), '{"version": 1, "tasks": [{"id": "p-');
+    writeFileSync(join(dataDirectory, "handled-events.json"), JSON.stringify({ eventIds: ["$an-old-command"] }));
     const mark = scenario.recorder.mark();
     await scenario.startWarden(dataDirectory);
     const warning = await scenario.recorder.waitFor(
       (event) => event.sender === scenario.wardenUser.userId && bodyOf(event).includes("tasks.json"),
       { from: mark },
     );
-    expect(bodyOf(warning)).toMatch(/tasks\.json was damaged .* kept as .*tasks\.json\.damaged-/);
-    expect(readdirSync(dataDirectory).some((file) => file.startsWith("tasks.json.damaged-"))).toBe(true);
+    expect(bodyOf(warning)).toMatch(/tasks\.json could not be read; it was kept as tasks\.json\.damaged-\S+ and not imported/);
+    const files = readdirSync(dataDirectory);
+    expect(files.some((file) => file.startsWith("tasks.json.damaged-"))).toBe(true);
+    expect(files).toContain("handled-events.json.imported");
     const probe = await scenario.send("!status");
     expect(bodyOf(await scenario.replyTo(probe.eventId, probe.mark))).toContain("In flight (0)");
   });

@@ -84,7 +84,7 @@ describe("migrations", () => {
       },
     };
 
-    expect(() => WardenDatabase.open(directory, [...MIGRATIONS, broken])).toThrow(/could not record the database/);
+    expect(() => WardenDatabase.open(directory, [...MIGRATIONS, broken])).toThrow(/could not open the database: SQLite error/);
 
     const after = WardenDatabase.open(directory);
     expect(after.schemaVersion()).toBe(MIGRATIONS.length);
