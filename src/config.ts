@@ -6,7 +6,8 @@ import { asRoomAlias, asRoomId, type RoomAlias, type RoomId } from "./matrix/ids
 import { parseAllowlistEntry, type AllowlistEntry } from "./access/allowlist.js";
 import { err, ok, type Result } from "./util/result.js";
 import { CONFIRMATION_KINDS, type ConfirmationKind } from "./model/commandSpec.js";
-import { parseDuration } from "./util/duration.js";
+import { parseDuration, parseDurationWithin } from "./util/duration.js";
+import { parseListenAddress, type ListenAddress } from "./metrics/server.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -25,9 +26,30 @@ export interface Config {
   /** Which destructive commands show a preview and wait for the requester's confirmation. */
   readonly confirmBefore: ReadonlySet<ConfirmationKind>;
   readonly confirmWindowMs: number;
+  /** Where /metrics and /healthz listen; undefined: not served. */
+  readonly metrics: { readonly listen: ListenAddress } | undefined;
+  readonly reports: ReportsConfig;
   /** Problems worth a log line that do not stop Warden (e.g. a token file others can read). */
   readonly warnings: readonly string[];
 }
+
+export interface ReportsConfig {
+  readonly enabled: boolean;
+  readonly pollEveryMs: number;
+  /** More than this many reports about one room or one sender within the window fold into a digest. */
+  readonly burst: number;
+  readonly burstWindowMs: number;
+}
+
+const POLL_BOUNDS = { min: 1_000, max: 3_600_000 } as const;
+const BURST_WINDOW_BOUNDS = { min: 10_000, max: 86_400_000 } as const;
+
+const boundedDuration = (example: string, minMs: number, maxMs: number) =>
+  z
+    .string({ error: `expected a duration such as ${example}` })
+    .refine((text) => parseDurationWithin(text, minMs, maxMs) !== undefined, {
+      message: `expected a duration between ${minMs / 1000}s and ${maxMs / 3_600_000}h, such as ${example}`,
+    });
 
 const roomReference = z.string().refine((text) => asRoomId(text) !== undefined || asRoomAlias(text) !== undefined, {
   message: "expected a room ID (!abc:example.org) or a room alias (#room:example.org)",
@@ -66,6 +88,21 @@ const configSchema = z.strictObject({
     .string({ error: "expected a duration such as 5min, 90s or 1h" })
     .refine((text) => parseDuration(text) !== undefined, { message: "expected a duration between 10s and 24h, such as 5min, 90s or 1h" })
     .default("5min"),
+  metrics: z
+    .strictObject({
+      listen: z.string({ error: "expected host:port, e.g. 127.0.0.1:9464" }).refine((text) => parseListenAddress(text) !== undefined, {
+        message: "expected host:port, e.g. 127.0.0.1:9464 or [::1]:9464",
+      }),
+    })
+    .optional(),
+  reports: z
+    .strictObject({
+      enabled: z.boolean({ error: "expected true or false" }).default(true),
+      pollEvery: boundedDuration("30s", POLL_BOUNDS.min, POLL_BOUNDS.max).default("30s"),
+      burst: z.number({ error: "expected a whole number" }).int().min(1).max(1000).default(5),
+      burstWindow: boundedDuration("10min", BURST_WINDOW_BOUNDS.min, BURST_WINDOW_BOUNDS.max).default("10min"),
+    })
+    .default({ enabled: true, pollEvery: "30s", burst: 5, burstWindow: "10min" }),
 });
 
 /** Reads, validates and types the YAML config. Every message names the key and the expected form. */
@@ -110,6 +147,13 @@ export function parseConfig(document: unknown, path: string, environment: NodeJS
     logLevel: raw.logLevel,
     confirmBefore: new Set(raw.confirmBefore),
     confirmWindowMs: parseDuration(raw.confirmWindow) ?? 300_000,
+    metrics: raw.metrics === undefined ? undefined : { listen: parseListenAddress(raw.metrics.listen) as ListenAddress },
+    reports: {
+      enabled: raw.reports.enabled,
+      pollEveryMs: parseDurationWithin(raw.reports.pollEvery, POLL_BOUNDS.min, POLL_BOUNDS.max) ?? 30_000,
+      burst: raw.reports.burst,
+      burstWindowMs: parseDurationWithin(raw.reports.burstWindow, BURST_WINDOW_BOUNDS.min, BURST_WINDOW_BOUNDS.max) ?? 600_000,
+    },
     warnings,
   });
 }

@@ -26,6 +26,10 @@ import { AuditLog } from "../audit/auditLog.js";
 import { ConfirmationBook } from "../commands/confirmation/confirmations.js";
 import { ConfirmationFlow } from "../commands/confirmation/confirmationFlow.js";
 import type { ManagementRoomSettings } from "../access/roomSafety.js";
+import { WardenMetrics } from "../metrics/metrics.js";
+import { HealthState, startAdminProbe } from "../metrics/health.js";
+import { instrumentCommand, MeteredTaskNotifier } from "../metrics/instrument.js";
+import { startMetricsServer } from "../metrics/server.js";
 
 /** Commands older than this when they arrive were sent while Warden was down. */
 const MAX_COMMAND_AGE_MS = 10 * 60_000;
@@ -50,15 +54,28 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
   const hadSyncToken = syncStorage.hadSyncToken();
 
   let stopping = false;
+  const metrics = new WardenMetrics();
+  const health = new HealthState(clock);
   const admin = new SynapseAdminClient({
     homeserverUrl: config.homeserverUrl,
     accessToken: config.accessToken,
     onRetry: (event) => {
       log.warn(event, "retrying an admin request");
     },
+    onRequest: (event) => {
+      metrics.adminRequest(event.group, event.status, event.answered);
+      health.adminCallEnded(event.answered);
+    },
   });
+  // Started before waiting for the homeserver, so /healthz says 503 (not nothing) while it is down.
+  const metricsServer = config.metrics === undefined ? undefined : await startMetricsServer(config.metrics.listen, metrics, () => health.verdict(), log);
+  const stopProbe = startAdminProbe(health, () => admin.serverVersion(), clock);
   const reachable = await waitForHomeserver(admin, log, sleep, () => stopping);
-  if (reachable === undefined) return err("stopped before the homeserver answered");
+  if (reachable === undefined) {
+    stopProbe();
+    metricsServer?.close();
+    return err("stopped before the homeserver answered");
+  }
 
   const bot = await BotClient.create({
     homeserverUrl: config.homeserverUrl,
@@ -66,6 +83,9 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
     storage: syncStorage,
     dataDirectory: config.dataDirectory,
     log,
+    onSync: () => {
+      health.syncSucceeded();
+    },
   });
   const who = await bot.whoAmI();
   if (!who.ok) return err(`the homeserver rejected Warden's access token (${who.error}); check accessToken in the config`);
@@ -95,7 +115,7 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
   const guard = new ManagementRoomGuard(managementRoomId, bot, log);
 
   const audit = new AuditLog(config.dataDirectory);
-  const notifier = new ChatTaskNotifier(bot, clock, log, audit);
+  const notifier = new MeteredTaskNotifier(new ChatTaskNotifier(bot, clock, log, audit), metrics, clock);
   const confirmations = new ConfirmationFlow(
     new ConfirmationBook(clock, config.confirmWindowMs),
     config.confirmBefore,
@@ -114,7 +134,7 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
     confirmations,
     auditLog: audit,
     targets: { directory: bot, managementRoomId, protectedRoomIds },
-  });
+  }).map((command) => instrumentCommand(command, metrics, clock));
   const dispatcher = new CommandDispatcher({
     table,
     prefix: config.commandPrefix,
@@ -166,6 +186,8 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
   return ok({
     stop() {
       stopping = true;
+      stopProbe();
+      metricsServer?.close();
       tracker.stop();
       confirmations.stop();
       bot.stop();

@@ -48,6 +48,8 @@ export class BotClient implements ChatSender, RoomDirectory {
     log: Logger;
     /** Injected by tests so a 429's wait is recorded rather than slept. */
     sleep?: (milliseconds: number) => Promise<void>;
+    /** Called after each sync the homeserver answered, for /healthz. */
+    onSync?: () => void;
   }): Promise<BotClient> {
     const crypto = prepareCrypto();
     // Imported only now: prepareCrypto must run before the SDK's first require of the crypto module.
@@ -57,7 +59,8 @@ export class BotClient implements ChatSender, RoomDirectory {
     const cryptoStore = crypto.available
       ? new sdk.RustSdkCryptoStorageProvider(`${options.dataDirectory}/crypto`, SQLITE_STORE)
       : undefined;
-    const client = new sdk.MatrixClient(options.homeserverUrl, options.accessToken, options.storage, cryptoStore);
+    const storage = options.onSync === undefined ? options.storage : noticingSyncs(options.storage, options.onSync);
+    const client = new sdk.MatrixClient(options.homeserverUrl, options.accessToken, storage, cryptoStore);
     const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     return new BotClient(client, crypto, options.log, sleep);
   }
@@ -197,6 +200,25 @@ export class BotClient implements ChatSender, RoomDirectory {
       }
     }
   }
+}
+
+/**
+ * The SDK emits no event for a completed sync, but it stores the next sync token after every
+ * sync the homeserver answered (and only then): that call is the signal.
+ */
+function noticingSyncs<S extends { setSyncToken(token: string | null): unknown }>(storage: S, onSync: () => void): S {
+  return new Proxy(storage, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (property === "setSyncToken") {
+        return (token: string | null) => {
+          onSync();
+          return target.setSyncToken(token);
+        };
+      }
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 function toContent(message: OutgoingMessage, replyTo: string | undefined): Record<string, unknown> {

@@ -20,8 +20,13 @@ const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1_000, min: 60_000
 
 /** "90s", "5min", "5m", "1h" to milliseconds, between 10 s and 24 h; undefined otherwise. */
 export function parseDuration(text: string): number | undefined {
+  return parseDurationWithin(text, 10_000, 86_400_000);
+}
+
+/** Like parseDuration, within other bounds (inclusive). */
+export function parseDurationWithin(text: string, minMs: number, maxMs: number): number | undefined {
   const match = DURATION.exec(text.trim());
   if (match === null) return undefined;
   const milliseconds = Number(match[1]) * (DURATION_UNITS[match[2] ?? ""] ?? 0);
-  return milliseconds >= 10_000 && milliseconds <= 86_400_000 ? milliseconds : undefined;
+  return milliseconds >= minMs && milliseconds <= maxMs ? milliseconds : undefined;
 }

@@ -59,6 +59,8 @@ describe("parseConfig", () => {
       logLevel: "info",
       confirmBefore: new Set(["shutdown", "purge-local", "redact"]),
       confirmWindowMs: 300_000,
+      metrics: undefined,
+      reports: { enabled: true, pollEveryMs: 30_000, burst: 5, burstWindowMs: 600_000 },
       warnings: [],
     });
     expect(isAbsolute(config.dataDirectory)).toBe(true);
