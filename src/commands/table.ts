@@ -14,6 +14,7 @@ import { roomCommand, type RoomDependencies } from "./homeserver/room.js";
 import { roomsCommand, type RoomsDependencies } from "./homeserver/rooms.js";
 import { tasksCommand, type TasksDependencies } from "./homeserver/tasks.js";
 import { unblockCommand, type UnblockDependencies } from "./homeserver/unblock.js";
+import { extremitiesCommand, type ExtremitiesDependencies } from "./homeserver/extremities.js";
 
 export type CommandDependencies = PurgeDependencies &
   ShutdownDependencies &
@@ -26,6 +27,7 @@ export type CommandDependencies = PurgeDependencies &
   BlockDependencies &
   UnblockDependencies &
   MakeAdminDependencies &
+  ExtremitiesDependencies &
   AuditDependencies & { readonly confirmations: Pick<ConfirmationFlow, "confirm"> };
 
 /** Every command Warden knows, in the order help lists them. */
@@ -42,6 +44,7 @@ export function buildCommandTable(dependencies: CommandDependencies): readonly C
     blockCommand(dependencies),
     unblockCommand(dependencies),
     makeAdminCommand(dependencies),
+    extremitiesCommand(dependencies),
     confirmCommand(dependencies.confirmations),
     auditCommand(dependencies),
   ].map(withConfirmationFlags);

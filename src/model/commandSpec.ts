@@ -41,7 +41,7 @@ export interface ArgumentProblem {
 }
 
 /** The settings in `confirmBefore` (config) that make a destructive command ask first. */
-export const CONFIRMATION_KINDS = ["shutdown", "purge-local", "redact"] as const;
+export const CONFIRMATION_KINDS = ["shutdown", "purge-local", "redact", "extremities"] as const;
 export type ConfirmationKind = (typeof CONFIRMATION_KINDS)[number];
 
 export interface PreviewLine {

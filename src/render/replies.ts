@@ -5,6 +5,7 @@ import { renderAudit } from "./audit.js";
 import type { OutgoingMessage } from "../matrix/chat.js";
 import { code, escapeHtml, truncate } from "./html.js";
 import { renderLookup } from "./lookups.js";
+import { renderExtremities } from "./extremities.js";
 import type { TaskRecord } from "../tasks/types.js";
 import { detailLines, joinLines, summaryLine, type Line } from "./taskMessages.js";
 
@@ -43,6 +44,9 @@ export function renderOutcome(outcome: CommandOutcome, prefix: string, now: numb
       return renderLookup(outcome, prefix, now);
     case "audit":
       return renderAudit(outcome);
+    case "extremities":
+    case "extremities-deleted":
+      return renderExtremities(outcome, prefix);
   }
 }
 

@@ -5,7 +5,7 @@ import type { TargetRules } from "../../src/commands/parsing/targets.js";
 import type { TaskStore } from "../../src/tasks/store.js";
 import type { TaskRecord } from "../../src/tasks/types.js";
 import { FakeDirectory } from "./fakeDirectory.js";
-import { FakeUserAdmin } from "./fakeUserAdmin.js";
+import { FakeReportAdmin } from "./fakeReportAdmin.js";
 import { FixedClock } from "./fixedClock.js";
 import { RecordingLauncher } from "./recordingLauncher.js";
 
@@ -27,7 +27,7 @@ export class MemoryTaskList implements Pick<TaskStore, "all" | "get"> {
 
 export interface CommandFakes {
   readonly clock: FixedClock;
-  readonly admin: FakeUserAdmin;
+  readonly admin: FakeReportAdmin;
   readonly launcher: RecordingLauncher;
   readonly directory: FakeDirectory;
   readonly store: MemoryTaskList;
@@ -39,7 +39,7 @@ export interface CommandFakes {
 /** Every dependency of the command table as a fake, and the table built from them. */
 export function commandFakes(): CommandFakes {
   const clock = new FixedClock();
-  const admin = new FakeUserAdmin();
+  const admin = new FakeReportAdmin();
   const launcher = new RecordingLauncher(clock);
   const directory = new FakeDirectory();
   const store = new MemoryTaskList();

@@ -57,7 +57,7 @@ describe("parseConfig", () => {
       dataDirectory: resolve(process.cwd(), "data"),
       commandPrefix: "!",
       logLevel: "info",
-      confirmBefore: new Set(["shutdown", "purge-local", "redact"]),
+      confirmBefore: new Set(["shutdown", "purge-local", "redact", "extremities"]),
       confirmWindowMs: 300_000,
       metrics: undefined,
       reports: { enabled: true, pollEveryMs: 30_000, burst: 5, burstWindowMs: 600_000 },
