@@ -26,6 +26,9 @@ import { WardenMetrics } from "../metrics/metrics.js";
 import { HealthState, startAdminProbe } from "../metrics/health.js";
 import { instrumentCommand, MeteredTaskNotifier } from "../metrics/instrument.js";
 import { startMetricsServer } from "../metrics/server.js";
+import { SqliteReportStore } from "../store/reports.js";
+import { ReportService } from "../reports/desk.js";
+import { ReportPoller } from "../reports/poller.js";
 
 /** Commands older than this when they arrive were sent while Warden was down. */
 const MAX_COMMAND_AGE_MS = 10 * 60_000;
@@ -133,8 +136,22 @@ async function startWithState(config: Config, log: Logger, state: WardenState): 
   );
   const tracker = new TaskTracker(tasks, { purge: purgeHandler(admin), shutdown: shutdownHandler(admin), redact: redactHandler(admin) }, notifier, clock, log);
   const launcher = new TaskLauncher(tasks, tracker, notifier, clock, log);
+  const reportStore = new SqliteReportStore(state.database);
+  const reportDesk = new ReportService(reportStore, admin, bot, managementRoomId, config.commandPrefix, clock, log);
+  const reportPoller = new ReportPoller(
+    admin,
+    reportStore,
+    bot,
+    clock,
+    log,
+    { pollEveryMs: config.reports.pollEveryMs, burst: config.reports.burst, windowMs: config.reports.burstWindowMs, managementRoomId, prefix: config.commandPrefix },
+    (count) => {
+      metrics.reportsSeen(count);
+    },
+  );
   const table = buildCommandTable({
     admin,
+    reportDesk,
     launcher,
     store: tasks,
     clock,
@@ -189,12 +206,14 @@ async function startWithState(config: Config, log: Logger, state: WardenState): 
     joinRule: stringField(await bot.stateContent(managementRoomId, "m.room.join_rules"), "join_rule"),
     historyVisibility: stringField(await bot.stateContent(managementRoomId, "m.room.history_visibility"), "history_visibility"),
   });
+  if (config.reports.enabled) reportPoller.start();
 
   return ok({
     stop() {
       stopping = true;
       stopProbe();
       metricsServer?.close();
+      reportPoller.stop();
       tracker.stop();
       confirmations.stop();
       bot.stop();

@@ -187,6 +187,7 @@ export class CommandDispatcher {
         eventId: event.eventId,
         outcome: kind,
         ...(outcome !== "shown" && "task" in outcome ? { taskId: outcome.task.id, target: outcome.task.roomLabel } : {}),
+        ...(outcome !== "shown" && outcome.kind === "report-changed" ? { target: `report ${outcome.report.id}`, detail: outcome.change } : {}),
         ...(outcome !== "shown" && outcome.kind === "refused" ? { detail: outcome.reason } : {}),
       });
       if (outcome === "shown") return;

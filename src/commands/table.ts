@@ -15,6 +15,8 @@ import { roomsCommand, type RoomsDependencies } from "./homeserver/rooms.js";
 import { tasksCommand, type TasksDependencies } from "./homeserver/tasks.js";
 import { unblockCommand, type UnblockDependencies } from "./homeserver/unblock.js";
 import { extremitiesCommand, type ExtremitiesDependencies } from "./homeserver/extremities.js";
+import { reportsCommand, type ReportsDependencies } from "./reports/reports.js";
+import { reportCommand, type ReportDependencies } from "./reports/report.js";
 
 export type CommandDependencies = PurgeDependencies &
   ShutdownDependencies &
@@ -28,6 +30,8 @@ export type CommandDependencies = PurgeDependencies &
   UnblockDependencies &
   MakeAdminDependencies &
   ExtremitiesDependencies &
+  ReportsDependencies &
+  ReportDependencies &
   AuditDependencies & { readonly confirmations: Pick<ConfirmationFlow, "confirm"> };
 
 /** Every command Warden knows, in the order help lists them. */
@@ -45,6 +49,8 @@ export function buildCommandTable(dependencies: CommandDependencies): readonly C
     unblockCommand(dependencies),
     makeAdminCommand(dependencies),
     extremitiesCommand(dependencies),
+    reportsCommand(dependencies),
+    reportCommand(dependencies),
     confirmCommand(dependencies.confirmations),
     auditCommand(dependencies),
   ].map(withConfirmationFlags);

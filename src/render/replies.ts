@@ -6,6 +6,7 @@ import type { OutgoingMessage } from "../matrix/chat.js";
 import { code, escapeHtml, truncate } from "./html.js";
 import { renderLookup } from "./lookups.js";
 import { renderExtremities } from "./extremities.js";
+import { renderReportOutcome } from "./reports.js";
 import type { TaskRecord } from "../tasks/types.js";
 import { detailLines, joinLines, summaryLine, type Line } from "./taskMessages.js";
 
@@ -47,6 +48,10 @@ export function renderOutcome(outcome: CommandOutcome, prefix: string, now: numb
     case "extremities":
     case "extremities-deleted":
       return renderExtremities(outcome, prefix);
+    case "report-list":
+    case "report-one":
+    case "report-changed":
+      return renderReportOutcome(outcome, prefix);
   }
 }
 

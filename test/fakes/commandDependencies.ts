@@ -6,6 +6,10 @@ import type { TaskStore } from "../../src/tasks/store.js";
 import type { TaskRecord } from "../../src/tasks/types.js";
 import { FakeDirectory } from "./fakeDirectory.js";
 import { FakeReportAdmin } from "./fakeReportAdmin.js";
+import { MemoryReportStore } from "./memoryReportStore.js";
+import { ReportService } from "../../src/reports/desk.js";
+import { RecordingChat } from "./recordingChat.js";
+import { MemoryLogger } from "./memoryLogger.js";
 import { FixedClock } from "./fixedClock.js";
 import { RecordingLauncher } from "./recordingLauncher.js";
 
@@ -32,6 +36,8 @@ export interface CommandFakes {
   readonly directory: FakeDirectory;
   readonly store: MemoryTaskList;
   readonly targets: TargetRules;
+  readonly reports: MemoryReportStore;
+  readonly chat: RecordingChat;
   readonly dependencies: CommandDependencies;
   readonly table: readonly Command[];
 }
@@ -46,6 +52,9 @@ export function commandFakes(): CommandFakes {
   const targets: TargetRules = { directory, managementRoomId: MANAGEMENT_ROOM, protectedRoomIds: new Set([PROTECTED_ROOM]) };
   const confirmations = { confirm: () => Promise.resolve({ kind: "refused" as const, reason: "the fake table confirms nothing" }) };
   const auditLog = { query: () => [] };
-  const dependencies: CommandDependencies = { admin, launcher, targets, clock, store, confirmations, auditLog };
-  return { clock, admin, launcher, directory, store, targets, dependencies, table: buildCommandTable(dependencies) };
+  const reports = new MemoryReportStore();
+  const chat = new RecordingChat();
+  const reportDesk = new ReportService(reports, admin, chat, MANAGEMENT_ROOM, "!", clock, new MemoryLogger().log);
+  const dependencies: CommandDependencies = { admin, launcher, targets, clock, store, confirmations, auditLog, reportDesk };
+  return { clock, admin, launcher, directory, store, targets, reports, chat, dependencies, table: buildCommandTable(dependencies) };
 }
