@@ -29,6 +29,7 @@ import { startMetricsServer } from "../metrics/server.js";
 import { SqliteReportStore } from "../store/reports.js";
 import { ReportService } from "../reports/desk.js";
 import { ReportPoller } from "../reports/poller.js";
+import { cardReactionCommand } from "../reports/reactions.js";
 
 /** Commands older than this when they arrive were sent while Warden was down. */
 const MAX_COMMAND_AGE_MS = 10 * 60_000;
@@ -174,6 +175,7 @@ async function startWithState(config: Config, log: Logger, state: WardenState): 
     maxCommandAgeMs: MAX_COMMAND_AGE_MS,
     concurrency: COMMAND_CONCURRENCY,
     refusalReason: () => guard.refusal(),
+    cardAction: cardReactionCommand(reportDesk, config.commandPrefix),
     confirmations,
     audit,
   });

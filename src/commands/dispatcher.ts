@@ -50,6 +50,11 @@ export interface DispatcherOptions {
   readonly audit?: AuditSink;
   /** Why commands are refused right now (an exposed management room), or undefined. */
   readonly refusalReason?: () => string | undefined;
+  /**
+   * The command a reaction on a report card stands for (the card names each emoji), or
+   * undefined. Such a command runs like a typed one, but always through its preview.
+   */
+  readonly cardAction?: (cardEventId: string, key: string, by: string) => string | undefined;
 }
 
 /**
@@ -119,7 +124,7 @@ export class CommandDispatcher {
     await this.run(event, candidate.text);
   }
 
-  private async run(event: IncomingEvent, text: string): Promise<void> {
+  private async run(event: IncomingEvent, text: string, forcePreview = false): Promise<void> {
     const { log, prefix, table } = this.options;
     const [word = "", ...rest] = text.split(/\s+/);
     const name = word.toLowerCase();
@@ -143,7 +148,7 @@ export class CommandDispatcher {
       prefix,
     };
     await this.guarded(event, command.name, async () => {
-      const gated = words.ok ? await this.options.confirmations?.gate(command, parsed.value, words.value, context) : undefined;
+      const gated = words.ok ? await this.options.confirmations?.gate(command, parsed.value, words.value, context, forcePreview) : undefined;
       return gated ?? (await command.execute(parsed.value, context));
     });
   }
@@ -157,7 +162,13 @@ export class CommandDispatcher {
       const confirmations = this.options.confirmations;
       if (confirmations === undefined || event.roomId !== this.options.managementRoomId || event.sender === this.options.selfUserId) return;
       const target = reactionTarget(event.content);
-      if (target === undefined || !CONFIRM_REACTIONS.has(target.key)) return;
+      if (target === undefined) return;
+      const action = this.options.cardAction?.(target.eventId, target.key, event.sender);
+      if (action !== undefined) {
+        await this.runCardAction(event, target.eventId, action);
+        return;
+      }
+      if (!CONFIRM_REACTIONS.has(target.key)) return;
       const id = confirmations.confirmationForPreview(target.eventId);
       if (id === undefined || !(await this.options.handled.claim(event.eventId))) return;
       const asReply = { ...event, eventId: target.eventId };
@@ -171,6 +182,26 @@ export class CommandDispatcher {
     }).catch((error: unknown) => {
       this.options.log.error({ eventId: event.eventId, err: error }, "handling a reaction failed");
     });
+  }
+
+  /** A reaction on a report card: the command it names, from an allowlisted sender, once, always previewed. */
+  private async runCardAction(event: IncomingEvent, cardEventId: string, text: string): Promise<void> {
+    if (!(await this.options.handled.claim(event.eventId))) return;
+    const asReply = { ...event, eventId: cardEventId };
+    if (!isAllowed(event.sender, this.options.allowlist)) {
+      this.options.log.warn({ eventId: event.eventId, sender: event.sender }, "refused a reaction from a sender not on the allowlist");
+      this.record({ type: "refused-sender", actor: event.sender, eventId: event.eventId });
+      await this.reply(asReply, renderSenderRefused(event.sender));
+      return;
+    }
+    const exposed = this.options.refusalReason?.();
+    if (exposed !== undefined) {
+      await this.reply(asReply, renderExposedRefusal(exposed));
+      return;
+    }
+    this.options.log.info({ eventId: event.eventId, cardEventId, sender: event.sender }, "report card reaction");
+    // Answers (a preview, or a refusal) reply to the card the reaction was on.
+    await this.run(asReply, text.slice(this.options.prefix.length), true);
   }
 
   /** Runs an executor, answers with its outcome, records it, and turns a thrown bug into a referenced reply. */
