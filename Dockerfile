@@ -33,5 +33,9 @@ COPY package.json config.example.yaml ./
 RUN mkdir -p /data /config && chown node:node /data
 VOLUME ["/data"]
 USER node
+# Asks Warden's own /healthz when metrics.listen is set in the config; exits 0 when it is not,
+# so a container without the endpoint is never marked unhealthy.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=120s --retries=3 \
+  CMD ["node", "dist/src/metrics/healthcheck.js", "--config", "/config/config.yaml"]
 ENTRYPOINT ["node", "dist/src/index.js"]
 CMD ["--config", "/config/config.yaml"]

@@ -6,7 +6,8 @@ import { asRoomAlias, asRoomId, type RoomAlias, type RoomId } from "./matrix/ids
 import { parseAllowlistEntry, type AllowlistEntry } from "./access/allowlist.js";
 import { err, ok, type Result } from "./util/result.js";
 import { CONFIRMATION_KINDS, DEFAULT_CONFIRM_BEFORE, type ConfirmationKind } from "./model/commandSpec.js";
-import { parseDuration } from "./util/duration.js";
+import { parseDuration, type DurationBounds } from "./util/duration.js";
+import { parseListenAddress, type ListenAddress } from "./metrics/server.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -27,11 +28,32 @@ export interface Config {
   readonly confirmWindowMs: number;
   /** How long a job may run on the homeserver before the room is warned that it looks stuck. */
   readonly stuckAfterMs: number;
+  /** Where /metrics and /healthz listen; undefined: not served. */
+  readonly metrics: { readonly listen: ListenAddress } | undefined;
+  readonly reports: ReportsConfig;
   /** Problems worth a log line that do not stop Warden (e.g. a token file others can read). */
   readonly warnings: readonly string[];
 }
 
-const STUCK_AFTER_BOUNDS = { minMs: 60_000, maxMs: 30 * 86_400_000 };
+const STUCK_AFTER_BOUNDS: DurationBounds = { minMs: 60_000, maxMs: 30 * 86_400_000 };
+
+export interface ReportsConfig {
+  readonly enabled: boolean;
+  readonly pollEveryMs: number;
+  /** More than this many reports about one room or one sender within the window fold into a digest. */
+  readonly burst: number;
+  readonly burstWindowMs: number;
+}
+
+const POLL_BOUNDS: DurationBounds = { minMs: 1_000, maxMs: 3_600_000 };
+const BURST_WINDOW_BOUNDS: DurationBounds = { minMs: 10_000, maxMs: 86_400_000 };
+
+const boundedDuration = (example: string, bounds: DurationBounds) =>
+  z
+    .string({ error: `expected a duration such as ${example}` })
+    .refine((text) => parseDuration(text, bounds) !== undefined, {
+      message: `expected a duration between ${bounds.minMs / 1000}s and ${bounds.maxMs / 3_600_000}h, such as ${example}`,
+    });
 
 const roomReference = z.string().refine((text) => asRoomId(text) !== undefined || asRoomAlias(text) !== undefined, {
   message: "expected a room ID (!abc:example.org) or a room alias (#room:example.org)",
@@ -78,6 +100,21 @@ const configSchema = z.strictObject({
       message: "expected a duration between 1min and 30d, such as 6h, 90min or 2d",
     })
     .default("6h"),
+  metrics: z
+    .strictObject({
+      listen: z.string({ error: "expected host:port, e.g. 127.0.0.1:9464" }).refine((text) => parseListenAddress(text) !== undefined, {
+        message: "expected host:port, e.g. 127.0.0.1:9464 or [::1]:9464",
+      }),
+    })
+    .optional(),
+  reports: z
+    .strictObject({
+      enabled: z.boolean({ error: "expected true or false" }).default(true),
+      pollEvery: boundedDuration("30s", POLL_BOUNDS).default("30s"),
+      burst: z.number({ error: "expected a whole number" }).int().min(1).max(1000).default(5),
+      burstWindow: boundedDuration("10min", BURST_WINDOW_BOUNDS).default("10min"),
+    })
+    .default({ enabled: true, pollEvery: "30s", burst: 5, burstWindow: "10min" }),
 });
 
 /** Reads, validates and types the YAML config. Every message names the key and the expected form. */
@@ -123,6 +160,13 @@ export function parseConfig(document: unknown, path: string, environment: NodeJS
     confirmBefore: new Set(raw.confirmBefore),
     confirmWindowMs: parseDuration(raw.confirmWindow) ?? 300_000,
     stuckAfterMs: parseDuration(raw.stuckAfter, STUCK_AFTER_BOUNDS) ?? 6 * 3600_000,
+    metrics: raw.metrics === undefined ? undefined : { listen: parseListenAddress(raw.metrics.listen) as ListenAddress },
+    reports: {
+      enabled: raw.reports.enabled,
+      pollEveryMs: parseDuration(raw.reports.pollEvery, POLL_BOUNDS) ?? 30_000,
+      burst: raw.reports.burst,
+      burstWindowMs: parseDuration(raw.reports.burstWindow, BURST_WINDOW_BOUNDS) ?? 600_000,
+    },
     warnings,
   });
 }

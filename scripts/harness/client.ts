@@ -22,6 +22,7 @@ const RoomState = z.looseObject({ state: z.array(z.looseObject({ type: z.string(
 const ScheduledTasks = z.looseObject({
   scheduled_tasks: z.array(z.looseObject({ id: z.string(), action: z.string(), status: z.string(), resource_id: z.string().nullable() })),
 });
+const EventReports = z.looseObject({ event_reports: z.array(z.looseObject({ id: z.number(), event_id: z.string(), sender: z.string().nullish() })), total: z.number() });
 export type { AdminBlockStatus, AdminRoomDetails, AliasResponse, ClientEvent, MessagesPage, SyncResponse } from "./schemas.js";
 
 /** The subset of the createRoom body tests use, in the spec's own field names. */
@@ -230,5 +231,16 @@ export class MatrixClient {
       if (error instanceof MatrixHttpError && error.status === 404) return false;
       throw error;
     }
+  }
+
+  /** POST /_matrix/client/v3/rooms/<room_id>/report/<event_id>: reports an event as a user's client does. */
+  async reportEvent(roomId: string, eventId: string, reason: string): Promise<void> {
+    await this.http.request("POST", CLIENT + path`/rooms/${roomId}/report/${eventId}`, EmptyResponse, { body: { reason } });
+  }
+
+  /** GET /_synapse/admin/v1/event_reports: the ids (newest first) and the total. */
+  async adminEventReports(): Promise<{ ids: number[]; total: number }> {
+    const listed = await this.http.request("GET", `${ADMIN}/event_reports`, EventReports, { query: { limit: 100 } });
+    return { ids: listed.event_reports.map((report) => report.id), total: listed.total };
   }
 }

@@ -25,6 +25,14 @@ import { ConfirmationBook } from "../commands/confirmation/confirmations.js";
 import { ConfirmationFlow } from "../commands/confirmation/confirmationFlow.js";
 import type { ManagementRoomSettings } from "../access/roomSafety.js";
 import { ProtectedRooms } from "../commands/parsing/protectedRooms.js";
+import { WardenMetrics } from "../metrics/metrics.js";
+import { HealthState, startAdminProbe } from "../metrics/health.js";
+import { instrumentCommand, MeteredTaskNotifier } from "../metrics/instrument.js";
+import { startMetricsServer } from "../metrics/server.js";
+import { SqliteReportStore } from "../store/reports.js";
+import { ReportService } from "../reports/desk.js";
+import { ReportPoller } from "../reports/poller.js";
+import { cardReactionCommand } from "../reports/reactions.js";
 
 /** Commands older than this when they arrive were sent while Warden was down. */
 const MAX_COMMAND_AGE_MS = 10 * 60_000;
@@ -95,15 +103,28 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
   for (const note of damaged) log.error(note);
   const hadSyncToken = syncStorage.hadSyncToken();
 
+  const metrics = new WardenMetrics();
+  const health = new HealthState(clock);
   const admin = new SynapseAdminClient({
     homeserverUrl: config.homeserverUrl,
     accessToken: config.accessToken,
     onRetry: (event) => {
       log.warn(event, "retrying an admin request");
     },
+    onRequest: (event) => {
+      metrics.adminRequest(event.group, event.status, event.answered);
+      health.adminCallEnded(event.answered);
+    },
   });
+  // Started before waiting for the homeserver, so /healthz says 503 (not nothing) while it is down.
+  const metricsServer = config.metrics === undefined ? undefined : await startMetricsServer(config.metrics.listen, metrics, () => health.verdict(), log);
+  const stopProbe = startAdminProbe(health, () => admin.serverVersion(), clock);
   const reachable = await waitForHomeserver(admin, log, sleep, () => options.stopRequested?.() === true);
-  if (reachable === undefined) return err("stopped before the homeserver answered");
+  if (reachable === undefined) {
+    stopProbe();
+    metricsServer?.close();
+    return err("stopped before the homeserver answered");
+  }
 
   const bot = await BotClient.create({
     homeserverUrl: config.homeserverUrl,
@@ -111,6 +132,9 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
     storage: syncStorage,
     dataDirectory: config.dataDirectory,
     log,
+    onSync: () => {
+      health.syncSucceeded();
+    },
   });
   const who = await bot.whoAmI();
   if (!who.ok) return err(`the homeserver rejected Warden's access token (${who.error}); check accessToken in the config`);
@@ -141,7 +165,7 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
   // Before the first sync: no command may be handled before the room's exposure is known.
   await guard.load();
 
-  const notifier = new ChatTaskNotifier(bot, clock, log, audit, config.commandPrefix);
+  const notifier = new MeteredTaskNotifier(new ChatTaskNotifier(bot, clock, log, audit, config.commandPrefix), metrics, clock);
   const confirmations = new ConfirmationFlow(
     new ConfirmationBook(clock, config.confirmWindowMs),
     config.confirmBefore,
@@ -160,15 +184,29 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
     { ...DEFAULT_TRACKER_OPTIONS, stuckAfterMs: config.stuckAfterMs },
   );
   const launcher = new TaskLauncher(tasks, tracker, notifier, clock, log);
+  const reportStore = new SqliteReportStore(state.database);
+  const reportDesk = new ReportService(reportStore, admin, bot, managementRoomId, config.commandPrefix, clock, log);
+  const reportPoller = new ReportPoller(
+    admin,
+    reportStore,
+    bot,
+    clock,
+    log,
+    { pollEveryMs: config.reports.pollEveryMs, burst: config.reports.burst, windowMs: config.reports.burstWindowMs, managementRoomId, prefix: config.commandPrefix },
+    (count) => {
+      metrics.reportsSeen(count);
+    },
+  );
   const table = buildCommandTable({
     admin,
+    reportDesk,
     launcher,
     store: tasks,
     clock,
     confirmations,
     auditLog: audit,
     targets: { directory: bot, managementRoomId, protectedRooms },
-  });
+  }).map((command) => instrumentCommand(command, metrics, clock));
   const dispatcher = new CommandDispatcher({
     table,
     prefix: config.commandPrefix,
@@ -185,6 +223,7 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
     maxCommandAgeMs: MAX_COMMAND_AGE_MS,
     concurrency: COMMAND_CONCURRENCY,
     refusalReason: () => guard.refusal(),
+    cardAction: cardReactionCommand(reportDesk, config.commandPrefix),
     confirmations,
     audit,
   });
@@ -219,11 +258,15 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
   if (!ready.ok) log.warn({ error: ready.error }, "could not post the ready message");
   // After the ready message, so a warning about an exposed room is the last thing said.
   await guard.announce();
+  if (config.reports.enabled) reportPoller.start();
 
   return ok({
     async drain(timeoutMs = DRAIN_TIMEOUT_MS) {
       // Events a /sync still delivers are neither taken nor is their sync position stored: the next start gets them.
       dispatcher.stopTaking();
+      stopProbe();
+      metricsServer?.close();
+      reportPoller.stop();
       bot.stop();
       confirmations.stop();
       const inProgress = dispatcher.inFlight();

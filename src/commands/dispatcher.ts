@@ -60,6 +60,11 @@ export interface DispatcherOptions {
   readonly audit?: AuditSink;
   /** Why commands are refused right now (an exposed management room), or undefined. */
   readonly refusalReason?: () => string | undefined;
+  /**
+   * The command a reaction on a report card stands for (the card names each emoji), or
+   * undefined. Such a command runs like a typed one, but always through its preview.
+   */
+  readonly cardAction?: (cardEventId: string, key: string, by: string) => string | undefined;
 }
 
 /** How a command left the dispatcher: whether its answer (or, by design, no answer) is settled. */
@@ -250,7 +255,7 @@ export class CommandDispatcher {
     return this.run(event, candidate.text);
   }
 
-  private async run(event: IncomingEvent, text: string): Promise<Handled> {
+  private async run(event: IncomingEvent, text: string, forcePreview = false): Promise<Handled> {
     const { log, prefix, table } = this.options;
     const [word = "", ...rest] = text.split(/\s+/);
     const name = word.toLowerCase();
@@ -270,7 +275,7 @@ export class CommandDispatcher {
       prefix,
     };
     return this.guarded(event, command.name, async () => {
-      const gated = words.ok ? await this.options.confirmations?.gate(command, parsed.value, words.value, context) : undefined;
+      const gated = words.ok ? await this.options.confirmations?.gate(command, parsed.value, words.value, context, forcePreview) : undefined;
       return gated ?? (await command.execute(parsed.value, context));
     });
   }
@@ -285,7 +290,13 @@ export class CommandDispatcher {
       const confirmations = this.options.confirmations;
       if (confirmations === undefined || event.roomId !== this.options.managementRoomId || event.sender === this.options.selfUserId) return;
       const target = reactionTarget(event.content);
-      if (target === undefined || !CONFIRM_REACTIONS.has(target.key)) return;
+      if (target === undefined) return;
+      const action = this.options.cardAction?.(target.eventId, target.key, event.sender);
+      if (action !== undefined) {
+        await this.runCardAction(event, target.eventId, action);
+        return;
+      }
+      if (!CONFIRM_REACTIONS.has(target.key)) return;
       const id = confirmations.confirmationForPreview(target.eventId);
       if (id === undefined || !(await this.options.journal.claim(event.eventId))) return;
       // The answer replies to the preview; its transaction id is the reaction's own.
@@ -311,6 +322,27 @@ export class CommandDispatcher {
     });
   }
 
+  /** A reaction on a report card: the command it names, from an allowlisted sender, once, always previewed. */
+  private async runCardAction(event: IncomingEvent, cardEventId: string, text: string): Promise<void> {
+    if (!(await this.options.journal.claim(event.eventId))) return;
+    // Answers reply to the card; their transaction id is the reaction's own.
+    const asReply = { ...event, eventId: cardEventId };
+    if (!isAllowed(event.sender, this.options.allowlist)) {
+      this.options.log.warn({ eventId: event.eventId, sender: event.sender }, "refused a reaction from a sender not on the allowlist");
+      this.record({ type: "refused-sender", actor: event.sender, eventId: event.eventId });
+      await this.answer(asReply, renderSenderRefused(event.sender), event.eventId);
+      return;
+    }
+    const exposed = this.options.refusalReason?.();
+    if (exposed !== undefined) {
+      await this.answer(asReply, renderExposedRefusal(exposed), event.eventId);
+      return;
+    }
+    this.options.log.info({ eventId: event.eventId, cardEventId, sender: event.sender }, "report card reaction");
+    // Answers (a preview, or a refusal) reply to the card the reaction was on.
+    await this.run(asReply, text.slice(this.options.prefix.length), true);
+  }
+
   /** Runs an executor, answers with its outcome, records it, and turns a thrown bug into a referenced reply. */
   private async guarded(
     event: IncomingEvent,
@@ -331,6 +363,7 @@ export class CommandDispatcher {
         eventId: event.eventId,
         outcome: kind,
         ...(outcome !== "shown" && "task" in outcome ? { taskId: outcome.task.id, target: outcome.task.roomLabel } : {}),
+        ...(outcome !== "shown" && outcome.kind === "report-changed" ? { target: `report ${outcome.report.id}`, detail: outcome.change } : {}),
         ...(outcome !== "shown" && outcome.kind === "refused" ? { detail: outcome.reason } : {}),
       });
       // The preview is the answer (the confirmation flow posted it), and a started task answers with its own messages.

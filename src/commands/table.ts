@@ -14,6 +14,9 @@ import { roomCommand, type RoomDependencies } from "./homeserver/room.js";
 import { roomsCommand, type RoomsDependencies } from "./homeserver/rooms.js";
 import { tasksCommand, type TasksDependencies } from "./homeserver/tasks.js";
 import { unblockCommand, type UnblockDependencies } from "./homeserver/unblock.js";
+import { extremitiesCommand, type ExtremitiesDependencies } from "./homeserver/extremities.js";
+import { reportsCommand, type ReportsDependencies } from "./reports/reports.js";
+import { reportCommand, type ReportDependencies } from "./reports/report.js";
 
 export type CommandDependencies = PurgeDependencies &
   ShutdownDependencies &
@@ -26,6 +29,9 @@ export type CommandDependencies = PurgeDependencies &
   BlockDependencies &
   UnblockDependencies &
   MakeAdminDependencies &
+  ExtremitiesDependencies &
+  ReportsDependencies &
+  ReportDependencies &
   AuditDependencies & { readonly confirmations: Pick<ConfirmationFlow, "confirm"> };
 
 /** Every command Warden knows, in the order help lists them. */
@@ -42,6 +48,9 @@ export function buildCommandTable(dependencies: CommandDependencies): readonly C
     blockCommand(dependencies),
     unblockCommand(dependencies),
     makeAdminCommand(dependencies),
+    extremitiesCommand(dependencies),
+    reportsCommand(dependencies),
+    reportCommand(dependencies),
     confirmCommand(dependencies.confirmations),
     auditCommand(dependencies),
   ].map(withConfirmationFlags);

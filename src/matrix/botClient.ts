@@ -88,6 +88,8 @@ export class BotClient implements ChatSender, RoomDirectory {
     sleep?: (milliseconds: number) => Promise<void>;
     /** Injected by tests: the native crypto library is usually missing where unit tests run. */
     encryptor?: RoomEncryptor;
+    /** Called after each sync the homeserver answered, for /healthz. */
+    onSync?: () => void;
   }): Promise<BotClient> {
     const crypto = prepareCrypto();
     // Imported only now: prepareCrypto must run before the SDK's first require of the crypto module.
@@ -108,7 +110,7 @@ export class BotClient implements ChatSender, RoomDirectory {
       private syncedSince: string | null = null;
 
       constructor() {
-        super(options.homeserverUrl, options.accessToken, gate, cryptoStore);
+        super(options.homeserverUrl, options.accessToken, options.onSync === undefined ? gate : noticingSyncs(gate, options.onSync), cryptoStore);
         this.persistTokenAfterSync = true;
       }
 
@@ -338,6 +340,25 @@ export function syncFilter(managementRoomId: RoomId): Record<string, unknown> {
       account_data: { not_types: ["*"] },
     },
   };
+}
+
+/**
+ * The SDK emits no event for a completed sync, but it stores the next sync token after every
+ * sync the homeserver answered (and only then): that call is the signal.
+ */
+function noticingSyncs<S extends { setSyncToken(token: string | null): unknown }>(storage: S, onSync: () => void): S {
+  return new Proxy(storage, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (property === "setSyncToken") {
+        return (token: string | null) => {
+          onSync();
+          return target.setSyncToken(token);
+        };
+      }
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 function toContent(message: OutgoingMessage, replyTo: string | undefined): Record<string, unknown> {

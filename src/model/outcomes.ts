@@ -2,6 +2,8 @@ import type { AuditEntry } from "../audit/auditLog.js";
 import type { TaskRecord } from "../tasks/types.js";
 import type { CommandSpec } from "./commandSpec.js";
 import type { LookupOutcome } from "./lookups.js";
+import type { ExtremitiesOutcome } from "./extremities.js";
+import type { ReportOutcome } from "./reports.js";
 
 /** What an executor reports; render/replies.ts turns it into chat text. */
 export type CommandOutcome =
@@ -14,6 +16,8 @@ export type CommandOutcome =
   | { readonly kind: "help-all"; readonly commands: readonly CommandSpec[] }
   | { readonly kind: "help-one"; readonly command: CommandSpec }
   | LookupOutcome
+  | ExtremitiesOutcome
+  | ReportOutcome
   | AuditOutcome;
 
 export type Refusal = Extract<CommandOutcome, { kind: "refused" }>;

@@ -5,6 +5,8 @@ import { renderAudit } from "./audit.js";
 import type { OutgoingMessage } from "../matrix/chat.js";
 import { code, escapeHtml, truncate } from "./html.js";
 import { renderLookup } from "./lookups.js";
+import { renderExtremities } from "./extremities.js";
+import { renderReportOutcome } from "./reports.js";
 import type { TaskRecord } from "../tasks/types.js";
 import { detailLines, joinLines, renderTaskPage, summaryLine, type Line } from "./taskMessages.js";
 import { inlineList, listLines, textLine } from "./budget.js";
@@ -46,6 +48,13 @@ export function renderOutcome(outcome: CommandOutcome, prefix: string, now: numb
       return renderLookup(outcome, prefix, now);
     case "audit":
       return renderAudit(outcome);
+    case "extremities":
+    case "extremities-deleted":
+      return renderExtremities(outcome, prefix);
+    case "report-list":
+    case "report-one":
+    case "report-changed":
+      return renderReportOutcome(outcome, prefix);
   }
 }
 

@@ -100,6 +100,54 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: "event reports Warden has taken, their digests, and the poller's cursor",
+    up(db) {
+      db.exec(`
+        -- One row per report taken from the homeserver: the rows are also the set of reports
+        -- already shown, so each is posted once whatever the pages of the admin API do.
+        CREATE TABLE reports (
+          id INTEGER PRIMARY KEY,
+          received_ts INTEGER NOT NULL,
+          room_id TEXT NOT NULL,
+          room_name TEXT,
+          canonical_alias TEXT,
+          event_id TEXT NOT NULL,
+          reporter TEXT NOT NULL,
+          sender TEXT,
+          reason TEXT,
+          score INTEGER,
+          state TEXT NOT NULL,
+          card_event_id TEXT,
+          digest_key TEXT,
+          changed_at INTEGER NOT NULL,
+          changed_by TEXT,
+          resolution TEXT,
+          deleted_on_homeserver INTEGER NOT NULL DEFAULT 0
+        ) STRICT;
+        CREATE INDEX reports_room ON reports (room_id, received_ts);
+        CREATE INDEX reports_sender ON reports (sender, received_ts);
+        CREATE INDEX reports_card ON reports (card_event_id);
+
+        CREATE TABLE report_digests (
+          key TEXT PRIMARY KEY,
+          kind TEXT NOT NULL,
+          subject TEXT NOT NULL,
+          report_ids TEXT NOT NULL,
+          last_ts INTEGER NOT NULL,
+          card_event_id TEXT
+        ) STRICT;
+
+        -- A single row: how far the poller has read.
+        CREATE TABLE report_cursor (
+          only INTEGER PRIMARY KEY CHECK (only = 1),
+          high_water INTEGER NOT NULL,
+          floor INTEGER NOT NULL
+        ) STRICT;
+      `);
+    },
+  },
 ];
 
 /** Brings the database to the last migration's version; returns the versions before and after. */

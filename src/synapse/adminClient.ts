@@ -22,10 +22,19 @@ import {
   scheduledTasksBody,
   serverVersionBody,
   userMembershipsBody,
+  eventReportsBody,
+  eventContextBody,
+  forwardExtremitiesBody,
+  deletedExtremitiesBody,
 } from "./schemas.js";
 
 export type { AdminError } from "./errors.js";
 export type {
+  ClientEvent,
+  EventContextBody,
+  EventReport,
+  EventReportsBody,
+  ForwardExtremitiesBody,
   DeleteStatusBody,
   RedactStatusBody,
   RoomDetailsBody,
@@ -70,6 +79,15 @@ export interface RedactUserOptions {
   readonly reason?: string;
   /** Per room; Synapse's default is 1000. */
   readonly limit?: number;
+}
+
+export interface EventReportQuery {
+  readonly from?: number;
+  readonly limit?: number;
+  /** "b" (Synapse's default): newest first, by the time the report was received. */
+  readonly direction?: "b" | "f";
+  readonly eventSender?: UserId;
+  readonly roomId?: RoomId;
 }
 
 export type PurgePoint = { readonly eventId: EventId } | { readonly timestamp: number };
@@ -343,6 +361,72 @@ export class SynapseAdminClient {
         idempotent: true,
       },
       scheduledTasksBody,
+    );
+  }
+
+  /**
+   * GET /_synapse/admin/v1/event_reports: one page of reports, ordered by the time each was
+   * received (not by id), with `total` for the filter. Differs from its docs: `room_id` is
+   * matched with LIKE (a substring), `event_sender_user_id` exactly; a report whose room has no
+   * stats row is left out; `sender` is null when this server does not have the reported event.
+   */
+  eventReports(query: EventReportQuery = {}) {
+    return this.send(
+      {
+        method: "GET",
+        path: `${ADMIN_V1}/event_reports`,
+        query: {
+          from: query.from,
+          limit: query.limit,
+          dir: query.direction,
+          event_sender_user_id: query.eventSender,
+          room_id: query.roomId,
+        },
+        idempotent: true,
+      },
+      eventReportsBody,
+    );
+  }
+
+  /** DELETE /_synapse/admin/v1/event_reports/<report_id>. 404 when there is no such report (already deleted). */
+  deleteEventReport(reportId: number) {
+    return this.send({ method: "DELETE", path: `${ADMIN_V1}/event_reports/${segment(String(reportId))}`, idempotent: true }, emptyBody);
+  }
+
+  /**
+   * GET /_synapse/admin/v1/rooms/<room_id>/context/<event_id>: the event with `limit` events
+   * around it (split before and after), read with admin rights. The lazy-loading filter keeps
+   * the answer's room state to the members involved rather than the whole room's.
+   */
+  eventContext(roomId: RoomId, eventId: EventId, limit: number) {
+    return this.send(
+      {
+        method: "GET",
+        path: `${ADMIN_V1}/rooms/${segment(roomId)}/context/${segment(eventId)}`,
+        query: { limit, filter: JSON.stringify({ lazy_load_members: true }) },
+        idempotent: true,
+      },
+      eventContextBody,
+    );
+  }
+
+  /** GET /_synapse/admin/v1/rooms/<room_id>/forward_extremities: every forward extremity of the room. */
+  forwardExtremities(roomId: RoomId) {
+    return this.send(
+      { method: "GET", path: `${ADMIN_V1}/rooms/${segment(roomId)}/forward_extremities`, idempotent: true },
+      forwardExtremitiesBody,
+    );
+  }
+
+  /**
+   * DELETE /_synapse/admin/v1/rooms/<room_id>/forward_extremities: deletes the room's extra
+   * forward extremities (Synapse keeps the ones it needs) and answers how many went. Its docs
+   * warn never to run this as an automated task; Warden runs it only after a preview.
+   */
+  deleteForwardExtremities(roomId: RoomId) {
+    return this.send(
+      { method: "DELETE", path: `${ADMIN_V1}/rooms/${segment(roomId)}/forward_extremities`, idempotent: true },
+      deletedExtremitiesBody,
     );
   }
 }

@@ -28,6 +28,18 @@ export interface HttpOptions {
   readonly requestTimeoutMs?: number;
   /** Called before waiting out a 429 or a retryable failure, so the caller can log it. */
   readonly onRetry?: (event: { path: string; attempt: number; waitMs: number; reason: AdminErrorKind }) => void;
+  /**
+   * Called after every attempt, for metrics and health. `group` is the path's first segment
+   * after the version (rooms, users, event_reports, ...): never an id. `status` is the HTTP
+   * status, or "unreachable"/"timeout" when none came.
+   */
+  readonly onRequest?: (event: { group: string; status: string; answered: boolean }) => void;
+}
+
+/** "/_synapse/admin/v1/rooms/<id>/members" -> "rooms": a label with a small, fixed set of values. */
+export function endpointGroup(path: string): string {
+  const match = /^\/_synapse\/admin\/v\d+\/([a-z_]+)/.exec(path);
+  return match?.[1] ?? "other";
 }
 
 const MAX_RATE_LIMIT_RETRIES = 5;
@@ -48,6 +60,7 @@ export async function sendAdminRequest<T>(
   let failureRetries = 0;
   for (let attempt = 1; ; attempt++) {
     const outcome = await sendOnce(options, request, schema);
+    reportAttempt(options, request, outcome);
     if (outcome.ok) return outcome;
     const failure = outcome.error;
     if (failure.kind === "rate-limited" && rateLimitRetries < MAX_RATE_LIMIT_RETRIES) {
@@ -67,6 +80,13 @@ export async function sendAdminRequest<T>(
     }
     return outcome;
   }
+}
+
+function reportAttempt(options: HttpOptions, request: HttpRequest, outcome: Result<unknown, AdminError>): void {
+  if (options.onRequest === undefined) return;
+  const status = outcome.ok ? "2xx" : outcome.error.status === undefined ? outcome.error.kind : String(outcome.error.status);
+  const answered = outcome.ok || (outcome.error.status !== undefined && outcome.error.status < 500);
+  options.onRequest({ group: endpointGroup(request.path), status, answered });
 }
 
 async function sendOnce<T>(options: HttpOptions, request: HttpRequest, schema: z.ZodType<T>): Promise<Result<T, AdminError>> {

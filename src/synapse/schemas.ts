@@ -134,6 +134,61 @@ export const redactStatusBody = z.looseObject({
 /** Room ID -> the user's membership there ("join", "ban", "leave", "invite", "knock"). */
 export const userMembershipsBody = z.looseObject({ memberships: z.record(z.string(), z.string()) });
 
+export const eventReportsBody = z.looseObject({
+  event_reports: z.array(
+    z.looseObject({
+      id: z.number().int(),
+      received_ts: z.number(),
+      room_id: z.string(),
+      event_id: z.string(),
+      user_id: z.string(),
+      reason: z.string().nullish(),
+      score: z.number().nullish(),
+      // null when this server no longer has the event (purged, or never fetched).
+      sender: z.string().nullish(),
+      canonical_alias: z.string().nullish(),
+      name: z.string().nullish(),
+    }),
+  ),
+  total: z.number().int(),
+  next_token: z.number().int().nullish(),
+});
+
+/** A client-format event as the context API serialises it; content is read defensively by its users. */
+const clientEvent = z.looseObject({
+  event_id: z.string(),
+  type: z.string(),
+  sender: z.string(),
+  origin_server_ts: z.number(),
+  content: z.record(z.string(), z.unknown()).default({}),
+  state_key: z.string().optional(),
+});
+
+export const eventContextBody = z.looseObject({
+  event: clientEvent,
+  events_before: z.array(clientEvent).default([]),
+  events_after: z.array(clientEvent).default([]),
+});
+
+export const forwardExtremitiesBody = z.looseObject({
+  count: z.number().int(),
+  results: z.array(
+    z.looseObject({
+      event_id: z.string(),
+      state_group: z.number().nullish(),
+      depth: z.number().nullish(),
+      received_ts: z.number().nullish(),
+    }),
+  ),
+});
+
+export const deletedExtremitiesBody = z.looseObject({ deleted: z.number().int() });
+
+export type EventReportsBody = z.infer<typeof eventReportsBody>;
+export type EventReport = EventReportsBody["event_reports"][number];
+export type EventContextBody = z.infer<typeof eventContextBody>;
+export type ClientEvent = EventContextBody["event"];
+export type ForwardExtremitiesBody = z.infer<typeof forwardExtremitiesBody>;
 export type RoomDetailsBody = z.infer<typeof roomDetailsBody>;
 export type DeleteStatusBody = z.infer<typeof deleteStatusBody>;
 export type ScheduledTasksBody = z.infer<typeof scheduledTasksBody>;

@@ -6,7 +6,11 @@ import { ProtectedRooms } from "../../src/commands/parsing/protectedRooms.js";
 import type { TaskStore } from "../../src/tasks/store.js";
 import type { TaskRecord } from "../../src/tasks/types.js";
 import { FakeDirectory } from "./fakeDirectory.js";
-import { FakeUserAdmin } from "./fakeUserAdmin.js";
+import { FakeReportAdmin } from "./fakeReportAdmin.js";
+import { MemoryReportStore } from "./memoryReportStore.js";
+import { ReportService } from "../../src/reports/desk.js";
+import { RecordingChat } from "./recordingChat.js";
+import { MemoryLogger } from "./memoryLogger.js";
 import { FixedClock } from "./fixedClock.js";
 import { RecordingLauncher } from "./recordingLauncher.js";
 
@@ -28,11 +32,13 @@ export class MemoryTaskList implements Pick<TaskStore, "all" | "get"> {
 
 export interface CommandFakes {
   readonly clock: FixedClock;
-  readonly admin: FakeUserAdmin;
+  readonly admin: FakeReportAdmin;
   readonly launcher: RecordingLauncher;
   readonly directory: FakeDirectory;
   readonly store: MemoryTaskList;
   readonly targets: TargetRules;
+  readonly reports: MemoryReportStore;
+  readonly chat: RecordingChat;
   readonly dependencies: CommandDependencies;
   readonly table: readonly Command[];
 }
@@ -40,13 +46,16 @@ export interface CommandFakes {
 /** Every dependency of the command table as a fake, and the table built from them. */
 export function commandFakes(): CommandFakes {
   const clock = new FixedClock();
-  const admin = new FakeUserAdmin();
+  const admin = new FakeReportAdmin();
   const launcher = new RecordingLauncher(clock);
   const directory = new FakeDirectory();
   const store = new MemoryTaskList();
   const targets: TargetRules = { directory, managementRoomId: MANAGEMENT_ROOM, protectedRooms: new ProtectedRooms([PROTECTED_ROOM], directory, clock) };
   const confirmations = { confirm: () => Promise.resolve({ kind: "refused" as const, reason: "the fake table confirms nothing" }) };
   const auditLog = { query: () => [] };
-  const dependencies: CommandDependencies = { admin, launcher, targets, clock, store, confirmations, auditLog };
-  return { clock, admin, launcher, directory, store, targets, dependencies, table: buildCommandTable(dependencies) };
+  const reports = new MemoryReportStore();
+  const chat = new RecordingChat();
+  const reportDesk = new ReportService(reports, admin, chat, MANAGEMENT_ROOM, "!", clock, new MemoryLogger().log);
+  const dependencies: CommandDependencies = { admin, launcher, targets, clock, store, confirmations, auditLog, reportDesk };
+  return { clock, admin, launcher, directory, store, targets, reports, chat, dependencies, table: buildCommandTable(dependencies) };
 }

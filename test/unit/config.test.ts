@@ -57,9 +57,11 @@ describe("parseConfig", () => {
       dataDirectory: resolve(process.cwd(), "data"),
       commandPrefix: "!",
       logLevel: "info",
-      confirmBefore: new Set(["shutdown", "purge-local", "redact"]),
+      confirmBefore: new Set(["shutdown", "purge-local", "redact", "extremities"]),
       confirmWindowMs: 300_000,
       stuckAfterMs: 6 * 3600_000,
+      metrics: undefined,
+      reports: { enabled: true, pollEveryMs: 30_000, burst: 5, burstWindowMs: 600_000 },
       warnings: [],
     });
     expect(isAbsolute(config.dataDirectory)).toBe(true);

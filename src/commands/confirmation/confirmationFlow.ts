@@ -50,11 +50,12 @@ export class ConfirmationFlow {
    * Returns an outcome when the command must not run now (a preview was posted, or the preview
    * itself was refused); undefined when it runs at once.
    */
-  async gate(command: Command, args: unknown, words: Words, context: CommandContext): Promise<"shown" | CommandOutcome | undefined> {
+  async gate(command: Command, args: unknown, words: Words, context: CommandContext, force = false): Promise<"shown" | CommandOutcome | undefined> {
     if (command.confirmation === undefined) return undefined;
     const dryRun = words.flags.get("dry-run") === true;
     const kind = command.confirmation.kind(args);
-    const ask = kind !== undefined && this.confirmBefore.has(kind) && words.flags.get("yes") !== true;
+    // `force`: a reaction on a report card started it, and nothing destructive runs on one click.
+    const ask = force || (kind !== undefined && this.confirmBefore.has(kind) && words.flags.get("yes") !== true);
     if (!dryRun && !ask) return undefined;
     const preview = await command.confirmation.preview(args, context);
     if (!preview.ok) return preview.error;

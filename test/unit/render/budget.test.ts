@@ -4,6 +4,7 @@ import { cutToBytes, fitMessage, jsonBytes, MESSAGE_BUDGET_BYTES, messageBytes, 
 import type { UserId } from "../../../src/matrix/ids.js";
 import type { CommandSpec } from "../../../src/model/commandSpec.js";
 import type { CommandOutcome } from "../../../src/model/outcomes.js";
+import type { StoredReport } from "../../../src/model/reports.js";
 import { firstEntries, inlineList, listLines, pages, textLine } from "../../../src/render/budget.js";
 import { renderPreview } from "../../../src/render/previews.js";
 import { renderReady } from "../../../src/render/ready.js";
@@ -109,7 +110,52 @@ const OUTCOMES: { readonly [K in CommandOutcome["kind"]]: () => Extract<CommandO
   "room-block": () => ({ kind: "room-block", action: "block", roomId: "!a:example.org" as never, label: HOSTILE, roomName: HOSTILE, knownRoom: true, changed: false, blockedBy: HOSTILE }),
   "room-admin-granted": () => ({ kind: "room-admin-granted", roomId: "!a:example.org" as never, label: HOSTILE, roomName: HOSTILE, user: HOSTILE as UserId }),
   audit: () => ({ kind: "audit", since: FIXED_NOW - 1000, user: HOSTILE, entries: auditEntries }),
+  extremities: () => ({
+    kind: "extremities",
+    roomId: "!a:example.org" as never,
+    label: HOSTILE,
+    count: MANY,
+    newest: many((index) => ({ eventId: `$${HOSTILE}${index}`, depth: index, receivedTs: FIXED_NOW })),
+  }),
+  "extremities-deleted": () => ({ kind: "extremities-deleted", roomId: "!a:example.org" as never, label: HOSTILE, before: MANY, deleted: MANY - 1 }),
+  "report-list": () => ({
+    kind: "report-list",
+    reports: many((index) => hugeReport(index)),
+    total: MANY,
+    from: 0,
+    filter: { includeResolved: true, roomId: HOSTILE, user: HOSTILE },
+    nextPageCommand: `!reports --from ${MANY}`,
+  }),
+  "report-one": () => ({
+    kind: "report-one",
+    card: {
+      report: hugeReport(1),
+      earlierAboutSender: MANY,
+      context: {
+        kind: "shown",
+        lines: many((index) => ({ sender: HOSTILE, at: FIXED_NOW, text: HOSTILE.repeat(20), placeholder: false, reported: index === 0 })),
+      },
+    },
+  }),
+  "report-changed": () => ({ kind: "report-changed", report: hugeReport(2), change: "dismissed", deletion: { ok: false, problem: HOSTILE.repeat(200) } }),
 };
+
+function hugeReport(id: number): StoredReport {
+  return {
+    id,
+    receivedTs: FIXED_NOW,
+    roomId: `!${HOSTILE}:example.org`,
+    roomName: HOSTILE,
+    canonicalAlias: HOSTILE,
+    eventId: `$${HOSTILE}`,
+    reporter: HOSTILE,
+    sender: HOSTILE,
+    reason: HOSTILE.repeat(200),
+    state: "open",
+    changedAt: FIXED_NOW,
+    deletedOnHomeserver: false,
+  };
+}
 
 describe("every message fits the budget, whatever the length of its lists", () => {
   it.each(Object.keys(OUTCOMES) as CommandOutcome["kind"][])("the reply to a %s outcome", (kind) => {

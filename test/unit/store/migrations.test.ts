@@ -32,7 +32,7 @@ describe("migrations", () => {
     expect(database.openedAtVersion).toBe(0);
     expect(database.schemaVersion()).toBe(MIGRATIONS.length);
     const tables = schemaOf(database).filter((line) => line.startsWith("table ")).map((line) => line.split(":")[0]);
-    expect(tables).toEqual(["table audit", "table handled_events", "table meta", "table sync_state", "table tasks"]);
+    expect(tables).toEqual(["table audit", "table handled_events", "table meta", "table report_cursor", "table report_digests", "table reports", "table sync_state", "table tasks"]);
     expect(database.statement("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
     expect(database.statement("PRAGMA synchronous").get()).toEqual({ synchronous: 1 });
   });

@@ -1,0 +1,50 @@
+import type { UserId } from "../../matrix/ids.js";
+import type { ReportDesk } from "../../reports/desk.js";
+import { err, ok } from "../../util/result.js";
+import { defineCommand } from "../spec.js";
+import type { CommandOutcome } from "../../model/outcomes.js";
+
+export interface ReportDependencies {
+  readonly reportDesk: ReportDesk;
+}
+
+const ACTIONS = ["show", "done", "dismiss", "ack"] as const;
+type ReportAction = (typeof ACTIONS)[number];
+
+export function reportCommand(dependencies: ReportDependencies) {
+  return defineCommand<{ readonly id: number; readonly action: ReportAction }>({
+    name: "report",
+    summary: "Show one event report in full, or close it: done resolves it; dismiss resolves it and then deletes it on the homeserver.",
+    details: [
+      "done: resolved in Warden's database; the homeserver keeps the report.",
+      "dismiss: resolved in Warden's database first, then deleted with Synapse's admin API (DELETE event_reports/<id>); a failed deletion can be retried with the same command.",
+      "ack: acknowledged (someone is acting on it); it stays in !reports.",
+      "Who did what is kept in the audit log (!audit).",
+    ],
+    positionals: [
+      { name: "id", description: "the report id shown on its card" },
+      { name: "action", description: "done, dismiss or ack; without it the report is shown", optional: true },
+    ],
+    flags: [],
+    examples: ["!report 12", "!report 12 done", "!report 12 dismiss"],
+    parse(words) {
+      const idText = words.positionals[0] ?? "";
+      if (!/^\d{1,15}$/.test(idText)) return err({ argument: "<id>", given: idText, expected: "a report id (a whole number, as on the report's card)" });
+      const actionText = (words.positionals[1] ?? "show").toLowerCase();
+      const action = ACTIONS.find((candidate) => candidate === actionText);
+      if (action === undefined) return err({ argument: "[action]", given: words.positionals[1] ?? "", expected: "done, dismiss or ack" });
+      if (words.positionals.length > 2) return err({ argument: "[action]", given: words.positionals.slice(2).join(" "), expected: "nothing after the action" });
+      return ok({ id: Number(idText), action });
+    },
+    async execute(args, context): Promise<CommandOutcome> {
+      const desk = dependencies.reportDesk;
+      if (args.action === "show") {
+        const card = await desk.card(args.id);
+        return card === undefined ? { kind: "refused", reason: `Warden has no report ${args.id}: it knows the reports it posted here (see ${context.prefix}reports --all).` } : { kind: "report-one", card };
+      }
+      const by: UserId = context.requester;
+      const changed = args.action === "ack" ? await desk.acknowledge(args.id, by) : await desk.resolve(args.id, by, args.action === "done" ? "done" : "dismissed");
+      return changed.ok ? changed.value : { kind: "refused", reason: changed.error };
+    },
+  });
+}

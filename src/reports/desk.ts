@@ -1,0 +1,104 @@
+import type { Logger } from "pino";
+import type { ChatSender } from "../matrix/chat.js";
+import type { RoomId } from "../matrix/ids.js";
+import type { ReportCard, ReportListFilter, ReportOutcome, StoredReport } from "../model/reports.js";
+import { renderDigest, renderReportCard } from "../render/reports.js";
+import type { SynapseAdminClient } from "../synapse/adminClient.js";
+import type { Clock } from "../util/clock.js";
+import { err, ok, type Result } from "../util/result.js";
+import { buildCard, FULL_CONTEXT_LIMIT, CARD_CONTEXT_LIMIT } from "./enrich.js";
+import type { ReportStore } from "./store.js";
+
+type Changed = Extract<ReportOutcome, { kind: "report-changed" }>;
+
+/** What the report commands (and reactions on cards) may do with reports. */
+export interface ReportDesk {
+  list(filter: ReportListFilter, from: number, limit: number): { readonly reports: readonly StoredReport[]; readonly total: number };
+  /** The report's card with fresh context; undefined when Warden never took such a report. */
+  card(id: number): Promise<ReportCard | undefined>;
+  /** The report whose card (or digest card) is this event, if exactly one. */
+  reportForCard(eventId: string): StoredReport | undefined;
+  resolve(id: number, by: string, how: "done" | "dismissed"): Promise<Result<Changed, string>>;
+  acknowledge(id: number, by: string): Promise<Result<Changed, string>>;
+}
+
+export type DeskAdmin = Pick<SynapseAdminClient, "deleteEventReport" | "eventContext" | "eventReports">;
+
+/**
+ * Changes a report's state in Warden's database, and for a dismissal only then deletes it on
+ * the homeserver; afterwards the card (or its digest) is edited to show the new state.
+ */
+export class ReportService implements ReportDesk {
+  constructor(
+    private readonly store: ReportStore,
+    private readonly admin: DeskAdmin,
+    private readonly chat: Pick<ChatSender, "edit">,
+    private readonly managementRoomId: RoomId,
+    private readonly prefix: string,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  list(filter: ReportListFilter, from: number, limit: number) {
+    return this.store.list(filter, from, limit);
+  }
+
+  async card(id: number): Promise<ReportCard | undefined> {
+    const report = this.store.get(id);
+    return report === undefined ? undefined : buildCard(report, this.admin, FULL_CONTEXT_LIMIT);
+  }
+
+  reportForCard(eventId: string): StoredReport | undefined {
+    const reports = this.store.byCard(eventId);
+    return reports.length === 1 ? reports[0] : undefined;
+  }
+
+  async resolve(id: number, by: string, how: "done" | "dismissed"): Promise<Result<Changed, string>> {
+    const report = this.store.get(id);
+    if (report === undefined) return err(unknownReport(id));
+    if (report.state === "resolved" && !(how === "dismissed" && report.resolution === "dismissed" && !report.deletedOnHomeserver)) {
+      return err(`report ${id} was already resolved (${report.resolution ?? "done"}${report.changedBy === undefined ? "" : ` by ${report.changedBy}`}); nothing changed.`);
+    }
+    const resolved = this.store.update(id, { state: "resolved", resolution: how, changedBy: by, changedAt: this.clock.now() }) ?? report;
+    this.log.info({ reportId: id, by, how }, "report resolved");
+    if (how === "done") {
+      await this.refreshCard(resolved);
+      return ok({ kind: "report-changed", report: resolved, change: "done" });
+    }
+    const deleted = await this.admin.deleteEventReport(id);
+    // A 404 means it is gone already (deleted by another admin tool): the goal is reached.
+    const gone = deleted.ok || deleted.error.kind === "not-found";
+    const final = gone ? (this.store.update(id, { deletedOnHomeserver: true }) ?? resolved) : resolved;
+    if (!gone) this.log.warn({ reportId: id, error: deleted.error.kind }, "could not delete a dismissed report on the homeserver");
+    await this.refreshCard(final);
+    return ok({ kind: "report-changed", report: final, change: "dismissed", deletion: gone ? { ok: true } : { ok: false, problem: deleted.error.userMessage } });
+  }
+
+  async acknowledge(id: number, by: string): Promise<Result<Changed, string>> {
+    const report = this.store.get(id);
+    if (report === undefined) return err(unknownReport(id));
+    if (report.state !== "open") return ok({ kind: "report-changed", report, change: "acknowledged" });
+    const acknowledged = this.store.update(id, { state: "acknowledged", changedBy: by, changedAt: this.clock.now() }) ?? report;
+    await this.refreshCard(acknowledged);
+    return ok({ kind: "report-changed", report: acknowledged, change: "acknowledged" });
+  }
+
+  /** Edits the card so the room sees the new state; a failed edit is cosmetic (the reply says it too). */
+  private async refreshCard(report: StoredReport): Promise<void> {
+    if (report.cardEventId === undefined) return;
+    let message;
+    if (report.digestKey !== undefined) {
+      const digest = this.store.digest(report.digestKey);
+      if (digest === undefined || digest.cardEventId !== report.cardEventId) return;
+      message = renderDigest(digest, digest.reportIds.flatMap((id) => this.store.get(id) ?? []), this.prefix);
+    } else {
+      message = renderReportCard(await buildCard(report, this.admin, CARD_CONTEXT_LIMIT), this.prefix);
+    }
+    const edited = await this.chat.edit(this.managementRoomId, report.cardEventId, message);
+    if (!edited.ok) this.log.warn({ reportId: report.id, error: edited.error }, "could not edit a report card");
+  }
+}
+
+function unknownReport(id: number): string {
+  return `Warden has no report ${id}: it knows the reports it posted here (see !reports --all).`;
+}

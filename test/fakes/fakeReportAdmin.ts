@@ -1,0 +1,95 @@
+import type { EventId, RoomId } from "../../src/matrix/ids.js";
+import type {
+  AdminError,
+  EventContextBody,
+  EventReport,
+  EventReportQuery,
+  EventReportsBody,
+  ForwardExtremitiesBody,
+  SynapseAdminClient,
+} from "../../src/synapse/adminClient.js";
+import { err, ok, type Result } from "../../src/util/result.js";
+import { adminError } from "./fakeAdmin.js";
+import { FakeUserAdmin } from "./fakeUserAdmin.js";
+
+type ReportAdminMethod = "eventReports" | "deleteEventReport" | "eventContext" | "forwardExtremities" | "deleteForwardExtremities";
+
+export type ReportAdminCall =
+  | { readonly method: "eventReports"; readonly query: EventReportQuery }
+  | { readonly method: "deleteEventReport"; readonly reportId: number }
+  | { readonly method: "eventContext"; readonly roomId: RoomId; readonly eventId: EventId }
+  | { readonly method: "forwardExtremities" | "deleteForwardExtremities"; readonly roomId: RoomId };
+
+/**
+ * FakeUserAdmin plus event reports, event context and forward extremities, answered the way
+ * Synapse 1.163 answers them: reports are listed by the time they were received (newest first
+ * unless dir=f), paged by offset with `total`; deleting a missing report is a 404; deleting the
+ * extremities keeps the newest one.
+ */
+export class FakeReportAdmin extends FakeUserAdmin implements Pick<SynapseAdminClient, ReportAdminMethod> {
+  readonly reportCalls: ReportAdminCall[] = [];
+  /** The homeserver's reports, in any order. */
+  readonly reports: EventReport[] = [];
+  /** Event id -> its context; an event missing here answers 404. */
+  readonly contexts = new Map<string, EventContextBody>();
+  readonly extremities = new Map<string, ForwardExtremitiesBody["results"]>();
+  readonly reportFailures = new Map<ReportAdminMethod, AdminError>();
+  private nextReportId = 1;
+
+  /** Files a report as a user's client would; ids count up like Synapse's. */
+  addReport(report: Partial<EventReport> & { room_id: string; event_id: string; received_ts: number }): EventReport {
+    const full: EventReport = { id: this.nextReportId++, user_id: "@reporter:example.org", reason: "spam", score: null, sender: "@spammer:example.org", ...report };
+    this.reports.push(full);
+    return full;
+  }
+
+  eventReports(query: EventReportQuery = {}): Promise<Result<EventReportsBody, AdminError>> {
+    this.reportCalls.push({ method: "eventReports", query });
+    const failure = this.reportFailures.get("eventReports");
+    if (failure !== undefined) return Promise.resolve(err(failure));
+    const matching = this.reports
+      .filter((report) => (query.eventSender === undefined || report.sender === query.eventSender) && (query.roomId === undefined || report.room_id.includes(query.roomId)))
+      .sort((a, b) => (query.direction === "f" ? a.received_ts - b.received_ts : b.received_ts - a.received_ts));
+    const from = query.from ?? 0;
+    const limit = query.limit ?? 100;
+    const page = matching.slice(from, from + limit);
+    return Promise.resolve(ok({ event_reports: page, total: matching.length, ...(from + limit < matching.length ? { next_token: from + page.length } : {}) }));
+  }
+
+  deleteEventReport(reportId: number): Promise<Result<Record<string, never>, AdminError>> {
+    this.reportCalls.push({ method: "deleteEventReport", reportId });
+    const failure = this.reportFailures.get("deleteEventReport");
+    if (failure !== undefined) return Promise.resolve(err(failure));
+    const index = this.reports.findIndex((report) => report.id === reportId);
+    if (index < 0) return Promise.resolve(err(adminError("not-found", 404, "Event report not found")));
+    this.reports.splice(index, 1);
+    return Promise.resolve(ok({}));
+  }
+
+  eventContext(roomId: RoomId, eventId: EventId): Promise<Result<EventContextBody, AdminError>> {
+    this.reportCalls.push({ method: "eventContext", roomId, eventId });
+    const failure = this.reportFailures.get("eventContext");
+    if (failure !== undefined) return Promise.resolve(err(failure));
+    const context = this.contexts.get(eventId);
+    return Promise.resolve(context === undefined ? err(adminError("not-found", 404, "Event not found.")) : ok(context));
+  }
+
+  forwardExtremities(roomId: RoomId): Promise<Result<ForwardExtremitiesBody, AdminError>> {
+    this.reportCalls.push({ method: "forwardExtremities", roomId });
+    const failure = this.reportFailures.get("forwardExtremities");
+    if (failure !== undefined) return Promise.resolve(err(failure));
+    const results = this.extremities.get(roomId);
+    if (results === undefined) return Promise.resolve(err(adminError("not-found", 404, "Room not found")));
+    return Promise.resolve(ok({ count: results.length, results: [...results] }));
+  }
+
+  deleteForwardExtremities(roomId: RoomId): Promise<Result<{ deleted: number }, AdminError>> {
+    this.reportCalls.push({ method: "deleteForwardExtremities", roomId });
+    const failure = this.reportFailures.get("deleteForwardExtremities");
+    if (failure !== undefined) return Promise.resolve(err(failure));
+    const results = this.extremities.get(roomId) ?? [];
+    const newest = [...results].sort((a, b) => (b.received_ts ?? 0) - (a.received_ts ?? 0))[0];
+    this.extremities.set(roomId, newest === undefined ? [] : [newest]);
+    return Promise.resolve(ok({ deleted: Math.max(0, results.length - 1) }));
+  }
+}

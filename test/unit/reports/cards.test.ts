@@ -1,0 +1,92 @@
+import { describe, expect, it } from "vitest";
+import type { StoredReport } from "../../../src/model/reports.js";
+import { buildCard } from "../../../src/reports/enrich.js";
+import { renderReportCard } from "../../../src/render/reports.js";
+import { adminError } from "../../fakes/fakeAdmin.js";
+import { FakeReportAdmin } from "../../fakes/fakeReportAdmin.js";
+import { FIXED_NOW } from "../../fakes/fixedClock.js";
+
+const ROOM = "!lobby:example.org";
+const HOSTILE = '<img src=x onerror=alert(1)> <a href="https://evil">click</a> **bold** @room';
+
+function report(overrides: Partial<StoredReport> = {}, withoutSender = false): StoredReport {
+  const full: StoredReport = {
+    id: 12,
+    receivedTs: FIXED_NOW,
+    roomId: ROOM,
+    roomName: "Lobby <b>",
+    canonicalAlias: "#lobby:example.org",
+    eventId: "$bad",
+    reporter: "@alice:example.org",
+    sender: "@spammer:example.org",
+    reason: "spam",
+    state: "open",
+    changedAt: FIXED_NOW,
+    deletedOnHomeserver: false,
+    ...overrides,
+  };
+  if (!withoutSender) return full;
+  return Object.fromEntries(Object.entries(full).filter(([key]) => key !== "sender")) as unknown as StoredReport;
+}
+
+function adminWithContext(content: Record<string, unknown>, type = "m.room.message"): FakeReportAdmin {
+  const admin = new FakeReportAdmin();
+  const event = (id: string, body: string, ts: number) => ({ event_id: id, type: "m.room.message", sender: "@bob:example.org", origin_server_ts: ts, content: { msgtype: "m.text", body } });
+  admin.contexts.set("$bad", {
+    event: { event_id: "$bad", type, sender: "@spammer:example.org", origin_server_ts: FIXED_NOW - 1000, content },
+    events_before: [event("$b2", "second", FIXED_NOW - 2000), event("$b1", "first", FIXED_NOW - 3000)],
+    events_after: [event("$a1", "after", FIXED_NOW)],
+  });
+  for (let i = 1; i <= 4; i++) admin.addReport({ room_id: ROOM, event_id: `$x${i}`, received_ts: FIXED_NOW - 10_000 + i });
+  return admin;
+}
+
+describe("report cards", () => {
+  it("show id, time, reporter, room, sender with earlier reports, reason, context and ready commands", async () => {
+    const admin = adminWithContext({ msgtype: "m.text", body: "buy now" });
+    const message = renderReportCard(await buildCard(report({ id: 3 }), admin), "!");
+    expect(message.plain).toBe(
+      [
+        "Report 3 · 2025-01-15 12:00:00 UTC · open",
+        "Reporter: @alice:example.org",
+        'Room: "Lobby <b>" #lobby:example.org (!lobby:example.org)',
+        "Sender: @spammer:example.org (2 earlier reports name them)",
+        "Reason: spam",
+        "Event: $bad",
+        "  11:59 @bob:example.org: first",
+        "  11:59 @bob:example.org: second",
+        "▶ 11:59 @spammer:example.org: buy now   ← reported",
+        "  12:00 @bob:example.org: after",
+        "In the room: !redact @spammer:example.org --room !lobby:example.org  ·  !purge !lobby:example.org $bad",
+        "Across the server: !redact @spammer:example.org  ·  !shutdown !lobby:example.org",
+        "This report: !report 3 done  ·  !report 3 dismiss",
+        "Or react: 🧹 redact in the room, 🗑️ purge up to the event, 🔨 redact everywhere, 💥 shut the room down, 👍 done. Each shows its preview first; nothing runs on one click.",
+      ].join("\n"),
+    );
+    expect(message.record).toMatchObject({ type: "report", report_id: 3, state: "open" });
+  });
+
+  it("never renders reported text, reasons or names as HTML, and bounds them", async () => {
+    const admin = adminWithContext({ msgtype: "m.text", body: HOSTILE.repeat(50), format: "org.matrix.custom.html", formatted_body: "<h1>big</h1>" });
+    const message = renderReportCard(await buildCard(report({ reason: HOSTILE.repeat(40), roomName: HOSTILE }), admin), "!");
+    expect(message.html).not.toMatch(/<img|<a href="https:\/\/evil|<h1>/);
+    expect(message.html).toContain("&lt;img src=x onerror=alert(1)&gt;");
+    expect(message.plain.length).toBeLessThan(4000);
+    expect(Buffer.byteLength(message.html)).toBeLessThan(32 * 1024);
+  });
+
+  it('says "encrypted" for an encrypted event and "context unavailable" when the homeserver is busy', async () => {
+    const encrypted = renderReportCard(await buildCard(report(), adminWithContext({ algorithm: "m.megolm.v1.aes-sha2", ciphertext: "xyz" }, "m.room.encrypted")), "!");
+    expect(encrypted.plain).toContain("▶ 11:59 @spammer:example.org: [encrypted]");
+    const busy = adminWithContext({ body: "x" });
+    busy.reportFailures.set("eventContext", adminError("rate-limited", 429));
+    expect(renderReportCard(await buildCard(report(), busy), "!").plain).toContain("Event: $bad: context unavailable: the homeserver is too busy");
+  });
+
+  it("leaves out the sender's commands when the homeserver does not have the event", async () => {
+    const message = renderReportCard(await buildCard(report({}, true), new FakeReportAdmin()), "!");
+    expect(message.plain).toContain("Sender: unknown (the homeserver does not have the event)");
+    expect(message.plain).toContain("In the room: !purge !lobby:example.org $bad");
+    expect(message.plain).not.toContain("!redact");
+  });
+});
