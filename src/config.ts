@@ -5,7 +5,7 @@ import { z } from "zod";
 import { asRoomAlias, asRoomId, type RoomAlias, type RoomId } from "./matrix/ids.js";
 import { parseAllowlistEntry, type AllowlistEntry } from "./access/allowlist.js";
 import { err, ok, type Result } from "./util/result.js";
-import { CONFIRMATION_KINDS, type ConfirmationKind } from "./model/commandSpec.js";
+import { CONFIRMATION_KINDS, DEFAULT_CONFIRM_BEFORE, type ConfirmationKind } from "./model/commandSpec.js";
 import { parseDuration } from "./util/duration.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
@@ -61,10 +61,12 @@ const configSchema = z.strictObject({
   logLevel: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(", ")}` }).default("info"),
   confirmBefore: z
     .array(z.enum(CONFIRMATION_KINDS, { error: `expected each of ${CONFIRMATION_KINDS.join(", ")}` }))
-    .default([...CONFIRMATION_KINDS]),
+    .default([...DEFAULT_CONFIRM_BEFORE]),
   confirmWindow: z
     .string({ error: "expected a duration such as 5min, 90s or 1h" })
-    .refine((text) => parseDuration(text) !== undefined, { message: "expected a duration between 10s and 24h, such as 5min, 90s or 1h" })
+    .refine((text) => parseDuration(text) !== undefined, {
+      message: "expected a duration between 10s and 24h in s, min or h, such as 5min, 90s or 1h (m alone is not accepted: write min)",
+    })
     .default("5min"),
 });
 

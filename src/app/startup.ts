@@ -1,6 +1,8 @@
 import type { Logger } from "pino";
 import type { SynapseAdminClient } from "../synapse/adminClient.js";
 import type { AdminError } from "../synapse/errors.js";
+import type { UserId } from "../matrix/ids.js";
+import { err, ok, type Result } from "../util/result.js";
 
 /**
  * Waits for the homeserver to answer, with back-off, so Warden can be started before Synapse
@@ -25,6 +27,17 @@ export async function waitForHomeserver(
 
 function logWaiting(log: Logger, attempt: number, waitMs: number, error: AdminError): void {
   log.warn({ attempt, retryInMs: waitMs, error: error.kind, detail: error.detail }, "homeserver not reachable yet; retrying");
+}
+
+/**
+ * Proves the token is a server admin's with a read only admins may make. Not the per-user
+ * `users/<id>/admin` endpoint: Synapse does not register it when authentication is delegated to
+ * Matrix Authentication Service, and answers 404 there. The room list exists in both modes.
+ */
+export async function checkAdminRights(admin: Pick<SynapseAdminClient, "listRooms">, selfUserId: UserId): Promise<Result<void, string>> {
+  const rooms = await admin.listRooms({ limit: 1 });
+  if (rooms.ok) return ok(undefined);
+  return err(rooms.error.kind === "forbidden" ? notAdminMessage(selfUserId) : `could not check Warden's admin rights: ${rooms.error.userMessage}`);
 }
 
 /** The sentence a fatal start-up error gives; each names the fix. */

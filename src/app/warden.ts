@@ -19,7 +19,7 @@ import { systemClock } from "../util/clock.js";
 import { err, ok, type Result } from "../util/result.js";
 import { wardenVersion } from "../version.js";
 import { renderReady } from "../render/ready.js";
-import { notAdminMessage, waitForHomeserver } from "./startup.js";
+import { checkAdminRights, waitForHomeserver } from "./startup.js";
 import { ChatTaskNotifier } from "./taskNotifier.js";
 import { ManagementRoomGuard } from "./managementRoomGuard.js";
 import { AuditLog } from "../audit/auditLog.js";
@@ -71,10 +71,8 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
   if (!who.ok) return err(`the homeserver rejected Warden's access token (${who.error}); check accessToken in the config`);
   const selfUserId = asUserId(who.value.userId);
   if (selfUserId === undefined) return err(`the homeserver named Warden's account "${who.value.userId}", which is not a user ID`);
-  const adminCheck = await admin.userIsAdmin(selfUserId);
-  if (!adminCheck.ok) {
-    return err(adminCheck.error.kind === "forbidden" ? notAdminMessage(selfUserId) : `could not check Warden's admin rights: ${adminCheck.error.userMessage}`);
-  }
+  const adminCheck = await checkAdminRights(admin, selfUserId);
+  if (!adminCheck.ok) return adminCheck;
 
   const joined = await bot.join(config.managementRoom);
   if (!joined.ok) {

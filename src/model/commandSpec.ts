@@ -41,8 +41,10 @@ export interface ArgumentProblem {
 }
 
 /** The settings in `confirmBefore` (config) that make a destructive command ask first. */
-export const CONFIRMATION_KINDS = ["shutdown", "purge-local", "redact"] as const;
+export const CONFIRMATION_KINDS = ["shutdown", "purge", "purge-local", "redact"] as const;
 export type ConfirmationKind = (typeof CONFIRMATION_KINDS)[number];
+/** What asks when the config does not say: a plain purge keeps local users' messages, so it runs at once. */
+export const DEFAULT_CONFIRM_BEFORE: readonly ConfirmationKind[] = ["shutdown", "purge-local", "redact"];
 
 export interface PreviewLine {
   readonly label: string;

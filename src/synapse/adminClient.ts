@@ -21,7 +21,6 @@ import {
   roomDetailsBody,
   scheduledTasksBody,
   serverVersionBody,
-  userAdminBody,
   userMembershipsBody,
 } from "./schemas.js";
 
@@ -106,11 +105,6 @@ export class SynapseAdminClient {
   /** GET /_synapse/admin/v1/server_version. Needs no admin rights, so it proves only that Synapse answers. */
   serverVersion() {
     return this.send({ method: "GET", path: `${ADMIN_V1}/server_version`, idempotent: true }, serverVersionBody);
-  }
-
-  /** GET /_synapse/admin/v1/users/<user_id>/admin. 403 when the token itself is not a server admin's. */
-  userIsAdmin(userId: UserId) {
-    return this.send({ method: "GET", path: `${ADMIN_V1}/users/${segment(userId)}/admin`, idempotent: true }, userAdminBody);
   }
 
   /** GET /_synapse/admin/v1/rooms/<room_id>. 404 for a room this server does not know. */
@@ -202,7 +196,10 @@ export class SynapseAdminClient {
     );
   }
 
-  /** GET /_synapse/admin/v1/rooms: the server's rooms, paged by offset. */
+  /**
+   * GET /_synapse/admin/v1/rooms: the server's rooms, paged by offset. Admin-only (403 for any
+   * other token) and registered whether or not authentication is delegated to MAS.
+   */
   listRooms(query: RoomListQuery = {}) {
     return this.send(
       {

@@ -13,8 +13,6 @@ export const matrixErrorBody = z.looseObject({
 
 export const serverVersionBody = z.looseObject({ server_version: z.string() });
 
-export const userAdminBody = z.looseObject({ admin: z.boolean() });
-
 export const roomDetailsBody = z.looseObject({
   room_id: z.string(),
   name: z.string().nullish(),

@@ -15,10 +15,11 @@ export function formatUtc(epochMilliseconds: number): string {
   return new Date(epochMilliseconds).toISOString().replace("T", " ").replace(/\.\d{3}Z$/, " UTC");
 }
 
-const DURATION = /^(\d{1,5})\s*(s|min|m|h)$/;
-const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1_000, min: 60_000, m: 60_000, h: 3_600_000 };
+// The units of a purge's age, for the same reason: no bare "m", which reads as minutes or months.
+const DURATION = /^(\d{1,5})\s*(s|min|h)$/;
+const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1_000, min: 60_000, h: 3_600_000 };
 
-/** "90s", "5min", "5m", "1h" to milliseconds, between 10 s and 24 h; undefined otherwise. */
+/** "90s", "5min", "1h" to milliseconds, between 10 s and 24 h; undefined otherwise. */
 export function parseDuration(text: string): number | undefined {
   const match = DURATION.exec(text.trim());
   if (match === null) return undefined;

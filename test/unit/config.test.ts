@@ -96,6 +96,30 @@ describe("parseConfig", () => {
     expect(error).toContain("allowlist: is required");
   });
 
+  it.each([
+    ["90s", 90_000],
+    ["5min", 300_000],
+    ["5 min", 300_000],
+    ["1h", 3_600_000],
+  ])("reads confirmWindow %j", (window, milliseconds) => {
+    expect(accepted({ ...VALID, confirmWindow: window }).confirmWindowMs).toBe(milliseconds);
+  });
+
+  // The same units as a purge's age: m alone could be minutes or months, so it is refused.
+  it.each(["5m", "5mins", "1hour", "5min later", "9s", "25h"])("refuses confirmWindow %j and names the units", (window) => {
+    const error = rejected({ ...VALID, confirmWindow: window });
+    expect(error).toContain("confirmWindow:");
+    expect(error).toContain("s, min or h");
+  });
+
+  it("accepts purge (a purge without --local) in confirmBefore", () => {
+    expect(accepted({ ...VALID, confirmBefore: ["purge", "purge-local"] }).confirmBefore).toEqual(new Set(["purge", "purge-local"]));
+  });
+
+  it("names the kinds confirmBefore accepts", () => {
+    expect(rejected({ ...VALID, confirmBefore: ["everything"] })).toContain("shutdown, purge, purge-local, redact");
+  });
+
   it("names an unknown key", () => {
     const error = rejected({ ...VALID, homserverUrl: "https://typo.example.org" });
 

@@ -61,8 +61,9 @@ export function purgeCommand(dependencies: PurgeDependencies) {
     },
     execute: (args, context) => executePurge(args, context, dependencies),
     confirmation: {
-      // Only --local deletes what may be the only copy of local users' messages.
-      kind: (args) => (args.deleteLocalEvents ? "purge-local" : undefined),
+      // Two kinds: only --local deletes what may be the only copy of local users' messages, so
+      // by default only that one asks; a server can make every purge ask with "purge".
+      kind: (args) => (args.deleteLocalEvents ? "purge-local" : "purge"),
       preview: (args) => previewPurge(args, dependencies),
     },
   });

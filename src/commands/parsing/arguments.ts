@@ -33,18 +33,24 @@ export type PurgePoint =
   | { readonly kind: "event"; readonly eventId: EventId; readonly linkedRoom?: RoomId | RoomAlias }
   | { readonly kind: "time"; readonly timestamp: number; readonly form: "epoch-ms" | "iso" | "age" };
 
+export const AGE_UNITS_TEXT = "s, min, h, d, w (seconds, minutes, hours, days, weeks)";
+
 export const POINT_EXPECTED =
-  "an event ID ($abc...), a matrix.to link to an event, an epoch time in milliseconds (1700000000000), an ISO-8601 date or date-time (2024-05-01, 2024-05-01T12:00Z; UTC unless a zone is given), or an age such as 90d, 12h, 30min, 2w";
+  "an event ID ($abc...), a matrix.to link to an event, an epoch time in milliseconds (1700000000000), an ISO-8601 date or date-time (2024-05-01, 2024-05-01T12:00Z; UTC unless a zone is given), " +
+  `or an age: a whole number and one of the units ${AGE_UNITS_TEXT}, such as 90d, 12h, 30min, 2w; m alone is refused (minutes or months?)`;
 
 const AGE_UNITS: Readonly<Record<string, number>> = {
   s: 1_000,
   min: 60_000,
-  m: 60_000,
   h: 3_600_000,
   d: 86_400_000,
   w: 604_800_000,
 };
-const AGE = /^(\d{1,6})(s|min|m|h|d|w)$/;
+// Anchored at both ends: "30days" or "6mo" is not an age with text after it.
+const AGE = /^(\d{1,6})(s|min|h|d|w)$/;
+/** A number followed by letters: meant as an age, so an unknown unit is answered with the list. */
+const AGE_LIKE = /^(\d{1,6})([a-z]+)$/i;
+const DAYS_PER_MONTH = 30;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 /** Epochs in milliseconds below this (March 1973) are almost surely seconds typed by mistake. */
@@ -80,6 +86,8 @@ export function parsePurgePoint(name: string, word: string, now: number): Result
     if (amount === 0) return err({ argument: name, given: word, expected: "an age greater than zero, such as 30d" });
     return ok({ kind: "time", timestamp: now - amount * unit, form: "age" });
   }
+  const ageLike = AGE_LIKE.exec(word);
+  if (ageLike !== null) return err({ argument: name, given: word, expected: unknownAgeUnit(Number(ageLike[1]), ageLike[2] ?? "") });
   if (ISO_DATE.test(word) || ISO_DATE_TIME.test(word)) {
     // Date.parse reads a date-time without a zone as local time; Warden promises UTC.
     const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(word) && !ISO_DATE.test(word);
@@ -91,6 +99,14 @@ export function parsePurgePoint(name: string, word: string, now: number): Result
     return checkPast(name, word, value, "iso", now);
   }
   return err({ argument: name, given: word, expected: POINT_EXPECTED });
+}
+
+function unknownAgeUnit(amount: number, unit: string): string {
+  if (unit === "m") {
+    // Minutes for one moderator, months for another: the wrong guess destroys the wrong history.
+    return `an unambiguous unit: m could mean minutes or months; write ${amount}min for minutes, or ${amount * DAYS_PER_MONTH}d for about ${amount} month${amount === 1 ? "" : "s"}`;
+  }
+  return `an age unit Warden knows: ${AGE_UNITS_TEXT}, such as 90d or 30min ("${unit}" is not one)`;
 }
 
 /** Date.parse rolls 2024-02-30 over to 1 March; a typed date must exist as typed. */

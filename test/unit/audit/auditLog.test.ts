@@ -44,7 +44,7 @@ describe("!audit", () => {
   });
 
   it("filters by --since and --user", async () => {
-    const since = await runCommand(command, "--since 45m");
+    const since = await runCommand(command, "--since 45min");
     expect(since.kind === "audit" && since.entries.map((entry) => entry.type)).toEqual(["task-finished", "refused-sender"]);
     const user = await runCommand(command, "--since 2024-01-01 --user @old:x");
     expect(user.kind === "audit" && user.entries.map((entry) => entry.actor)).toEqual(["@old:x"]);

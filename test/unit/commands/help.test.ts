@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Command } from "../../../src/commands/spec.js";
 import { closestCommand } from "../../../src/commands/table.js";
+import { renderHelpOne } from "../../../src/render/replies.js";
 import { commandFakes } from "../../fakes/commandDependencies.js";
 import { parseProblem, runCommand } from "../../fakes/runCommand.js";
 
@@ -39,6 +40,14 @@ describe("!help", () => {
     const prefixed = await runCommand(help(), "!shutdown");
     expect(plain.kind === "help-one" && plain.command.name).toBe("purge");
     expect(prefixed.kind === "help-one" && prefixed.command.name).toBe("shutdown");
+  });
+
+  it("says in !help purge which age units exist, and that m is not one", async () => {
+    const outcome = await runCommand(help(), "purge");
+    if (outcome.kind !== "help-one") throw new Error(`expected help for one command, got ${outcome.kind}`);
+    const text = renderHelpOne(outcome.command, "!").plain;
+    expect(text).toContain("s, min, h, d, w");
+    expect(text).toMatch(/\bm\b.*(minutes|months)/);
   });
 
   it("names [command] and lists the commands for an unknown one", () => {

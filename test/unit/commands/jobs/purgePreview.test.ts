@@ -15,7 +15,7 @@ async function preview(fakes: ReturnType<typeof commandFakes>, text: string) {
 }
 
 describe("!purge preview", () => {
-  it("asks only with --local, and names the event a time point resolves to and an estimate", async () => {
+  it("is of kind purge without --local and purge-local with it, and names the event a time point resolves to and an estimate", async () => {
     const fakes = commandFakes();
     fakes.admin.addRoom("!spam:example.org", "Spam <b>room</b>", 10, 4);
     fakes.admin.addEvent("$old", "!spam:example.org", FIXED_NOW - 3 * 86_400_000);
@@ -24,7 +24,7 @@ describe("!purge preview", () => {
       { event_id: "$old", type: "m.room.message", sender: "@a:x", origin_server_ts: FIXED_NOW - 3 * 86_400_000 },
       { event_id: "$new", type: "m.room.message", sender: "@a:x", origin_server_ts: FIXED_NOW - 3_600_000 },
     ]);
-    expect((await preview(fakes, "!spam:example.org 1d")).kind).toBeUndefined();
+    expect((await preview(fakes, "!spam:example.org 1d")).kind).toBe("purge");
     const { kind, preview: shown } = await preview(fakes, "!spam:example.org 1d --local");
     expect(kind).toBe("purge-local");
     const lines = shown.ok ? shown.value.lines.map((line) => `${line.label}: ${line.value}`) : [];
