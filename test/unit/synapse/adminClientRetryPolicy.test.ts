@@ -43,7 +43,6 @@ afterEach(() => {
 // after a 5xx: a tracker's poll or a command's lookup survives a homeserver restart.
 const REPEATABLE: Record<string, Call> = {
   serverVersion: { method: "GET", answer: { server_version: "1.163.2" }, call: (c) => c.serverVersion() },
-  userIsAdmin: { method: "GET", answer: { admin: true }, call: (c) => c.userIsAdmin(USER) },
   roomDetails: { method: "GET", answer: { room_id: ROOM, joined_members: 1, joined_local_members: 1 }, call: (c) => c.roomDetails(ROOM) },
   fetchEvent: {
     method: "GET",
