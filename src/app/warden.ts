@@ -5,15 +5,13 @@ import { CommandDispatcher } from "../commands/dispatcher.js";
 import type { Config } from "../config.js";
 import { BotClient } from "../matrix/botClient.js";
 import { asUserId, isRoomAlias, type RoomId } from "../matrix/ids.js";
-import { SyncStorage } from "../matrix/syncStorage.js";
-import { HandledEvents } from "../storage/handledEvents.js";
-import type { LoadOutcome } from "../storage/jsonFile.js";
+import { lockDataDirectory } from "../store/lock.js";
+import { openWardenState, type WardenState } from "../store/state.js";
 import { SynapseAdminClient } from "../synapse/adminClient.js";
 import { purgeHandler } from "../tasks/kinds/purge.js";
 import { shutdownHandler } from "../tasks/kinds/shutdown.js";
 import { redactHandler } from "../tasks/kinds/redact.js";
 import { TaskLauncher } from "../tasks/launcher.js";
-import { TaskStore } from "../tasks/store.js";
 import { TaskTracker } from "../tasks/tracker.js";
 import { systemClock } from "../util/clock.js";
 import { err, ok, type Result } from "../util/result.js";
@@ -22,7 +20,6 @@ import { renderReady } from "../render/ready.js";
 import { checkAdminRights, waitForHomeserver } from "./startup.js";
 import { ChatTaskNotifier } from "./taskNotifier.js";
 import { ManagementRoomGuard } from "./managementRoomGuard.js";
-import { AuditLog } from "../audit/auditLog.js";
 import { ConfirmationBook } from "../commands/confirmation/confirmations.js";
 import { ConfirmationFlow } from "../commands/confirmation/confirmationFlow.js";
 import type { ManagementRoomSettings } from "../access/roomSafety.js";
@@ -41,11 +38,35 @@ const sleep = (milliseconds: number): Promise<void> => new Promise((resolve) => 
 export async function startWarden(config: Config, log: Logger): Promise<Result<RunningWarden, string>> {
   for (const warning of config.warnings) log.warn(warning);
   mkdirSync(config.dataDirectory, { recursive: true });
+  // First of all, and before any request to the homeserver: two Wardens on one data directory
+  // would both answer every command.
+  const lock = lockDataDirectory(config.dataDirectory);
+  if (!lock.ok) return lock;
+  let state: WardenState;
+  try {
+    state = openWardenState(config.dataDirectory, () => systemClock.now(), log);
+  } catch (error) {
+    lock.value.release();
+    return err(`Warden's database cannot be used: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const started = await startWithState(config, log, state);
+  if (!started.ok) {
+    state.database.close();
+    lock.value.release();
+    return started;
+  }
+  return ok({
+    stop() {
+      started.value.stop();
+      lock.value.release();
+    },
+  });
+}
+
+async function startWithState(config: Config, log: Logger, state: WardenState): Promise<Result<RunningWarden, string>> {
   const clock = systemClock;
-  const tasks = new TaskStore(config.dataDirectory, () => clock.now());
-  const handled = new HandledEvents(config.dataDirectory);
-  const syncStorage = new SyncStorage(config.dataDirectory);
-  const damaged = [tasks.loadOutcome, handled.loadOutcome, syncStorage.loadOutcome].flatMap(describeDamage);
+  const { tasks, handled, sync: syncStorage, audit } = state;
+  const damaged = state.warnings;
   for (const note of damaged) log.error(note);
   const hadSyncToken = syncStorage.hadSyncToken();
 
@@ -92,7 +113,6 @@ export async function startWarden(config: Config, log: Logger): Promise<Result<R
   const protectedRoomIds = await resolveProtectedRooms(config, bot, log);
   const guard = new ManagementRoomGuard(managementRoomId, bot, log);
 
-  const audit = new AuditLog(config.dataDirectory);
   const notifier = new ChatTaskNotifier(bot, clock, log, audit);
   const confirmations = new ConfirmationFlow(
     new ConfirmationBook(clock, config.confirmWindowMs),
@@ -185,12 +205,6 @@ function settingsChange(type: string, content: unknown): ManagementRoomSettings 
     return { historyVisibility: typeof record["history_visibility"] === "string" ? record["history_visibility"] : "shared" };
   }
   return undefined;
-}
-
-function describeDamage(outcome: LoadOutcome<unknown>): string[] {
-  return outcome.kind === "damaged"
-    ? [`state file ${outcome.path} was damaged (${outcome.reason}); it was kept as ${outcome.keptAt} and Warden started without it`]
-    : [];
 }
 
 async function resolveProtectedRooms(config: Config, bot: BotClient, log: Logger): Promise<Set<RoomId>> {

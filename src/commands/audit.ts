@@ -1,4 +1,4 @@
-import type { AuditLog } from "../audit/auditLog.js";
+import type { AuditReader } from "../audit/auditLog.js";
 import { asUserId } from "../matrix/ids.js";
 import type { Clock } from "../util/clock.js";
 import { err, ok } from "../util/result.js";
@@ -11,7 +11,7 @@ import { textFlag } from "./parsing/words.js";
 const DEFAULT_PERIOD_MS = 30 * 24 * 3600 * 1000;
 
 export interface AuditDependencies {
-  readonly auditLog: Pick<AuditLog, "entries">;
+  readonly auditLog: AuditReader;
   readonly clock: Clock;
 }
 
@@ -44,9 +44,7 @@ export function auditCommand(dependencies: AuditDependencies) {
       return user === undefined ? err({ argument: "--user", given: userText, expected: "a full user ID such as @alice:example.org" }) : ok({ since, user });
     },
     execute(args) {
-      const entries = dependencies.auditLog
-        .entries()
-        .filter((entry) => entry.at >= args.since && (args.user === undefined || entry.actor === args.user));
+      const entries = dependencies.auditLog.query(args);
       const outcome: AuditOutcome = { kind: "audit", since: args.since, entries, ...(args.user === undefined ? {} : { user: args.user }) };
       return Promise.resolve(outcome);
     },

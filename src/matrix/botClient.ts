@@ -6,7 +6,7 @@ import { err, ok, type Result } from "../util/result.js";
 import { RECORD_KEY, type ChatSender, type OutgoingMessage, type RoomDirectory, type SendOptions } from "./chat.js";
 import { prepareCrypto, type CryptoAvailability } from "./crypto.js";
 import { asRoomId, type RoomAlias, type RoomId } from "./ids.js";
-import type { SyncStorage } from "./syncStorage.js";
+import type { SyncStorage } from "../store/syncState.js";
 
 export interface MatrixEvent {
   readonly roomId: string;

@@ -45,7 +45,7 @@ export function commandFakes(): CommandFakes {
   const store = new MemoryTaskList();
   const targets: TargetRules = { directory, managementRoomId: MANAGEMENT_ROOM, protectedRoomIds: new Set([PROTECTED_ROOM]) };
   const confirmations = { confirm: () => Promise.resolve({ kind: "refused" as const, reason: "the fake table confirms nothing" }) };
-  const auditLog = { entries: () => [] };
+  const auditLog = { query: () => [] };
   const dependencies: CommandDependencies = { admin, launcher, targets, clock, store, confirmations, auditLog };
   return { clock, admin, launcher, directory, store, targets, dependencies, table: buildCommandTable(dependencies) };
 }

@@ -5,7 +5,8 @@ import nock from "nock";
 import { afterEach, describe, expect, it } from "vitest";
 import { BotClient } from "../../../src/matrix/botClient.js";
 import type { RoomId } from "../../../src/matrix/ids.js";
-import { SyncStorage } from "../../../src/matrix/syncStorage.js";
+import { WardenDatabase } from "../../../src/store/database.js";
+import { SyncStorage } from "../../../src/store/syncState.js";
 import { MemoryLogger } from "../../fakes/memoryLogger.js";
 
 const HOMESERVER = "http://homeserver.test";
@@ -22,7 +23,7 @@ async function botClient(waits: number[], logger = new MemoryLogger()) {
   return BotClient.create({
     homeserverUrl: HOMESERVER,
     accessToken: TOKEN,
-    storage: new SyncStorage(dataDirectory),
+    storage: new SyncStorage(WardenDatabase.open(dataDirectory)),
     dataDirectory,
     log: logger.log,
     sleep: (milliseconds) => {

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { AdminError } from "../../../src/synapse/errors.js";
 import { TaskLauncher, type TaskRequest } from "../../../src/tasks/launcher.js";
-import { TaskStore } from "../../../src/tasks/store.js";
+import type { TaskStore } from "../../../src/tasks/store.js";
+import { openTaskStore } from "../../fakes/taskStore.js";
 import { TaskTracker, type TaskKindHandler } from "../../../src/tasks/tracker.js";
 import type { TaskKind, TaskRecord } from "../../../src/tasks/types.js";
 import type { Clock } from "../../../src/util/clock.js";
@@ -79,7 +80,7 @@ interface Setup {
 function setup(): Setup {
   const now = (): number => FIXED_NOW;
   const clock: Clock = { now };
-  const store = new TaskStore(directory, now);
+  const store = openTaskStore(directory, now);
   const tracker = new RecordingTracker();
   const notifier = new RecordingTaskNotifier(clock);
   const launcher = new TaskLauncher(store, tracker, notifier, clock, new MemoryLogger().log);
@@ -87,7 +88,7 @@ function setup(): Setup {
 }
 
 function onDisk(): TaskRecord[] {
-  return new TaskStore(directory, () => FIXED_NOW).all();
+  return openTaskStore(directory, () => FIXED_NOW).all();
 }
 
 describe("TaskLauncher", () => {
@@ -243,7 +244,7 @@ describe("TaskLauncher with a real tracker", () => {
   function trackedWorld(handler: TaskKindHandler): { launcher: TaskLauncher; tracker: TaskTracker; notifier: RecordingTaskNotifier } {
     const now = (): number => Date.now();
     const clock: Clock = { now };
-    const store = new TaskStore(directory, now);
+    const store = openTaskStore(directory, now);
     const notifier = new RecordingTaskNotifier(clock);
     const log = new MemoryLogger().log;
     const tracker = new TaskTracker(store, { purge: handler, shutdown: handler, redact: handler }, notifier, clock, log);

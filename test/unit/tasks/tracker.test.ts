@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { TaskStore } from "../../../src/tasks/store.js";
+import type { TaskStore } from "../../../src/tasks/store.js";
+import { openTaskStore } from "../../fakes/taskStore.js";
 import {
   DEFAULT_TRACKER_OPTIONS,
   LOST_TASK_REASON,
@@ -52,7 +53,7 @@ function world(
   script: { polls?: PollAnswer[]; recoveries?: RecoverAnswer[]; shutdownPolls?: PollAnswer[] } = {},
   options: TrackerOptions = DEFAULT_TRACKER_OPTIONS,
 ): World {
-  const store = new TaskStore(directory, now);
+  const store = openTaskStore(directory, now);
   const purge = new ScriptedTaskHandler(clock, script.polls ?? [], script.recoveries ?? []);
   const shutdown = new ScriptedTaskHandler(clock, script.shutdownPolls ?? []);
   const notifier = new RecordingTaskNotifier(clock);
@@ -76,7 +77,7 @@ function purgeTask(overrides: Partial<TaskRecord> = {}): TaskRecord {
 
 /** The task as a later run of Warden would read it from disk. */
 function reloaded(id: string): TaskRecord | undefined {
-  return new TaskStore(directory, now).get(id);
+  return openTaskStore(directory, now).get(id);
 }
 
 /** True once the tracker has finished a step and is waiting on its next timer. */
@@ -317,7 +318,7 @@ describe("TaskTracker across restarts", () => {
   });
 
   it("a task that ended before the crash but was never announced is announced once, without polling", async () => {
-    const seed = new TaskStore(directory, now);
+    const seed = openTaskStore(directory, now);
     await seed.insert(purgeTask({ status: "complete", finishedAt: Date.now(), finalNotificationSent: false }));
 
     const { purge, notifier, tracker } = world({ polls: [observed("complete")] });
@@ -331,7 +332,7 @@ describe("TaskTracker across restarts", () => {
   });
 
   it("a task already announced is left alone", async () => {
-    const seed = new TaskStore(directory, now);
+    const seed = openTaskStore(directory, now);
     await seed.insert(purgeTask({ status: "failed", reason: "x", finishedAt: Date.now(), finalNotificationSent: true }));
 
     const { purge, notifier, tracker } = world({ polls: [observed("failed")] });

@@ -1,0 +1,7 @@
+import { WardenDatabase } from "../../src/store/database.js";
+import { TaskStore } from "../../src/tasks/store.js";
+
+/** A TaskStore over `directory`'s database, as Warden opens it at start-up (a new connection each call). */
+export function openTaskStore(directory: string, now: () => number): TaskStore {
+  return new TaskStore(WardenDatabase.open(directory), now);
+}
