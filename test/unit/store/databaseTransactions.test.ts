@@ -63,13 +63,16 @@ describe("WardenDatabase.transaction", () => {
   it("keeps the name of the innermost work that failed", () => {
     const database = openWithTable();
 
-    expect(() => { database.transaction("outer", () => {
+    const attempt = (): void => {
+      database.transaction("outer", () => {
         database.transaction("inner", () => {
           insert(database, "x");
           insert(database, "x");
         });
-      }); },
-    ).toThrow(/^could not record inner: /);
+      });
+    };
+
+    expect(attempt).toThrow(/^could not record inner: /);
     expect(names(database)).toEqual([]);
   });
 
