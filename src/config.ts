@@ -25,9 +25,13 @@ export interface Config {
   /** Which destructive commands show a preview and wait for the requester's confirmation. */
   readonly confirmBefore: ReadonlySet<ConfirmationKind>;
   readonly confirmWindowMs: number;
+  /** How long a job may run on the homeserver before the room is warned that it looks stuck. */
+  readonly stuckAfterMs: number;
   /** Problems worth a log line that do not stop Warden (e.g. a token file others can read). */
   readonly warnings: readonly string[];
 }
+
+const STUCK_AFTER_BOUNDS = { minMs: 60_000, maxMs: 30 * 86_400_000 };
 
 const roomReference = z.string().refine((text) => asRoomId(text) !== undefined || asRoomAlias(text) !== undefined, {
   message: "expected a room ID (!abc:example.org) or a room alias (#room:example.org)",
@@ -68,6 +72,12 @@ const configSchema = z.strictObject({
       message: "expected a duration between 10s and 24h in s, min or h, such as 5min, 90s or 1h (m alone is not accepted: write min)",
     })
     .default("5min"),
+  stuckAfter: z
+    .string({ error: "expected a duration such as 6h, 90min or 2d" })
+    .refine((text) => parseDuration(text, STUCK_AFTER_BOUNDS) !== undefined, {
+      message: "expected a duration between 1min and 30d, such as 6h, 90min or 2d",
+    })
+    .default("6h"),
 });
 
 /** Reads, validates and types the YAML config. Every message names the key and the expected form. */
@@ -112,6 +122,7 @@ export function parseConfig(document: unknown, path: string, environment: NodeJS
     logLevel: raw.logLevel,
     confirmBefore: new Set(raw.confirmBefore),
     confirmWindowMs: parseDuration(raw.confirmWindow) ?? 300_000,
+    stuckAfterMs: parseDuration(raw.stuckAfter, STUCK_AFTER_BOUNDS) ?? 6 * 3600_000,
     warnings,
   });
 }

@@ -12,7 +12,8 @@ import { purgeHandler } from "../tasks/kinds/purge.js";
 import { shutdownHandler } from "../tasks/kinds/shutdown.js";
 import { redactHandler } from "../tasks/kinds/redact.js";
 import { TaskLauncher } from "../tasks/launcher.js";
-import { TaskTracker } from "../tasks/tracker.js";
+import { homeserverJobs } from "../tasks/homeserverJobs.js";
+import { DEFAULT_TRACKER_OPTIONS, TaskTracker } from "../tasks/tracker.js";
 import { systemClock } from "../util/clock.js";
 import { err, ok, type Result } from "../util/result.js";
 import { wardenVersion } from "../version.js";
@@ -122,7 +123,15 @@ async function startWithState(config: Config, log: Logger, state: WardenState): 
     config.commandPrefix,
     log,
   );
-  const tracker = new TaskTracker(tasks, { purge: purgeHandler(admin), shutdown: shutdownHandler(admin), redact: redactHandler(admin) }, notifier, clock, log);
+  const tracker = new TaskTracker(
+    tasks,
+    { purge: purgeHandler(admin), shutdown: shutdownHandler(admin), redact: redactHandler(admin) },
+    homeserverJobs(admin),
+    notifier,
+    clock,
+    log,
+    { ...DEFAULT_TRACKER_OPTIONS, stuckAfterMs: config.stuckAfterMs },
+  );
   const launcher = new TaskLauncher(tasks, tracker, notifier, clock, log);
   const table = buildCommandTable({
     admin,

@@ -34,6 +34,10 @@ export type {
   ScheduledTasksBody,
 } from "./schemas.js";
 
+/** Statuses of Synapse's task scheduler (synapse.types.TaskStatus). */
+export const SCHEDULED_TASK_STATUSES = ["scheduled", "active", "complete", "failed", "cancelled"] as const;
+export type ScheduledTaskStatus = (typeof SCHEDULED_TASK_STATUSES)[number];
+
 /** Sort orders GET /_synapse/admin/v1/rooms accepts (Synapse's RoomSortOrder). */
 export const ROOM_ORDERS = [
   "name",
@@ -311,13 +315,28 @@ export class SynapseAdminClient {
     );
   }
 
-  /** GET /_synapse/admin/v1/scheduled_tasks, the homeserver's own task queue (purges, deletes, redactions). */
-  scheduledTasks(filter: { actionName?: string; resourceId?: string; status?: string } = {}) {
+  /**
+   * GET /_synapse/admin/v1/scheduled_tasks, the homeserver's own task queue (purges, deletes,
+   * redactions, and Synapse's internal jobs). Filters: one action, one resource, and statuses
+   * (scheduled, active, complete, failed, cancelled).
+   *
+   * Statuses go out as `job_status`, repeated: the only name every version with this endpoint
+   * reads (it arrived around 1.128 as `job_status`; 1.150 added `status` as an alias, preferred
+   * when both are sent). Synapse 1.163 reads every value of a repeated `status` or `job_status`;
+   * older versions read the first value only, so they answer a list of statuses with the tasks
+   * of its first status. Callers that need the whole list must check for that (the tracker does).
+   * Before 1.128 the path answers 404 M_UNRECOGNIZED.
+   */
+  scheduledTasks(filter: { actionName?: string; resourceId?: string; statuses?: readonly ScheduledTaskStatus[] } = {}) {
     return this.send(
       {
         method: "GET",
         path: `${ADMIN_V1}/scheduled_tasks`,
-        query: { action_name: filter.actionName, resource_id: filter.resourceId, status: filter.status },
+        query: {
+          action_name: filter.actionName,
+          resource_id: filter.resourceId,
+          job_status: filter.statuses === undefined || filter.statuses.length === 0 ? undefined : filter.statuses,
+        },
         idempotent: true,
       },
       scheduledTasksBody,

@@ -10,7 +10,8 @@ export interface HttpRequest {
   readonly method: HttpMethod;
   /** Already percent-encoded; built only by adminClient.ts. */
   readonly path: string;
-  readonly query?: Readonly<Record<string, string | number | boolean | undefined>>;
+  /** A list sends the key once per value, in order (`status=a&status=b`). */
+  readonly query?: Readonly<Record<string, string | number | boolean | readonly string[] | undefined>>;
   readonly body?: object;
   /**
    * Whether sending the request twice is harmless. A purge or a delete that timed out may
@@ -71,7 +72,8 @@ export async function sendAdminRequest<T>(
 async function sendOnce<T>(options: HttpOptions, request: HttpRequest, schema: z.ZodType<T>): Promise<Result<T, AdminError>> {
   const url = new URL(options.homeserverUrl + request.path);
   for (const [key, value] of Object.entries(request.query ?? {})) {
-    if (value !== undefined) url.searchParams.set(key, String(value));
+    if (Array.isArray(value)) for (const item of value as readonly string[]) url.searchParams.append(key, item);
+    else if (value !== undefined) url.searchParams.set(key, String(value));
   }
   const fetchImplementation = options.fetch ?? fetch;
   let response: Response;

@@ -64,14 +64,16 @@ export class TaskLauncher {
     this.log.info({ taskId: task.id, kind: task.kind, roomId: task.roomId, requester: task.requester }, "task accepted");
 
     const progressEventId = await this.notifier.accepted(task);
-    if (progressEventId !== undefined) await this.store.update(task.id, { progressEventId });
+    // statusChangedAt of a task still "submitting" is when its request left: recovery looks for
+    // jobs the homeserver stamped since then, never earlier.
+    await this.store.update(task.id, { ...(progressEventId === undefined ? {} : { progressEventId }), statusChangedAt: this.clock.now() });
 
     const submitted = await request.submit();
     if (submitted.ok) {
       await this.store.update(task.id, { homeserverTaskId: submitted.value, status: "scheduled", statusChangedAt: this.clock.now() });
       this.log.info({ taskId: task.id, homeserverTaskId: submitted.value }, "homeserver accepted the job");
     } else if (UNCERTAIN.has(submitted.error.kind)) {
-      // Left in "submitting": the tracker asks the homeserver whether the job exists.
+      // Left in "submitting": the tracker looks for the job on the homeserver before anything else.
       this.log.warn({ taskId: task.id, error: submitted.error.kind }, "unclear whether the homeserver accepted the job");
     } else {
       const finishedAt = this.clock.now();

@@ -2,8 +2,10 @@ import type { Logger } from "pino";
 import type { AdminError } from "../synapse/errors.js";
 import type { Clock } from "../util/clock.js";
 import type { Result } from "../util/result.js";
+import type { HomeserverJob, HomeserverJobs } from "./homeserverJobs.js";
+import { chooseOwnJob } from "./recovery.js";
 import type { TaskStore } from "./store.js";
-import { isFinal, type TaskKind, type TaskOutcome, type TaskRecord, type TaskStatus } from "./types.js";
+import { isFinal, type TaskOutcome, type TaskRecord, type TaskStatus } from "./types.js";
 
 export interface Observation {
   readonly status: Exclude<TaskStatus, "submitting">;
@@ -13,10 +15,16 @@ export interface Observation {
 
 /** What the tracker needs to know about one kind of job; it knows nothing else about commands. */
 export interface TaskKindHandler {
-  /** Asks the homeserver where the job stands. A not-found error ends the task as unknown. */
+  /** The name Synapse's task scheduler gives this kind of job (the `action` in scheduled_tasks). */
+  readonly action: string;
+  /** The job's own status, and its result once it ended. A not-found error ends the task as unknown. */
   poll(task: TaskRecord): Promise<Result<Observation, AdminError>>;
-  /** After an interrupted submission: the homeserver's id for the job if it has one, never a new request. */
-  recover(task: TaskRecord): Promise<Result<string | undefined, AdminError>>;
+  /**
+   * Sends the job's request again from the task's stored parameters, where a second request is
+   * harmless; resolves to the homeserver's id for the job. Absent, or undefined for a task it
+   * cannot rebuild, where sending again is not harmless.
+   */
+  resubmit?(task: TaskRecord): Promise<Result<string, AdminError>> | undefined;
 }
 
 export interface TaskNotifier {
@@ -28,186 +36,521 @@ export interface TaskNotifier {
   stuck(task: TaskRecord): Promise<void>;
 }
 
+/** Timers, injected so tests and the benchmark can run the loop on a fake clock. */
+export interface Timers {
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const realTimers: Timers = {
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (handle) => {
+    clearTimeout(handle as NodeJS.Timeout);
+  },
+};
+
 export interface TrackerOptions {
-  readonly firstPollMs: number;
+  /** The loop ticks this soon after a status changed, then slows by `backoffFactor` to `ceilingMs`. */
+  readonly firstTickMs: number;
   readonly backoffFactor: number;
   readonly ceilingMs: number;
-  /** How long a job may stay scheduled or active before the room is warned (once). */
-  readonly stuckAfterMs: Record<TaskKind, number>;
+  /** Task-queue requests allowed in any minute, however often statuses change. */
+  readonly listRequestsPerMinute: number;
+  /** Where the task queue cannot be read: each job is polled on its own, up to this ceiling. */
+  readonly fallbackCeilingMs: number;
+  /** After a submission whose answer was lost: how often, and how long, to look for the job. */
+  readonly lookAgainMs: number;
+  readonly lookWindowMs: number;
+  /** Retries of an undelivered final notification slow down to this. */
+  readonly notifyRetryCeilingMs: number;
+  /** How long a job may run (counted from when the homeserver started it) before the room is warned, once. */
+  readonly stuckAfterMs: number;
+  /** Own-status requests sent at once (results of jobs that ended in the same tick). */
+  readonly parallelFetches: number;
 }
 
 export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
-  firstPollMs: 1_000,
+  firstTickMs: 1_000,
   backoffFactor: 1.5,
-  ceilingMs: 30_000,
-  stuckAfterMs: { purge: 6 * 3600_000, shutdown: 6 * 3600_000, redact: 6 * 3600_000 },
+  ceilingMs: 2_000,
+  listRequestsPerMinute: 36,
+  fallbackCeilingMs: 3_000,
+  lookAgainMs: 15_000,
+  lookWindowMs: 120_000,
+  notifyRetryCeilingMs: 30_000,
+  stuckAfterMs: 6 * 3600_000,
+  parallelFetches: 4,
 };
 
 export const LOST_TASK_REASON =
   "the homeserver no longer knows this job: it keeps a job's status for about 7 days, and loses unfinished ones if its database is reset. Warden did not send it again.";
 
-export const NEVER_CONFIRMED_REASON =
-  "Warden stopped before the homeserver confirmed this request, and the homeserver has no such job. Nothing was sent again; check the room and repeat the command if it is still needed.";
+export function neverConfirmedReason(task: TaskRecord, action: string, submittedAt: number, windowMs: number): string {
+  return (
+    `Warden's request got no answer, and for ${Math.round(windowMs / 60_000)} min after it the homeserver showed no ` +
+    `\`${action}\` job for ${task.roomId} started since ${new Date(submittedAt).toISOString()}. Unknown: whether the ` +
+    "homeserver received the request at all. It was not sent again, because a second one is not harmless. " +
+    `Check the homeserver's task list (!tasks, or GET /_synapse/admin/v1/scheduled_tasks?action_name=${action}) and the target before repeating the command.`
+  );
+}
+
+export function ambiguousReason(action: string, jobIds: readonly string[]): string {
+  return (
+    `Warden's request got no answer, and the homeserver has ${jobIds.length} \`${action}\` jobs for this target started since then ` +
+    `(${jobIds.join(", ")}): Warden cannot tell which one is its own, so it follows none. Check them with !tasks.`
+  );
+}
+
+/** Failures after which the homeserver may still have started the job: look before acting again. */
+const UNCERTAIN: ReadonlySet<AdminError["kind"]> = new Set(["timeout", "unreachable", "server-error", "bad-response", "rate-limited"]);
+
+/** Answers that say the task queue cannot be read here at all (too old a Synapse, or a proxy in the way). */
+const QUEUE_UNAVAILABLE: ReadonlySet<AdminError["kind"]> = new Set(["not-found", "bad-request", "forbidden", "bad-response"]);
+
+const RANK: Record<TaskStatus, number> = { submitting: 0, scheduled: 1, active: 2, complete: 3, failed: 3, unknown: 3 };
+
+/** A job only moves forward: an earlier status seen later (Synapse resuming a job after its restart) is not news. */
+function isForward(from: TaskStatus, to: TaskStatus): boolean {
+  return RANK[to] > RANK[from];
+}
+
+/** The part of the task store the tracker reads and writes. */
+export type TrackerStore = Pick<TaskStore, "get" | "all" | "unfinished" | "update">;
+
+interface Entry {
+  /** When this task next needs something of its own: a look, a fallback poll, a notification retry. */
+  due: number;
+  /** Quiet rounds of its own (fallback polls, notification retries), for its back-off. */
+  quiet: number;
+}
 
 /**
- * Follows every unfinished task until it ends and its requester has been told, across restarts.
- * Polls adapt: about once a second at first, slower while nothing changes, up to a ceiling.
+ * Follows every unfinished task until it ends and its requester has been told, across restarts,
+ * with one loop for all of them. Each tick asks the homeserver once which of its jobs are
+ * scheduled or running (GET scheduled_tasks), and reads a job's own status only when it left
+ * that list (its result: a shutdown's kicked users, a redaction's failures). Ticks come about a
+ * second apart after a status changed, slowing to `ceilingMs`, never more than
+ * `listRequestsPerMinute` in a minute, and stop while nothing is in flight. Where the task queue
+ * cannot be read, each job is polled on its own instead (said once in the log).
  */
 export class TaskTracker {
-  private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly quietPolls = new Map<string, number>();
-  /** Tasks whose last poll failed: their back-off restarts once the homeserver answers again. */
-  private readonly failingPolls = new Set<string>();
+  private readonly entries = new Map<string, Entry>();
+  /** Final notifications being sent: never two at once for one task. */
+  private readonly notifying = new Set<string>();
+  private timer: { handle: unknown; at: number } | undefined;
+  private ticking = false;
+  private wakeAfterTick = false;
   private stopped = false;
+  private mode: "queue" | "per-job" = "queue";
+  private quietTicks = 0;
+  private lastListAt = Number.NEGATIVE_INFINITY;
+  /** Generic cell rate: the earliest time the next task-queue request is within budget, plus one of tolerance. */
+  private budgetTat = Number.NEGATIVE_INFINITY;
+  private listFailing = false;
 
   constructor(
-    private readonly store: TaskStore,
-    private readonly handlers: Record<TaskKind, TaskKindHandler>,
+    private readonly store: TrackerStore,
+    private readonly handlers: Record<TaskRecord["kind"], TaskKindHandler>,
+    private readonly jobs: HomeserverJobs,
     private readonly notifier: TaskNotifier,
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly options: TrackerOptions = DEFAULT_TRACKER_OPTIONS,
+    private readonly timers: Timers = realTimers,
   ) {}
 
   /** Picks up every task left unfinished by a previous run. */
   resumeAll(): void {
     for (const task of this.store.unfinished()) {
       this.log.info({ taskId: task.id, status: task.status }, "resuming task");
-      this.track(task.id);
+      this.add(task.id);
     }
+    this.wake(this.clock.now());
   }
 
+  /** Follows one task; calling it again for a task already followed changes nothing. */
   track(taskId: string): void {
-    if (this.stopped || this.timers.has(taskId)) return;
-    this.schedule(taskId, 0);
+    if (this.stopped || this.entries.has(taskId)) return;
+    this.add(taskId);
+    // A job just submitted is about to change (Synapse starts it at once when it has a slot).
+    this.quietTicks = 0;
+    const task = this.store.get(taskId);
+    const ownWork = task !== undefined && (isFinal(task.status) || task.status === "submitting");
+    this.wake(this.clock.now() + (ownWork ? 0 : this.options.firstTickMs));
   }
 
   isTracking(taskId: string): boolean {
-    return this.timers.has(taskId);
+    return this.entries.has(taskId);
+  }
+
+  /** Whether jobs are polled one by one because the homeserver's task queue cannot be read. */
+  get perJob(): boolean {
+    return this.mode === "per-job";
   }
 
   stop(): void {
     this.stopped = true;
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer.handle);
+    this.timer = undefined;
+    this.entries.clear();
   }
 
-  private schedule(taskId: string, delayMs: number): void {
-    if (this.stopped) return;
-    const timer = setTimeout(() => {
-      void this.step(taskId).catch((error: unknown) => {
-        // A bug in a step must not end tracking: log it and try again at the ceiling.
-        this.log.error({ taskId, err: error }, "task step failed unexpectedly");
-        this.schedule(taskId, this.options.ceilingMs);
-      });
-    }, delayMs);
-    this.timers.set(taskId, timer);
+  /** A method, not the field: a stop() can come during any await, which narrowing does not see. */
+  private halted(): boolean {
+    return this.stopped;
   }
 
-  private nextDelay(taskId: string): number {
-    const quiet = this.quietPolls.get(taskId) ?? 0;
-    this.quietPolls.set(taskId, quiet + 1);
-    return Math.min(this.options.ceilingMs, this.options.firstPollMs * this.options.backoffFactor ** quiet);
+  private wokenDuringTick(): boolean {
+    return this.wakeAfterTick;
   }
 
-  private done(taskId: string): void {
-    this.timers.delete(taskId);
-    this.quietPolls.delete(taskId);
-    this.failingPolls.delete(taskId);
+  private add(taskId: string): void {
+    this.entries.set(taskId, { due: this.clock.now(), quiet: 0 });
   }
 
-  private async step(taskId: string): Promise<void> {
-    const task = this.store.get(taskId);
-    if (task === undefined) {
-      this.done(taskId);
+  private wake(at: number): void {
+    if (this.halted()) return;
+    if (this.ticking) {
+      // The tick in progress plans the next one when it ends; make sure it looks again soon enough.
+      this.wakeAfterTick = true;
       return;
     }
-    if (task.status === "submitting") {
-      await this.recover(task);
-      return;
+    if (this.timer !== undefined && this.timer.at <= at) return;
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer.handle);
+    const delay = Math.max(0, at - this.clock.now());
+    const handle = this.timers.setTimeout(() => {
+      this.timer = undefined;
+      void this.runTick();
+    }, delay);
+    this.timer = { handle, at: this.clock.now() + delay };
+  }
+
+  private async runTick(): Promise<void> {
+    if (this.halted()) return;
+    this.ticking = true;
+    this.wakeAfterTick = false;
+    let changed = false;
+    try {
+      changed = await this.tick();
+    } catch (error) {
+      // A bug in a tick must not end tracking: every task stays in `entries` and is looked at again.
+      this.log.error({ err: error }, "tracking tick failed unexpectedly");
+    } finally {
+      this.ticking = false;
     }
-    if (isFinal(task.status)) {
-      await this.notifyFinished(task);
-      return;
+    if (this.halted()) return;
+    this.quietTicks = changed || this.wokenDuringTick() ? 0 : this.quietTicks + 1;
+    const next = this.nextTickAt();
+    if (next !== undefined) this.wake(next);
+  }
+
+  /** The loop's pace: about a second after a change, slower while nothing changes. */
+  private interval(): number {
+    const { firstTickMs, backoffFactor, ceilingMs } = this.options;
+    return Math.min(ceilingMs, firstTickMs * backoffFactor ** this.quietTicks);
+  }
+
+  private nextTickAt(): number | undefined {
+    let next: number | undefined;
+    const consider = (time: number): void => {
+      next = next === undefined ? time : Math.min(next, time);
+    };
+    for (const [taskId, entry] of this.entries) {
+      const task = this.store.get(taskId);
+      if (task === undefined) continue;
+      if (this.followedByQueue(task)) consider(Math.max(this.lastListAt + this.interval(), this.budgetAllows()));
+      else if (!this.notifying.has(taskId)) consider(entry.due);
     }
+    return next;
+  }
+
+  /** Scheduled or running with a known job id, while the task queue can be read. */
+  private followedByQueue(task: TaskRecord): boolean {
+    return this.mode === "queue" && !isFinal(task.status) && task.status !== "submitting" && task.homeserverTaskId !== undefined;
+  }
+
+  private budgetAllows(): number {
+    return this.budgetTat - 60_000 / this.options.listRequestsPerMinute;
+  }
+
+  private spendBudget(now: number): void {
+    this.budgetTat = Math.max(this.budgetTat, now) + 60_000 / this.options.listRequestsPerMinute;
+  }
+
+  /** One round over every task; true when some status changed. */
+  private async tick(): Promise<boolean> {
+    const now = this.clock.now();
+    let changed = false;
+    const queued: TaskRecord[] = [];
+    const ownPolls: TaskRecord[] = [];
+    for (const [taskId, entry] of [...this.entries]) {
+      const task = this.store.get(taskId);
+      if (task === undefined) {
+        this.entries.delete(taskId);
+        continue;
+      }
+      if (isFinal(task.status)) {
+        if (task.finalNotificationSent) this.entries.delete(taskId);
+        else if (entry.due <= now) this.announce(task);
+      } else if (task.status === "submitting") {
+        if (entry.due <= now) changed = (await this.lookForLostJob(task, entry)) || changed;
+        if (this.halted()) return changed;
+      } else if (this.followedByQueue(task)) {
+        queued.push(task);
+      } else if (entry.due <= now) {
+        ownPolls.push(task);
+      }
+    }
+    if (queued.length > 0 && now >= this.lastListAt + this.interval() && now >= this.budgetAllows()) {
+      changed = (await this.readQueue(queued)) || changed;
+    }
+    if (this.halted()) return changed;
+    if (ownPolls.length > 0) changed = (await this.pollEach(ownPolls, "per-job")) || changed;
+    return changed;
+  }
+
+  /** One task-queue request for every job it follows; own statuses only for the jobs that left it. */
+  private async readQueue(queued: readonly TaskRecord[]): Promise<boolean> {
+    // Only jobs whose id was known before the request left can be judged by its answer.
+    const asked = new Map(queued.map((task) => [task.id, task.homeserverTaskId]));
+    const now = this.clock.now();
+    this.lastListAt = now;
+    this.spendBudget(now);
+    const listed = await this.jobs.inFlight();
+    if (this.halted()) return false;
+    if (!listed.ok) {
+      if (QUEUE_UNAVAILABLE.has(listed.error.kind)) {
+        this.fallBack(`the homeserver's task queue (scheduled_tasks) cannot be read: ${listed.error.userMessage}`);
+        return true;
+      }
+      if (!this.listFailing) this.log.warn({ error: listed.error.kind, detail: listed.error.detail }, "status poll failed; will retry");
+      this.listFailing = true;
+      return false;
+    }
+    if (this.listFailing) this.log.info("the homeserver answers status polls again");
+    this.listFailing = false;
+    const byId = new Map<string, HomeserverJob>(listed.value.map((job) => [job.id, job]));
+    let changed = false;
+    const left: TaskRecord[] = [];
+    for (const [taskId, jobId] of asked) {
+      const task = this.store.get(taskId);
+      if (task === undefined || isFinal(task.status) || task.homeserverTaskId !== jobId || jobId === undefined) continue;
+      const job = byId.get(jobId);
+      if (job === undefined) {
+        left.push(task);
+        continue;
+      }
+      const status = job.status === "active" ? "active" : job.status === "scheduled" ? "scheduled" : undefined;
+      if (status !== undefined && isForward(task.status, status)) {
+        // Running time counts from when the homeserver started the job, not from when Warden saw it.
+        const at = status === "active" ? Math.min(job.timestampMs, this.clock.now()) : this.clock.now();
+        await this.changeStatus(task, { status }, at);
+        changed = true;
+      } else if (status === "active" && task.status === "active") {
+        await this.warnIfStuck(task);
+      }
+      if (this.halted()) return changed;
+    }
+    if (left.length > 0) changed = (await this.pollEach(left, "left-queue")) || changed;
+    return changed;
+  }
+
+  /** Own-status requests, a few at a time. */
+  private async pollEach(tasks: readonly TaskRecord[], why: "per-job" | "left-queue"): Promise<boolean> {
+    let changed = false;
+    const pending = [...tasks];
+    const worker = async (): Promise<void> => {
+      for (let task = pending.shift(); task !== undefined && !this.halted(); task = pending.shift()) {
+        changed = (await this.pollOne(task, why)) || changed;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.parallelFetches, pending.length) }, worker));
+    return changed;
+  }
+
+  private async pollOne(task: TaskRecord, why: "per-job" | "left-queue"): Promise<boolean> {
     const observed = await this.handlers[task.kind].poll(task);
+    if (this.halted()) return false;
+    const entry = this.entries.get(task.id);
+    const current = this.store.get(task.id);
+    if (entry === undefined || current === undefined || isFinal(current.status)) return false;
     if (!observed.ok) {
       if (observed.error.kind === "not-found") {
-        await this.changeStatus(task, { status: "unknown", reason: LOST_TASK_REASON });
-        return;
+        await this.changeStatus(current, { status: "unknown", reason: LOST_TASK_REASON });
+        return true;
       }
-      this.log.warn({ taskId, error: observed.error.kind, detail: observed.error.detail }, "status poll failed; will retry");
-      this.failingPolls.add(taskId);
-      this.schedule(taskId, this.nextDelay(taskId));
-      return;
+      this.log.warn({ taskId: task.id, error: observed.error.kind, detail: observed.error.detail }, "status poll failed; will retry");
+      this.backOff(entry, this.options.fallbackCeilingMs);
+      return false;
     }
-    // Back-off earned while the homeserver was away says nothing about the job's pace.
-    if (this.failingPolls.delete(taskId)) this.quietPolls.set(taskId, 0);
-    if (observed.value.status !== task.status) {
-      await this.changeStatus(task, observed.value);
-      return;
+    const status = observed.value.status;
+    if (why === "left-queue" && !isFinal(status)) {
+      // The queue left out a job that has not ended: this homeserver does not list every job
+      // asked for (before 1.163 Synapse reads only the first of several statuses).
+      this.fallBack(`the homeserver's task queue left out job ${task.homeserverTaskId ?? "?"}, which is still ${status}`);
     }
-    await this.warnIfStuck(task);
-    this.schedule(taskId, this.nextDelay(taskId));
+    if (isFinal(status) || isForward(current.status, status)) {
+      entry.quiet = 0;
+      entry.due = this.clock.now() + this.options.firstTickMs;
+      await this.changeStatus(current, observed.value);
+      return true;
+    }
+    if (status === "active" && current.status === "active") await this.warnIfStuck(current);
+    this.backOff(entry, this.options.fallbackCeilingMs);
+    return false;
   }
 
-  private async changeStatus(task: TaskRecord, observation: Observation): Promise<void> {
+  private backOff(entry: Entry, ceilingMs: number): void {
+    entry.due = this.clock.now() + Math.min(ceilingMs, this.options.firstTickMs * this.options.backoffFactor ** entry.quiet);
+    entry.quiet += 1;
+  }
+
+  private fallBack(why: string): void {
+    if (this.mode === "per-job") return;
+    this.mode = "per-job";
+    this.log.warn({ reason: why }, "following each job on its own from now on: one status request per job");
+    const now = this.clock.now();
+    for (const entry of this.entries.values()) entry.due = Math.min(entry.due, now);
+  }
+
+  private async changeStatus(task: TaskRecord, observation: Observation, at = this.clock.now()): Promise<void> {
+    const final = isFinal(observation.status);
     const now = this.clock.now();
     const updated = await this.store.update(task.id, {
       status: observation.status,
-      statusChangedAt: now,
+      statusChangedAt: final ? now : at,
       ...(observation.reason === undefined ? {} : { reason: observation.reason }),
       ...(observation.outcome === undefined ? {} : { outcome: observation.outcome }),
-      ...(isFinal(observation.status) ? { finishedAt: now } : {}),
+      ...(final ? { finishedAt: now } : {}),
     });
     this.log.info({ taskId: task.id, kind: task.kind, status: updated.status }, "task status changed");
-    this.quietPolls.set(task.id, 0);
-    if (isFinal(updated.status)) {
-      await this.notifyFinished(updated);
+    if (final) {
+      this.announce(updated);
       return;
     }
-    await this.notifier.progressed(updated);
-    this.schedule(task.id, this.nextDelay(task.id));
+    try {
+      await this.notifier.progressed(updated);
+    } catch (error) {
+      this.log.warn({ taskId: task.id, err: error }, "could not report progress");
+    }
   }
 
-  private async notifyFinished(task: TaskRecord): Promise<void> {
-    if (task.finalNotificationSent) {
-      this.done(task.id);
-      return;
-    }
-    const delivered = await this.notifier.finished(task);
-    if (delivered) {
-      await this.store.update(task.id, { finalNotificationSent: true });
-      this.done(task.id);
-      return;
-    }
-    this.log.warn({ taskId: task.id }, "final notification not delivered; will retry");
-    this.schedule(task.id, this.nextDelay(task.id));
+  /** Sends the final notification in the background, so a slow room never holds up the loop. */
+  private announce(task: TaskRecord): void {
+    if (this.stopped || this.notifying.has(task.id) || task.finalNotificationSent) return;
+    this.notifying.add(task.id);
+    const settle = async (): Promise<void> => {
+      let delivered = false;
+      try {
+        delivered = await this.notifier.finished(task);
+      } catch (error) {
+        this.log.error({ taskId: task.id, err: error }, "final notification failed");
+      }
+      if (delivered) {
+        await this.store.update(task.id, { finalNotificationSent: true });
+        this.entries.delete(task.id);
+      } else {
+        this.log.warn({ taskId: task.id }, "final notification not delivered; will retry");
+        const entry = this.entries.get(task.id);
+        if (entry !== undefined) this.backOff(entry, this.options.notifyRetryCeilingMs);
+      }
+    };
+    void settle()
+      .catch((error: unknown) => {
+        this.log.error({ taskId: task.id, err: error }, "could not record the final notification");
+      })
+      .finally(() => {
+        this.notifying.delete(task.id);
+        const entry = this.entries.get(task.id);
+        if (entry !== undefined) this.wake(entry.due);
+      });
   }
 
-  private async recover(task: TaskRecord): Promise<void> {
-    const found = await this.handlers[task.kind].recover(task);
+  /**
+   * A submission whose answer was lost (a timeout, or Warden stopped mid-request): look for the
+   * job the request may have created, for `lookWindowMs`, since Synapse keeps working on a
+   * request whose client went away. Then send again where that is harmless, or say what is unknown.
+   */
+  private async lookForLostJob(task: TaskRecord, entry: Entry): Promise<boolean> {
+    const handler = this.handlers[task.kind];
+    const submittedAt = task.statusChangedAt;
+    const found = await this.jobs.of(handler.action, task.roomId);
+    if (this.halted()) return false;
     if (!found.ok) {
       this.log.warn({ taskId: task.id, error: found.error.kind }, "could not look for an interrupted submission; will retry");
-      this.schedule(task.id, this.nextDelay(task.id));
-      return;
+      this.backOff(entry, this.options.lookAgainMs);
+      return false;
     }
-    if (found.value === undefined) {
-      await this.changeStatus(task, { status: "unknown", reason: NEVER_CONFIRMED_REASON });
-      return;
+    const ownedElsewhere = new Set(
+      this.store
+        .all()
+        .filter((other) => other.id !== task.id && other.homeserverTaskId !== undefined)
+        .map((other) => other.homeserverTaskId as string),
+    );
+    const choice = chooseOwnJob(found.value, { action: handler.action, resourceId: task.roomId, submittedAt }, ownedElsewhere);
+    if (choice.kind === "found") {
+      this.log.info({ taskId: task.id, homeserverTaskId: choice.jobId }, "found the interrupted submission on the homeserver");
+      await this.adopt(task, choice.jobId);
+      return true;
     }
-    this.log.info({ taskId: task.id, homeserverTaskId: found.value }, "found the interrupted submission on the homeserver");
-    await this.store.update(task.id, { homeserverTaskId: found.value, status: "scheduled", statusChangedAt: this.clock.now() });
-    // Back-off earned while the homeserver was unreachable says nothing about the job's pace.
-    this.quietPolls.set(task.id, 0);
-    this.schedule(task.id, 0);
+    if (choice.kind === "ambiguous") {
+      this.log.warn({ taskId: task.id, candidates: choice.jobIds }, "more than one homeserver job could be this task's; adopting none");
+      await this.changeStatus(task, { status: "unknown", reason: ambiguousReason(handler.action, choice.jobIds) });
+      return true;
+    }
+    const now = this.clock.now();
+    if (now - submittedAt < this.options.lookWindowMs) {
+      entry.due = Math.min(now + this.options.lookAgainMs, submittedAt + this.options.lookWindowMs);
+      return false;
+    }
+    if (handler.resubmit === undefined) {
+      await this.changeStatus(task, { status: "unknown", reason: neverConfirmedReason(task, handler.action, submittedAt, this.options.lookWindowMs) });
+      return true;
+    }
+    // Written before the request leaves: a crash now is recovered by the same looking, from now.
+    const resent = await this.store.update(task.id, { statusChangedAt: this.clock.now() });
+    const resend = handler.resubmit(resent);
+    if (resend === undefined) {
+      await this.changeStatus(resent, { status: "unknown", reason: neverConfirmedReason(task, handler.action, submittedAt, this.options.lookWindowMs) });
+      return true;
+    }
+    this.log.info({ taskId: task.id }, "the homeserver shows no job for a lost submission; sending it again (harmless for this kind)");
+    const sent = await resend;
+    if (this.halted()) return false;
+    const current = this.store.get(task.id) ?? task;
+    if (sent.ok) {
+      await this.adopt(current, sent.value);
+      return true;
+    }
+    if (UNCERTAIN.has(sent.error.kind)) {
+      this.log.warn({ taskId: task.id, error: sent.error.kind }, "unclear whether the homeserver accepted the request sent again");
+      entry.due = this.clock.now();
+      return false;
+    }
+    await this.changeStatus(current, { status: "failed", reason: sent.error.userMessage });
+    return true;
+  }
+
+  private async adopt(task: TaskRecord, jobId: string): Promise<void> {
+    const updated = await this.store.update(task.id, { homeserverTaskId: jobId, status: "scheduled", statusChangedAt: this.clock.now() });
+    const entry = this.entries.get(task.id);
+    if (entry !== undefined) entry.due = this.clock.now();
+    try {
+      await this.notifier.progressed(updated);
+    } catch (error) {
+      this.log.warn({ taskId: task.id, err: error }, "could not report progress");
+    }
   }
 
   private async warnIfStuck(task: TaskRecord): Promise<void> {
     if (task.warnedStuckAt !== undefined) return;
-    if (this.clock.now() - task.statusChangedAt < this.options.stuckAfterMs[task.kind]) return;
+    if (this.clock.now() - task.statusChangedAt < this.options.stuckAfterMs) return;
     const updated = await this.store.update(task.id, { warnedStuckAt: this.clock.now() });
     this.log.warn({ taskId: task.id, status: task.status }, "task looks stuck");
-    await this.notifier.stuck(updated);
+    try {
+      await this.notifier.stuck(updated);
+    } catch (error) {
+      this.log.warn({ taskId: task.id, err: error }, "could not send the stuck warning");
+    }
   }
 }

@@ -16,13 +16,20 @@ export function formatUtc(epochMilliseconds: number): string {
 }
 
 // The units of a purge's age, for the same reason: no bare "m", which reads as minutes or months.
-const DURATION = /^(\d{1,5})\s*(s|min|h)$/;
-const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1_000, min: 60_000, h: 3_600_000 };
+const DURATION = /^(\d{1,5})\s*(s|min|h|d)$/;
+const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** "90s", "5min", "1h" to milliseconds, between 10 s and 24 h; undefined otherwise. */
-export function parseDuration(text: string): number | undefined {
+export interface DurationBounds {
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
+const DEFAULT_BOUNDS: DurationBounds = { minMs: 10_000, maxMs: 86_400_000 };
+
+/** "90s", "5min", "1h", "2d" to milliseconds, within the bounds (default 10 s to 24 h); undefined otherwise. */
+export function parseDuration(text: string, bounds: DurationBounds = DEFAULT_BOUNDS): number | undefined {
   const match = DURATION.exec(text.trim());
   if (match === null) return undefined;
   const milliseconds = Number(match[1]) * (DURATION_UNITS[match[2] ?? ""] ?? 0);
-  return milliseconds >= 10_000 && milliseconds <= 86_400_000 ? milliseconds : undefined;
+  return milliseconds >= bounds.minMs && milliseconds <= bounds.maxMs ? milliseconds : undefined;
 }

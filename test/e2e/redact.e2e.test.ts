@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClientEvent } from "../../scripts/harness/client.js";
 import { bodyOf } from "../../scripts/harness/roomRecorder.js";
-import { mentions, startScenario, type Scenario } from "./scenario.js";
+import { mentions, repliesTo, startScenario, type Scenario } from "./scenario.js";
 
 let scenario: Scenario;
 
@@ -101,4 +101,25 @@ describe("!redact against a real Synapse", () => {
     await expectRedacted(named);
     await expectUntouched(other);
   });
+
+  it("a redaction of a few hundred messages, followed by the one tracking loop, ends with exactly one final message", async () => {
+    const roomId = await scenario.spammer.createRoom({ name: "spam flood", preset: "public_chat" });
+    const sends = Array.from({ length: 300 }, (_, index) => `flood ${String(index)}`);
+    for (let index = 0; index < sends.length; index += 8) {
+      await Promise.all(sends.slice(index, index + 8).map((text) => scenario.spammer.sendText(roomId, text)));
+    }
+
+    const { eventId, mark } = await scenario.send(`!redact ${scenario.spammer.userId} --room ${roomId} --yes`);
+    const final = await scenario.finalFor(eventId, mark, 300_000);
+    expect(bodyOf(final)).toMatch(/done in/);
+    // Anything still queued (a late retry, a second reading of the end) would arrive within a few ticks.
+    await new Promise((resolve) => setTimeout(resolve, 8_000));
+
+    const finals = scenario.recorder.events.filter(
+      (event) => event.sender === scenario.wardenUser.userId && repliesTo(event, eventId) && mentions(event).length > 0,
+    );
+    expect(finals).toHaveLength(1);
+    const events = await eventsOf(roomId);
+    expect([...events.values()].filter((event) => event.sender === scenario.spammer.userId && event.type === "m.room.message" && !isRedacted(event))).toEqual([]);
+  }, 400_000);
 });

@@ -59,6 +59,7 @@ describe("parseConfig", () => {
       logLevel: "info",
       confirmBefore: new Set(["shutdown", "purge-local", "redact"]),
       confirmWindowMs: 300_000,
+      stuckAfterMs: 6 * 3600_000,
       warnings: [],
     });
     expect(isAbsolute(config.dataDirectory)).toBe(true);
@@ -118,6 +119,18 @@ describe("parseConfig", () => {
 
   it("names the kinds confirmBefore accepts", () => {
     expect(rejected({ ...VALID, confirmBefore: ["everything"] })).toContain("shutdown, purge, purge-local, redact");
+  });
+
+  it.each([
+    ["90min", 90 * 60_000],
+    ["2d", 2 * 86_400_000],
+    ["30d", 30 * 86_400_000],
+  ])("reads stuckAfter %s, beyond the 24 h other durations stop at", (text, milliseconds) => {
+    expect(accepted({ ...VALID, stuckAfter: text }).stuckAfterMs).toBe(milliseconds);
+  });
+
+  it.each(["31d", "30s", "soon", "6"])("rejects stuckAfter %j, naming the key and the range", (text) => {
+    expect(rejected({ ...VALID, stuckAfter: text })).toContain("stuckAfter: expected a duration between 1min and 30d");
   });
 
   it("names an unknown key", () => {

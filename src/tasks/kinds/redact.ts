@@ -1,14 +1,17 @@
-import type { UserId } from "../../matrix/ids.js";
 import type { SynapseAdminClient } from "../../synapse/adminClient.js";
 import { ok } from "../../util/result.js";
 import type { TaskKindHandler } from "../tracker.js";
-import { findInterruptedJob } from "./recover.js";
 
 export const REDACT_ACTION = "redact_all_events";
 
-/** A redact task's `roomId` field holds the user whose events are redacted (the job's resource). */
-export function redactHandler(admin: Pick<SynapseAdminClient, "redactStatus" | "scheduledTasks">): TaskKindHandler {
+/**
+ * A redact task's `roomId` field holds the user whose events are redacted (the job's resource).
+ * No `resubmit`: a second redaction of the same user is not the same request (it would cover
+ * the rooms and messages as they are by then), so a lost one is reported, never sent again.
+ */
+export function redactHandler(admin: Pick<SynapseAdminClient, "redactStatus">): TaskKindHandler {
   return {
+    action: REDACT_ACTION,
     async poll(task) {
       if (task.homeserverTaskId === undefined) return ok({ status: "unknown", reason: "no homeserver job id was recorded" });
       const status = await admin.redactStatus(task.homeserverTaskId);
@@ -26,6 +29,5 @@ export function redactHandler(admin: Pick<SynapseAdminClient, "redactStatus" | "
           return ok({ status: "failed", reason: status.value.error ?? "the homeserver gave no reason", outcome: { failedRedactions: failed } });
       }
     },
-    recover: (task) => findInterruptedJob(admin, REDACT_ACTION, task.roomId as UserId, task.createdAt),
   };
 }

@@ -1,9 +1,8 @@
-import type { RoomId } from "../../matrix/ids.js";
-import type { SynapseAdminClient } from "../../synapse/adminClient.js";
-import { ok } from "../../util/result.js";
+import type { RoomId, UserId } from "../../matrix/ids.js";
+import type { AdminError, DeleteRoomOptions, SynapseAdminClient } from "../../synapse/adminClient.js";
+import { ok, type Result } from "../../util/result.js";
 import type { TaskKindHandler } from "../tracker.js";
-import type { TaskOutcome } from "../types.js";
-import { findInterruptedJob } from "./recover.js";
+import type { TaskOutcome, TaskRecord } from "../types.js";
 
 export const SHUTDOWN_ACTION = "shutdown_and_purge_room";
 
@@ -22,10 +21,40 @@ async function errorFromTaskQueue(
   return error === null || error === undefined || error === "" ? undefined : `the homeserver says: ${error}`;
 }
 
-export function shutdownHandler(
-  admin: Pick<SynapseAdminClient, "deleteStatus" | "blockStatus" | "scheduledTasks">,
-): TaskKindHandler {
+/** The delete as the command stored it; undefined for a record without those parameters. */
+function storedOptions(task: TaskRecord): DeleteRoomOptions | undefined {
+  const { block, purge, forcePurge, notifyAs, newRoomName, message } = task.parameters;
+  if (typeof block !== "boolean" || typeof purge !== "boolean" || typeof forcePurge !== "boolean") return undefined;
   return {
+    block,
+    purge,
+    forcePurge,
+    ...(typeof notifyAs === "string" ? { newRoomUserId: notifyAs as UserId } : {}),
+    ...(typeof newRoomName === "string" ? { roomName: newRoomName } : {}),
+    ...(typeof message === "string" ? { message } : {}),
+  };
+}
+
+/** Synapse refuses a delete while another one of the room is active ("Purge already in progress"). */
+function alreadyRunning(error: AdminError): boolean {
+  return error.kind === "bad-request" && /already in progress/i.test(error.detail ?? "");
+}
+
+export function shutdownHandler(
+  admin: Pick<SynapseAdminClient, "deleteStatus" | "blockStatus" | "scheduledTasks" | "startDelete" | "deleteStatusesForRoom">,
+): TaskKindHandler {
+  /** The delete of this room the homeserver is running now, which a refused resend should follow. */
+  async function runningDelete(roomId: RoomId, refusal: AdminError): Promise<Result<string, AdminError>> {
+    const statuses = await admin.deleteStatusesForRoom(roomId);
+    if (!statuses.ok) return statuses;
+    const running = statuses.value.results.filter((entry) => !["complete", "failed", "cancelled"].includes(entry.status));
+    const [only, ...others] = running;
+    if (only?.delete_id === undefined || others.length > 0) return { ok: false, error: refusal };
+    return ok(only.delete_id);
+  }
+
+  return {
+    action: SHUTDOWN_ACTION,
     async poll(task) {
       if (task.homeserverTaskId === undefined) return ok({ status: "unknown", reason: "no homeserver job id was recorded" });
       // By delete_id: the by-room query leaves out deletes that are still scheduled.
@@ -60,6 +89,16 @@ export function shutdownHandler(
         }
       }
     },
-    recover: (task) => findInterruptedJob(admin, SHUTDOWN_ACTION, task.roomId as RoomId, task.createdAt),
+    // Deleting a room twice asks for the same end state; Synapse refuses the second while the
+    // first runs, and then that first delete is the one to follow.
+    resubmit(task) {
+      const options = storedOptions(task);
+      if (options === undefined) return undefined;
+      const roomId = task.roomId as RoomId;
+      return admin.startDelete(roomId, options).then((started) => {
+        if (started.ok) return ok(started.value.delete_id);
+        return alreadyRunning(started.error) ? runningDelete(roomId, started.error) : started;
+      });
+    },
   };
 }

@@ -244,16 +244,34 @@ describe("SynapseAdminClient requests", () => {
     const job = { id: "job1", action: "purge_history", status: "active", timestamp_ms: 5, resource_id: ROOM };
     synapse.ok("GET", { scheduled_tasks: [job] });
 
-    const result = await client.scheduledTasks({ actionName: "purge_history", resourceId: ROOM, status: "active" });
+    const result = await client.scheduledTasks({ actionName: "purge_history", resourceId: ROOM, statuses: ["active"] });
 
     expect(result).toEqual({ ok: true, value: { scheduled_tasks: [job] } });
     expect(synapse.seen.map((request) => [request.method, request.path, request.authorization])).toEqual([
       [
         "GET",
-        "/_synapse/admin/v1/scheduled_tasks?action_name=purge_history&resource_id=%21we%2Fird%3Froom%23x%25y+z%3A%C3%A9.example&status=active",
+        "/_synapse/admin/v1/scheduled_tasks?action_name=purge_history&resource_id=%21we%2Fird%3Froom%23x%25y+z%3A%C3%A9.example&job_status=active",
         `Bearer ${TOKEN}`,
       ],
     ]);
+  });
+
+  it("scheduledTasks with several statuses: job_status repeated, once per status, in order", async () => {
+    const { client, synapse } = harness();
+    synapse.ok("GET", { scheduled_tasks: [] });
+
+    await client.scheduledTasks({ statuses: ["active", "scheduled"] });
+
+    expect(synapse.seen.map((request) => request.path)).toEqual(["/_synapse/admin/v1/scheduled_tasks?job_status=active&job_status=scheduled"]);
+  });
+
+  it("scheduledTasks with an empty status list: no status filter", async () => {
+    const { client, synapse } = harness();
+    synapse.ok("GET", { scheduled_tasks: [] });
+
+    await client.scheduledTasks({ statuses: [] });
+
+    expect(synapse.seen.map((request) => request.path)).toEqual(["/_synapse/admin/v1/scheduled_tasks"]);
   });
 
   it("scheduledTasks without a filter: no query string at all", async () => {

@@ -1,8 +1,9 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SynapseAdminClient } from "../../../src/synapse/adminClient.js";
 import { PURGE_ACTION, purgeHandler } from "../../../src/tasks/kinds/purge.js";
-import { REDACT_ACTION, redactHandler } from "../../../src/tasks/kinds/redact.js";
+import { redactHandler } from "../../../src/tasks/kinds/redact.js";
 import { SHUTDOWN_ACTION, shutdownHandler } from "../../../src/tasks/kinds/shutdown.js";
+import { homeserverJobs } from "../../../src/tasks/homeserverJobs.js";
 import type { TaskRecord } from "../../../src/tasks/types.js";
 import { FIXED_NOW } from "../../fakes/fixedClock.js";
 import { sampleTask } from "../../fakes/sampleTask.js";
@@ -208,60 +209,113 @@ describe("shutdown handler", () => {
   });
 });
 
-describe.each([
-  ["purge", PURGE_ACTION, () => purgeHandler(admin()), purgeTask],
-  ["shutdown", SHUTDOWN_ACTION, () => shutdownHandler(admin()), shutdownTask],
-] as const)("%s recovery via scheduled_tasks", (_kind, action, handler, task) => {
-  it("asks for this action on this room and adopts the job created after the request", async () => {
+describe("homeserver jobs (the task queue the tracker reads)", () => {
+  it("in flight: one request for active and scheduled jobs of every kind, job_status repeated", async () => {
     const synapse = new SynapseNock().ok("GET", {
-      scheduled_tasks: [
-        job("old-job", action, REQUESTED_AT - 10 * 60_000),
-        job("other-room", action, REQUESTED_AT + 500, { resource_id: "!other:example.org" }),
-        job("other-action", "redact_all_events", REQUESTED_AT + 600),
-        job("new-job", action, REQUESTED_AT + 1_500, { status: "active" }),
-      ],
+      scheduled_tasks: [job("delete-1", SHUTDOWN_ACTION, REQUESTED_AT, { status: "active" }), job("purge-1", PURGE_ACTION, REQUESTED_AT + 1, { status: "scheduled", resource_id: null })],
     });
 
-    const result = await handler().recover(task({ status: "submitting", homeserverTaskId: undefined }));
+    const result = await homeserverJobs(admin()).inFlight();
 
-    expect(result).toEqual({ ok: true, value: "new-job" });
-    expect(synapse.seen.map((request) => request.path)).toEqual([
-      `/_synapse/admin/v1/scheduled_tasks?action_name=${action}&resource_id=${ROOM_IN_QUERY}`,
+    expect(result).toEqual({
+      ok: true,
+      value: [
+        { id: "delete-1", action: SHUTDOWN_ACTION, resourceId: ROOM, status: "active", timestampMs: REQUESTED_AT },
+        { id: "purge-1", action: PURGE_ACTION, resourceId: undefined, status: "scheduled", timestampMs: REQUESTED_AT + 1 },
+      ],
+    });
+    expect(synapse.seen.map((request) => request.path)).toEqual(["/_synapse/admin/v1/scheduled_tasks?job_status=active&job_status=scheduled"]);
+  });
+
+  it("of one action and resource: every status, for recovery", async () => {
+    const synapse = new SynapseNock().ok("GET", { scheduled_tasks: [] });
+
+    await homeserverJobs(admin()).of(PURGE_ACTION, ROOM);
+
+    expect(synapse.seen.map((request) => request.path)).toEqual([`/_synapse/admin/v1/scheduled_tasks?action_name=${PURGE_ACTION}&resource_id=${ROOM_IN_QUERY}`]);
+  });
+
+  it("passes a failure on (a homeserver without the endpoint answers 404 M_UNRECOGNIZED)", async () => {
+    new SynapseNock().answer("GET", { status: 404, json: { errcode: "M_UNRECOGNIZED", error: "Unrecognized request" } });
+
+    const result = await homeserverJobs(admin()).inFlight();
+
+    expect(result).toMatchObject({ ok: false, error: { kind: "not-found" } });
+  });
+});
+
+describe("sending a lost submission again", () => {
+  it("purge: the same point from the stored parameters (an event point by its event)", async () => {
+    const synapse = new SynapseNock().ok("POST", { purge_id: "purge-2" });
+
+    const sent = await purgeHandler(admin()).resubmit?.(
+      purgeTask({ status: "submitting", parameters: { eventId: "$cut", cutoffTs: 5, cutoff: "x", deleteLocalEvents: true } }),
+    );
+
+    expect(sent).toEqual({ ok: true, value: "purge-2" });
+    expect(synapse.seen.map((request) => [request.method, request.path, request.body])).toEqual([
+      ["POST", `/_synapse/admin/v1/purge_history/${ROOM_IN_PATH}`, { delete_local_events: true, purge_up_to_event_id: "$cut" }],
     ]);
   });
 
-  it("finds nothing when only older jobs exist", async () => {
-    new SynapseNock().ok("GET", { scheduled_tasks: [job("old-job", action, REQUESTED_AT - 10 * 60_000)] });
+  it("purge: a time point by its time; 'no event to be purged' reads as nothing to purge", async () => {
+    const synapse = new SynapseNock().answer("POST", { status: 404, json: { errcode: "M_NOT_FOUND", error: "There is no event to be purged" } });
 
-    const result = await handler().recover(task({ status: "submitting", homeserverTaskId: undefined }));
+    const sent = await purgeHandler(admin()).resubmit?.(
+      purgeTask({ status: "submitting", parameters: { cutoffTs: 1_700_000_000_000, cutoff: "2023-11-14 22:13:20 UTC", deleteLocalEvents: false } }),
+    );
 
-    expect(result).toEqual({ ok: true, value: undefined });
+    expect(sent).toMatchObject({ ok: false, error: { userMessage: "nothing to purge: no event of this room was received before 2023-11-14 22:13:20 UTC" } });
+    expect(synapse.seen.map((request) => request.body)).toEqual([{ delete_local_events: false, purge_up_to_ts: 1_700_000_000_000 }]);
   });
 
-  it("does not adopt an earlier job that finished just before the request", async () => {
-    // A moderator repeats the command half a minute after the first job finished; Warden
-    // then dies before it learns the id of the second job.
-    new SynapseNock().ok("GET", {
-      scheduled_tasks: [job("previous-job", action, REQUESTED_AT - 30_000), job("new-job", action, REQUESTED_AT + 800, { status: "active" })],
-    });
-
-    const result = await handler().recover(task({ status: "submitting", homeserverTaskId: undefined }));
-
-    expect(result).toEqual({ ok: true, value: "new-job" });
+  it("purge: a task without its point (an older record) is not sent again", () => {
+    expect(purgeHandler(admin()).resubmit?.(purgeTask({ status: "submitting", parameters: {} }))).toBeUndefined();
   });
 
-  it("passes a failure to read scheduled_tasks on, so the tracker asks again later", async () => {
-    new SynapseNock().answer("GET", { status: 403, json: { errcode: "M_FORBIDDEN", error: "no" } });
+  const deleteParameters = { block: true, purge: true, forcePurge: false, notifyAs: "@notice:example.org", newRoomName: "Closed", message: "Bye" };
 
-    const result = await handler().recover(task({ status: "submitting", homeserverTaskId: undefined }));
+  it("shutdown: the same delete from the stored parameters", async () => {
+    const synapse = new SynapseNock().ok("DELETE", { delete_id: "delete-2" });
 
-    expect(result).toMatchObject({ ok: false, error: { kind: "forbidden" } });
+    const sent = await shutdownHandler(admin()).resubmit?.(shutdownTask({ status: "submitting", parameters: deleteParameters }));
+
+    expect(sent).toEqual({ ok: true, value: "delete-2" });
+    expect(synapse.seen.map((request) => [request.method, request.path, request.body])).toEqual([
+      [
+        "DELETE",
+        `/_synapse/admin/v2/rooms/${ROOM_IN_PATH}`,
+        { block: true, purge: true, force_purge: false, new_room_user_id: "@notice:example.org", room_name: "Closed", message: "Bye" },
+      ],
+    ]);
+  });
+
+  it("shutdown: refused because a delete of the room is running: follows that delete", async () => {
+    const synapse = new SynapseNock()
+      .answer("DELETE", { status: 400, json: { errcode: "M_UNKNOWN", error: `Purge already in progress for ${ROOM}` } })
+      .ok("GET", { results: [{ delete_id: "delete-old", status: "complete" }, { delete_id: "delete-running", status: "purging" }] });
+
+    const sent = await shutdownHandler(admin()).resubmit?.(shutdownTask({ status: "submitting", parameters: deleteParameters }));
+
+    expect(sent).toEqual({ ok: true, value: "delete-running" });
+    expect(synapse.seen.map((request) => request.path)).toEqual([`/_synapse/admin/v2/rooms/${ROOM_IN_PATH}`, `/_synapse/admin/v2/rooms/${ROOM_IN_PATH}/delete_status`]);
+  });
+
+  it("shutdown: refused for another reason: the refusal stands", async () => {
+    new SynapseNock().answer("DELETE", { status: 400, json: { errcode: "M_INVALID_PARAM", error: "new_room_user_id is not local" } });
+
+    const sent = await shutdownHandler(admin()).resubmit?.(shutdownTask({ status: "submitting", parameters: deleteParameters }));
+
+    expect(sent).toMatchObject({ ok: false, error: { kind: "bad-request", detail: "new_room_user_id is not local" } });
+  });
+
+  it("redact: never sent again", () => {
+    expect("resubmit" in redactHandler(admin())).toBe(false);
   });
 });
 
 describe("redact handler", () => {
   const USER = "@spam/mer:example.org";
-  const USER_IN_QUERY = "%40spam%2Fmer%3Aexample.org";
 
   function redactTask(overrides: Partial<TaskRecord> = {}): TaskRecord {
     return sampleTask({ id: "r-0a1b2c", kind: "redact", roomId: USER, roomLabel: USER, status: "active", homeserverTaskId: "redact/1", createdAt: REQUESTED_AT, ...overrides });
@@ -313,31 +367,5 @@ describe("redact handler", () => {
 
     expect(result).toMatchObject({ ok: true, value: { status: "unknown" } });
     expect(synapse.seen).toEqual([]);
-  });
-
-  it("recovers an interrupted submission from scheduled_tasks by the user, never by sending again", async () => {
-    const synapse = new SynapseNock().ok("GET", {
-      scheduled_tasks: [
-        job("old-redact", REDACT_ACTION, REQUESTED_AT - 10 * 60_000, { resource_id: USER }),
-        job("other-user", REDACT_ACTION, REQUESTED_AT + 500, { resource_id: "@other:example.org" }),
-        job("a-purge", PURGE_ACTION, REQUESTED_AT + 600, { resource_id: USER }),
-        job("new-redact", REDACT_ACTION, REQUESTED_AT + 1_500, { resource_id: USER, status: "active" }),
-      ],
-    });
-
-    const result = await redactHandler(admin()).recover(redactTask({ status: "submitting", homeserverTaskId: undefined }));
-
-    expect(result).toEqual({ ok: true, value: "new-redact" });
-    expect(synapse.seen.map((request) => [request.method, request.path])).toEqual([
-      ["GET", `/_synapse/admin/v1/scheduled_tasks?action_name=${REDACT_ACTION}&resource_id=${USER_IN_QUERY}`],
-    ]);
-  });
-
-  it("finds nothing when the user has only older redactions", async () => {
-    new SynapseNock().ok("GET", { scheduled_tasks: [job("old-redact", REDACT_ACTION, REQUESTED_AT - 10 * 60_000, { resource_id: USER })] });
-
-    const result = await redactHandler(admin()).recover(redactTask({ status: "submitting", homeserverTaskId: undefined }));
-
-    expect(result).toEqual({ ok: true, value: undefined });
   });
 });

@@ -6,7 +6,7 @@ import type { AdminError } from "../../../src/synapse/errors.js";
 import { TaskLauncher, type TaskRequest } from "../../../src/tasks/launcher.js";
 import type { TaskStore } from "../../../src/tasks/store.js";
 import { openTaskStore } from "../../fakes/taskStore.js";
-import { TaskTracker, type TaskKindHandler } from "../../../src/tasks/tracker.js";
+import { TaskTracker } from "../../../src/tasks/tracker.js";
 import type { TaskKind, TaskRecord } from "../../../src/tasks/types.js";
 import type { Clock } from "../../../src/util/clock.js";
 import { err, ok, type Result } from "../../../src/util/result.js";
@@ -14,7 +14,7 @@ import { adminError } from "../../fakes/fakeAdmin.js";
 import { FIXED_NOW } from "../../fakes/fixedClock.js";
 import { MemoryLogger } from "../../fakes/memoryLogger.js";
 import { RecordingTaskNotifier } from "../../fakes/recordingTaskNotifier.js";
-import { observed, ScriptedTaskHandler } from "../../fakes/scriptedTaskHandler.js";
+import { FakeTaskQueue } from "../../fakes/fakeTaskQueue.js";
 import { runUntil, useFakeClock } from "./fakeTime.js";
 
 const ROOM = "!spam:example.org";
@@ -241,44 +241,69 @@ describe("TaskLauncher", () => {
 });
 
 describe("TaskLauncher with a real tracker", () => {
-  function trackedWorld(handler: TaskKindHandler): { launcher: TaskLauncher; tracker: TaskTracker; notifier: RecordingTaskNotifier } {
+  function trackedWorld(): { launcher: TaskLauncher; tracker: TaskTracker; notifier: RecordingTaskNotifier; queue: FakeTaskQueue; store: TaskStore } {
     const now = (): number => Date.now();
     const clock: Clock = { now };
     const store = openTaskStore(directory, now);
     const notifier = new RecordingTaskNotifier(clock);
     const log = new MemoryLogger().log;
-    const tracker = new TaskTracker(store, { purge: handler, shutdown: handler, redact: handler }, notifier, clock, log);
-    return { launcher: new TaskLauncher(store, tracker, notifier, clock, log), tracker, notifier };
+    const queue = new FakeTaskQueue(clock);
+    const handler = queue.handler("purge_history", { resubmit: true });
+    const tracker = new TaskTracker(store, { purge: handler, shutdown: handler, redact: handler }, queue, notifier, clock, log);
+    return { launcher: new TaskLauncher(store, tracker, notifier, clock, log), tracker, notifier, queue, store };
   }
 
-  it("a refused task is announced once, without ever being polled", async () => {
+  it("a refused task is announced once, without ever asking the homeserver about it", async () => {
     useFakeClock(FIXED_NOW);
-    const handler = new ScriptedTaskHandler({ now: () => Date.now() }, [observed("complete")]);
-    const { launcher, tracker, notifier } = trackedWorld(handler);
+    const { launcher, tracker, notifier, queue } = trackedWorld();
     const submit = new ScriptedSubmit([err(adminError("bad-request", 400, "purge_up_to_ts must be in the past"))]);
 
     const outcome = await launcher.launch(request(submit));
     await runUntil(() => !tracker.isTracking(outcome.task.id));
     tracker.stop();
 
-    expect(handler.polls).toEqual([]);
+    expect(queue.requests).toEqual([]);
     expect(notifier.of("finished").map((task) => [task.status, task.reason])).toEqual([["failed", outcome.task.reason]]);
     expect(outcome.task.reason).toContain("purge_up_to_ts must be in the past");
   });
 
-  it("a request that timed out is looked up, never sent again", async () => {
+  it("a request that timed out is looked for on the homeserver and followed, never sent again when found", async () => {
     useFakeClock(FIXED_NOW);
-    const handler = new ScriptedTaskHandler({ now: () => Date.now() }, [observed("active"), observed("complete")], [ok("purge-7")]);
-    const { launcher, tracker, notifier } = trackedWorld(handler);
+    const { launcher, tracker, notifier, queue, store } = trackedWorld();
     const submit = new ScriptedSubmit([err(adminError("timeout"))]);
+    // Synapse did create the job: the answer was lost on the way back.
+    submit.onCall = () => {
+      queue.add("purge_history", ROOM, "active");
+    };
 
     const outcome = await launcher.launch(request(submit));
+    await runUntil(() => store.get(outcome.task.id)?.homeserverTaskId !== undefined);
+    for (const job of queue.jobs.values()) queue.set(job.id, "complete");
     await runUntil(() => !tracker.isTracking(outcome.task.id));
     tracker.stop();
 
     expect(submit.calls).toBe(1);
-    expect(handler.recoveries).toHaveLength(1);
-    expect(handler.polls.map((poll) => poll.task.homeserverTaskId)).toEqual(["purge-7", "purge-7"]);
+    expect(queue.count("resubmit")).toBe(0);
+    expect(store.get(outcome.task.id)?.homeserverTaskId).toBe("job-1");
     expect(notifier.of("finished").map((task) => task.status)).toEqual(["complete"]);
+  });
+
+  it("records when the request left (statusChangedAt), after the progress message and before the request", async () => {
+    useFakeClock(FIXED_NOW);
+    const { launcher, store, notifier } = trackedWorld();
+    const accepted = notifier.accepted.bind(notifier);
+    notifier.accepted = (task) => {
+      vi.setSystemTime(Date.now() + 2_000); // posting the progress message took two seconds
+      return accepted(task);
+    };
+    const submit = new ScriptedSubmit([err(adminError("timeout"))]);
+    let seenAtSubmit: TaskRecord | undefined;
+    submit.onCall = () => {
+      seenAtSubmit = store.all()[0];
+    };
+
+    await launcher.launch(request(submit));
+
+    expect(seenAtSubmit).toMatchObject({ status: "submitting", createdAt: FIXED_NOW, statusChangedAt: FIXED_NOW + 2_000 });
   });
 });

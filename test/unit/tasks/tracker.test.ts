@@ -4,26 +4,19 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { TaskStore } from "../../../src/tasks/store.js";
 import { openTaskStore } from "../../fakes/taskStore.js";
-import {
-  DEFAULT_TRACKER_OPTIONS,
-  LOST_TASK_REASON,
-  NEVER_CONFIRMED_REASON,
-  TaskTracker,
-  type TrackerOptions,
-} from "../../../src/tasks/tracker.js";
+import { DEFAULT_TRACKER_OPTIONS, LOST_TASK_REASON, TaskTracker, type TrackerOptions } from "../../../src/tasks/tracker.js";
 import type { TaskRecord } from "../../../src/tasks/types.js";
 import type { Clock } from "../../../src/util/clock.js";
-import { err, ok } from "../../../src/util/result.js";
-import { adminError } from "../../fakes/fakeAdmin.js";
+import { FakeTaskQueue } from "../../fakes/fakeTaskQueue.js";
 import { FIXED_NOW } from "../../fakes/fixedClock.js";
 import { MemoryLogger } from "../../fakes/memoryLogger.js";
 import { RecordingTaskNotifier } from "../../fakes/recordingTaskNotifier.js";
 import { sampleTask } from "../../fakes/sampleTask.js";
-import { observed, pollFails, ScriptedTaskHandler, type PollAnswer, type RecoverAnswer } from "../../fakes/scriptedTaskHandler.js";
 import { runUntil, useFakeClock } from "./fakeTime.js";
 
 const now = (): number => Date.now();
 const clock: Clock = { now };
+const ROOM = "!target:example.org";
 
 let directory: string;
 const running: TaskTracker[] = [];
@@ -41,36 +34,39 @@ afterEach(() => {
 
 interface World {
   readonly store: TaskStore;
-  readonly purge: ScriptedTaskHandler;
-  readonly shutdown: ScriptedTaskHandler;
+  readonly queue: FakeTaskQueue;
   readonly notifier: RecordingTaskNotifier;
   readonly logger: MemoryLogger;
   readonly tracker: TaskTracker;
 }
 
-/** A tracker as Warden builds it at start-up: a fresh TaskStore read from `directory`. */
-function world(
-  script: { polls?: PollAnswer[]; recoveries?: RecoverAnswer[]; shutdownPolls?: PollAnswer[] } = {},
-  options: TrackerOptions = DEFAULT_TRACKER_OPTIONS,
-): World {
-  const store = openTaskStore(directory, now);
-  const purge = new ScriptedTaskHandler(clock, script.polls ?? [], script.recoveries ?? []);
-  const shutdown = new ScriptedTaskHandler(clock, script.shutdownPolls ?? []);
+/** A tracker as Warden builds it at start-up: a fresh TaskStore read from `directory`, over a fake task queue. */
+function world(options: Partial<TrackerOptions> = {}, queue = new FakeTaskQueue(clock), store = openTaskStore(directory, now)): World {
   const notifier = new RecordingTaskNotifier(clock);
   const logger = new MemoryLogger();
-  const redact = new ScriptedTaskHandler(clock, []);
-  const tracker = new TaskTracker(store, { purge, shutdown, redact }, notifier, clock, logger.log, options);
+  const handlers = {
+    purge: queue.handler("purge_history", { resubmit: true, queuedReadsActive: true }),
+    shutdown: queue.handler("shutdown_and_purge_room", { resubmit: true }),
+    redact: queue.handler("redact_all_events"),
+  };
+  const tracker = new TaskTracker(store, handlers, queue, notifier, clock, logger.log, { ...DEFAULT_TRACKER_OPTIONS, ...options });
   running.push(tracker);
-  return { store, purge, shutdown, notifier, logger, tracker };
+  return { store, queue, notifier, logger, tracker };
 }
 
-function purgeTask(overrides: Partial<TaskRecord> = {}): TaskRecord {
+let taskNumber = 0;
+
+/** A purge task already accepted by the homeserver as `jobId`. */
+function purgeTask(jobId: string, overrides: Partial<TaskRecord> = {}): TaskRecord {
+  taskNumber += 1;
   return sampleTask({
-    id: "p-000001",
+    id: `p-${String(taskNumber).padStart(6, "0")}`,
+    roomId: ROOM,
     status: "scheduled",
-    homeserverTaskId: "purge-1",
+    homeserverTaskId: jobId,
     createdAt: Date.now(),
     statusChangedAt: Date.now(),
+    parameters: { deleteLocalEvents: false, cutoffTs: FIXED_NOW - 3600_000, cutoff: "an hour ago" },
     ...overrides,
   });
 }
@@ -80,319 +76,493 @@ function reloaded(id: string): TaskRecord | undefined {
   return openTaskStore(directory, now).get(id);
 }
 
-/** True once the tracker has finished a step and is waiting on its next timer. */
-function waitingForNextPoll(): boolean {
-  return vi.getTimerCount() > 0;
+/**
+ * Runs fake time forward by exactly `milliseconds`. A timer of our own marks the end, so time
+ * never jumps past it; while the tracker has no timer of its own it is waiting on the disk,
+ * and the real event loop gets turns (for a while: a tracker with nothing to do is idle).
+ */
+async function pass(milliseconds: number): Promise<void> {
+  const end = { reached: false };
+  setTimeout(() => {
+    end.reached = true;
+  }, milliseconds);
+  let waitingSince = performance.now();
+  while (!end.reached) {
+    if (vi.getTimerCount() > 1 || performance.now() - waitingSince > 2_000) {
+      await vi.advanceTimersToNextTimerAsync();
+      waitingSince = performance.now();
+    } else {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
 }
 
-describe("TaskTracker statuses", () => {
-  it("scheduled -> active -> complete: one progress update for the change, one final notification", async () => {
-    const { store, purge, notifier, tracker } = world({
-      polls: [observed("scheduled"), observed("scheduled"), observed("active"), observed("active"), observed("active"), observed("complete")],
-    });
-    await store.insert(purgeTask());
+function times(queue: FakeTaskQueue, kind: "in-flight" | "own-status" | "of" | "resubmit"): number[] {
+  return queue.requests.filter((request) => request.kind === kind).map((request) => request.at);
+}
 
-    tracker.track("p-000001");
-    await runUntil(() => !tracker.isTracking("p-000001"));
+describe("TaskTracker: one loop, statuses from the task queue", () => {
+  it("scheduled -> active -> complete: one progress update, one final notification, one own-status read (the result)", async () => {
+    const { store, queue, notifier, tracker } = world();
+    const job = queue.add("purge_history", ROOM);
+    const task = purgeTask(job.id);
+    await store.insert(task);
 
-    expect(purge.polls).toHaveLength(6);
-    expect(purge.polls.map((poll) => poll.task.homeserverTaskId)).toEqual(Array<string>(6).fill("purge-1"));
-    expect(notifier.of("progressed").map((task) => task.status)).toEqual(["active"]);
-    const finished = notifier.of("finished");
-    expect(finished.map((task) => task.status)).toEqual(["complete"]);
-    expect(finished[0]?.finishedAt).toBe(purge.polls[5]?.at);
-    expect(reloaded("p-000001")).toMatchObject({ status: "complete", finalNotificationSent: true, finishedAt: purge.polls[5]?.at });
+    tracker.track(task.id);
+    await pass(5_000);
+    queue.set(job.id, "active");
+    await pass(5_000);
+    queue.set(job.id, "complete");
+    await runUntil(() => !tracker.isTracking(task.id));
+
+    expect(notifier.of("progressed").map((record) => record.status)).toEqual(["active"]);
+    expect(notifier.of("finished").map((record) => record.status)).toEqual(["complete"]);
+    expect(queue.requests.filter((request) => request.kind === "own-status").map((request) => request.jobId)).toEqual([job.id]);
+    expect(reloaded(task.id)).toMatchObject({ status: "complete", finalNotificationSent: true, finishedAt: times(queue, "own-status")[0] });
+  });
+
+  it("a purge queued behind others stays queued although its own status says active; running time counts from Synapse's start", async () => {
+    const { store, queue, notifier, tracker } = world();
+    const job = queue.add("purge_history", ROOM);
+    const task = purgeTask(job.id);
+    await store.insert(task);
+
+    tracker.track(task.id);
+    await pass(60_000);
+    const startedAt = Date.now() - 700; // Synapse started it between two ticks
+    queue.set(job.id, "active", { at: startedAt });
+    await pass(5_000);
+
+    expect(notifier.of("progressed").map((record) => record.status)).toEqual(["active"]);
+    expect(reloaded(task.id)).toMatchObject({ status: "active", statusChangedAt: startedAt });
+    expect(times(queue, "own-status")).toEqual([]);
   });
 
   it("failed: the homeserver's reason reaches the final notification and the store", async () => {
-    const { store, notifier, tracker } = world({ polls: [observed("active"), observed("failed", { reason: "out of disk space" })] });
-    await store.insert(purgeTask({ status: "active" }));
+    const { store, queue, notifier, tracker } = world();
+    const job = queue.add("purge_history", ROOM, "active");
+    const task = purgeTask(job.id, { status: "active" });
+    await store.insert(task);
 
-    tracker.track("p-000001");
-    await runUntil(() => !tracker.isTracking("p-000001"));
+    tracker.track(task.id);
+    await pass(3_000);
+    queue.set(job.id, "failed", { error: "out of disk space" });
+    await runUntil(() => !tracker.isTracking(task.id));
 
     expect(notifier.of("progressed")).toEqual([]);
-    expect(notifier.of("finished").map((task) => [task.status, task.reason])).toEqual([["failed", "out of disk space"]]);
-    expect(reloaded("p-000001")).toMatchObject({ status: "failed", reason: "out of disk space", finalNotificationSent: true });
+    expect(notifier.of("finished").map((record) => [record.status, record.reason])).toEqual([["failed", "out of disk space"]]);
+    expect(reloaded(task.id)).toMatchObject({ status: "failed", reason: "out of disk space", finalNotificationSent: true });
   });
 
-  it("a poll answered 404 ends the task as unknown with LOST_TASK_REASON", async () => {
-    const { store, purge, notifier, tracker } = world({ polls: [pollFails("not-found", 404, "Unknown purge ID")] });
-    await store.insert(purgeTask({ status: "active" }));
+  it("a job that left the queue and whose own status answers 404 ends as unknown with LOST_TASK_REASON", async () => {
+    const { store, queue, notifier, tracker } = world();
+    const task = purgeTask("job-forgotten", { status: "active" });
+    await store.insert(task);
 
-    tracker.track("p-000001");
-    await runUntil(() => !tracker.isTracking("p-000001"));
+    tracker.track(task.id);
+    await runUntil(() => !tracker.isTracking(task.id));
 
-    expect(purge.polls).toHaveLength(1);
-    expect(notifier.of("finished").map((task) => [task.status, task.reason])).toEqual([["unknown", LOST_TASK_REASON]]);
-    expect(reloaded("p-000001")).toMatchObject({ status: "unknown", reason: LOST_TASK_REASON, finalNotificationSent: true });
+    expect(queue.count("in-flight")).toBe(1);
+    expect(queue.count("own-status")).toBe(1);
+    expect(notifier.of("finished").map((record) => [record.status, record.reason])).toEqual([["unknown", LOST_TASK_REASON]]);
   });
 
-  it("transient poll failures are retried and change nothing", async () => {
-    const { store, purge, notifier, logger, tracker } = world({
-      polls: [pollFails("server-error", 502), pollFails("timeout"), pollFails("unreachable", undefined, "ECONNRESET"), observed("complete")],
-    });
-    await store.insert(purgeTask({ status: "active" }));
+  it("routes each job's own status to the handler of its kind", async () => {
+    const { store, queue, notifier, tracker } = world();
+    const job = queue.add("shutdown_and_purge_room", ROOM, "complete");
+    job.outcome = { kickedUsers: ["@a:example.org"] };
+    const task = purgeTask(job.id, { kind: "shutdown", id: "s-000001" });
+    await store.insert(task);
 
-    tracker.track("p-000001");
-    await runUntil(() => !tracker.isTracking("p-000001"));
+    tracker.track(task.id);
+    await runUntil(() => !tracker.isTracking(task.id));
 
-    expect(purge.polls).toHaveLength(4);
-    expect(notifier.of("progressed")).toEqual([]);
-    expect(notifier.of("finished").map((task) => task.status)).toEqual(["complete"]);
-    expect(logger.withMessage("status poll failed; will retry").map((entry) => entry["error"])).toEqual([
-      "server-error",
-      "timeout",
-      "unreachable",
-    ]);
-  });
-
-  it("routes each task to the handler of its kind", async () => {
-    const { store, purge, shutdown, notifier, tracker } = world({ shutdownPolls: [observed("complete")] });
-    await store.insert(purgeTask({ id: "s-000001", kind: "shutdown", homeserverTaskId: "delete-1" }));
-
-    tracker.track("s-000001");
-    await runUntil(() => !tracker.isTracking("s-000001"));
-
-    expect(purge.polls).toEqual([]);
-    expect(shutdown.polls.map((poll) => poll.task.homeserverTaskId)).toEqual(["delete-1"]);
-    expect(notifier.of("finished").map((task) => task.status)).toEqual(["complete"]);
+    expect(notifier.of("finished").map((record) => [record.status, record.outcome])).toEqual([["complete", { kickedUsers: ["@a:example.org"] }]]);
   });
 });
 
-describe("TaskTracker polling rhythm", () => {
-  it("backs off from about a second to the 30 s ceiling while nothing changes", async () => {
-    const { store, purge, tracker } = world({ polls: [observed("active")] });
-    await store.insert(purgeTask({ status: "active" }));
+describe("TaskTracker request budget and pace", () => {
+  it.each([1, 10, 100])("asks the task queue once per tick with %i jobs in flight, and nothing more while they run", async (count) => {
+    const { store, queue, tracker } = world();
+    for (let index = 0; index < count; index++) {
+      const status = index % 2 === 0 ? "active" : "scheduled";
+      const job = queue.add("purge_history", `!room${index}:example.org`, status);
+      const task = purgeTask(job.id, { roomId: `!room${index}:example.org`, status });
+      await store.insert(task);
+    }
+    tracker.resumeAll();
+    await pass(10 * 60_000);
 
-    tracker.track("p-000001");
-    await runUntil(() => purge.polls.length >= 14 && waitingForNextPoll());
-
-    const times = purge.polls.map((poll) => poll.at);
-    const intervals = times.slice(1).map((time, index) => time - (times[index] ?? 0));
-    const expected = [1_000, 1_500, 2_250, 3_375, 5_062.5, 7_593.75, 11_390.625, 17_085.9375, 25_628.90625, 30_000, 30_000, 30_000, 30_000];
-    expect(times[0]).toBe(FIXED_NOW);
-    expect(intervals).toHaveLength(expected.length);
-    intervals.forEach((interval, index) => {
-      expect(Math.abs(interval - (expected[index] ?? Number.NaN))).toBeLessThanOrEqual(1);
-    });
+    const perMinute = queue.requests.length / 10;
+    expect(queue.requests.every((request) => request.kind === "in-flight")).toBe(true);
+    // Quiet jobs: a tick every 2 s.
+    expect(perMinute).toBeGreaterThanOrEqual(29);
+    expect(perMinute).toBeLessThanOrEqual(31);
   });
 
-  it("starts again at about a second once the homeserver answers after an outage", async () => {
-    const failures = Array.from({ length: 6 }, () => pollFails("unreachable", undefined, "ECONNREFUSED"));
-    const { store, purge, tracker } = world({ polls: [...failures, observed("active")] });
-    await store.insert(purgeTask({ status: "active" }));
+  it("ticks about a second after a change, slowing to 2 s; never more than 40 requests in any minute however often statuses change", async () => {
+    const { store, queue, tracker } = world();
+    const jobs = Array.from({ length: 120 }, (_, index) => queue.add("purge_history", `!r${index}:example.org`));
+    for (const [index, job] of jobs.entries()) await store.insert(purgeTask(job.id, { roomId: `!r${index}:example.org` }));
+    tracker.resumeAll();
+    await pass(20_000);
+    const quiet = times(queue, "in-flight");
+    const quietGaps = quiet.slice(1).map((time, index) => time - (quiet[index] ?? 0));
+    expect(quietGaps.slice(-3)).toEqual([2_000, 2_000, 2_000]);
 
-    tracker.track("p-000001");
-    await runUntil(() => purge.polls.length >= 9 && waitingForNextPoll());
-
-    const times = purge.polls.map((poll) => poll.at);
-    const intervals = times.slice(1).map((time, index) => time - (times[index] ?? 0));
-    // Six failures back off to about 7.6 s; the first answer after them resets the pace to 1 s.
-    expect(Math.abs((intervals[5] ?? 0) - 7_593.75)).toBeLessThanOrEqual(1);
-    expect(Math.abs((intervals[6] ?? 0) - 1_000)).toBeLessThanOrEqual(1);
-    expect(Math.abs((intervals[7] ?? 0) - 1_500)).toBeLessThanOrEqual(1);
+    // A change at every tick: one more job starts each second, for two minutes.
+    const before = queue.requests.length;
+    for (const job of jobs) {
+      queue.set(job.id, "active");
+      await pass(1_000);
+    }
+    const busy = times(queue, "in-flight").slice(before);
+    const firstGap = (busy[0] ?? 0) - (quiet.at(-1) ?? 0);
+    expect(firstGap).toBeLessThanOrEqual(2_000);
+    for (const start of busy) expect(busy.filter((time) => time >= start && time < start + 60_000).length).toBeLessThanOrEqual(40);
+    const gaps = busy.slice(1).map((time, index) => time - (busy[index] ?? 0));
+    expect(Math.min(...gaps)).toBeLessThanOrEqual(1_000);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(2_000);
   });
 
-  it("starts again at about a second after the status changes", async () => {
-    const { store, purge, notifier, tracker } = world({
-      polls: [observed("scheduled"), observed("scheduled"), observed("scheduled"), observed("scheduled"), observed("active")],
-    });
-    await store.insert(purgeTask({ status: "scheduled" }));
+  it("sends nothing while no job is in flight, and starts again when one is tracked", async () => {
+    const { store, queue, tracker } = world();
+    const job = queue.add("purge_history", ROOM, "complete");
+    const task = purgeTask(job.id);
+    await store.insert(task);
+    tracker.track(task.id);
+    await runUntil(() => !tracker.isTracking(task.id));
+    const asked = queue.requests.length;
 
-    tracker.track("p-000001");
-    await runUntil(() => purge.polls.length >= 7 && waitingForNextPoll());
-
-    const times = purge.polls.map((poll) => poll.at);
-    const intervals = times.slice(1).map((time, index) => time - (times[index] ?? 0));
-    // Four quiet polls, the change on the fifth, then the rhythm starts over.
-    expect(intervals.map(Math.floor)).toEqual([1_000, 1_500, 2_250, 3_375, 1_000, 1_500]);
-    expect(notifier.of("progressed").map((task) => task.status)).toEqual(["active"]);
-  });
-
-  it("warns exactly once when a job stays active longer than stuckAfterMs", async () => {
-    const options: TrackerOptions = { ...DEFAULT_TRACKER_OPTIONS, stuckAfterMs: { purge: 60_000, shutdown: 60_000, redact: 60_000 } };
-    const { store, purge, notifier, tracker } = world({ polls: [observed("active")] }, options);
-    await store.insert(purgeTask({ status: "active" }));
-
-    tracker.track("p-000001");
-    await runUntil(() => Date.now() - FIXED_NOW >= 20 * 60_000 && waitingForNextPoll());
-
-    const stuck = notifier.calls.filter((call) => call.method === "stuck");
-    expect(stuck).toHaveLength(1);
-    const warnedAt = stuck[0]?.at ?? Number.NaN;
-    expect(warnedAt - FIXED_NOW).toBeGreaterThanOrEqual(60_000);
-    // Warned at the first poll past the limit, not a poll later.
-    const pollsBefore = purge.polls.filter((poll) => poll.at < warnedAt);
-    expect(pollsBefore.every((poll) => poll.at - FIXED_NOW < 60_000)).toBe(true);
-    expect(reloaded("p-000001")?.warnedStuckAt).toBe(warnedAt);
-    expect(notifier.of("finished")).toEqual([]);
-  });
-
-  it("does not warn again about a stuck job after a restart", async () => {
-    const options: TrackerOptions = { ...DEFAULT_TRACKER_OPTIONS, stuckAfterMs: { purge: 60_000, shutdown: 60_000, redact: 60_000 } };
-    const first = world({ polls: [observed("active")] }, options);
-    await first.store.insert(purgeTask({ status: "active" }));
-    first.tracker.track("p-000001");
-    await runUntil(() => first.notifier.of("stuck").length === 1 && waitingForNextPoll());
-    first.tracker.stop();
-
-    const second = world({ polls: [observed("active")] }, options);
-    second.tracker.resumeAll();
-    await runUntil(() => second.purge.polls.length >= 10 && waitingForNextPoll());
-
-    expect(second.notifier.of("stuck")).toEqual([]);
-  });
-
-  it("stop() ends all polling", async () => {
-    const { store, purge, tracker } = world({ polls: [observed("active")] });
-    await store.insert(purgeTask({ status: "active" }));
-    tracker.track("p-000001");
-    await runUntil(() => purge.polls.length === 3 && waitingForNextPoll());
-
-    tracker.stop();
     await vi.advanceTimersByTimeAsync(3600_000);
-
-    expect(purge.polls).toHaveLength(3);
-    expect(tracker.isTracking("p-000001")).toBe(false);
-  });
-});
-
-describe("TaskTracker final notification", () => {
-  it("is retried after the room refused it, and delivered exactly once", async () => {
-    const { store, notifier, logger, tracker } = world({ polls: [observed("complete")] });
-    notifier.finishedAnswers.push(false, true);
-    await store.insert(purgeTask({ status: "active" }));
-
-    tracker.track("p-000001");
-    await runUntil(() => !tracker.isTracking("p-000001"));
-    await vi.advanceTimersByTimeAsync(3600_000);
-
-    const finished = notifier.calls.filter((call) => call.method === "finished");
-    expect(finished.map((call) => call.task.status)).toEqual(["complete", "complete"]);
-    expect((finished[1]?.at ?? 0) - (finished[0]?.at ?? 0)).toBeGreaterThanOrEqual(1_000);
-    expect(logger.withMessage("final notification not delivered; will retry")).toHaveLength(1);
-    expect(reloaded("p-000001")).toMatchObject({ finalNotificationSent: true });
+    expect(queue.requests.length).toBe(asked);
     expect(vi.getTimerCount()).toBe(0);
+
+    const next = queue.add("purge_history", ROOM);
+    await store.insert(purgeTask(next.id, { id: "p-next01" }));
+    tracker.track("p-next01");
+    const trackedAt = Date.now();
+    await pass(1_500);
+    expect(queue.requests.slice(asked).map((request) => [request.kind, request.at - trackedAt])).toEqual([["in-flight", 1_000]]);
   });
 
-  it("is retried after the notifier threw, and delivered exactly once", async () => {
-    const { store, notifier, tracker } = world({ polls: [observed("failed", { reason: "boom" })] });
-    notifier.finishedAnswers.push(new Error("the room is gone"), true);
-    await store.insert(purgeTask({ status: "active" }));
+  it("retries a task queue that fails for a while, logs the outage once, and changes nothing meanwhile", async () => {
+    const { store, queue, notifier, logger, tracker } = world();
+    const job = queue.add("purge_history", ROOM, "active");
+    const task = purgeTask(job.id, { status: "active" });
+    await store.insert(task);
+    queue.queueFailures.push(FakeTaskQueue.error("server-error", 502), FakeTaskQueue.error("timeout"), FakeTaskQueue.error("unreachable"));
 
-    tracker.track("p-000001");
-    await runUntil(() => !tracker.isTracking("p-000001"));
-    await vi.advanceTimersByTimeAsync(3600_000);
+    tracker.track(task.id);
+    await pass(10_000);
+    queue.set(job.id, "complete");
+    await runUntil(() => !tracker.isTracking(task.id));
 
-    expect(notifier.of("finished").map((task) => task.status)).toEqual(["failed", "failed"]);
-    expect(reloaded("p-000001")).toMatchObject({ status: "failed", finalNotificationSent: true });
+    expect(notifier.of("progressed")).toEqual([]);
+    expect(notifier.of("finished").map((record) => record.status)).toEqual(["complete"]);
+    expect(logger.withMessage("status poll failed; will retry")).toHaveLength(1);
+    expect(tracker.perJob).toBe(false);
   });
 });
 
-describe("TaskTracker across restarts", () => {
-  it("a new store and tracker on the same directory finish an interrupted task with one notification", async () => {
-    const first = world({ polls: [observed("active")] });
-    await first.store.insert(purgeTask({ status: "scheduled" }));
-    first.tracker.track("p-000001");
-    await runUntil(() => first.notifier.of("progressed").length === 1 && waitingForNextPoll());
+describe("TaskTracker where the task queue cannot be used", () => {
+  it("a homeserver without scheduled_tasks (404): each job is polled on its own, at most every 3 s, said once in the log", async () => {
+    const { store, queue, notifier, logger, tracker } = world();
+    queue.queueFailures.push(FakeTaskQueue.error("not-found", 404, "Unrecognized request"));
+    const jobs = [queue.add("purge_history", ROOM, "active"), queue.add("purge_history", "!other:example.org", "active")];
+    for (const job of jobs) await store.insert(purgeTask(job.id, { status: "active" }));
+
+    tracker.resumeAll();
+    await pass(60_000);
+    for (const job of jobs) queue.set(job.id, "complete");
+    await runUntil(() => notifier.of("finished").length === 2);
+
+    expect(tracker.perJob).toBe(true);
+    expect(queue.count("in-flight")).toBe(1);
+    for (const job of jobs) {
+      const polls = queue.requests.filter((request) => request.jobId === job.id).map((request) => request.at);
+      const gaps = polls.slice(1).map((time, index) => time - (polls[index] ?? 0));
+      expect(Math.max(...gaps)).toBeLessThanOrEqual(3_000);
+      expect(gaps.slice(-3)).toEqual([3_000, 3_000, 3_000].slice(0, Math.min(3, gaps.length)));
+    }
+    expect(logger.lines.filter((line) => line.includes("following each job on its own"))).toHaveLength(1);
+  });
+
+  it("a homeserver that reads only the first of several statuses is noticed, and jobs are followed one by one", async () => {
+    const { store, queue, notifier, logger, tracker } = world();
+    queue.firstStatusOnly = true;
+    const job = queue.add("purge_history", ROOM, "scheduled");
+    const task = purgeTask(job.id);
+    await store.insert(task);
+
+    tracker.track(task.id);
+    await pass(10_000);
+    queue.set(job.id, "active");
+    await pass(10_000);
+    queue.set(job.id, "complete");
+    await runUntil(() => !tracker.isTracking(task.id));
+
+    expect(tracker.perJob).toBe(true);
+    expect(notifier.of("finished").map((record) => record.status)).toEqual(["complete"]);
+    expect(logger.lines.filter((line) => line.includes("following each job on its own"))).toHaveLength(1);
+  });
+});
+
+describe("TaskTracker: a job the homeserver reports as finished is finished once", () => {
+  it("a status that moves backwards (Synapse resuming a job after its restart) is not reported", async () => {
+    const { store, queue, notifier, tracker } = world();
+    const job = queue.add("redact_all_events", "@spammer:example.org", "active");
+    const task = purgeTask(job.id, { kind: "redact", id: "r-000001", roomId: "@spammer:example.org", status: "active" });
+    await store.insert(task);
+
+    tracker.track(task.id);
+    await pass(5_000);
+    queue.set(job.id, "scheduled");
+    await pass(5_000);
+    queue.set(job.id, "active");
+    await pass(5_000);
+    queue.set(job.id, "complete");
+    await runUntil(() => !tracker.isTracking(task.id));
+
+    expect(notifier.of("progressed")).toEqual([]);
+    expect(notifier.of("finished").map((record) => record.status)).toEqual(["complete"]);
+  });
+
+  it("a lost own-status answer for an ended job is asked again, and the job ends once", async () => {
+    const { store, queue, notifier, tracker } = world();
+    const job = queue.add("purge_history", ROOM, "complete");
+    const task = purgeTask(job.id, { status: "active" });
+    await store.insert(task);
+    queue.ownFailures.push(FakeTaskQueue.error("timeout"), FakeTaskQueue.error("unreachable"));
+
+    tracker.track(task.id);
+    await runUntil(() => !tracker.isTracking(task.id));
+    await vi.advanceTimersByTimeAsync(3600_000);
+
+    expect(queue.count("own-status")).toBe(3);
+    expect(notifier.of("finished").map((record) => record.status)).toEqual(["complete"]);
+  });
+
+  it("across a restart: a new store and tracker finish the job with one notification; a third run does nothing", async () => {
+    const first = world();
+    const job = first.queue.add("purge_history", ROOM);
+    const task = purgeTask(job.id);
+    await first.store.insert(task);
+    first.tracker.track(task.id);
+    await pass(3_000);
+    first.queue.set(job.id, "active");
+    await runUntil(() => first.notifier.of("progressed").length === 1);
     first.tracker.stop(); // Warden stops (or crashes) while the purge runs.
 
-    const second = world({ polls: [observed("active"), observed("complete")] });
+    const second = world({}, first.queue);
     second.tracker.resumeAll();
-    await runUntil(() => !second.tracker.isTracking("p-000001"));
-    await vi.advanceTimersByTimeAsync(3600_000);
+    await pass(3_000);
+    first.queue.set(job.id, "complete");
+    await runUntil(() => !second.tracker.isTracking(task.id));
 
     expect(first.notifier.of("finished")).toEqual([]);
-    expect(second.purge.polls[0]?.task.status).toBe("active");
     expect(second.notifier.of("progressed")).toEqual([]);
-    expect(second.notifier.of("finished").map((task) => task.status)).toEqual(["complete"]);
-    expect(reloaded("p-000001")).toMatchObject({ status: "complete", finalNotificationSent: true });
+    expect(second.notifier.of("finished").map((record) => record.status)).toEqual(["complete"]);
 
-    const third = world({ polls: [observed("complete")] });
+    const asked = first.queue.requests.length;
+    const third = world({}, first.queue);
     third.tracker.resumeAll();
     await vi.advanceTimersByTimeAsync(3600_000);
-    expect(third.tracker.isTracking("p-000001")).toBe(false);
-    expect(third.purge.polls).toEqual([]);
+    expect(third.tracker.isTracking(task.id)).toBe(false);
+    expect(first.queue.requests.length).toBe(asked);
     expect(third.notifier.calls).toEqual([]);
   });
 
-  it("a task that ended before the crash but was never announced is announced once, without polling", async () => {
+  it("a task that ended before a crash but was never announced is announced once, without asking the homeserver", async () => {
     const seed = openTaskStore(directory, now);
-    await seed.insert(purgeTask({ status: "complete", finishedAt: Date.now(), finalNotificationSent: false }));
+    await seed.insert(purgeTask("job-done", { id: "p-ended1", status: "complete", finishedAt: Date.now(), finalNotificationSent: false }));
 
-    const { purge, notifier, tracker } = world({ polls: [observed("complete")] });
+    const { queue, notifier, tracker } = world();
     tracker.resumeAll();
-    await runUntil(() => !tracker.isTracking("p-000001"));
+    await runUntil(() => !tracker.isTracking("p-ended1"));
     await vi.advanceTimersByTimeAsync(3600_000);
 
-    expect(purge.polls).toEqual([]);
-    expect(notifier.of("finished").map((task) => task.id)).toEqual(["p-000001"]);
-    expect(reloaded("p-000001")?.finalNotificationSent).toBe(true);
+    expect(queue.requests).toEqual([]);
+    expect(notifier.of("finished").map((record) => record.id)).toEqual(["p-ended1"]);
+    expect(reloaded("p-ended1")?.finalNotificationSent).toBe(true);
   });
 
-  it("a task already announced is left alone", async () => {
+  it("a task already announced is left alone, even when asked to follow it", async () => {
     const seed = openTaskStore(directory, now);
-    await seed.insert(purgeTask({ status: "failed", reason: "x", finishedAt: Date.now(), finalNotificationSent: true }));
+    await seed.insert(purgeTask("job-done", { id: "p-ended2", status: "failed", reason: "x", finishedAt: Date.now(), finalNotificationSent: true }));
 
-    const { purge, notifier, tracker } = world({ polls: [observed("failed")] });
+    const { queue, notifier, tracker } = world();
     tracker.resumeAll();
-    tracker.track("p-000001"); // even when asked to follow it explicitly
-    await runUntil(() => !tracker.isTracking("p-000001"));
+    tracker.track("p-ended2");
     await vi.advanceTimersByTimeAsync(3600_000);
 
-    expect(tracker.isTracking("p-000001")).toBe(false);
-    expect(purge.polls).toEqual([]);
+    expect(tracker.isTracking("p-ended2")).toBe(false);
+    expect(queue.requests).toEqual([]);
     expect(notifier.calls).toEqual([]);
+  });
+
+  it("an undelivered or failing final notification is retried, backing off, and delivered exactly once", async () => {
+    const { store, queue, notifier, logger, tracker } = world();
+    notifier.finishedAnswers.push(false, new Error("the room is gone"), true);
+    const job = queue.add("purge_history", ROOM, "complete");
+    const task = purgeTask(job.id, { status: "active" });
+    await store.insert(task);
+
+    tracker.track(task.id);
+    await runUntil(() => !tracker.isTracking(task.id));
+    await vi.advanceTimersByTimeAsync(3600_000);
+
+    const finished = notifier.calls.filter((call) => call.method === "finished");
+    expect(finished.map((call) => call.task.status)).toEqual(["complete", "complete", "complete"]);
+    expect((finished[1]?.at ?? 0) - (finished[0]?.at ?? 0)).toBeGreaterThanOrEqual(1_000);
+    expect(logger.withMessage("final notification not delivered; will retry")).toHaveLength(2);
+    expect(reloaded(task.id)).toMatchObject({ finalNotificationSent: true });
+    expect(queue.count("own-status")).toBe(1);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
 
-describe("TaskTracker recovering a submission that was never confirmed", () => {
-  it("adopts the job the homeserver has, then polls it to the end", async () => {
-    const { store, purge, notifier, tracker } = world({
-      recoveries: [ok("purge-found")],
-      polls: [observed("active"), observed("complete")],
-    });
-    await store.insert(purgeTask({ status: "submitting", homeserverTaskId: undefined }));
+describe("TaskTracker never forgets a job", () => {
+  it("track() twice for one task: followed once, one request per tick, one final notification", async () => {
+    const { store, queue, notifier, tracker } = world();
+    const job = queue.add("purge_history", ROOM, "active");
+    const task = purgeTask(job.id, { status: "active" });
+    await store.insert(task);
 
-    tracker.track("p-000001");
-    await runUntil(() => !tracker.isTracking("p-000001"));
+    tracker.track(task.id);
+    tracker.track(task.id);
+    await pass(10_000);
+    tracker.track(task.id);
+    const ticks = times(queue, "in-flight");
+    expect(new Set(ticks).size).toBe(ticks.length);
+    queue.set(job.id, "complete");
+    await runUntil(() => !tracker.isTracking(task.id));
+    tracker.track(task.id);
+    await vi.advanceTimersByTimeAsync(60_000);
 
-    expect(purge.recoveries.map((call) => call.task.status)).toEqual(["submitting"]);
-    expect(purge.polls.map((poll) => [poll.task.homeserverTaskId, poll.task.status])).toEqual([
-      ["purge-found", "scheduled"],
-      ["purge-found", "active"],
-    ]);
-    expect(notifier.of("finished").map((task) => task.status)).toEqual(["complete"]);
-    expect(reloaded("p-000001")).toMatchObject({ homeserverTaskId: "purge-found", status: "complete", finalNotificationSent: true });
+    expect(notifier.of("finished")).toHaveLength(1);
+    expect(queue.count("own-status")).toBe(1);
   });
 
-  it("ends as unknown with NEVER_CONFIRMED_REASON when the homeserver has no such job", async () => {
-    const { store, purge, notifier, tracker } = world({ recoveries: [ok(undefined)], polls: [observed("complete")] });
-    await store.insert(purgeTask({ status: "submitting", homeserverTaskId: undefined }));
+  it("stop() while a request is in flight: its answer changes nothing, and nothing is sent or scheduled afterwards", async () => {
+    const { store, queue, notifier, tracker } = world();
+    const job = queue.add("purge_history", ROOM, "active");
+    const task = purgeTask(job.id, { status: "active" });
+    await store.insert(task);
+    let answer: (() => void) | undefined;
+    const inFlight = queue.inFlight.bind(queue);
+    queue.inFlight = () =>
+      new Promise((resolve) => {
+        answer = () => {
+          queue.set(job.id, "complete");
+          resolve(inFlight());
+        };
+      });
 
-    tracker.track("p-000001");
-    await runUntil(() => !tracker.isTracking("p-000001"));
+    tracker.track(task.id);
+    await runUntil(() => answer !== undefined);
+    tracker.stop();
+    answer?.();
     await vi.advanceTimersByTimeAsync(3600_000);
 
-    expect(purge.recoveries).toHaveLength(1);
-    expect(purge.polls).toEqual([]);
-    expect(notifier.of("finished").map((task) => [task.status, task.reason])).toEqual([["unknown", NEVER_CONFIRMED_REASON]]);
-    expect(reloaded("p-000001")).toMatchObject({ status: "unknown", reason: NEVER_CONFIRMED_REASON, finalNotificationSent: true });
+    expect(vi.getTimerCount()).toBe(0);
+    expect(tracker.isTracking(task.id)).toBe(false);
+    expect(queue.count("own-status")).toBe(0);
+    expect(notifier.calls).toEqual([]);
+    expect(reloaded(task.id)?.status).toBe("active");
   });
 
-  it("keeps looking when the homeserver cannot be asked, and never gives up to a resend", async () => {
-    const { store, purge, notifier, tracker } = world({
-      recoveries: [err(adminError("unreachable")), err(adminError("server-error", 500)), ok("purge-late")],
-      polls: [observed("complete")],
-    });
-    await store.insert(purgeTask({ status: "submitting", homeserverTaskId: undefined }));
+  it("a task tracked while a tick is in flight is followed from the next tick", async () => {
+    const { store, queue, notifier, tracker } = world();
+    const first = queue.add("purge_history", ROOM, "active");
+    await store.insert(purgeTask(first.id, { id: "p-first1", status: "active" }));
+    const second = queue.add("purge_history", "!b:example.org", "complete");
+    await store.insert(purgeTask(second.id, { id: "p-secnd1", roomId: "!b:example.org", status: "active" }));
+    let release: (() => void) | undefined;
+    const inFlight = queue.inFlight.bind(queue);
+    queue.inFlight = () => {
+      if (release !== undefined) return inFlight();
+      return new Promise((resolve) => {
+        release = () => {
+          resolve(inFlight());
+        };
+      });
+    };
 
-    tracker.track("p-000001");
-    await runUntil(() => !tracker.isTracking("p-000001"));
+    tracker.track("p-first1");
+    await runUntil(() => release !== undefined);
+    tracker.track("p-secnd1");
+    release?.();
+    await runUntil(() => !tracker.isTracking("p-secnd1"));
 
-    expect(purge.recoveries).toHaveLength(3);
-    expect(purge.polls.map((poll) => poll.task.homeserverTaskId)).toEqual(["purge-late"]);
-    expect(notifier.of("finished").map((task) => task.status)).toEqual(["complete"]);
+    expect(notifier.of("finished").map((record) => record.id)).toEqual(["p-secnd1"]);
+    expect(tracker.isTracking("p-first1")).toBe(true);
+  });
+
+  it("a tick that fails unexpectedly (the store throws) leaves every job tracked, and the next tick goes on", async () => {
+    const { store, queue, notifier, logger, tracker } = world();
+    const job = queue.add("purge_history", ROOM, "scheduled");
+    const task = purgeTask(job.id);
+    await store.insert(task);
+    const update = store.update.bind(store);
+    let broken = true;
+    store.update = (id, change) => {
+      if (broken) {
+        broken = false;
+        return Promise.reject(new Error("disk on fire"));
+      }
+      return update(id, change);
+    };
+
+    tracker.track(task.id);
+    queue.set(job.id, "active");
+    await pass(5_000);
+    queue.set(job.id, "complete");
+    await runUntil(() => !tracker.isTracking(task.id));
+
+    expect(logger.withMessage("tracking tick failed unexpectedly")).toHaveLength(1);
+    expect(notifier.of("progressed").map((record) => record.status)).toEqual(["active"]);
+    expect(notifier.of("finished").map((record) => record.status)).toEqual(["complete"]);
+  });
+});
+
+describe("TaskTracker stuck warning", () => {
+  const options = { stuckAfterMs: 10 * 60_000 };
+
+  it("does not count time a job waits for a homeserver slot (a queued purge reads active on its own status)", async () => {
+    const { store, queue, notifier, tracker } = world(options);
+    const job = queue.add("purge_history", ROOM, "scheduled");
+    const task = purgeTask(job.id);
+    await store.insert(task);
+
+    tracker.track(task.id);
+    await pass(30 * 60_000);
+    expect(notifier.of("stuck")).toEqual([]);
+
+    queue.set(job.id, "active");
+    const startedAt = Date.now();
+    await pass(9 * 60_000);
+    expect(notifier.of("stuck")).toEqual([]);
+    await pass(2 * 60_000);
+    const stuck = notifier.calls.filter((call) => call.method === "stuck");
+    expect(stuck).toHaveLength(1);
+    expect((stuck[0]?.at ?? 0) - startedAt).toBeGreaterThanOrEqual(10 * 60_000);
+    expect((stuck[0]?.at ?? 0) - startedAt).toBeLessThanOrEqual(10 * 60_000 + 2_000);
+  });
+
+  it("warns once, and not again after a restart", async () => {
+    const first = world(options);
+    const job = first.queue.add("purge_history", ROOM, "active");
+    await first.store.insert(purgeTask(job.id, { id: "p-stuck1", status: "active" }));
+    first.tracker.track("p-stuck1");
+    await pass(30 * 60_000);
+    expect(first.notifier.of("stuck")).toHaveLength(1);
+    first.tracker.stop();
+
+    const second = world(options, first.queue);
+    second.tracker.resumeAll();
+    await pass(30 * 60_000);
+    expect(second.notifier.of("stuck")).toEqual([]);
+    expect(reloaded("p-stuck1")?.warnedStuckAt).toBeDefined();
   });
 });
