@@ -4,7 +4,7 @@ import { buildCommandTable } from "../commands/table.js";
 import { CommandDispatcher } from "../commands/dispatcher.js";
 import type { Config } from "../config.js";
 import { BotClient } from "../matrix/botClient.js";
-import { asUserId, isRoomAlias, type RoomId } from "../matrix/ids.js";
+import { asUserId } from "../matrix/ids.js";
 import { lockDataDirectory } from "../store/lock.js";
 import { openWardenState, type WardenState } from "../store/state.js";
 import { SynapseAdminClient } from "../synapse/adminClient.js";
@@ -24,6 +24,7 @@ import { ManagementRoomGuard } from "./managementRoomGuard.js";
 import { ConfirmationBook } from "../commands/confirmation/confirmations.js";
 import { ConfirmationFlow } from "../commands/confirmation/confirmationFlow.js";
 import type { ManagementRoomSettings } from "../access/roomSafety.js";
+import { ProtectedRooms } from "../commands/parsing/protectedRooms.js";
 
 /** Commands older than this when they arrive were sent while Warden was down. */
 const MAX_COMMAND_AGE_MS = 10 * 60_000;
@@ -71,7 +72,6 @@ async function startWithState(config: Config, log: Logger, state: WardenState): 
   for (const note of damaged) log.error(note);
   const hadSyncToken = syncStorage.hadSyncToken();
 
-  let stopping = false;
   const admin = new SynapseAdminClient({
     homeserverUrl: config.homeserverUrl,
     accessToken: config.accessToken,
@@ -79,7 +79,7 @@ async function startWithState(config: Config, log: Logger, state: WardenState): 
       log.warn(event, "retrying an admin request");
     },
   });
-  const reachable = await waitForHomeserver(admin, log, sleep, () => stopping);
+  const reachable = await waitForHomeserver(admin, log, sleep);
   if (reachable === undefined) return err("stopped before the homeserver answered");
 
   const bot = await BotClient.create({
@@ -111,8 +111,12 @@ async function startWithState(config: Config, log: Logger, state: WardenState): 
     }
     await bot.prepareEncryption([managementRoomId]);
   }
-  const protectedRoomIds = await resolveProtectedRooms(config, bot, log);
-  const guard = new ManagementRoomGuard(managementRoomId, bot, log);
+  const protectedRooms = new ProtectedRooms(config.protectedRooms, bot, clock);
+  const firstResolution = await protectedRooms.current();
+  if (!firstResolution.ok) log.warn({ reason: firstResolution.error }, "a protected room alias could not be resolved; destructive commands are refused until it resolves");
+  const guard = new ManagementRoomGuard(managementRoomId, bot, bot, log);
+  // Before the first sync: no command may be handled before the room's exposure is known.
+  await guard.load();
 
   const notifier = new ChatTaskNotifier(bot, clock, log, audit);
   const confirmations = new ConfirmationFlow(
@@ -140,7 +144,7 @@ async function startWithState(config: Config, log: Logger, state: WardenState): 
     clock,
     confirmations,
     auditLog: audit,
-    targets: { directory: bot, managementRoomId, protectedRoomIds },
+    targets: { directory: bot, managementRoomId, protectedRooms },
   });
   const dispatcher = new CommandDispatcher({
     table,
@@ -185,25 +189,15 @@ async function startWithState(config: Config, log: Logger, state: WardenState): 
   );
   if (!ready.ok) log.warn({ error: ready.error }, "could not post the ready message");
   // After the ready message, so a warning about an exposed room is the last thing said.
-  await guard.update({
-    joinRule: stringField(await bot.stateContent(managementRoomId, "m.room.join_rules"), "join_rule"),
-    historyVisibility: stringField(await bot.stateContent(managementRoomId, "m.room.history_visibility"), "history_visibility"),
-  });
+  await guard.announce();
 
   return ok({
     stop() {
-      stopping = true;
       tracker.stop();
       confirmations.stop();
       bot.stop();
     },
   });
-}
-
-function stringField(content: Result<Record<string, unknown> | undefined, string>, key: string): string | undefined {
-  if (!content.ok || content.value === undefined) return undefined;
-  const value = content.value[key];
-  return typeof value === "string" ? value : undefined;
 }
 
 /** The part of the management room's settings a state event changes, if any. */
@@ -214,18 +208,4 @@ function settingsChange(type: string, content: unknown): ManagementRoomSettings 
     return { historyVisibility: typeof record["history_visibility"] === "string" ? record["history_visibility"] : "shared" };
   }
   return undefined;
-}
-
-async function resolveProtectedRooms(config: Config, bot: BotClient, log: Logger): Promise<Set<RoomId>> {
-  const ids = new Set<RoomId>();
-  for (const room of config.protectedRooms) {
-    if (!isRoomAlias(room)) {
-      ids.add(room);
-      continue;
-    }
-    const resolved = await bot.resolveAlias(room);
-    if (resolved.ok) ids.add(resolved.value);
-    else log.warn({ room, error: resolved.error }, "a protected room alias could not be resolved; it is not protected until it resolves");
-  }
-  return ids;
 }

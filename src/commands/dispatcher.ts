@@ -9,6 +9,7 @@ import {
   renderArgumentProblem,
   renderEditIgnored,
   renderExposedRefusal,
+  renderNotRecorded,
   renderOutcome,
   renderSenderRefused,
   renderStaleCommand,
@@ -22,8 +23,12 @@ import type { Command, CommandContext } from "./spec.js";
 import type { CommandOutcome } from "../model/outcomes.js";
 import { CONFIRM_REACTIONS, type ConfirmationFlow } from "./confirmation/confirmationFlow.js";
 import type { AuditEntry, AuditSink } from "../audit/auditLog.js";
+import { StoreError } from "../store/errors.js";
 import { closestCommand } from "./table.js";
 import { MAX_COMMAND_LENGTH, splitWords } from "./parsing/words.js";
+
+/** What still holds when an audit entry could not be stored. */
+const AUDIT_FALLBACK = "This room's history still shows what happened; Warden's audit log will not.";
 
 export interface IncomingEvent extends EventFacts {
   readonly eventId: string;
@@ -81,7 +86,9 @@ export class CommandDispatcher {
       log.trace({ eventId: event.eventId, reason: candidate.reason }, "event ignored");
       return;
     }
-    if (!(await this.options.handled.claim(event.eventId))) {
+    const claimed = await this.claim(event);
+    if (claimed === undefined) return;
+    if (!claimed) {
       log.info({ eventId: event.eventId }, "command event seen before; not run again");
       return;
     }
@@ -167,6 +174,13 @@ export class CommandDispatcher {
         await this.reply(asReply, renderSenderRefused(event.sender));
         return;
       }
+      // The same guard as a typed !confirm: nothing destructive runs from an exposed room.
+      const exposed = this.options.refusalReason?.();
+      if (exposed !== undefined) {
+        this.options.log.warn({ eventId: event.eventId, sender: event.sender }, "reaction refused: management room exposed");
+        await this.reply(asReply, renderExposedRefusal(exposed));
+        return;
+      }
       await this.guarded(asReply, "confirm", () => confirmations.confirm(id, event.sender), event.sender);
     }).catch((error: unknown) => {
       this.options.log.error({ eventId: event.eventId, err: error }, "handling a reaction failed");
@@ -198,7 +212,23 @@ export class CommandDispatcher {
       const reference = randomBytes(4).toString("hex");
       log.error({ eventId: event.eventId, command: commandName, reference, err: error }, "command failed unexpectedly");
       this.record({ type: "command", actor, command: commandName, eventId: event.eventId, outcome: "error", detail: reference });
-      await this.reply(event, renderUnexpectedError(reference));
+      await this.reply(event, error instanceof StoreError ? renderNotRecorded(error, reference) : renderUnexpectedError(reference));
+    }
+  }
+
+  /**
+   * Records the event as taken. If that fails the command must not run (a redelivery would run
+   * it again): the sender is told why, and undefined is returned.
+   */
+  private async claim(event: IncomingEvent): Promise<boolean | undefined> {
+    try {
+      return await this.options.handled.claim(event.eventId);
+    } catch (error) {
+      const reference = randomBytes(4).toString("hex");
+      this.options.log.error({ eventId: event.eventId, reference, err: error }, "could not record the command event; not run");
+      const failure = error instanceof StoreError ? error : new StoreError(`command event ${event.eventId} as handled`, String(error));
+      await this.reply(event, renderNotRecorded(failure.withAfterwards("The command was not run; send it again once that is fixed."), reference));
+      return undefined;
     }
   }
 
@@ -206,8 +236,12 @@ export class CommandDispatcher {
     try {
       this.options.audit?.record({ at: this.options.clock.now(), ...entry });
     } catch (error) {
-      // The room's history stays the audit trail even if the file cannot be written.
-      this.options.log.error({ err: error }, "could not append to the audit log");
+      // The room's history stays the audit trail even if the database cannot be written.
+      const reference = randomBytes(4).toString("hex");
+      this.options.log.error({ err: error, reference }, "could not append to the audit log");
+      if (error instanceof StoreError) {
+        void this.options.chat.send(this.options.managementRoomId, renderNotRecorded(error.withAfterwards(AUDIT_FALLBACK), reference));
+      }
     }
   }
 

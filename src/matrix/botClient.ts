@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { StoreType } from "@matrix-org/matrix-sdk-crypto-nodejs";
 import type { MatrixClient } from "matrix-bot-sdk";
 import { err, ok, type Result } from "../util/result.js";
+import { scrubSecrets } from "../log.js";
 import { RECORD_KEY, type ChatSender, type OutgoingMessage, type RoomDirectory, type SendOptions } from "./chat.js";
 import { prepareCrypto, type CryptoAvailability } from "./crypto.js";
 import { asRoomId, type RoomAlias, type RoomId } from "./ids.js";
@@ -38,7 +39,17 @@ export class BotClient implements ChatSender, RoomDirectory {
     readonly crypto: CryptoAvailability,
     private readonly log: Logger,
     private readonly sleep: (milliseconds: number) => Promise<void>,
+    private readonly secrets: readonly string[],
   ) {}
+
+  /**
+   * The one place an SDK failure becomes text. SDK errors carry the whole request, and a server
+   * or proxy may echo it, token included, in its error text; every error string that leaves
+   * this class (to the log, the room, or stderr at start-up) passes through here.
+   */
+  private explain(error: unknown): string {
+    return scrubSecrets(describeSdkError(error), this.secrets);
+  }
 
   static async create(options: {
     homeserverUrl: string;
@@ -52,14 +63,15 @@ export class BotClient implements ChatSender, RoomDirectory {
     const crypto = prepareCrypto();
     // Imported only now: prepareCrypto must run before the SDK's first require of the crypto module.
     const sdk = await import("matrix-bot-sdk");
-    sdk.LogService.setLogger(new SdkLogBridge(options.log));
+    const secrets = [options.accessToken];
+    sdk.LogService.setLogger(new SdkLogBridge(options.log, secrets));
     sdk.LogService.setLevel(sdk.LogLevel.WARN);
     const cryptoStore = crypto.available
       ? new sdk.RustSdkCryptoStorageProvider(`${options.dataDirectory}/crypto`, SQLITE_STORE)
       : undefined;
     const client = new sdk.MatrixClient(options.homeserverUrl, options.accessToken, options.storage, cryptoStore);
     const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-    return new BotClient(client, crypto, options.log, sleep);
+    return new BotClient(client, crypto, options.log, sleep, secrets);
   }
 
   async whoAmI(): Promise<Result<{ userId: string; deviceId?: string }, string>> {
@@ -67,7 +79,7 @@ export class BotClient implements ChatSender, RoomDirectory {
       const who = await this.client.getWhoAmI();
       return ok({ userId: who.user_id, ...(who.device_id === undefined ? {} : { deviceId: who.device_id }) });
     } catch (error) {
-      return err(describeSdkError(error));
+      return err(this.explain(error));
     }
   }
 
@@ -77,7 +89,7 @@ export class BotClient implements ChatSender, RoomDirectory {
       const roomId = asRoomId(joined);
       return roomId === undefined ? err(`the homeserver answered the join with ${joined}`) : ok(roomId);
     } catch (error) {
-      return err(describeSdkError(error));
+      return err(this.explain(error));
     }
   }
 
@@ -88,7 +100,7 @@ export class BotClient implements ChatSender, RoomDirectory {
       return ok(true);
     } catch (error) {
       if (errcodeOf(error) === "M_NOT_FOUND") return ok(false);
-      return err(describeSdkError(error));
+      return err(this.explain(error));
     }
   }
 
@@ -99,7 +111,7 @@ export class BotClient implements ChatSender, RoomDirectory {
       return ok(content !== null && typeof content === "object" ? (content as Record<string, unknown>) : undefined);
     } catch (error) {
       if (errcodeOf(error) === "M_NOT_FOUND") return ok(undefined);
-      return err(describeSdkError(error));
+      return err(this.explain(error));
     }
   }
 
@@ -130,7 +142,7 @@ export class BotClient implements ChatSender, RoomDirectory {
       const resolved = asRoomId(await this.client.resolveRoom(alias));
       return resolved === undefined ? err("the directory returned something that is not a room ID") : ok(resolved);
     } catch (error) {
-      return err(errcodeOf(error) === "M_NOT_FOUND" ? "no room has that alias" : describeSdkError(error));
+      return err(errcodeOf(error) === "M_NOT_FOUND" ? "no room has that alias" : this.explain(error));
     }
   }
 
@@ -158,16 +170,23 @@ export class BotClient implements ChatSender, RoomDirectory {
 
   async start(managementRoomId: RoomId): Promise<void> {
     // Only the management room matters; the filter keeps every other room out of the sync.
-    await this.client.start({
-      presence: { not_types: ["*"] },
-      account_data: { not_types: ["*"] },
-      room: {
-        rooms: [managementRoomId],
-        timeline: { limit: 50 },
-        ephemeral: { not_types: ["*"] },
+    try {
+      await this.client.start({
+        presence: { not_types: ["*"] },
         account_data: { not_types: ["*"] },
-      },
-    });
+        room: {
+          rooms: [managementRoomId],
+          timeline: { limit: 50 },
+          ephemeral: { not_types: ["*"] },
+          account_data: { not_types: ["*"] },
+        },
+      });
+    } catch (error) {
+      // Thrown on to the start-up, which prints it to stderr: only scrubbed text goes, and no
+      // cause, which would carry the SDK's request with its token.
+      // eslint-disable-next-line preserve-caught-error -- see above
+      throw new Error(`could not start syncing: ${this.explain(error)}`);
+    }
   }
 
   stop(): void {
@@ -193,7 +212,7 @@ export class BotClient implements ChatSender, RoomDirectory {
           await this.sleep(wait);
           continue;
         }
-        return err(describeSdkError(error));
+        return err(this.explain(error));
       }
     }
   }
@@ -249,25 +268,31 @@ function describeSdkError(error: unknown): string {
 }
 
 class SdkLogBridge {
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly secrets: readonly string[],
+  ) {}
   info(module: string, ...messageOrObject: unknown[]): void {
-    this.log.debug({ sdkModule: module }, summarise(messageOrObject));
+    this.log.debug({ sdkModule: module }, this.summarise(messageOrObject));
   }
   debug(module: string, ...messageOrObject: unknown[]): void {
-    this.log.trace({ sdkModule: module }, summarise(messageOrObject));
+    this.log.trace({ sdkModule: module }, this.summarise(messageOrObject));
   }
   trace(module: string, ...messageOrObject: unknown[]): void {
-    this.log.trace({ sdkModule: module }, summarise(messageOrObject));
+    this.log.trace({ sdkModule: module }, this.summarise(messageOrObject));
   }
   warn(module: string, ...messageOrObject: unknown[]): void {
-    this.log.warn({ sdkModule: module }, summarise(messageOrObject));
+    this.log.warn({ sdkModule: module }, this.summarise(messageOrObject));
   }
   error(module: string, ...messageOrObject: unknown[]): void {
-    const summary = summarise(messageOrObject);
+    const summary = this.summarise(messageOrObject);
     // The SDK logs every non-2xx answer as an error, including the 404s Warden expects
     // (a room without an encryption or join-rules event); those belong in debug.
     if (summary.includes("M_NOT_FOUND")) this.log.debug({ sdkModule: module }, summary);
     else this.log.error({ sdkModule: module }, summary);
+  }
+  private summarise(parts: readonly unknown[]): string {
+    return scrubSecrets(summarise(parts), this.secrets);
   }
 }
 

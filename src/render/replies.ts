@@ -152,3 +152,12 @@ export function renderExposedRefusal(reason: string): OutgoingMessage {
     `<b>Refused</b>: the management room is exposed (${escapeHtml(reason)}). Make it private first.`,
   );
 }
+
+/** A write to Warden's database failed: what was not recorded and why, and what still holds. */
+export function renderNotRecorded(problem: { readonly message: string; readonly afterwards: string | undefined }, reference: string): OutgoingMessage {
+  const afterwards = problem.afterwards === undefined ? "" : ` ${problem.afterwards}`;
+  return message(
+    `Failed: Warden ${problem.message} (reference ${reference}).${afterwards}`,
+    `<b>Failed</b>: Warden ${escapeHtml(problem.message)} (reference ${code(reference)}).${escapeHtml(afterwards)}`,
+  );
+}

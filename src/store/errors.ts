@@ -10,8 +10,8 @@ const REASONS: ReadonlyMap<number, string> = new Map([
 ]);
 
 /**
- * A write to the database failed and was rolled back: nothing of it is stored. `reason` is
- * meant for the moderator, the message for the log.
+ * A write to the database failed and was rolled back: nothing of it is stored. The message
+ * ("could not record task p-3f9a2c: the disk is full") is fit for the moderator and the log.
  */
 export class StoreError extends Error {
   override readonly name = "StoreError";
@@ -19,9 +19,18 @@ export class StoreError extends Error {
   constructor(
     readonly what: string,
     readonly reason: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; afterwards?: string },
   ) {
     super(`could not record ${what}: ${reason}`, options);
+    this.afterwards = options?.afterwards;
+  }
+
+  /** What still holds despite the failure, told to the moderator with it (set by the caller that knows). */
+  readonly afterwards: string | undefined;
+
+  /** The same failure, with what still holds. */
+  withAfterwards(afterwards: string): StoreError {
+    return new StoreError(this.what, this.reason, { cause: this.cause, afterwards });
   }
 }
 

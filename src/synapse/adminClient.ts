@@ -179,7 +179,10 @@ export class SynapseAdminClient {
     );
   }
 
-  /** GET /_synapse/admin/v2/rooms/<room_id>/delete_status. Leaves out scheduled (not yet started) deletes. */
+  /**
+   * GET /_synapse/admin/v2/rooms/<room_id>/delete_status. Leaves out scheduled (not yet started)
+   * deletes. Used to follow a delete already running when Synapse refuses a second one.
+   */
   deleteStatusesForRoom(roomId: RoomId) {
     return this.send(
       { method: "GET", path: `${ADMIN_V2}/rooms/${segment(roomId)}/delete_status`, idempotent: true },

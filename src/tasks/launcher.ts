@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { StoreError } from "../store/errors.js";
 import type { AdminError } from "../synapse/errors.js";
 import type { Clock } from "../util/clock.js";
 import type { Result } from "../util/result.js";
@@ -63,29 +64,37 @@ export class TaskLauncher {
     await this.store.insert(task);
     this.log.info({ taskId: task.id, kind: task.kind, roomId: task.roomId, requester: task.requester }, "task accepted");
 
-    const progressEventId = await this.notifier.accepted(task);
-    // statusChangedAt of a task still "submitting" is when its request left: recovery looks for
-    // jobs the homeserver stamped since then, never earlier.
-    await this.store.update(task.id, { ...(progressEventId === undefined ? {} : { progressEventId }), statusChangedAt: this.clock.now() });
+    try {
+      const progressEventId = await this.notifier.accepted(task);
+      // statusChangedAt of a task still "submitting" is when its request left: recovery looks for
+      // jobs the homeserver stamped since then, never earlier.
+      await this.store.update(task.id, { ...(progressEventId === undefined ? {} : { progressEventId }), statusChangedAt: this.clock.now() });
 
-    const submitted = await request.submit();
-    if (submitted.ok) {
-      await this.store.update(task.id, { homeserverTaskId: submitted.value, status: "scheduled", statusChangedAt: this.clock.now() });
-      this.log.info({ taskId: task.id, homeserverTaskId: submitted.value }, "homeserver accepted the job");
-    } else if (UNCERTAIN.has(submitted.error.kind)) {
-      // Left in "submitting": the tracker looks for the job on the homeserver before anything else.
-      this.log.warn({ taskId: task.id, error: submitted.error.kind }, "unclear whether the homeserver accepted the job");
-    } else {
-      const finishedAt = this.clock.now();
-      await this.store.update(task.id, {
-        status: "failed",
-        reason: submitted.error.userMessage,
-        statusChangedAt: finishedAt,
-        finishedAt,
-      });
-      this.log.info({ taskId: task.id, error: submitted.error.kind, detail: submitted.error.detail }, "homeserver refused the job");
+      const submitted = await request.submit();
+      if (submitted.ok) {
+        await this.store.update(task.id, { homeserverTaskId: submitted.value, status: "scheduled", statusChangedAt: this.clock.now() });
+        this.log.info({ taskId: task.id, homeserverTaskId: submitted.value }, "homeserver accepted the job");
+      } else if (UNCERTAIN.has(submitted.error.kind)) {
+        // Left in "submitting": the tracker looks for the job on the homeserver before anything else.
+        this.log.warn({ taskId: task.id, error: submitted.error.kind }, "unclear whether the homeserver accepted the job");
+      } else {
+        const finishedAt = this.clock.now();
+        await this.store.update(task.id, {
+          status: "failed",
+          reason: submitted.error.userMessage,
+          statusChangedAt: finishedAt,
+          finishedAt,
+        });
+        this.log.info({ taskId: task.id, error: submitted.error.kind, detail: submitted.error.detail }, "homeserver refused the job");
+      }
+    } catch (error) {
+      if (error instanceof StoreError) throw error.withAfterwards(`Task ${task.id} is recorded; Warden keeps following it and will report how it ends.`);
+      throw error;
+    } finally {
+      // Even when recording the homeserver's answer failed, the job may be running: keep
+      // following it (a task still "submitting" is looked up on the homeserver, never resent).
+      this.tracker.track(task.id);
     }
-    this.tracker.track(task.id);
     return { kind: "started", task: this.store.get(task.id) ?? task };
   }
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bodyOf } from "../../scripts/harness/roomRecorder.js";
-import { startScenario, type Scenario } from "./scenario.js";
+import { pointAfterNow, startScenario, type Scenario } from "./scenario.js";
 
 let scenario: Scenario;
 
@@ -54,6 +54,40 @@ describe("!purge up to an event", () => {
     const reply = await scenario.replyTo(eventId, mark);
     expect(bodyOf(reply)).toContain(`belongs to ${second.roomId}`);
     expect(await existing([...first.eventIds, ...second.eventIds])).toEqual([true, true, true, true, true, true]);
+  });
+});
+
+// Synapse's purge_up_to_ts takes the first event received after the time on the whole server and
+// then keeps this room's newest event before it: with another room's message first after the
+// cut-off, this room's last message before the cut-off would survive.
+describe("!purge up to a time on a server with other rooms", () => {
+  it("removes everything of this room before the time, also when another room spoke first after it", async () => {
+    const here = await roomWithMessages(3);
+    const other = await roomWithMessages(2);
+    const cutoff = await pointAfterNow();
+    const otherAfter = await scenario.spammer.sendText(other.roomId, "other room, after the cut-off");
+    const hereAfter = await scenario.spammer.sendText(here.roomId, "this room, after the cut-off");
+
+    const { eventId, mark } = await scenario.send(`!purge ${here.roomId} ${String(cutoff)} --local --yes`);
+    const accepted = await scenario.replyTo(eventId, mark);
+    expect(bodyOf(accepted)).toContain(`Kept from event: ${hereAfter}`);
+    expect(bodyOf(await scenario.finalFor(eventId, mark))).toMatch(/done in/);
+
+    expect(await existing([...here.eventIds, hereAfter])).toEqual([false, false, false, true]);
+    expect(await existing([...other.eventIds, otherAfter])).toEqual([true, true, true]);
+  });
+
+  it("says when nothing of the room was sent after the time: its newest event stays", async () => {
+    const { roomId, eventIds } = await roomWithMessages(3);
+    const cutoff = await pointAfterNow();
+    await scenario.spammer.sendText((await roomWithMessages(0)).roomId, "another room, after the cut-off");
+
+    const { eventId, mark } = await scenario.send(`!purge ${roomId} ${String(cutoff)} --local --yes`);
+    const accepted = await scenario.replyTo(eventId, mark);
+    expect(bodyOf(accepted)).toContain("nothing in this room was sent after it: its newest event stays");
+    expect(bodyOf(await scenario.finalFor(eventId, mark))).toMatch(/done in/);
+
+    expect(await existing(eventIds)).toEqual([false, false, true]);
   });
 });
 

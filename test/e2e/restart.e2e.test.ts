@@ -1,5 +1,8 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bodyOf } from "../../scripts/harness/roomRecorder.js";
+import { startWardenProcess } from "../../scripts/harness/warden.js";
 import { mentions, pointAfterNow, repliesTo, type Scenario, startScenario } from "./scenario.js";
 
 let scenario: Scenario;
@@ -75,5 +78,26 @@ describe("restarts", () => {
       (event) => event.sender === scenario.wardenUser.userId && repliesTo(event, before.eventId),
     );
     expect(answersToFirst).toHaveLength(1);
+  });
+
+  it("a second Warden on the same data directory exits at once, naming the running one, before asking the homeserver", async () => {
+    const dataDirectory = scenario.warden.dataDirectory;
+    const running = JSON.parse(readFileSync(join(dataDirectory, "warden.pid"), "utf8")) as { pid: number };
+    const second = startWardenProcess({
+      // Nothing listens here: a Warden that asked the homeserver first would wait and retry, not exit.
+      homeserverUrl: "http://127.0.0.1:9",
+      accessToken: scenario.wardenUser.accessToken,
+      managementRoom: scenario.managementRoomId,
+      allowlist: [scenario.moderatorUser.userId],
+      dataDirectory,
+    });
+
+    expect(await second.exited).toBe(1);
+    expect(second.logs()).toContain(`another Warden is already running on the data directory ${dataDirectory}: process ${String(running.pid)}`);
+    // The first one still answers, and only it does.
+    const probe = await scenario.send("!status");
+    await scenario.replyTo(probe.eventId, probe.mark);
+    const answers = scenario.recorder.events.filter((event) => event.sender === scenario.wardenUser.userId && repliesTo(event, probe.eventId));
+    expect(answers).toHaveLength(1);
   });
 });

@@ -2,6 +2,7 @@ import type { RoomId } from "../../src/matrix/ids.js";
 import { buildCommandTable, type CommandDependencies } from "../../src/commands/table.js";
 import type { Command } from "../../src/commands/spec.js";
 import type { TargetRules } from "../../src/commands/parsing/targets.js";
+import { ProtectedRooms } from "../../src/commands/parsing/protectedRooms.js";
 import type { TaskStore } from "../../src/tasks/store.js";
 import type { TaskRecord } from "../../src/tasks/types.js";
 import { FakeDirectory } from "./fakeDirectory.js";
@@ -43,7 +44,7 @@ export function commandFakes(): CommandFakes {
   const launcher = new RecordingLauncher(clock);
   const directory = new FakeDirectory();
   const store = new MemoryTaskList();
-  const targets: TargetRules = { directory, managementRoomId: MANAGEMENT_ROOM, protectedRoomIds: new Set([PROTECTED_ROOM]) };
+  const targets: TargetRules = { directory, managementRoomId: MANAGEMENT_ROOM, protectedRooms: new ProtectedRooms([PROTECTED_ROOM], directory, clock) };
   const confirmations = { confirm: () => Promise.resolve({ kind: "refused" as const, reason: "the fake table confirms nothing" }) };
   const auditLog = { query: () => [] };
   const dependencies: CommandDependencies = { admin, launcher, targets, clock, store, confirmations, auditLog };

@@ -81,13 +81,20 @@ export class FakeAdmin implements AdminSurface {
     return Promise.resolve(ok({ chunk: this.messages.get(roomId) ?? [], start: "s0" }));
   }
 
-  /** timestamp_to_event: the latest added event sent before `timestamp` in that room, else 404. */
-  timestampToEvent(roomId: RoomId, timestamp: number): Promise<Result<{ event_id: string; origin_server_ts: number }, AdminError>> {
-    const before = [...this.events.entries()]
-      .filter(([, event]) => event.room_id === roomId && event.origin_server_ts < timestamp)
-      .sort(([, a], [, b]) => b.origin_server_ts - a.origin_server_ts)[0];
+  timestampFailure: AdminError | undefined;
+
+  /**
+   * timestamp_to_event as Synapse answers it, by sending time: backwards the room's latest event
+   * sent at or before `timestamp`, forwards its earliest sent at or after; 404 when there is none.
+   */
+  timestampToEvent(roomId: RoomId, timestamp: number, direction: "f" | "b"): Promise<Result<{ event_id: string; origin_server_ts: number }, AdminError>> {
+    if (this.timestampFailure !== undefined) return Promise.resolve(err(this.timestampFailure));
+    const sign = direction === "f" ? 1 : -1;
+    const found = [...this.events.entries()]
+      .filter(([, event]) => event.room_id === roomId && sign * (event.origin_server_ts - timestamp) >= 0)
+      .sort(([, a], [, b]) => sign * (a.origin_server_ts - b.origin_server_ts))[0];
     return Promise.resolve(
-      before === undefined ? err(adminError("not-found", 404, "Unable to find event")) : ok({ event_id: before[0], origin_server_ts: before[1].origin_server_ts }),
+      found === undefined ? err(adminError("not-found", 404, "Unable to find event")) : ok({ event_id: found[0], origin_server_ts: found[1].origin_server_ts }),
     );
   }
 

@@ -1,6 +1,5 @@
 import type { RoomId } from "../../matrix/ids.js";
 import type { RoomDetailsBody, SynapseAdminClient } from "../../synapse/adminClient.js";
-import { formatUtc } from "../../util/duration.js";
 import type { PreviewLine } from "../../model/commandSpec.js";
 
 /** Pages of 1000 read at most when estimating a purge: enough to say "at least 5000". */
@@ -24,7 +23,7 @@ export interface PurgeEstimate {
 
 /**
  * Counts the room's events sent before `cutoff` by paging the admin messages API from the
- * start. An estimate: it counts by sending time (Synapse purges by reception time), sees only
+ * start. An estimate: it counts by sending time, as the purge's time point does, but sees only
  * events still visible to pagination, and stops at the cap.
  */
 export async function estimatePurge(
@@ -54,18 +53,5 @@ export async function estimatePurge(
 export function estimateLines(estimate: PurgeEstimate | undefined): PreviewLine[] {
   if (estimate === undefined) return [{ label: "Estimate", value: "could not be made (the room's messages could not be read)" }];
   const count = estimate.capped ? `at least ${estimate.before}` : `about ${estimate.before}`;
-  return [{ label: "Estimate", value: `${count} events to remove (messages and other non-state events sent before the point; an estimate: Synapse purges by reception time)` }];
-}
-
-/** The last event before a time point, as Synapse's timestamp_to_event finds it. */
-export async function pointEventLine(
-  admin: Pick<SynapseAdminClient, "timestampToEvent">,
-  roomId: RoomId,
-  cutoff: number,
-): Promise<PreviewLine> {
-  const found = await admin.timestampToEvent(roomId, cutoff, "b");
-  if (!found.ok) {
-    return { label: "The point resolves to", value: found.error.kind === "not-found" ? "no event: nothing lies before it" : `unknown (${found.error.userMessage})` };
-  }
-  return { label: "The point resolves to", value: `${found.value.event_id}, sent ${formatUtc(found.value.origin_server_ts)} (the last event before it)` };
+  return [{ label: "Estimate", value: `${count} events to remove (messages and other non-state events sent before the point; an estimate)` }];
 }

@@ -29,11 +29,13 @@ export function blockCommand(dependencies: BlockDependencies) {
       const target = await resolveRoom(args.room, dependencies.targets.directory);
       if (!target.ok) return target.error;
       const { roomId, label } = target.value;
-      const { managementRoomId, protectedRoomIds } = dependencies.targets;
+      const { managementRoomId, protectedRooms } = dependencies.targets;
       if (roomId === managementRoomId) {
         return { kind: "refused", reason: `${label} is Warden's own management room; blocking it would lock the moderators out.` };
       }
-      if (protectedRoomIds.has(roomId)) {
+      const protectedRoomIds = await protectedRooms.current();
+      if (!protectedRoomIds.ok) return { kind: "refused", reason: `Warden will not block ${label}: ${protectedRoomIds.error}` };
+      if (protectedRoomIds.value.has(roomId)) {
         return { kind: "refused", reason: `${label} is listed in protectedRooms in Warden's config; Warden will not block it.` };
       }
       const state = await readBlockState(roomId, label, dependencies.admin);

@@ -1,15 +1,15 @@
-import type { RoomId } from "../../matrix/ids.js";
+import { asEventId, type EventId, type RoomId } from "../../matrix/ids.js";
 import { launchOutcome, taskOrigin } from "./launching.js";
-import type { RoomDetailsBody, SynapseAdminClient } from "../../synapse/adminClient.js";
+import type { AdminError, RoomDetailsBody, SynapseAdminClient } from "../../synapse/adminClient.js";
 import type { TaskLauncher } from "../../tasks/launcher.js";
 import type { Clock } from "../../util/clock.js";
 import { formatUtc } from "../../util/duration.js";
 import { err, ok } from "../../util/result.js";
 import { parsePurgePoint, parseRoomArgument, POINT_EXPECTED, ROOM_EXPECTED, type PurgePoint, type RoomArgument } from "../parsing/arguments.js";
 import { defineCommand, type CommandContext } from "../spec.js";
-import { type Preview } from "../../model/commandSpec.js";
+import { type Preview, type PreviewLine } from "../../model/commandSpec.js";
 import { type CommandOutcome, type Refusal } from "../../model/outcomes.js";
-import { estimateLines, estimatePurge, pointEventLine, roomLines } from "../confirmation/previews.js";
+import { estimateLines, estimatePurge, roomLines } from "../confirmation/previews.js";
 import type { Result } from "../../util/result.js";
 import { resolveDestructiveTarget, type TargetRules } from "../parsing/targets.js";
 import { booleanFlag, textFlag } from "../parsing/words.js";
@@ -34,7 +34,7 @@ export function purgeCommand(dependencies: PurgeDependencies) {
     summary: "Delete a room's history up to a point (remote users' messages; local ones too with --local).",
     details: [
       "Room state (name, topic, members) is always kept, and so is the event named as the point.",
-      "A time is compared with when this homeserver received each event.",
+      "A time is compared with when each event was sent (its sender's clock), and resolved to this room's first event at or after it: that event and everything after it stay. A room's newest event always stays.",
       "Without --local, messages sent by this server's own users are kept: they may be the only copy.",
     ],
     positionals: [
@@ -69,12 +69,23 @@ export function purgeCommand(dependencies: PurgeDependencies) {
   });
 }
 
+/** Where the purge stops, as recorded in the task: the moderator's point and the event it resolved to. */
+interface Cutoff {
+  /** The moderator's time (for an event point, the event's own sending time). */
+  readonly cutoffTs: number;
+  readonly cutoff: string;
+  /** The event Synapse purges up to: it and everything after it stay. */
+  readonly eventId: EventId;
+}
+
 /** What both the preview and the run need: the room, its details and the cut-off. */
 interface PreparedPurge {
   readonly roomId: RoomId;
   readonly label: string;
   readonly details: RoomDetailsBody;
-  readonly cutoff: { readonly cutoffTs: number; readonly cutoff: string; readonly eventId?: string };
+  readonly cutoff: Cutoff;
+  /** For a time point, the event it resolved to, for the preview. */
+  readonly boundary?: PreviewLine;
 }
 
 async function preparePurge(args: PurgeArguments, dependencies: PurgeDependencies): Promise<Result<PreparedPurge, Refusal>> {
@@ -91,26 +102,23 @@ async function preparePurge(args: PurgeArguments, dependencies: PurgeDependencie
           : `could not look up ${label}: ${details.error.userMessage}`,
     });
   }
-  const cutoff = await describeCutoff(args.point, roomId, label, dependencies);
+  const cutoff = args.point.kind === "time" ? await resolveTimePoint(args.point.timestamp, roomId, label, dependencies) : await describeEventPoint(args.point.eventId, roomId, label, dependencies);
   if (!cutoff.ok) return cutoff;
-  return ok({ roomId, label, details: details.value, cutoff: cutoff.value });
+  return ok({ roomId, label, details: details.value, ...cutoff.value });
 }
 
 async function previewPurge(args: PurgeArguments, dependencies: PurgeDependencies): Promise<Result<Preview, Refusal>> {
   const prepared = await preparePurge(args, dependencies);
   if (!prepared.ok) return prepared;
-  const { roomId, label, details, cutoff } = prepared.value;
-  const [estimate, pointLine] = await Promise.all([
-    estimatePurge(dependencies.admin, roomId, cutoff.cutoffTs),
-    // An event point names itself; a time point is shown as the event it lands after.
-    cutoff.eventId === undefined ? pointEventLine(dependencies.admin, roomId, cutoff.cutoffTs) : undefined,
-  ]);
+  const { roomId, label, details, cutoff, boundary } = prepared.value;
+  const estimate = await estimatePurge(dependencies.admin, roomId, cutoff.cutoffTs);
   return ok({
     title: `purge the history of ${label}`,
     lines: [
       ...roomLines(label, details),
       { label: "Removes history before", value: cutoff.cutoff },
-      ...(pointLine === undefined ? [] : [pointLine]),
+      // An event point names itself; a time point is shown as the event it resolved to.
+      ...(boundary === undefined ? [] : [boundary]),
       ...estimateLines(estimate),
       { label: "Local users' messages", value: args.deleteLocalEvents ? "deleted too (--local)" : "kept" },
       ...(args.reason === undefined ? [] : [{ label: "Reason", value: args.reason }]),
@@ -134,15 +142,12 @@ async function executePurge(args: PurgeArguments, context: CommandContext, depen
       ...(args.reason === undefined ? {} : { reason: args.reason }),
     },
     submit: async () => {
-      const started = await dependencies.admin.startPurge(
-        roomId,
-        args.point.kind === "event" ? { eventId: args.point.eventId } : { timestamp: args.point.timestamp },
-        args.deleteLocalEvents,
-      );
+      // Always by event: purge_up_to_ts would stop at the wrong event on a busy server (see resolveTimePoint).
+      const started = await dependencies.admin.startPurge(roomId, { eventId: cutoff.eventId }, args.deleteLocalEvents);
       if (started.ok) return ok(started.value.purge_id);
       // Synapse's 404 here means "nothing before the point", not "no such room".
       if (started.error.kind === "not-found" && /no event to be purged/i.test(started.error.detail ?? "")) {
-        return err({ ...started.error, userMessage: `nothing to purge: no event of this room was received before ${cutoff.cutoff}` });
+        return err({ ...started.error, userMessage: `nothing to purge: no event of this room lies before ${cutoff.cutoff}` });
       }
       return started;
     },
@@ -150,24 +155,85 @@ async function executePurge(args: PurgeArguments, context: CommandContext, depen
   return launchOutcome(launched);
 }
 
+/**
+ * Resolves a time to this room's own boundary: its first event sent at or after the time, which
+ * the purge then runs up to, so everything of this room before the time goes. Synapse's
+ * purge_up_to_ts cannot keep that promise: it takes the first event *received* after the time
+ * on the whole server, then this room's newest event at or before that one, and keeps it; when
+ * the first event after the time belongs to another room (usual on a busy server), this room's
+ * last event before the time survives.
+ *
+ * The promise follows the sending time (origin_server_ts, what timestamp_to_event reads), not
+ * Synapse's reception time: it is the time moderators see on messages. For local events the two
+ * agree; a remote server with a wrong clock can put its events on the wrong side.
+ *
+ * With nothing sent at or after the time, the purge runs up to the room's newest event, which
+ * stays: Synapse always keeps a room's newest event. The cut-off text says so. With nothing sent
+ * before the time there is nothing to purge, and Warden says so instead of starting a job.
+ */
+async function resolveTimePoint(
+  timestamp: number,
+  roomId: RoomId,
+  label: string,
+  dependencies: PurgeDependencies,
+): Promise<Result<{ cutoff: Cutoff; boundary: PreviewLine }, Refusal>> {
+  const at = formatUtc(timestamp);
+  const couldNot = (error: AdminError): Result<never, Refusal> =>
+    err({ kind: "refused", reason: `could not find where ${at} falls in ${label}: ${error.userMessage}` });
+  // Strictly before the time: an event sent exactly at the point is kept.
+  const before = await dependencies.admin.timestampToEvent(roomId, timestamp - 1, "b");
+  if (!before.ok) {
+    return before.error.kind === "not-found"
+      ? err({ kind: "refused", reason: `nothing to purge: no event of ${label} was sent before ${at}.` })
+      : couldNot(before.error);
+  }
+  const after = await dependencies.admin.timestampToEvent(roomId, timestamp, "f");
+  if (!after.ok && after.error.kind !== "not-found") return couldNot(after.error);
+  const boundary = after.ok ? after.value : before.value;
+  const eventId = asEventId(boundary.event_id);
+  if (eventId === undefined) return couldNot(badEventId(boundary.event_id));
+  const sent = formatUtc(boundary.origin_server_ts);
+  if (after.ok) {
+    return ok({
+      cutoff: { cutoffTs: timestamp, cutoff: at, eventId },
+      boundary: { label: "Kept from", value: `${eventId}, sent ${sent} (this room's first event at or after the point)` },
+    });
+  }
+  return ok({
+    cutoff: {
+      cutoffTs: timestamp,
+      cutoff: `${at} (nothing in this room was sent after it: its newest event stays, as Synapse always keeps a room's newest event)`,
+      eventId,
+    },
+    boundary: {
+      label: "Kept",
+      value: `only the room's newest event ${eventId}, sent ${sent}: nothing was sent after the point, and Synapse always keeps a room's newest event`,
+    },
+  });
+}
+
+function badEventId(given: string): AdminError {
+  const detail = `timestamp_to_event answered ${JSON.stringify(given)}, which is not an event ID`;
+  return { kind: "bad-response", detail, userMessage: `the homeserver sent an answer Warden cannot read: ${detail}` };
+}
+
 /** Checks an event point against the room and states the cut-off in absolute UTC. */
-async function describeCutoff(point: PurgePoint, roomId: RoomId, label: string, dependencies: PurgeDependencies) {
-  if (point.kind === "time") return ok({ cutoffTs: point.timestamp, cutoff: formatUtc(point.timestamp) });
-  const fetched = await dependencies.admin.fetchEvent(point.eventId);
+async function describeEventPoint(eventId: EventId, roomId: RoomId, label: string, dependencies: PurgeDependencies): Promise<Result<{ cutoff: Cutoff }, Refusal>> {
+  const fetched = await dependencies.admin.fetchEvent(eventId);
   if (!fetched.ok) {
     const reason: Refusal =
       fetched.error.kind === "not-found"
-        ? { kind: "refused", reason: `the event ${point.eventId} is not known to this homeserver (or was already purged).` }
-        : { kind: "refused", reason: `could not look up the event ${point.eventId}: ${fetched.error.userMessage}` };
+        ? { kind: "refused", reason: `the event ${eventId} is not known to this homeserver (or was already purged).` }
+        : { kind: "refused", reason: `could not look up the event ${eventId}: ${fetched.error.userMessage}` };
     return err(reason);
   }
   if (fetched.value.event.room_id !== roomId) {
     return err<Refusal>({
       kind: "refused",
-      reason: `the event ${point.eventId} belongs to ${fetched.value.event.room_id}, not to ${label}.`,
+      reason: `the event ${eventId} belongs to ${fetched.value.event.room_id}, not to ${label}.`,
       hint: "Give an event of the room being purged.",
     });
   }
   const sent = fetched.value.event.origin_server_ts;
-  return ok({ eventId: point.eventId, cutoffTs: sent, cutoff: `${formatUtc(sent)} (the event's own time; it is kept)` });
+  return ok({ cutoff: { eventId, cutoffTs: sent, cutoff: `${formatUtc(sent)} (the event's own time; it is kept)` } });
 }

@@ -30,7 +30,7 @@ export function parseUserArgument(name: string, word: string): Result<UserId, Ar
 
 /** Where a purge stops: an event (kept, with everything after it) or a time. */
 export type PurgePoint =
-  | { readonly kind: "event"; readonly eventId: EventId; readonly linkedRoom?: RoomId | RoomAlias }
+  | { readonly kind: "event"; readonly eventId: EventId }
   | { readonly kind: "time"; readonly timestamp: number; readonly form: "epoch-ms" | "iso" | "age" };
 
 export const AGE_UNITS_TEXT = "s, min, h, d, w (seconds, minutes, hours, days, weeks)";
@@ -62,7 +62,8 @@ export function parsePurgePoint(name: string, word: string, now: number): Result
     if (link.eventId === undefined) {
       return err({ argument: name, given: word, expected: `a link to an event, not to a room; ${POINT_EXPECTED}` });
     }
-    return ok({ kind: "event", eventId: link.eventId, linkedRoom: link.room });
+    // The link's room is not trusted: the purge checks the event's own room against the target.
+    return ok({ kind: "event", eventId: link.eventId });
   }
   const eventId = asEventId(word);
   if (eventId !== undefined) return ok({ kind: "event", eventId });

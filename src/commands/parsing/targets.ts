@@ -3,12 +3,13 @@ import type { RoomId } from "../../matrix/ids.js";
 import { err, ok, type Result } from "../../util/result.js";
 import type { RoomArgument } from "./arguments.js";
 import type { CommandOutcome } from "../../model/outcomes.js";
+import type { ProtectedRoomSource } from "./protectedRooms.js";
 
 export interface TargetRules {
   readonly directory: RoomDirectory;
   readonly managementRoomId: RoomId;
-  /** Rooms (resolved at startup) that no destructive command may touch. */
-  readonly protectedRoomIds: ReadonlySet<RoomId>;
+  /** Rooms that no destructive command may touch, resolved when such a command is prepared. */
+  readonly protectedRooms: ProtectedRoomSource;
 }
 
 export interface Target {
@@ -27,7 +28,9 @@ export async function resolveDestructiveTarget(argument: RoomArgument, rules: Ta
   if (roomId === rules.managementRoomId) {
     return err({ kind: "refused", reason: `${resolved.value.label} is Warden's own management room; Warden never purges or shuts it down.` });
   }
-  if (rules.protectedRoomIds.has(roomId)) {
+  const protectedRooms = await rules.protectedRooms.current();
+  if (!protectedRooms.ok) return err({ kind: "refused", reason: `Warden will not purge or shut down ${resolved.value.label}: ${protectedRooms.error}` });
+  if (protectedRooms.value.has(roomId)) {
     return err({
       kind: "refused",
       reason: `${resolved.value.label} is listed in protectedRooms in Warden's config; Warden will not purge or shut it down.`,

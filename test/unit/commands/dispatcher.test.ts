@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseAllowlistEntry, type AllowlistEntry } from "../../../src/access/allowlist.js";
-import { CommandDispatcher, type IncomingEvent } from "../../../src/commands/dispatcher.js";
+import { CommandDispatcher, type DispatcherOptions, type IncomingEvent } from "../../../src/commands/dispatcher.js";
 import type { RoomId } from "../../../src/matrix/ids.js";
 import { defineCommand, type Command, type CommandContext } from "../../../src/commands/spec.js";
 import { MAX_COMMAND_LENGTH } from "../../../src/commands/parsing/words.js";
@@ -78,6 +78,8 @@ interface SetupOptions {
   readonly ignoreBefore?: number;
   readonly concurrency?: number;
   readonly allowlist?: readonly string[];
+  readonly confirmations?: DispatcherOptions["confirmations"];
+  readonly refusalReason?: () => string | undefined;
 }
 
 function setup(options: SetupOptions = {}): Setup {
@@ -104,6 +106,8 @@ function setup(options: SetupOptions = {}): Setup {
     maxCommandAgeMs: MAX_AGE,
     concurrency: options.concurrency ?? 4,
     ...(options.ignoreBefore === undefined ? {} : { ignoreBefore: options.ignoreBefore }),
+    ...(options.confirmations === undefined ? {} : { confirmations: options.confirmations }),
+    ...(options.refusalReason === undefined ? {} : { refusalReason: options.refusalReason }),
   });
   return { dispatcher, chat, handled, clock, logger, executions };
 }
@@ -153,6 +157,8 @@ describe("CommandDispatcher: running a command", () => {
   it("starts a real purge from a typed command and sends no extra reply (the progress message answers)", async () => {
     const fakes: CommandFakes = commandFakes();
     fakes.admin.addRoom("!spam:example.org", "Spam");
+    fakes.admin.addEvent("$old", "!spam:example.org", FIXED_NOW - 60 * 86_400_000);
+    fakes.admin.addEvent("$recent", "!spam:example.org", FIXED_NOW - 60_000);
     fakes.directory.add("#spam:example.org", "!spam:example.org" as RoomId);
     const { dispatcher, chat } = setup({ table: fakes.table });
     const event = commandEvent('!purge #spam:example.org 30d --reason "spam wave"');
@@ -166,6 +172,44 @@ describe("CommandDispatcher: running a command", () => {
     expect(request?.commandEventId).toBe(event.eventId);
     expect(request?.parameters["reason"]).toBe("spam wave");
     expect(request?.parameters["cutoffTs"]).toBe(FIXED_NOW - 30 * 86_400_000);
+  });
+});
+
+describe("CommandDispatcher: ✅ reactions", () => {
+  /** A confirmation flow with one preview, $preview, waiting as c-1; records who confirmed. */
+  function oneWaitingPreview(confirmedBy: string[]): NonNullable<DispatcherOptions["confirmations"]> {
+    return {
+      gate: () => Promise.resolve(undefined),
+      confirmationForPreview: (eventId) => (eventId === "$preview" ? "c-1" : undefined),
+      confirm(id, by) {
+        confirmedBy.push(`${id} by ${by}`);
+        return Promise.resolve({ kind: "refused", reason: "the fake ran nothing" });
+      },
+    };
+  }
+
+  function reaction(key = "✅"): IncomingEvent {
+    return commandEvent("", { type: "m.reaction", content: { "m.relates_to": { rel_type: "m.annotation", event_id: "$preview", key } } });
+  }
+
+  it("confirms a preview with ✅ from an allowed sender", async () => {
+    const confirmedBy: string[] = [];
+    const { dispatcher } = setup({ confirmations: oneWaitingPreview(confirmedBy), refusalReason: () => undefined });
+    await dispatcher.handleReaction(reaction());
+    expect(confirmedBy).toEqual([`c-1 by ${MOD}`]);
+  });
+
+  it("refuses a ✅ while the management room is exposed, as it refuses a typed !confirm", async () => {
+    const confirmedBy: string[] = [];
+    const { dispatcher, chat } = setup({
+      confirmations: oneWaitingPreview(confirmedBy),
+      refusalReason: () => "anyone can join it (join rule: public)",
+    });
+    await dispatcher.handleReaction(reaction());
+
+    expect(confirmedBy).toEqual([]);
+    expect(chat.plainBodies()).toEqual(["Refused: the management room is exposed (anyone can join it (join rule: public)). Make it private first."]);
+    expect(chat.sent[0]?.options).toEqual({ replyTo: "$preview" });
   });
 });
 

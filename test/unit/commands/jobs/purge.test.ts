@@ -11,15 +11,21 @@ import { sampleTask } from "../../../fakes/sampleTask.js";
 const SPAM = "!spam:example.org" as RoomId;
 const DAY = 86_400_000;
 
+/** The room's first and newest events: every time point in these tests falls between them. */
+const FIRST_SENT = Date.UTC(2024, 0, 1);
+const LATEST_SENT = FIXED_NOW - 60_000;
+
 function purgeSetup(): { fakes: CommandFakes; purge: Command } {
   const fakes = commandFakes();
   fakes.admin.addRoom(SPAM, "Spam central");
+  fakes.admin.addEvent("$first", SPAM, FIRST_SENT);
+  fakes.admin.addEvent("$latest", SPAM, LATEST_SENT);
   fakes.directory.add("#spam:example.org", SPAM);
   return { fakes, purge: purgeCommand(fakes.dependencies) };
 }
 
 describe("!purge: what it launches", () => {
-  it("launches a purge up to a time, with the cut-off in UTC, and submits exactly that", async () => {
+  it("launches a purge up to a time, with the cut-off in UTC and the event it resolves to, and submits that event", async () => {
     const { fakes, purge } = purgeSetup();
     const outcome = await runCommand(purge, `${SPAM} 2024-05-01T12:00`);
 
@@ -39,6 +45,7 @@ describe("!purge: what it launches", () => {
       deleteLocalEvents: false,
       cutoffTs: Date.UTC(2024, 4, 1, 12, 0),
       cutoff: "2024-05-01 12:00:00 UTC",
+      eventId: "$latest",
     });
     // Nothing reaches the homeserver until the launcher submits.
     expect(fakes.admin.calls.filter((call) => call.method === "startPurge")).toEqual([]);
@@ -48,9 +55,75 @@ describe("!purge: what it launches", () => {
     expect(fakes.admin.calls.at(-1)).toEqual({
       method: "startPurge",
       roomId: SPAM,
-      point: { timestamp: Date.UTC(2024, 4, 1, 12, 0) },
+      point: { eventId: "$latest" },
       deleteLocalEvents: false,
     });
+  });
+
+  // Synapse's purge_up_to_ts takes the first event received after the time on the whole server,
+  // then this room's newest event before that one, and keeps it: on a busy server the room's
+  // last event before the time survives. Warden purges up to this room's own boundary instead.
+  it("purges a time point up to this room's first event at or after the time, so its last event before the time goes", async () => {
+    const { fakes, purge } = purgeSetup();
+    const point = Date.UTC(2024, 4, 1, 12, 0);
+    fakes.admin.addEvent("$last-before", SPAM, point - 1_000);
+    fakes.admin.addEvent("$other-room-after", "!busy:example.org", point + 1_000);
+    fakes.admin.addEvent("$first-after", SPAM, point + 5_000);
+    fakes.admin.addEvent("$at-the-time", "!busy:example.org", point);
+
+    await runCommand(purge, `${SPAM} 2024-05-01T12:00`);
+    await fakes.launcher.requests[0]?.submit();
+
+    expect(fakes.launcher.requests[0]?.parameters).toMatchObject({ cutoffTs: point, cutoff: "2024-05-01 12:00:00 UTC", eventId: "$first-after" });
+    expect(fakes.admin.calls.at(-1)).toEqual({ method: "startPurge", roomId: SPAM, point: { eventId: "$first-after" }, deleteLocalEvents: false });
+  });
+
+  it("keeps an event sent exactly at the time point", async () => {
+    const { fakes, purge } = purgeSetup();
+    const point = Date.UTC(2024, 4, 1, 12, 0);
+    fakes.admin.addEvent("$exactly", SPAM, point);
+
+    await runCommand(purge, `${SPAM} 2024-05-01T12:00`);
+
+    expect(fakes.launcher.requests[0]?.parameters["eventId"]).toBe("$exactly");
+  });
+
+  it("says when nothing of the room lies after the time point: its newest event stays", async () => {
+    const { fakes, purge } = purgeSetup();
+    fakes.admin.events.delete("$latest");
+    fakes.admin.addEvent("$newest", SPAM, Date.UTC(2024, 3, 1));
+
+    await runCommand(purge, `${SPAM} 2024-05-01T12:00`);
+    await fakes.launcher.requests[0]?.submit();
+
+    const parameters = fakes.launcher.requests[0]?.parameters;
+    expect(parameters?.["eventId"]).toBe("$newest");
+    expect(parameters?.["cutoff"]).toBe(
+      "2024-05-01 12:00:00 UTC (nothing in this room was sent after it: its newest event stays, as Synapse always keeps a room's newest event)",
+    );
+    expect(fakes.admin.calls.at(-1)).toMatchObject({ method: "startPurge", point: { eventId: "$newest" } });
+  });
+
+  it("answers 'nothing to purge' without starting a job when no event of the room was sent before the time", async () => {
+    const { fakes, purge } = purgeSetup();
+
+    const outcome = await runCommand(purge, `${SPAM} 2023-12-31T23:59`);
+
+    expect(outcome).toEqual({ kind: "refused", reason: `nothing to purge: no event of ${SPAM} was sent before 2023-12-31 23:59:00 UTC.` });
+    expect(fakes.launcher.requests).toEqual([]);
+  });
+
+  it("refuses when it cannot find where the time falls in the room, saying why", async () => {
+    const { fakes, purge } = purgeSetup();
+    fakes.admin.timestampFailure = adminError("timeout");
+
+    const outcome = await runCommand(purge, `${SPAM} 2024-05-01T12:00`);
+
+    expect(outcome).toEqual({
+      kind: "refused",
+      reason: `could not find where 2024-05-01 12:00:00 UTC falls in ${SPAM}: the homeserver did not answer in time`,
+    });
+    expect(fakes.launcher.requests).toEqual([]);
   });
 
   it("launches a purge up to an age, with --local and a reason", async () => {
@@ -60,12 +133,13 @@ describe("!purge: what it launches", () => {
       deleteLocalEvents: true,
       reason: "spam wave",
       cutoffTs: FIXED_NOW - 90 * DAY,
+      eventId: "$latest",
     });
     await fakes.launcher.requests[0]?.submit();
     expect(fakes.admin.calls.at(-1)).toEqual({
       method: "startPurge",
       roomId: SPAM,
-      point: { timestamp: FIXED_NOW - 90 * DAY },
+      point: { eventId: "$latest" },
       deleteLocalEvents: true,
     });
   });
@@ -98,7 +172,7 @@ describe("!purge: what it launches", () => {
     const submitted = await fakes.launcher.requests[0]?.submit();
     expect(submitted?.ok).toBe(false);
     expect(submitted?.ok === false && submitted.error.userMessage).toBe(
-      "nothing to purge: no event of this room was received before 2024-05-01 00:00:00 UTC",
+      "nothing to purge: no event of this room lies before 2024-05-01 00:00:00 UTC",
     );
     expect(submitted?.ok === false && submitted.error.kind).toBe("not-found");
   });
@@ -137,6 +211,8 @@ describe("!purge: what it launches", () => {
   it("records an empty room name for a room without one", async () => {
     const { fakes, purge } = purgeSetup();
     fakes.admin.addRoom("!noname:example.org", null);
+    fakes.admin.addEvent("$early", "!noname:example.org", FIRST_SENT);
+    fakes.admin.addEvent("$late", "!noname:example.org", LATEST_SENT);
     await runCommand(purge, "!noname:example.org 30d");
     expect(fakes.launcher.requests[0]?.parameters["roomName"]).toBe("");
   });

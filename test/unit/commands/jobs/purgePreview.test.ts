@@ -19,6 +19,7 @@ describe("!purge preview", () => {
     const fakes = commandFakes();
     fakes.admin.addRoom("!spam:example.org", "Spam <b>room</b>", 10, 4);
     fakes.admin.addEvent("$old", "!spam:example.org", FIXED_NOW - 3 * 86_400_000);
+    fakes.admin.addEvent("$new", "!spam:example.org", FIXED_NOW - 3_600_000);
     fakes.admin.messages.set("!spam:example.org", [
       { event_id: "$create", type: "m.room.create", sender: "@a:x", origin_server_ts: FIXED_NOW - 4 * 86_400_000, state_key: "" },
       { event_id: "$old", type: "m.room.message", sender: "@a:x", origin_server_ts: FIXED_NOW - 3 * 86_400_000 },
@@ -30,8 +31,20 @@ describe("!purge preview", () => {
     const lines = shown.ok ? shown.value.lines.map((line) => `${line.label}: ${line.value}`) : [];
     expect(lines).toContain('Room: "Spam <b>room</b>" !spam:example.org');
     expect(lines).toContain("Members: 10 joined, 4 of them local");
-    expect(lines.find((line) => line.startsWith("The point resolves to"))).toContain("$old");
+    expect(lines).toContain("Kept from: $new, sent 2025-01-15 11:00:00 UTC (this room's first event at or after the point)");
     expect(lines.find((line) => line.startsWith("Estimate"))).toContain("about 1 events to remove");
+  });
+
+  it("says when nothing was sent after the point: only the room's newest event stays", async () => {
+    const fakes = commandFakes();
+    fakes.admin.addRoom("!spam:example.org", "Spam", 10, 4);
+    fakes.admin.addEvent("$old", "!spam:example.org", FIXED_NOW - 3 * 86_400_000);
+    const { preview: shown } = await preview(fakes, "!spam:example.org 1d --local");
+    const lines = shown.ok ? shown.value.lines.map((line) => `${line.label}: ${line.value}`) : [];
+    expect(lines).toContain(
+      "Kept: only the room's newest event $old, sent 2025-01-12 12:00:00 UTC: nothing was sent after the point, and Synapse always keeps a room's newest event",
+    );
+    expect(lines.find((line) => line.startsWith("Removes history before"))).toContain("its newest event stays");
   });
 
   it("refuses the preview of an unknown room like the run would", async () => {
