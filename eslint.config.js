@@ -3,7 +3,7 @@ import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", ".cache/", "eslint.config.js"] },
+  { ignores: ["dist/", "node_modules/", ".cache/", "reports/", ".stryker-tmp/", "eslint.config.js"] },
   eslint.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
