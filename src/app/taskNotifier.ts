@@ -60,16 +60,15 @@ export class ChatTaskNotifier implements TaskNotifier, AcceptanceNotifier {
    */
   async finished(task: TaskRecord): Promise<boolean> {
     const tries = (this.finalTries.get(task.id) ?? 0) + 1;
-    if (tries === 1) {
-      // The final state replaces any edit still waiting, and goes out after the one in flight.
-      this.queueEdit(task);
-      await this.editsInFlight.get(task.id);
-    }
     // The transaction id is fixed per task, so a resend after a crash is dropped by the homeserver.
     const sent = await this.chat.send(task.managementRoomId as RoomId, renderFinished(task, this.clock.now(), this.prefix), {
       replyTo: task.commandEventId,
       transactionId: `warden-final-${task.id}`,
     });
+    // The requester hears first; the progress message's last edit follows (once, not at every
+    // try). It replaces any edit still waiting and goes out after the one in flight. Sending it
+    // before the final message cost a whole round trip of lag on a busy homeserver (bench:lag).
+    if (tries === 1) this.queueEdit(task);
     if (sent.ok) {
       this.finalTries.delete(task.id);
       this.recordFinish(task);

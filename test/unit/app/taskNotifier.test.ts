@@ -44,6 +44,27 @@ class RecordingAudit implements AuditSink {
 }
 
 describe("ChatTaskNotifier", () => {
+  it("sends the final notification before the progress message's last edit, so the requester is told without waiting for an edit", async () => {
+    const order: string[] = [];
+    class OrderedChat extends RecordingChat {
+      override async send(...args: Parameters<RecordingChat["send"]>): ReturnType<RecordingChat["send"]> {
+        order.push("final");
+        return super.send(...args);
+      }
+      override async edit(...args: Parameters<RecordingChat["edit"]>): ReturnType<RecordingChat["edit"]> {
+        order.push("edit");
+        return super.edit(...args);
+      }
+    }
+    const chat = new OrderedChat();
+    const delivered = await notifier(chat).finished(sampleTask({ progressEventId: "$progress", status: "complete", finishedAt: FIXED_NOW }));
+    expect(delivered).toBe(true);
+    await vi.waitFor(() => {
+      expect(chat.edited).toHaveLength(1);
+    });
+    expect(order).toEqual(["final", "edit"]);
+  });
+
   it("merges progress edits while the room is rate-limited: the newest status is sent next, the ones between are dropped", async () => {
     const chat = new RateLimitedChat();
     const tasks = notifier(chat);
