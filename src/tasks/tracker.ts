@@ -76,8 +76,8 @@ export interface TrackerOptions {
 export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   firstTickMs: 1_000,
   backoffFactor: 1.5,
-  ceilingMs: 2_000,
-  listRequestsPerMinute: 36,
+  ceilingMs: 1_700,
+  listRequestsPerMinute: 38,
   fallbackCeilingMs: 3_000,
   lookAgainMs: 15_000,
   lookWindowMs: 120_000,
@@ -221,7 +221,7 @@ export class TaskTracker {
     }
     if (this.timer !== undefined && this.timer.at <= at) return;
     if (this.timer !== undefined) this.timers.clearTimeout(this.timer.handle);
-    const delay = Math.max(0, at - this.clock.now());
+    const delay = Math.max(0, Math.ceil(at - this.clock.now()));
     const handle = this.timers.setTimeout(() => {
       this.timer = undefined;
       void this.runTick();
@@ -251,7 +251,7 @@ export class TaskTracker {
   /** The loop's pace: about a second after a change, slower while nothing changes. */
   private interval(): number {
     const { firstTickMs, backoffFactor, ceilingMs } = this.options;
-    return Math.min(ceilingMs, firstTickMs * backoffFactor ** this.quietTicks);
+    return Math.ceil(Math.min(ceilingMs, firstTickMs * backoffFactor ** this.quietTicks));
   }
 
   private nextTickAt(): number | undefined {
@@ -273,12 +273,17 @@ export class TaskTracker {
     return this.mode === "queue" && !isFinal(task.status) && task.status !== "submitting" && task.homeserverTaskId !== undefined;
   }
 
+  /** Whole milliseconds between requests at the budget's rate: timers fire on whole milliseconds. */
+  private budgetSpacing(): number {
+    return Math.ceil(60_000 / this.options.listRequestsPerMinute);
+  }
+
   private budgetAllows(): number {
-    return this.budgetTat - 60_000 / this.options.listRequestsPerMinute;
+    return this.budgetTat - this.budgetSpacing();
   }
 
   private spendBudget(now: number): void {
-    this.budgetTat = Math.max(this.budgetTat, now) + 60_000 / this.options.listRequestsPerMinute;
+    this.budgetTat = Math.max(this.budgetTat, now) + this.budgetSpacing();
   }
 
   /** One round over every task; true when some status changed. */
