@@ -1,4 +1,4 @@
-import type { OutgoingMessage } from "../matrix/chat.js";
+import { MESSAGE_BUDGET_BYTES, messageBytes, type OutgoingMessage } from "../matrix/chat.js";
 import {
   actionCommand,
   CARD_REACTIONS,
@@ -10,28 +10,51 @@ import {
   type StoredReport,
 } from "../model/reports.js";
 import { formatUtc } from "../util/duration.js";
+import { firstEntries, inlineList, LIST_LIMITS, LONG_LIST_LIMITS, moreLine, RECORD_LIST_LIMITS, textLine, type Line, type ListLimits } from "./budget.js";
 import { code, escapeHtml, truncate } from "./html.js";
 
-/** Bounds that keep a card far below the ~32 KiB a message may take, whatever reporters and spammers write. */
+/** Bounds on single fields, whatever reporters and spammers write; lists are bounded by budget.ts. */
 const MAX_REASON = 500;
 const MAX_CONTEXT_TEXT = 300;
 const MAX_NAME = 80;
+/** Matrix IDs are at most 255 bytes; a longer one is not a real ID, and is cut like any untrusted text. */
+const MAX_ID = 255;
+/** A homeserver's error text has no length limit; this much of it is shown. */
+const MAX_PROBLEM = 1_000;
 export const REPORTS_PER_PAGE = 20;
-const DIGEST_IDS_SHOWN = 40;
-const DIGEST_SUBJECTS_SHOWN = 10;
-
-interface Line {
-  readonly plain: string;
-  readonly html: string;
-}
+const DIGEST_IDS: ListLimits = { entries: 40, bytes: LIST_LIMITS.bytes };
+const DIGEST_SUBJECTS: ListLimits = { entries: 10, bytes: LIST_LIMITS.bytes };
+/**
+ * The context of a card (4 lines around the event, 10 for !report <id>) may take up to 12 KiB,
+ * and never more than the rest of the card leaves: its IDs can fill two thirds of the budget.
+ */
+const CONTEXT_LIMITS: ListLimits = { entries: 25, bytes: 12 * 1024 };
+/** Room for the "… and N more" line and the line breaks between the context lines. */
+const CONTEXT_MARGIN = 1024;
 
 /** Untrusted text on one line, bounded; escaped wherever it reaches HTML. */
 function flat(text: string, max: number): string {
   return truncate(text.replace(/\s+/g, " ").trim(), max);
 }
 
-function text(plain: string): Line {
-  return { plain, html: escapeHtml(plain) };
+const text = textLine;
+
+/** The report with every ID and name cut to its bound, so each place that shows one shows it bounded. */
+function bounded(report: StoredReport): StoredReport {
+  const cut = (value: string | undefined) => (value === undefined ? undefined : truncate(value, MAX_ID));
+  const optional = (key: "canonicalAlias" | "sender" | "changedBy") => {
+    const value = cut(report[key]);
+    return value === undefined ? {} : { [key]: value };
+  };
+  return {
+    ...report,
+    roomId: truncate(report.roomId, MAX_ID),
+    eventId: truncate(report.eventId, MAX_ID),
+    reporter: truncate(report.reporter, MAX_ID),
+    ...optional("canonicalAlias"),
+    ...optional("sender"),
+    ...optional("changedBy"),
+  };
 }
 
 function labelled(label: string, value: string): Line {
@@ -42,18 +65,19 @@ function commands(label: string, items: readonly string[]): Line {
   return { plain: `${label}: ${items.join("  ·  ")}`, html: `<b>${escapeHtml(label)}</b>: ${items.map(code).join(" · ")}` };
 }
 
-function joined(lines: readonly Line[], record?: Record<string, unknown>): OutgoingMessage {
+function joined(lines: readonly Line[], record?: Record<string, unknown>, short?: OutgoingMessage): OutgoingMessage {
   return {
     plain: lines.map((line) => line.plain).join("\n"),
     html: lines.map((line) => line.html).join("<br>\n"),
     ...(record === undefined ? {} : { record }),
+    ...(short === undefined ? {} : { short }),
   };
 }
 
 export function roomText(report: Pick<StoredReport, "roomId" | "roomName" | "canonicalAlias">): string {
   const name = report.roomName === undefined || report.roomName === "" ? "" : `"${flat(report.roomName, MAX_NAME)}" `;
-  const alias = report.canonicalAlias === undefined ? "" : `${report.canonicalAlias} `;
-  return `${name}${alias}(${report.roomId})`;
+  const alias = report.canonicalAlias === undefined ? "" : `${truncate(report.canonicalAlias, MAX_ID)} `;
+  return `${name}${alias}(${truncate(report.roomId, MAX_ID)})`;
 }
 
 function stateText(report: StoredReport): string {
@@ -65,20 +89,28 @@ function stateText(report: StoredReport): string {
   return "open";
 }
 
-function contextLines(card: ReportCard): Line[] {
-  if (card.context.kind === "unavailable") return [labelled("Event", `${card.report.eventId}: ${card.context.why}`)];
-  const lines: Line[] = [labelled("Event", card.report.eventId)];
-  for (const line of card.context.lines) lines.push(contextText(line));
-  return lines;
+/** The reported event and the lines around it, as many as `bytes` leaves room for. */
+function contextLines(card: ReportCard, bytes: number): Line[] {
+  if (card.context.kind === "unavailable") return [labelled("Event", `${card.report.eventId}: ${flat(card.context.why, MAX_REASON)}`)];
+  const limits = { ...CONTEXT_LIMITS, bytes: Math.min(CONTEXT_LIMITS.bytes, bytes) };
+  const all = card.context.lines;
+  // The reported line is the one that matters: earlier lines make way for it when not all fit.
+  const reported = all.findIndex((line) => line.reported);
+  let start = 0;
+  while (start < reported && firstEntries(all.slice(start, reported + 1), contextText, limits).rest > 0) start++;
+  const { shown, rest } = firstEntries(all.slice(start), contextText, limits);
+  const earlier = start > 0 ? [text(`(${start} earlier ${start === 1 ? "line" : "lines"} of context left out)`)] : [];
+  return [labelled("Event", card.report.eventId), ...earlier, ...shown, ...(rest > 0 ? [moreLine(rest, text("lines of context"))] : [])];
 }
 
 function contextText(line: ContextLine): Line {
   const when = formatUtc(line.at).slice(11, 16);
-  const body = line.placeholder ? `[${line.text}]` : flat(line.text, MAX_CONTEXT_TEXT);
+  const sender = truncate(line.sender, MAX_ID);
+  const body = line.placeholder ? `[${flat(line.text, MAX_CONTEXT_TEXT)}]` : flat(line.text, MAX_CONTEXT_TEXT);
   const marker = line.reported ? "▶ " : "  ";
-  const plain = `${marker}${when} ${line.sender}: ${body}${line.reported ? "   ← reported" : ""}`;
+  const plain = `${marker}${when} ${sender}: ${body}${line.reported ? "   ← reported" : ""}`;
   // The body is the spammer's text: escaped, in <code>, never rendered as HTML.
-  const html = `${line.reported ? "▶ <b>" : "&nbsp;&nbsp;"}${escapeHtml(when)} ${escapeHtml(line.sender)}${line.reported ? "</b>" : ""}: ${line.placeholder ? `<i>${escapeHtml(body)}</i>` : code(body)}${line.reported ? " ← reported" : ""}`;
+  const html = `${line.reported ? "▶ <b>" : "&nbsp;&nbsp;"}${escapeHtml(when)} ${escapeHtml(sender)}${line.reported ? "</b>" : ""}: ${line.placeholder ? `<i>${escapeHtml(body)}</i>` : code(body)}${line.reported ? " ← reported" : ""}`;
   return { plain, html };
 }
 
@@ -108,76 +140,95 @@ const REACTION_NAMES: Readonly<Record<CardAction, string>> = {
 };
 
 export function reportRecord(report: StoredReport): Record<string, unknown> {
-  return { type: "report", report_id: report.id, state: report.state, room_id: report.roomId, event_id: report.eventId, received_ts: report.receivedTs };
+  return {
+    type: "report",
+    report_id: report.id,
+    state: report.state,
+    room_id: truncate(report.roomId, MAX_ID),
+    event_id: truncate(report.eventId, MAX_ID),
+    received_ts: report.receivedTs,
+  };
+}
+
+function cardHeading(report: StoredReport): Line {
+  return { plain: `Report ${report.id} · ${formatUtc(report.receivedTs)} · ${stateText(report)}`, html: `<b>Report ${report.id}</b> · ${escapeHtml(formatUtc(report.receivedTs))} · ${escapeHtml(stateText(report))}` };
 }
 
 /** The card posted once for each report, and edited when its state changes. */
 export function renderReportCard(card: ReportCard, prefix: string): OutgoingMessage {
-  const { report } = card;
+  const report = bounded(card.report);
   const sender =
     report.sender === undefined
       ? "unknown (the homeserver does not have the event)"
       : `${report.sender} (${card.earlierAboutSender === undefined ? "earlier reports not counted" : `${card.earlierAboutSender} earlier ${card.earlierAboutSender === 1 ? "report names" : "reports name"} them`})`;
-  const lines: Line[] = [
-    { plain: `Report ${report.id} · ${formatUtc(report.receivedTs)} · ${stateText(report)}`, html: `<b>Report ${report.id}</b> · ${escapeHtml(formatUtc(report.receivedTs))} · ${escapeHtml(stateText(report))}` },
+  const before: Line[] = [
+    cardHeading(report),
     labelled("Reporter", report.reporter),
     labelled("Room", roomText(report)),
     labelled("Sender", sender),
     labelled("Reason", report.reason === undefined || report.reason.trim() === "" ? "none given" : flat(report.reason, MAX_REASON)),
-    ...contextLines(card),
-    ...actions(report, prefix, false),
   ];
-  return joined(lines, reportRecord(report));
+  const after = actions(report, prefix, false);
+  const record = reportRecord(report);
+  const left = MESSAGE_BUDGET_BYTES - messageBytes(joined([...before, ...after], record)) - CONTEXT_MARGIN;
+  // The shorter form keeps who, where and whom; the card's other lines are the long ones.
+  const short = joined(
+    [cardHeading(report), labelled("Room", truncate(report.roomId, MAX_ID)), labelled("Sender", sender), text("The reason, the context and the commands were left out to fit in one message.")],
+    record,
+  );
+  return joined([...before, ...contextLines({ ...card, report }, left), ...after], record, short);
 }
 
 /** One digest card per room or sender during a burst, edited as it grows. */
 export function renderDigest(digest: Digest, reports: readonly StoredReport[], prefix: string): OutgoingMessage {
   const first = reports[0];
-  const subject = digest.kind === "room" && first !== undefined ? roomText(first) : digest.subject;
+  const subjectId = truncate(digest.subject, MAX_ID);
+  const subject = digest.kind === "room" && first !== undefined ? roomText(first) : subjectId;
   const open = reports.filter((report) => report.state !== "resolved").length;
   const count = (values: readonly (string | undefined)[]) => new Set(values.filter((value) => value !== undefined)).size;
-  const lines: Line[] = [
-    {
-      plain: `Burst of reports about ${digest.kind === "room" ? "room" : "sender"} ${subject}: ${reports.length} more reports folded here (${open} open)`,
-      html: `<b>Burst of reports</b> about ${digest.kind === "room" ? "room" : "sender"} ${escapeHtml(subject)}: <b>${reports.length}</b> more reports folded here (${open} open)`,
-    },
-    text(
-      `From ${count(reports.map((r) => r.reporter))} reporters, about ${count(reports.map((r) => r.sender))} senders in ${count(reports.map((r) => r.roomId))} rooms and ${count(reports.map((r) => r.eventId))} events; ${
-        first === undefined ? "" : `since ${formatUtc(first.receivedTs)}, `
-      }latest ${formatUtc(digest.lastTs)}.`,
-    ),
-    labelled("Reports", listed(reports.map((r) => String(r.id)), DIGEST_IDS_SHOWN)),
-  ];
-  const tally = (values: readonly (string | undefined)[]) => {
-    const counts = new Map<string, number>();
-    for (const value of values) if (value !== undefined) counts.set(value, (counts.get(value) ?? 0) + 1);
-    return [...counts].sort((a, b) => b[1] - a[1]).map(([name, n]) => `${name} (${n})`);
+  const heading: Line = {
+    plain: `Burst of reports about ${digest.kind === "room" ? "room" : "sender"} ${subject}: ${reports.length} more reports folded here (${open} open)`,
+    html: `<b>Burst of reports</b> about ${digest.kind === "room" ? "room" : "sender"} ${escapeHtml(subject)}: <b>${reports.length}</b> more reports folded here (${open} open)`,
   };
+  const counts = text(
+    `From ${count(reports.map((r) => r.reporter))} reporters, about ${count(reports.map((r) => r.sender))} senders in ${count(reports.map((r) => r.roomId))} rooms and ${count(reports.map((r) => r.eventId))} events; ${
+      first === undefined ? "" : `since ${formatUtc(first.receivedTs)}, `
+    }latest ${formatUtc(digest.lastTs)}.`,
+  );
+  const lines: Line[] = [heading, counts, labelled("Reports", listed(reports.map((r) => String(r.id)), DIGEST_IDS))];
+  const tally = (values: readonly (string | undefined)[]) => {
+    const tallied = new Map<string, number>();
+    for (const value of values) if (value !== undefined) tallied.set(value, (tallied.get(value) ?? 0) + 1);
+    // Cut before the count is added, so that the count survives.
+    return [...tallied].sort((a, b) => b[1] - a[1]).map(([name, n]) => `${truncate(name, MAX_ID - 15)} (${n})`);
+  };
+  const seeThem = commands("See them", [`${prefix}reports --${digest.kind === "room" ? "room" : "user"} ${subjectId}`]);
   if (digest.kind === "room") {
-    lines.push(labelled("Senders", listed(tally(reports.map((r) => r.sender)), DIGEST_SUBJECTS_SHOWN)));
-    const senders = [...new Set(reports.flatMap((r) => (r.sender === undefined ? [] : [r.sender])))].slice(0, 3);
-    lines.push(
-      commands("Bulk actions", [`${prefix}shutdown ${digest.subject}`, ...senders.map((sender) => `${prefix}redact ${sender} --room ${digest.subject}`)]),
-      commands("See them", [`${prefix}reports --room ${digest.subject}`]),
-    );
+    lines.push(labelled("Senders", listed(tally(reports.map((r) => r.sender)), DIGEST_SUBJECTS)));
+    const senders = [...new Set(reports.flatMap((r) => (r.sender === undefined ? [] : [truncate(r.sender, MAX_ID)])))].slice(0, 3);
+    lines.push(commands("Bulk actions", [`${prefix}shutdown ${subjectId}`, ...senders.map((sender) => `${prefix}redact ${sender} --room ${subjectId}`)]), seeThem);
   } else {
-    lines.push(labelled("Rooms", listed(tally(reports.map((r) => r.roomId)), DIGEST_SUBJECTS_SHOWN)));
-    lines.push(commands("Bulk actions", [`${prefix}redact ${digest.subject}`]), commands("See them", [`${prefix}reports --user ${digest.subject}`]));
+    lines.push(labelled("Rooms", listed(tally(reports.map((r) => r.roomId)), DIGEST_SUBJECTS)));
+    lines.push(commands("Bulk actions", [`${prefix}redact ${subjectId}`]), seeThem);
   }
   lines.push(text(`Each report: ${prefix}report <id> for its card, ${prefix}report <id> done or dismiss.`));
-  return joined(lines, { type: "report-digest", digest: digest.key.split(" ")[0], report_ids: reports.slice(0, 500).map((r) => r.id) });
+  const record = (withEntries: boolean) => ({
+    type: "report-digest",
+    digest: digest.key.split(" ")[0],
+    reports: reports.length,
+    report_ids: withEntries ? reports.slice(0, RECORD_LIST_LIMITS.entries).map((r) => r.id) : [],
+  });
+  return joined(lines, record(true), joined([heading, counts, seeThem], record(false)));
 }
 
-function listed(items: readonly string[], shown: number): string {
-  if (items.length === 0) return "none";
-  const head = items.slice(0, shown).join(", ");
-  return items.length > shown ? `${head}, and ${items.length - shown} more` : head;
+function listed(items: readonly string[], limits: ListLimits): string {
+  return items.length === 0 ? "none" : inlineList(items, limits);
 }
 
 function summary(report: StoredReport): Line {
-  const about = report.sender === undefined ? "unknown sender" : report.sender;
+  const about = report.sender === undefined ? "unknown sender" : truncate(report.sender, MAX_ID);
   const reason = report.reason === undefined || report.reason.trim() === "" ? "no reason" : `"${flat(report.reason, 80)}"`;
-  const plain = `#${report.id} ${formatUtc(report.receivedTs)} · ${about} in ${roomText(report)} · ${reason} · ${stateText(report)}`;
+  const plain = `#${report.id} ${formatUtc(report.receivedTs)} · ${about} in ${roomText(report)} · ${reason} · ${stateText(bounded(report))}`;
   return { plain, html: `<b>#${report.id}</b> ${escapeHtml(plain.slice(String(report.id).length + 2))}` };
 }
 
@@ -187,30 +238,34 @@ export function renderReportOutcome(outcome: ReportOutcome, prefix: string): Out
     case "report-list": {
       const which = outcome.filter.includeResolved ? "Reports" : "Open reports";
       const narrowed = [
-        ...(outcome.filter.roomId === undefined ? [] : [`in ${outcome.filter.roomId}`]),
-        ...(outcome.filter.user === undefined ? [] : [`naming ${outcome.filter.user}`]),
+        ...(outcome.filter.roomId === undefined ? [] : [`in ${truncate(outcome.filter.roomId, MAX_ID)}`]),
+        ...(outcome.filter.user === undefined ? [] : [`naming ${truncate(outcome.filter.user, MAX_ID)}`]),
       ].join(" ");
       const head = `${which}${narrowed === "" ? "" : ` ${narrowed}`}: ${outcome.total}${outcome.total > outcome.reports.length ? ` (showing ${outcome.from + 1}–${outcome.from + outcome.reports.length})` : ""}`;
-      const lines: Line[] = [{ plain: head, html: `<b>${escapeHtml(head)}</b>` }, ...outcome.reports.map(summary)];
-      if (outcome.nextPageCommand !== undefined) lines.push(commands("Next page", [outcome.nextPageCommand]));
-      lines.push(text(`One in full: ${prefix}report <id>`));
-      return joined(lines);
+      const heading: Line = { plain: head, html: `<b>${escapeHtml(head)}</b>` };
+      const { shown, rest } = firstEntries(outcome.reports, summary, LONG_LIST_LIMITS);
+      // The page was cut for size: the reports left out are reached by starting the list from them.
+      const cut = rest > 0 ? [moreLine(rest, text(`on this page: add --from ${outcome.from + shown.length} to the command to see them`))] : [];
+      const next = outcome.nextPageCommand === undefined ? [] : [commands("Next page", [truncate(outcome.nextPageCommand, 4 * MAX_ID)])];
+      const oneInFull = text(`One in full: ${prefix}report <id>`);
+      return joined([heading, ...shown, ...cut, ...next, oneInFull], undefined, joined([heading, ...next, oneInFull]));
     }
-    case "report-one": {
-      const card = renderReportCard(outcome.card, prefix);
-      return { ...card, plain: card.plain, html: card.html };
-    }
+    case "report-one":
+      return renderReportCard(outcome.card, prefix);
     case "report-changed": {
-      const { report } = outcome;
-      const what =
+      const report = bounded(outcome.report);
+      const failed = outcome.deletion?.ok === false ? outcome.deletion : undefined;
+      const what = (problem: string) =>
         outcome.change === "done"
           ? `Report ${report.id} is resolved (done).`
           : outcome.change === "acknowledged"
             ? `Report ${report.id} is acknowledged.`
-            : outcome.deletion?.ok === false
-              ? `Report ${report.id} is resolved (dismissed), but deleting it on the homeserver failed: ${outcome.deletion.problem}. Send the command again to retry the deletion.`
+            : failed !== undefined
+              ? `Report ${report.id} is resolved (dismissed), but deleting it on the homeserver failed${problem}. Send the command again to retry the deletion.`
               : `Report ${report.id} is resolved (dismissed) and deleted on the homeserver.`;
-      return joined([text(what)], reportRecord(report));
+      const record = reportRecord(report);
+      const problem = failed === undefined ? "" : `: ${truncate(failed.problem, MAX_PROBLEM)}`;
+      return joined([text(what(problem))], record, joined([text(what(""))], record));
     }
   }
 }

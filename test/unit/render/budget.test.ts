@@ -4,10 +4,11 @@ import { cutToBytes, fitMessage, jsonBytes, MESSAGE_BUDGET_BYTES, messageBytes, 
 import type { UserId } from "../../../src/matrix/ids.js";
 import type { CommandSpec } from "../../../src/model/commandSpec.js";
 import type { CommandOutcome } from "../../../src/model/outcomes.js";
-import type { StoredReport } from "../../../src/model/reports.js";
+import type { Digest, StoredReport } from "../../../src/model/reports.js";
 import { firstEntries, inlineList, listLines, pages, textLine } from "../../../src/render/budget.js";
 import { renderPreview } from "../../../src/render/previews.js";
 import { renderReady } from "../../../src/render/ready.js";
+import { renderDigest, renderReportCard } from "../../../src/render/reports.js";
 import { renderOutcome, renderRoomExposed } from "../../../src/render/replies.js";
 import { detailLines, renderFinished, renderProgress, renderStuck, renderTaskPage, taskLists } from "../../../src/render/taskMessages.js";
 import type { TaskKind, TaskRecord } from "../../../src/tasks/types.js";
@@ -215,6 +216,27 @@ describe("every message fits the budget, whatever the length of its lists", () =
       "ready",
     );
     expectFits(renderRoomExposed(many(() => HOSTILE)), "exposed");
+  });
+
+  it("the report poller's cards: a digest of thousands of reports, a card with a huge context", () => {
+    const reports = many((index) => ({ ...hugeReport(index), sender: `@${HOSTILE}${index % 700}:example.org`, roomId: `!${HOSTILE}${index % 900}:example.org` }));
+    for (const kind of ["room", "sender"] as const) {
+      const digest: Digest = { key: `${kind} ${HOSTILE}`, kind, subject: HOSTILE, reportIds: reports.map((report) => report.id), lastTs: FIXED_NOW };
+      const message = renderDigest(digest, reports, "!");
+      expectFits(message, `${kind} digest`);
+      expect(message.plain).toContain(`${MANY} more reports folded here`);
+      expect(message.plain).toMatch(/Reports: 0, 1, 2, .*, and \d+ more/);
+    }
+    const lines = many((index) => ({ sender: HOSTILE, at: FIXED_NOW, text: HOSTILE.repeat(20), placeholder: index % 2 === 0, reported: index === 3 }));
+    for (const state of ["open", "resolved"] as const) {
+      const card = renderReportCard({ report: { ...hugeReport(7), state, changedBy: HOSTILE }, earlierAboutSender: MANY, context: { kind: "shown", lines } }, "!");
+      expectFits(card, `${state} card`);
+      expect(card.plain).toMatch(/\.\.\. and \d+ more lines of context/);
+      expect(card.plain).toContain("← reported");
+      expect(card.html).not.toMatch(/<>|"<|'</);
+    }
+    const unavailable = renderReportCard({ report: hugeReport(8), context: { kind: "unavailable", why: HOSTILE.repeat(200) } }, "!");
+    expectFits(unavailable, "card without context");
   });
 });
 
