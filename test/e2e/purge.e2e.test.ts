@@ -38,7 +38,12 @@ describe("!purge against a real Synapse", () => {
     const final = await scenario.finalFor(eventId, mark);
     expect(mentions(final)).toEqual([scenario.moderatorUser.userId]);
     expect(bodyOf(final)).toMatch(/done in/);
-    expect(scenario.editsOf(accepted.event_id).length).toBeGreaterThan(0);
+    // The progress message is edited too; its last edit follows the final notification.
+    const edited = await scenario.recorder.waitFor((event) => scenario.editsOf(accepted.event_id).includes(event) && bodyOf(event).includes("done"), {
+      from: mark,
+      what: "the progress message's last edit",
+    });
+    expect(bodyOf(edited)).toMatch(/done \(\d+ s\)/);
 
     for (const oldEventId of oldEventIds) expect(await scenario.admin.adminEventExists(oldEventId)).toBe(false);
     const remaining = await messageBodies(roomId);
