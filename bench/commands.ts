@@ -10,7 +10,7 @@ import { performance } from "node:perf_hooks";
 import { splitWords } from "../src/commands/parsing/words.js";
 import { parsePurgePoint, parseRoomArgument } from "../src/commands/parsing/arguments.js";
 import { WardenDatabase } from "../src/store/database.js";
-import { TaskStore } from "../src/tasks/store.js";
+import { TaskStore } from "../src/store/tasks.js";
 import type { TaskRecord } from "../src/tasks/types.js";
 
 const PURGE_SPEC = {

@@ -3,7 +3,7 @@ import { StoreError } from "../store/errors.js";
 import type { AdminError } from "../synapse/errors.js";
 import type { Clock } from "../util/clock.js";
 import type { Result } from "../util/result.js";
-import type { TaskStore } from "./store.js";
+import type { TaskStore } from "../store/tasks.js";
 import type { TaskTracker } from "./tracker.js";
 import type { TaskKind, TaskParameters, TaskRecord } from "./types.js";
 

@@ -4,7 +4,7 @@ import type { Clock } from "../util/clock.js";
 import type { Result } from "../util/result.js";
 import type { HomeserverJob, HomeserverJobs } from "./homeserverJobs.js";
 import { chooseOwnJob } from "./recovery.js";
-import type { TaskStore } from "./store.js";
+import type { TaskStore } from "../store/tasks.js";
 import { isFinal, type TaskOutcome, type TaskRecord, type TaskStatus } from "./types.js";
 
 export interface Observation {

@@ -3,7 +3,7 @@ import { buildCommandTable, type CommandDependencies } from "../../src/commands/
 import type { Command } from "../../src/commands/spec.js";
 import type { TargetRules } from "../../src/commands/parsing/targets.js";
 import { ProtectedRooms } from "../../src/commands/parsing/protectedRooms.js";
-import type { TaskStore } from "../../src/tasks/store.js";
+import type { TaskStore } from "../../src/store/tasks.js";
 import type { TaskRecord } from "../../src/tasks/types.js";
 import { FakeDirectory } from "./fakeDirectory.js";
 import { FakeReportAdmin } from "./fakeReportAdmin.js";

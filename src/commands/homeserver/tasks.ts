@@ -1,5 +1,5 @@
 import type { ScheduledTasksBody, SynapseAdminClient } from "../../synapse/adminClient.js";
-import type { TaskStore } from "../../tasks/store.js";
+import type { TaskStore } from "../../store/tasks.js";
 import { ok } from "../../util/result.js";
 import { present, type HomeserverTask } from "../../model/lookups.js";
 import { defineCommand } from "../spec.js";

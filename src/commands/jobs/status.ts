@@ -1,4 +1,4 @@
-import type { TaskStore } from "../../tasks/store.js";
+import type { TaskStore } from "../../store/tasks.js";
 import { isFinal, type TaskRecord, type TaskStatus } from "../../tasks/types.js";
 import type { Clock } from "../../util/clock.js";
 import { err, ok } from "../../util/result.js";

@@ -6,7 +6,7 @@ import { AuditLog } from "../../../src/store/audit.js";
 import { WardenDatabase } from "../../../src/store/database.js";
 import { HandledEvents } from "../../../src/store/handledEvents.js";
 import { TaskLauncher } from "../../../src/tasks/launcher.js";
-import { TaskStore } from "../../../src/tasks/store.js";
+import { TaskStore } from "../../../src/store/tasks.js";
 import type { TaskTracker } from "../../../src/tasks/tracker.js";
 import { ok } from "../../../src/util/result.js";
 import { MANAGEMENT_ROOM } from "../../fakes/commandDependencies.js";

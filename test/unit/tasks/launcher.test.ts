@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { AdminError } from "../../../src/synapse/errors.js";
 import { TaskLauncher, type TaskRequest } from "../../../src/tasks/launcher.js";
-import type { TaskStore } from "../../../src/tasks/store.js";
+import type { TaskStore } from "../../../src/store/tasks.js";
 import { openTaskStore } from "../../fakes/taskStore.js";
 import { TaskTracker } from "../../../src/tasks/tracker.js";
 import type { TaskKind, TaskRecord } from "../../../src/tasks/types.js";

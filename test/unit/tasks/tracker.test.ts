@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { TaskStore } from "../../../src/tasks/store.js";
+import type { TaskStore } from "../../../src/store/tasks.js";
 import { openTaskStore } from "../../fakes/taskStore.js";
 import { DEFAULT_TRACKER_OPTIONS, LOST_TASK_REASON, TaskTracker, type TrackerOptions } from "../../../src/tasks/tracker.js";
 import type { TaskRecord } from "../../../src/tasks/types.js";
