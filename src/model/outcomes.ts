@@ -4,6 +4,8 @@ import type { CommandSpec } from "./commandSpec.js";
 import type { LookupOutcome } from "./lookups.js";
 import type { ExtremitiesOutcome } from "./extremities.js";
 import type { ReportOutcome } from "./reports.js";
+import type { WaveOutcome } from "./waves.js";
+import type { RetentionOutcome } from "./retention.js";
 
 /** What an executor reports; render/replies.ts turns it into chat text. */
 export type CommandOutcome =
@@ -18,6 +20,8 @@ export type CommandOutcome =
   | LookupOutcome
   | ExtremitiesOutcome
   | ReportOutcome
+  | WaveOutcome
+  | RetentionOutcome
   | AuditOutcome;
 
 export type Refusal = Extract<CommandOutcome, { kind: "refused" }>;

@@ -148,6 +148,62 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    description: "waves (many rooms in one command) with their room queue, and retention policies' state",
+    up(db) {
+      db.exec(`
+        CREATE TABLE waves (
+          id TEXT PRIMARY KEY,
+          kind TEXT NOT NULL,
+          requester TEXT NOT NULL,
+          management_room_id TEXT NOT NULL,
+          command_event_id TEXT NOT NULL,
+          selection TEXT NOT NULL,
+          parameters TEXT NOT NULL,
+          policy TEXT,
+          left_out TEXT NOT NULL,
+          status TEXT NOT NULL,
+          board_event_id TEXT,
+          created_at INTEGER NOT NULL,
+          finished_at INTEGER,
+          cancelled_by TEXT,
+          final_notification_sent INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX waves_created_at ON waves (created_at);
+
+        -- The queue: one row per room and phase. seq keeps the order rooms were selected in.
+        CREATE TABLE wave_rooms (
+          wave_id TEXT NOT NULL REFERENCES waves (id) ON DELETE CASCADE,
+          phase TEXT NOT NULL,
+          room_id TEXT NOT NULL,
+          seq INTEGER NOT NULL,
+          label TEXT NOT NULL,
+          name TEXT,
+          joined_members INTEGER,
+          joined_local_members INTEGER,
+          state TEXT NOT NULL,
+          task_id TEXT,
+          attempts INTEGER NOT NULL,
+          not_before INTEGER,
+          reason TEXT,
+          finished_at INTEGER,
+          duration_ms INTEGER,
+          PRIMARY KEY (wave_id, phase, room_id)
+        ) STRICT;
+        CREATE INDEX wave_rooms_task ON wave_rooms (task_id);
+
+        -- One row per retention policy that has run or been paused; policies themselves live in the config.
+        CREATE TABLE retention_state (
+          policy TEXT PRIMARY KEY,
+          paused INTEGER NOT NULL DEFAULT 0,
+          next_run_at INTEGER,
+          last_wave_id TEXT,
+          last_started_at INTEGER
+        ) STRICT;
+      `);
+    },
+  },
 ];
 
 /** Brings the database to the last migration's version; returns the versions before and after. */
