@@ -46,7 +46,7 @@ export interface Timers {
   clearTimeout(handle: unknown): void;
 }
 
-const realTimers: Timers = {
+export const REAL_TIMERS: Timers = {
   setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
   clearTimeout: (handle) => {
     clearTimeout(handle as NodeJS.Timeout);
@@ -160,7 +160,7 @@ export class TaskTracker {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly options: TrackerOptions = DEFAULT_TRACKER_OPTIONS,
-    private readonly timers: Timers = realTimers,
+    private readonly timers: Timers = REAL_TIMERS,
   ) {}
 
   /** Picks up every task left unfinished by a previous run. */

@@ -1,6 +1,7 @@
-import { asEventId, type EventId, type RoomId } from "../../matrix/ids.js";
+import type { EventId, RoomId } from "../../matrix/ids.js";
+import { findPurgeBoundary, isNothingToPurge } from "../../tasks/kinds/purgePoint.js";
 import { launchOutcome, taskOrigin } from "./launching.js";
-import type { AdminError, RoomDetailsBody, SynapseAdminClient } from "../../synapse/adminClient.js";
+import type { RoomDetailsBody, SynapseAdminClient } from "../../synapse/adminClient.js";
 import type { TaskLauncher } from "../../tasks/launcher.js";
 import type { Clock } from "../../util/clock.js";
 import { formatUtc } from "../../util/duration.js";
@@ -145,8 +146,7 @@ async function executePurge(args: PurgeArguments, context: CommandContext, depen
       // Always by event: purge_up_to_ts would stop at the wrong event on a busy server (see resolveTimePoint).
       const started = await dependencies.admin.startPurge(roomId, { eventId: cutoff.eventId }, args.deleteLocalEvents);
       if (started.ok) return ok(started.value.purge_id);
-      // Synapse's 404 here means "nothing before the point", not "no such room".
-      if (started.error.kind === "not-found" && /no event to be purged/i.test(started.error.detail ?? "")) {
+      if (isNothingToPurge(started.error)) {
         return err({ ...started.error, userMessage: `nothing to purge: no event of this room lies before ${cutoff.cutoff}` });
       }
       return started;
@@ -155,22 +155,7 @@ async function executePurge(args: PurgeArguments, context: CommandContext, depen
   return launchOutcome(launched);
 }
 
-/**
- * Resolves a time to this room's own boundary: its first event sent at or after the time, which
- * the purge then runs up to, so everything of this room before the time goes. Synapse's
- * purge_up_to_ts cannot keep that promise: it takes the first event *received* after the time
- * on the whole server, then this room's newest event at or before that one, and keeps it; when
- * the first event after the time belongs to another room (usual on a busy server), this room's
- * last event before the time survives.
- *
- * The promise follows the sending time (origin_server_ts, what timestamp_to_event reads), not
- * Synapse's reception time: it is the time moderators see on messages. For local events the two
- * agree; a remote server with a wrong clock can put its events on the wrong side.
- *
- * With nothing sent at or after the time, the purge runs up to the room's newest event, which
- * stays: Synapse always keeps a room's newest event. The cut-off text says so. With nothing sent
- * before the time there is nothing to purge, and Warden says so instead of starting a job.
- */
+/** A time point resolved to this room's boundary (see findPurgeBoundary), with the texts the preview and the task show. */
 async function resolveTimePoint(
   timestamp: number,
   roomId: RoomId,
@@ -178,22 +163,15 @@ async function resolveTimePoint(
   dependencies: PurgeDependencies,
 ): Promise<Result<{ cutoff: Cutoff; boundary: PreviewLine }, Refusal>> {
   const at = formatUtc(timestamp);
-  const couldNot = (error: AdminError): Result<never, Refusal> =>
-    err({ kind: "refused", reason: `could not find where ${at} falls in ${label}: ${error.userMessage}` });
-  // Strictly before the time: an event sent exactly at the point is kept.
-  const before = await dependencies.admin.timestampToEvent(roomId, timestamp - 1, "b");
-  if (!before.ok) {
-    return before.error.kind === "not-found"
+  const found = await findPurgeBoundary(dependencies.admin, roomId, timestamp);
+  if (!found.ok) {
+    return found.error.kind === "nothing-before"
       ? err({ kind: "refused", reason: `nothing to purge: no event of ${label} was sent before ${at}.` })
-      : couldNot(before.error);
+      : err({ kind: "refused", reason: `could not find where ${at} falls in ${label}: ${found.error.error.userMessage}` });
   }
-  const after = await dependencies.admin.timestampToEvent(roomId, timestamp, "f");
-  if (!after.ok && after.error.kind !== "not-found") return couldNot(after.error);
-  const boundary = after.ok ? after.value : before.value;
-  const eventId = asEventId(boundary.event_id);
-  if (eventId === undefined) return couldNot(badEventId(boundary.event_id));
-  const sent = formatUtc(boundary.origin_server_ts);
-  if (after.ok) {
+  const { eventId, sentTs, newestOnly } = found.value;
+  const sent = formatUtc(sentTs);
+  if (!newestOnly) {
     return ok({
       cutoff: { cutoffTs: timestamp, cutoff: at, eventId },
       boundary: { label: "Kept from", value: `${eventId}, sent ${sent} (this room's first event at or after the point)` },
@@ -210,11 +188,6 @@ async function resolveTimePoint(
       value: `only the room's newest event ${eventId}, sent ${sent}: nothing was sent after the point, and Synapse always keeps a room's newest event`,
     },
   });
-}
-
-function badEventId(given: string): AdminError {
-  const detail = `timestamp_to_event answered ${JSON.stringify(given)}, which is not an event ID`;
-  return { kind: "bad-response", detail, userMessage: `the homeserver sent an answer Warden cannot read: ${detail}` };
 }
 
 /** Checks an event point against the room and states the cut-off in absolute UTC. */

@@ -1,0 +1,639 @@
+import type { Logger } from "pino";
+import {
+  FINAL_WAVE_ROOM_STATES,
+  type WaveControl,
+  type WaveKind,
+  type WaveRecord,
+  type WaveRequest,
+  type WaveRoom,
+  type WaveView,
+} from "../../model/waves.js";
+import type { TaskStore } from "../../store/tasks.js";
+import type { WaveStore } from "../../store/waves.js";
+import type { Clock } from "../../util/clock.js";
+import { err, ok, type Result } from "../../util/result.js";
+import type { HomeserverJob, HomeserverJobs } from "../homeserverJobs.js";
+import { REAL_TIMERS, type Timers } from "../tracker.js";
+import { isFinal, type TaskRecord } from "../types.js";
+import type { RoomSender, SendResult } from "./senders.js";
+
+/** Tells the management room about waves: one board edited as the wave moves, one summary at its end. */
+export interface WaveNotifier {
+  /** Posts the board, replying to the command; resolves to its event id. */
+  posted(view: WaveView): Promise<string | undefined>;
+  /** Edits the board. */
+  moved(view: WaveView): Promise<void>;
+  /** The wave ended: the board's last edit and the summary. True when done with it (delivered, or given up for good). */
+  finished(view: WaveView): Promise<boolean>;
+}
+
+export interface WaveEngineOptions {
+  /** Homeserver jobs (purges, deletes, redactions) allowed at once, Warden's and others' together. */
+  readonly maxConcurrentJobs: number;
+  /** Further tries of a room whose job failed, before it counts as failed. */
+  readonly retries: number;
+  /** First retry after this long, doubling with each. */
+  readonly retryAfterMs: number;
+  /** The board is edited at most this often. */
+  readonly boardEveryMs: number;
+  /** While rooms wait for a slot, the homeserver's queue is read this soon after a change, slowing to the ceiling. */
+  readonly slotCheckMs: number;
+  readonly slotCheckCeilingMs: number;
+  /** A 429 or 5xx without retry_after_ms pauses sending this long (doubling while it lasts, up to a minute). */
+  readonly slowDownMs: number;
+  /** Summary tries before it is given up (the notifier logs and records one it could not deliver). */
+  readonly summaryRetryMs: number;
+}
+
+export const DEFAULT_WAVE_OPTIONS: WaveEngineOptions = {
+  maxConcurrentJobs: 2,
+  retries: 2,
+  retryAfterMs: 15_000,
+  boardEveryMs: 3_000,
+  slotCheckMs: 150,
+  slotCheckCeilingMs: 2_000,
+  slowDownMs: 5_000,
+  summaryRetryMs: 30_000,
+};
+
+/**
+ * The homeserver tasks that load its database and share its task scheduler's five slots. Others
+ * (such as deleting old device messages) are light and are not counted against the limit.
+ */
+export const HEAVY_ACTIONS: ReadonlySet<string> = new Set(["purge_history", "shutdown_and_purge_room", "purge_room", "redact_all_events"]);
+
+const SLOW_DOWN_CEILING_MS = 60_000;
+
+/** The part of the task store the engine reads. */
+export type EngineTaskStore = Pick<TaskStore, "get" | "all">;
+
+/**
+ * Runs every wave: keeps at most `maxConcurrentJobs` homeserver jobs at once (counting the ones
+ * the homeserver runs for anyone else), sends the next rooms as slots free up, retries failed
+ * rooms with back-off, and keeps one board per wave. The queue is the wave_rooms table: a room
+ * is marked "sending" before its request leaves and the task that follows it is recorded by the
+ * launcher first, so after any crash a room is either found with its task or sent again, never
+ * sent twice and never forgotten. Single commands do not pass through here: they go to the
+ * homeserver at once, and their jobs count against the wave's slots.
+ */
+export class WaveEngine implements WaveControl {
+  private timer: { handle: unknown; at: number } | undefined;
+  private pumping = false;
+  private pumpAgain = false;
+  private stopped = false;
+  /** Rooms being handed over right now, by kind of slot. */
+  private sendingJobs = 0;
+  private sendingDirect = 0;
+  /** Jobs sent since the last read of the homeserver's queue began: it may not list them yet. */
+  private readonly recentlySent = new Map<string, number>();
+  private lastList: { readonly at: number; readonly startedAt: number; readonly jobs: readonly HomeserverJob[] } | undefined;
+  private quietChecks = 0;
+  private slowUntil = 0;
+  private slowDownStreak = 0;
+  private readonly boards = new Map<string, { dirty: boolean; lastAt: number; sending: boolean }>();
+  private readonly summaries = new Map<string, { tries: number; due: number; sending: boolean }>();
+  /** When the wave's first room was handed over, for the estimate of time left. */
+  private readonly firstSentAt = new Map<string, number>();
+
+  constructor(
+    private readonly store: WaveStore,
+    private readonly tasks: EngineTaskStore,
+    private readonly senders: Record<WaveKind, RoomSender>,
+    private readonly jobs: Pick<HomeserverJobs, "inFlight">,
+    private readonly notifier: WaveNotifier,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly options: WaveEngineOptions = DEFAULT_WAVE_OPTIONS,
+    private readonly timers: Timers = REAL_TIMERS,
+  ) {}
+
+  // ---- WaveControl -------------------------------------------------------------------------
+
+  async start(request: WaveRequest): Promise<WaveRecord> {
+    const now = this.clock.now();
+    const wave: WaveRecord = {
+      id: this.store.newId(),
+      kind: request.kind,
+      requester: request.requester,
+      managementRoomId: request.managementRoomId,
+      commandEventId: request.commandEventId,
+      selection: request.selection,
+      parameters: request.parameters,
+      ...(request.policy === undefined ? {} : { policy: request.policy }),
+      leftOut: request.leftOut,
+      status: request.rooms.length === 0 ? "finished" : "running",
+      createdAt: now,
+      ...(request.rooms.length === 0 ? { finishedAt: now } : {}),
+      finalNotificationSent: false,
+    };
+    const rooms: WaveRoom[] = request.rooms.map((room) => ({
+      waveId: wave.id,
+      roomId: room.roomId,
+      phase: "main",
+      label: room.label,
+      ...(room.name === undefined ? {} : { name: room.name }),
+      ...(room.joinedMembers === undefined ? {} : { joinedMembers: room.joinedMembers }),
+      ...(room.joinedLocalMembers === undefined ? {} : { joinedLocalMembers: room.joinedLocalMembers }),
+      state: "queued",
+      attempts: 0,
+    }));
+    await this.store.insert(wave, rooms);
+    this.log.info({ waveId: wave.id, kind: wave.kind, rooms: rooms.length, leftOut: wave.leftOut.length, requester: wave.requester, policy: wave.policy }, "wave accepted");
+    const boardEventId = await this.notifier.posted(this.viewOf(wave.id) as WaveView);
+    const recorded = boardEventId === undefined ? wave : await this.store.update(wave.id, { boardEventId });
+    this.boards.set(wave.id, { dirty: false, lastAt: this.clock.now(), sending: false });
+    if (recorded.status === "finished") this.summarize(recorded.id);
+    else this.wake(this.clock.now());
+    return recorded;
+  }
+
+  async cancel(waveId: string, by: string): Promise<Result<WaveView, string>> {
+    const wave = this.store.get(waveId);
+    if (wave === undefined) return err(`there is no wave ${waveId}.`);
+    if (wave.status !== "running") return err(`wave ${waveId} is already ${wave.status === "cancelled" ? `cancelled (by ${wave.cancelledBy ?? "someone"})` : "finished"}.`);
+    const now = this.clock.now();
+    const queued = this.store.rooms(waveId).filter((room) => room.state === "queued");
+    await this.store.updateRooms(
+      waveId,
+      queued.map((room) => ({ phase: room.phase, roomId: room.roomId, change: { state: "cancelled" as const, reason: `cancelled by ${by} before it was sent`, finishedAt: now } })),
+    );
+    await this.store.update(waveId, { status: "cancelled", cancelledBy: by });
+    this.log.info({ waveId, by, notSent: queued.length }, "wave cancelled");
+    await this.settleIfDone(waveId);
+    this.touch(waveId);
+    return ok(this.viewOf(waveId) as WaveView);
+  }
+
+  view(waveId: string): WaveView | undefined {
+    return this.viewOf(waveId);
+  }
+
+  active(): readonly WaveRecord[] {
+    return this.store
+      .open()
+      .filter((wave) => wave.status !== "finished")
+      .reverse();
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------
+
+  /**
+   * Picks up the waves an earlier run left: rooms caught "sending" are matched with the task the
+   * launcher recorded for them (then they were sent) or queued again (then they never left),
+   * rooms "sent" whose task ended meanwhile are settled, and undelivered summaries are sent.
+   */
+  async resumeAll(): Promise<void> {
+    for (const wave of this.store.open()) {
+      this.boards.set(wave.id, { dirty: true, lastAt: 0, sending: false });
+      for (const room of this.store.rooms(wave.id)) {
+        if (room.state === "sending") await this.reconcileSending(wave, room);
+        else if (room.state === "sent" && room.taskId !== undefined) {
+          const task = this.tasks.get(room.taskId);
+          if (task === undefined) {
+            await this.settleRoom(wave.id, room, { state: "failed", reason: "Warden lost the record of this room's job" });
+          } else if (isFinal(task.status)) {
+            await this.applyTaskEnd(wave.id, room, task);
+          }
+        }
+      }
+      this.log.info({ waveId: wave.id, status: wave.status }, "resuming wave");
+      await this.settleIfDone(wave.id);
+    }
+    this.wake(this.clock.now());
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer.handle);
+    this.timer = undefined;
+  }
+
+  /** Rooms waiting to be sent, over all waves (the `warden_wave_queue_length` gauge). */
+  queueLength(): number {
+    let queued = 0;
+    for (const wave of this.store.open()) for (const room of this.store.rooms(wave.id)) if (room.state === "queued") queued++;
+    return queued;
+  }
+
+  /**
+   * A task ended (any task: a wave room may have joined a job a single command started). Settles
+   * the wave rooms it answers for. Throws when that could not be recorded, so the tracker tries again.
+   */
+  async taskEnded(task: TaskRecord): Promise<void> {
+    const rooms = this.store.roomsOfTask(task.id);
+    for (const room of rooms) await this.applyTaskEnd(room.waveId, room, task);
+    if (task.homeserverTaskId !== undefined) this.recentlySent.delete(task.homeserverTaskId);
+    // A slot is free: look again soon, and at once if something is due.
+    this.quietChecks = 0;
+    this.wake(this.clock.now());
+  }
+
+  // ---- the queue ---------------------------------------------------------------------------
+
+  /** Methods, not the fields: a stop() or wake() can come during any await, which narrowing does not see. */
+  private halted(): boolean {
+    return this.stopped;
+  }
+
+  private wokenDuringPump(): boolean {
+    return this.pumpAgain;
+  }
+
+  private wake(at: number): void {
+    if (this.halted()) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    if (this.timer !== undefined && this.timer.at <= at) return;
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer.handle);
+    const delay = Math.max(0, Math.ceil(at - this.clock.now()));
+    const handle = this.timers.setTimeout(() => {
+      this.timer = undefined;
+      void this.pump();
+    }, delay);
+    this.timer = { handle, at: this.clock.now() + delay };
+  }
+
+  private async pump(): Promise<void> {
+    if (this.halted()) return;
+    this.pumping = true;
+    let next: number | undefined;
+    try {
+      do {
+        this.pumpAgain = false;
+        next = await this.pumpOnce();
+      } while (this.wokenDuringPump() && !this.halted());
+    } catch (error) {
+      // A bug here must not end the waves: everything is in the store and is looked at again.
+      this.log.error({ err: error }, "wave step failed unexpectedly");
+      next = this.clock.now() + this.options.slotCheckCeilingMs;
+    } finally {
+      this.pumping = false;
+    }
+    this.flushBoards();
+    this.retrySummaries();
+    if (next !== undefined) this.wake(next);
+  }
+
+  /** Sends what may be sent now; returns when to look again (undefined: nothing waits). */
+  private async pumpOnce(): Promise<number | undefined> {
+    const now = this.clock.now();
+    let wakeAt: number | undefined;
+    const consider = (at: number): void => {
+      wakeAt = wakeAt === undefined ? at : Math.min(wakeAt, at);
+    };
+    for (const summary of this.summaries.values()) if (!summary.sending) consider(summary.due);
+    for (const board of this.boards.values()) if (board.dirty) consider(board.lastAt + this.options.boardEveryMs);
+    const due: { wave: WaveRecord; room: WaveRoom }[] = [];
+    const busyRooms = new Set<string>();
+    for (const wave of this.store.open()) {
+      for (const room of this.store.rooms(wave.id)) {
+        if (room.state === "sending" || room.state === "sent") busyRooms.add(room.roomId);
+        if (room.state !== "queued" || wave.status !== "running") continue;
+        if (room.notBefore !== undefined && room.notBefore > now) consider(room.notBefore);
+        else due.push({ wave, room });
+      }
+    }
+    if (due.length === 0) return wakeAt;
+    if (now < this.slowUntil) {
+      consider(this.slowUntil);
+      return wakeAt;
+    }
+    let freeJobs: number | undefined;
+    let freeDirect = this.options.maxConcurrentJobs - this.sendingDirect;
+    let waitingForSlot = false;
+    const sends: Promise<void>[] = [];
+    for (const { wave, room } of due) {
+      // One job per room at a time, across waves: a second purge or delete of a room only queues behind the first.
+      if (busyRooms.has(room.roomId)) continue;
+      const sender = this.senderOf(wave);
+      if (sender.usesJobSlot) {
+        freeJobs ??= await this.freeJobSlots();
+        if (this.halted()) return undefined;
+        if (freeJobs <= 0) {
+          waitingForSlot = true;
+          continue;
+        }
+        freeJobs--;
+      } else {
+        if (freeDirect <= 0) {
+          waitingForSlot = true;
+          continue;
+        }
+        freeDirect--;
+      }
+      busyRooms.add(room.roomId);
+      // Counted before the first await, so the next read of free slots sees it.
+      if (sender.usesJobSlot) this.sendingJobs++;
+      else this.sendingDirect++;
+      sends.push(this.send(wave, room, sender));
+    }
+    await Promise.all(sends);
+    if (waitingForSlot) {
+      const delay = Math.min(this.options.slotCheckCeilingMs, this.options.slotCheckMs * 1.5 ** this.quietChecks);
+      this.quietChecks++;
+      consider(this.clock.now() + delay);
+    }
+    return wakeAt;
+  }
+
+  /** The sender of a room: a shutdown's purge phase is a second delete (see deleteOptions), so the wave's own kind. */
+  private senderOf(wave: WaveRecord): RoomSender {
+    return this.senders[wave.kind];
+  }
+
+  /**
+   * Slots left under maxConcurrentJobs: the homeserver's heavy jobs in flight (anyone's), plus
+   * Warden's jobs it may not list yet (sent since the read began, or still being submitted).
+   */
+  private async freeJobSlots(): Promise<number> {
+    const startedAt = this.clock.now();
+    const listed = await this.jobs.inFlight();
+    const listedIds = new Set<string>();
+    let heavy = 0;
+    if (listed.ok) {
+      this.lastList = { at: this.clock.now(), startedAt, jobs: listed.value };
+      for (const job of listed.value) {
+        listedIds.add(job.id);
+        if (HEAVY_ACTIONS.has(job.action)) heavy++;
+      }
+    } else {
+      this.log.warn({ error: listed.error.kind }, "could not read the homeserver's task queue; counting Warden's own jobs only");
+    }
+    let unlisted = 0;
+    for (const task of this.tasks.all()) {
+      if (isFinal(task.status)) continue;
+      if (task.status === "submitting") unlisted++;
+      else if (task.homeserverTaskId !== undefined && !listedIds.has(task.homeserverTaskId)) {
+        const sentAt = this.recentlySent.get(task.homeserverTaskId);
+        // Not listed and sent before the read began: it ended; the tracker will say so.
+        if (!listed.ok || (sentAt !== undefined && sentAt >= startedAt)) unlisted++;
+      }
+    }
+    for (const [jobId, sentAt] of this.recentlySent) if (sentAt < startedAt && !listedIds.has(jobId)) this.recentlySent.delete(jobId);
+    const free = this.options.maxConcurrentJobs - heavy - unlisted - this.sendingJobs;
+    if (free > 0) this.quietChecks = 0;
+    return free;
+  }
+
+  private async send(wave: WaveRecord, room: WaveRoom, sender: RoomSender): Promise<void> {
+    const attempt = room.attempts + 1;
+    if (!this.firstSentAt.has(wave.id)) this.firstSentAt.set(wave.id, this.clock.now());
+    let result: SendResult;
+    try {
+      // Marked before the request leaves: a crash from here on is resolved by reconcileSending.
+      await this.store.updateRooms(wave.id, [{ phase: room.phase, roomId: room.roomId, change: { state: "sending", attempts: attempt } }]);
+      result = await sender.send(wave, { ...room, attempts: attempt, state: "sending" });
+    } catch (error) {
+      // A store failure or a bug: the room goes back to the queue; resumeAll would find its task if one was recorded.
+      this.log.error({ err: error, waveId: wave.id, roomId: room.roomId }, "sending a wave room failed unexpectedly");
+      result = { kind: "slow-down", reason: "an unexpected error (see Warden's log)" };
+    } finally {
+      if (sender.usesJobSlot) this.sendingJobs--;
+      else this.sendingDirect--;
+    }
+    const current = this.store.room(wave.id, room.phase, room.roomId) ?? room;
+    try {
+      await this.applySend(wave.id, current, result);
+    } catch (error) {
+      this.log.error({ err: error, waveId: wave.id, roomId: room.roomId }, "could not record how a wave room was sent; resolved at the next start");
+    }
+  }
+
+  private async applySend(waveId: string, room: WaveRoom, result: SendResult): Promise<void> {
+    const now = this.clock.now();
+    switch (result.kind) {
+      case "sent": {
+        if (result.jobId !== undefined) this.recentlySent.set(result.jobId, now);
+        await this.store.updateRooms(waveId, [{ phase: room.phase, roomId: room.roomId, change: { state: "sent", taskId: result.taskId } }]);
+        this.slowDownStreak = 0;
+        // The task may have ended already (refused at once, or joined one that was ending).
+        const task = this.tasks.get(result.taskId);
+        const sent = this.store.room(waveId, room.phase, room.roomId);
+        if (task !== undefined && isFinal(task.status) && sent !== undefined) await this.applyTaskEnd(waveId, sent, task);
+        break;
+      }
+      case "done":
+        this.slowDownStreak = 0;
+        await this.settleRoom(waveId, room, { state: "done" });
+        break;
+      case "skipped":
+        await this.settleRoom(waveId, room, { state: "skipped", reason: result.reason });
+        break;
+      case "failed":
+        await this.failOrRetry(waveId, room, result.reason, result.retry);
+        break;
+      case "slow-down": {
+        // Not the room's fault: back in the queue, the try not counted, and the whole wave waits.
+        this.slowDownStreak++;
+        const wait = result.waitMs ?? Math.min(SLOW_DOWN_CEILING_MS, this.options.slowDownMs * 2 ** (this.slowDownStreak - 1));
+        this.slowUntil = Math.max(this.slowUntil, now + wait);
+        this.log.warn({ waveId, roomId: room.roomId, waitMs: wait, reason: result.reason }, "the homeserver asks Warden to slow down; the wave waits");
+        await this.store.updateRooms(waveId, [{ phase: room.phase, roomId: room.roomId, change: { state: "queued", attempts: Math.max(0, room.attempts - 1), reason: `waiting: ${result.reason}` } }]);
+        break;
+      }
+    }
+    this.touch(waveId);
+  }
+
+  private async failOrRetry(waveId: string, room: WaveRoom, reason: string, retry: boolean): Promise<void> {
+    if (retry && room.attempts <= this.options.retries && this.store.get(waveId)?.status === "running") {
+      const wait = this.options.retryAfterMs * 2 ** (room.attempts - 1);
+      this.log.info({ waveId, roomId: room.roomId, attempt: room.attempts, waitMs: wait, reason }, "wave room failed; trying again later");
+      await this.store.updateRooms(waveId, [
+        { phase: room.phase, roomId: room.roomId, change: { state: "queued", notBefore: this.clock.now() + wait, reason: `try ${room.attempts} failed: ${reason}` } },
+      ]);
+      this.wake(this.clock.now() + wait);
+      return;
+    }
+    await this.settleRoom(waveId, room, { state: "failed", reason });
+  }
+
+  private async applyTaskEnd(waveId: string, room: WaveRoom, task: TaskRecord): Promise<void> {
+    if (FINAL_WAVE_ROOM_STATES.has(room.state) || room.taskId !== task.id) return;
+    const durationMs = task.finishedAt !== undefined ? Math.max(0, task.finishedAt - task.createdAt) : undefined;
+    if (task.status === "complete") {
+      await this.settleRoom(waveId, room, { state: "done", ...(durationMs === undefined ? {} : { durationMs }) });
+      await this.queuePurgePhase(waveId, room);
+      return;
+    }
+    const reason = task.reason ?? (task.status === "unknown" ? "the homeserver no longer knows this job" : "the homeserver gave no reason");
+    if (task.kind === "purge" && /^nothing to purge/i.test(reason)) {
+      await this.settleRoom(waveId, room, { state: "skipped", reason });
+      return;
+    }
+    await this.failOrRetry(waveId, room, reason, true);
+  }
+
+  /** `--purge-after`: a shutdown that ended queues the room's purge for when the cooldown ends. */
+  private async queuePurgePhase(waveId: string, room: WaveRoom): Promise<void> {
+    const wave = this.store.get(waveId);
+    const purgeAfterMs = wave?.parameters["purgeAfterMs"];
+    if (wave === undefined || wave.kind !== "shutdown" || room.phase !== "main" || typeof purgeAfterMs !== "number" || wave.status !== "running") return;
+    const notBefore = this.clock.now() + purgeAfterMs;
+    await this.store.addRooms(waveId, [
+      {
+        waveId,
+        roomId: room.roomId,
+        phase: "purge",
+        label: room.label,
+        ...(room.name === undefined ? {} : { name: room.name }),
+        state: "queued",
+        attempts: 0,
+        notBefore,
+      },
+    ]);
+    this.wake(notBefore);
+  }
+
+  private async settleRoom(waveId: string, room: WaveRoom, change: Partial<WaveRoom>): Promise<void> {
+    await this.store.updateRooms(waveId, [{ phase: room.phase, roomId: room.roomId, change: { finishedAt: this.clock.now(), ...change } }]);
+    this.touch(waveId);
+    await this.settleIfDone(waveId);
+  }
+
+  private async reconcileSending(wave: WaveRecord, room: WaveRoom): Promise<void> {
+    const sender = this.senderOf(wave);
+    const task = sender.usesJobSlot
+      ? this.tasks
+          .all()
+          .find(
+            (candidate) =>
+              candidate.parameters["waveId"] === wave.id &&
+              candidate.roomId === room.roomId &&
+              candidate.parameters["wavePhase"] === room.phase &&
+              candidate.parameters["waveAttempt"] === room.attempts,
+          )
+      : undefined;
+    if (task !== undefined) {
+      this.log.info({ waveId: wave.id, roomId: room.roomId, taskId: task.id }, "wave room was sent before the restart; following its task");
+      await this.store.updateRooms(wave.id, [{ phase: room.phase, roomId: room.roomId, change: { state: "sent", taskId: task.id } }]);
+      const sent = this.store.room(wave.id, room.phase, room.roomId);
+      if (isFinal(task.status) && sent !== undefined) await this.applyTaskEnd(wave.id, sent, task);
+      return;
+    }
+    // No task was recorded, so no request left (the launcher records before sending): queue it again.
+    const state = wave.status === "running" ? "queued" : "cancelled";
+    await this.store.updateRooms(wave.id, [
+      { phase: room.phase, roomId: room.roomId, change: { state, attempts: Math.max(0, room.attempts - 1), ...(state === "cancelled" ? { finishedAt: this.clock.now() } : {}) } },
+    ]);
+  }
+
+  /** Ends the wave once every room is final, and sends its summary. */
+  private async settleIfDone(waveId: string): Promise<void> {
+    const wave = this.store.get(waveId);
+    if (wave === undefined || wave.status === "finished") {
+      if (wave !== undefined && !wave.finalNotificationSent) this.summarize(waveId);
+      return;
+    }
+    const rooms = this.store.rooms(waveId);
+    if (!rooms.every((room) => FINAL_WAVE_ROOM_STATES.has(room.state))) return;
+    // A shutdown whose rooms all just ended may still owe their purge phase.
+    const owed = wave.status === "running" && typeof wave.parameters["purgeAfterMs"] === "number" && rooms.some((room) => room.phase === "main" && room.state === "done" && this.store.room(waveId, "purge", room.roomId) === undefined);
+    if (owed) return;
+    await this.store.update(waveId, { status: "finished", finishedAt: this.clock.now() });
+    this.log.info({ waveId }, "wave finished");
+    this.summarize(waveId);
+  }
+
+  private summarize(waveId: string): void {
+    if (!this.summaries.has(waveId)) this.summaries.set(waveId, { tries: 0, due: this.clock.now(), sending: false });
+    this.retrySummaries();
+  }
+
+  private retrySummaries(): void {
+    const now = this.clock.now();
+    for (const [waveId, summary] of this.summaries) {
+      if (summary.sending || summary.due > now) continue;
+      const view = this.viewOf(waveId);
+      if (view === undefined || view.wave.finalNotificationSent) {
+        this.summaries.delete(waveId);
+        continue;
+      }
+      summary.sending = true;
+      summary.tries++;
+      void this.notifier
+        .finished(view)
+        .then(async (done) => {
+          if (done) {
+            await this.store.update(waveId, { finalNotificationSent: true });
+            this.summaries.delete(waveId);
+            this.boards.delete(waveId);
+            this.firstSentAt.delete(waveId);
+          } else {
+            summary.due = this.clock.now() + Math.min(this.options.summaryRetryMs, 1_000 * 2 ** summary.tries);
+            this.wake(summary.due);
+          }
+        })
+        .catch((error: unknown) => {
+          this.log.error({ err: error, waveId }, "could not send or record the wave's summary");
+          summary.due = this.clock.now() + this.options.summaryRetryMs;
+          this.wake(summary.due);
+        })
+        .finally(() => {
+          summary.sending = false;
+        });
+    }
+  }
+
+  /** The board needs an edit; sent at most every boardEveryMs. */
+  private touch(waveId: string): void {
+    const board = this.boards.get(waveId) ?? { dirty: false, lastAt: 0, sending: false };
+    board.dirty = true;
+    this.boards.set(waveId, board);
+    this.wake(board.lastAt + this.options.boardEveryMs);
+  }
+
+  private flushBoards(): void {
+    const now = this.clock.now();
+    for (const [waveId, board] of this.boards) {
+      if (!board.dirty || board.sending || board.lastAt + this.options.boardEveryMs > now) continue;
+      const view = this.viewOf(waveId);
+      // A finished wave's board gets its last edit with the summary.
+      if (view === undefined || view.wave.status === "finished") {
+        board.dirty = false;
+        continue;
+      }
+      board.dirty = false;
+      board.sending = true;
+      board.lastAt = now;
+      void this.notifier
+        .moved(view)
+        .catch((error: unknown) => {
+          this.log.warn({ err: error, waveId }, "could not edit the wave's board");
+        })
+        .finally(() => {
+          board.sending = false;
+        });
+    }
+  }
+
+  private viewOf(waveId: string): WaveView | undefined {
+    const wave = this.store.get(waveId);
+    if (wave === undefined) return undefined;
+    const rooms = this.store.rooms(waveId);
+    const now = this.clock.now();
+    const remainingMs = wave.status === "finished" ? undefined : this.estimateRemaining(waveId, rooms, now);
+    return { wave, rooms, now, ...(remainingMs === undefined ? {} : { remainingMs }) };
+  }
+
+  /** From the pace so far: rooms ended per millisecond since the first was sent. */
+  private estimateRemaining(waveId: string, rooms: readonly WaveRoom[], now: number): number | undefined {
+    const since = this.firstSentAt.get(waveId);
+    if (since === undefined || now <= since) return undefined;
+    let ended = 0;
+    let left = 0;
+    let cooldownEnds = 0;
+    for (const room of rooms) {
+      if (room.state === "done" || room.state === "failed" || room.state === "skipped") {
+        if (room.finishedAt !== undefined && room.finishedAt >= since) ended++;
+      } else if (room.state !== "cancelled") {
+        if (room.phase === "purge" && room.notBefore !== undefined) cooldownEnds = Math.max(cooldownEnds, room.notBefore);
+        else left++;
+      }
+    }
+    if (ended === 0) return undefined;
+    return Math.max(Math.round((left * (now - since)) / ended), cooldownEnds > now ? cooldownEnds - now : 0);
+  }
+}

@@ -1,0 +1,174 @@
+import type { RoomId, UserId } from "../../matrix/ids.js";
+import type { WaveRecord, WaveRoom } from "../../model/waves.js";
+import type { AdminError, DeleteRoomOptions, SynapseAdminClient } from "../../synapse/adminClient.js";
+import { formatUtc } from "../../util/duration.js";
+import { ok, type Result } from "../../util/result.js";
+import { findPurgeBoundary, isNothingToPurge } from "../kinds/purgePoint.js";
+import type { TaskLauncher, TaskRequest } from "../launcher.js";
+import type { TaskParameters } from "../types.js";
+
+/** How handing one room to the homeserver went. */
+export type SendResult =
+  /** A Warden task follows the room's job: one started now, or one already running that it joined. */
+  | { readonly kind: "sent"; readonly taskId: string; readonly jobId?: string }
+  /** Done at once (a block needs no job). */
+  | { readonly kind: "done" }
+  /** Nothing to do here, such as nothing before the purge point: no job was sent. */
+  | { readonly kind: "skipped"; readonly reason: string }
+  /** The homeserver refused; `retry` when another try may go better. */
+  | { readonly kind: "failed"; readonly reason: string; readonly retry: boolean }
+  /** Rate-limited or a server error before anything started: try again later, not counted as a try. */
+  | { readonly kind: "slow-down"; readonly reason: string; readonly waitMs?: number };
+
+export interface RoomSender {
+  /** True when each send starts a homeserver job, which takes one of the `maxConcurrentJobs` slots. */
+  readonly usesJobSlot: boolean;
+  send(wave: WaveRecord, room: WaveRoom): Promise<SendResult>;
+}
+
+/** Errors that say "not now", never "not this room": they slow the wave down instead of failing a room. */
+const SLOW_DOWN: ReadonlySet<AdminError["kind"]> = new Set(["rate-limited", "server-error", "timeout", "unreachable"]);
+
+function slowDownOr(error: AdminError, failed: (error: AdminError) => SendResult): SendResult {
+  if (SLOW_DOWN.has(error.kind)) return { kind: "slow-down", reason: error.userMessage, ...(error.retryAfterMs === undefined ? {} : { waitMs: error.retryAfterMs }) };
+  return failed(error);
+}
+
+/** The task parameters that tie a task to its wave room, so a restart can find it (see WaveEngine.resumeAll). */
+export function waveTaskParameters(wave: WaveRecord, room: WaveRoom): TaskParameters {
+  return { waveId: wave.id, wavePhase: room.phase, waveAttempt: room.attempts };
+}
+
+function origin(wave: WaveRecord): Pick<TaskRequest, "requester" | "managementRoomId" | "commandEventId"> {
+  return { requester: wave.requester, managementRoomId: wave.managementRoomId, commandEventId: wave.commandEventId };
+}
+
+/**
+ * Launches through the task launcher, so the job is recorded before its request leaves and the
+ * one tracker follows it; reads back how the submission went. The launcher joins a job of the
+ * same kind already running on the room, so a room never gets a second purge or delete.
+ */
+async function launchAndRead(launcher: Pick<TaskLauncher, "launch">, request: Omit<TaskRequest, "submit">, submit: () => Promise<Result<string, AdminError>>): Promise<SendResult> {
+  let refusal: AdminError | undefined;
+  const launched = await launcher.launch({
+    ...request,
+    submit: async () => {
+      const started = await submit();
+      if (!started.ok) refusal = started.error;
+      return started;
+    },
+  });
+  const task = launched.task;
+  if (launched.kind === "joined" || task.status !== "failed") return { kind: "sent", taskId: task.id, ...(task.homeserverTaskId === undefined ? {} : { jobId: task.homeserverTaskId }) };
+  if (refusal !== undefined && refusal.kind === "rate-limited") return slowDownOr(refusal, () => ({ kind: "failed", reason: refusal?.userMessage ?? "", retry: true }));
+  if (refusal !== undefined && isNothingToPurge(refusal)) return { kind: "skipped", reason: "nothing to purge before the point" };
+  return { kind: "failed", reason: task.reason ?? refusal?.userMessage ?? "the homeserver refused the job", retry: true };
+}
+
+/** A purge wave: each room's own boundary for the wave's time, then a purge up to that event. */
+export function purgeSender(admin: Pick<SynapseAdminClient, "timestampToEvent" | "startPurge">, launcher: Pick<TaskLauncher, "launch">): RoomSender {
+  return {
+    usesJobSlot: true,
+    async send(wave, room) {
+      const { cutoffTs, deleteLocalEvents, reason } = wave.parameters;
+      if (typeof cutoffTs !== "number" || typeof deleteLocalEvents !== "boolean") return { kind: "failed", reason: "the wave's purge point was not recorded", retry: false };
+      const roomId = room.roomId as RoomId;
+      const found = await findPurgeBoundary(admin, roomId, cutoffTs);
+      if (!found.ok) {
+        if (found.error.kind === "nothing-before") return { kind: "skipped", reason: `nothing to purge: no event was sent before ${formatUtc(cutoffTs)}` };
+        return slowDownOr(found.error.error, (error) =>
+          error.kind === "not-found" || error.kind === "forbidden"
+            ? { kind: "failed", reason: error.userMessage, retry: false }
+            : { kind: "failed", reason: error.userMessage, retry: true },
+        );
+      }
+      const { eventId } = found.value;
+      const cutoff = typeof wave.parameters["cutoff"] === "string" ? wave.parameters["cutoff"] : formatUtc(cutoffTs);
+      return launchAndRead(
+        launcher,
+        {
+          kind: "purge",
+          roomId,
+          roomLabel: room.label,
+          ...origin(wave),
+          parameters: {
+            ...waveTaskParameters(wave, room),
+            roomName: room.name ?? "",
+            deleteLocalEvents,
+            cutoffTs,
+            cutoff,
+            eventId,
+            ...(typeof reason === "string" ? { reason } : {}),
+          },
+        },
+        async () => {
+          const started = await admin.startPurge(roomId, { eventId }, deleteLocalEvents);
+          return started.ok ? ok(started.value.purge_id) : started;
+        },
+      );
+    },
+  };
+}
+
+/** The delete a shutdown wave sends: the wave's options, or, in the purge phase, only the purge. */
+export function deleteOptions(wave: WaveRecord, room: WaveRoom): DeleteRoomOptions {
+  const { block, purge, forcePurge, notifyAs, newRoomName, message } = wave.parameters;
+  if (room.phase === "purge") return { block: block === true, purge: true, forcePurge: forcePurge === true };
+  return {
+    block: block === true,
+    purge: purge !== false,
+    forcePurge: forcePurge === true,
+    ...(typeof notifyAs === "string" ? { newRoomUserId: notifyAs as UserId } : {}),
+    ...(typeof newRoomName === "string" ? { roomName: newRoomName } : {}),
+    ...(typeof message === "string" ? { message } : {}),
+  };
+}
+
+/** A shutdown wave: Synapse's asynchronous delete per room (both phases of --purge-after). */
+export function shutdownSender(admin: Pick<SynapseAdminClient, "startDelete">, launcher: Pick<TaskLauncher, "launch">): RoomSender {
+  return {
+    usesJobSlot: true,
+    send(wave, room) {
+      const options = deleteOptions(wave, room);
+      const roomId = room.roomId as RoomId;
+      return launchAndRead(
+        launcher,
+        {
+          kind: "shutdown",
+          roomId,
+          roomLabel: room.label,
+          ...origin(wave),
+          parameters: {
+            ...waveTaskParameters(wave, room),
+            knownRoom: room.joinedMembers !== undefined,
+            roomName: room.name ?? "",
+            joinedMembers: room.joinedMembers ?? 0,
+            joinedLocalMembers: room.joinedLocalMembers ?? 0,
+            block: options.block,
+            purge: options.purge,
+            forcePurge: options.forcePurge,
+            ...(options.newRoomUserId === undefined ? {} : { notifyAs: options.newRoomUserId }),
+            ...(options.roomName === undefined ? {} : { newRoomName: options.roomName }),
+            ...(options.message === undefined ? {} : { message: options.message }),
+          },
+        },
+        async () => {
+          const started = await admin.startDelete(roomId, options);
+          return started.ok ? ok(started.value.delete_id) : started;
+        },
+      );
+    },
+  };
+}
+
+/** A block or unblock wave: one idempotent request per room, no homeserver job. */
+export function blockSender(admin: Pick<SynapseAdminClient, "setBlocked">, block: boolean): RoomSender {
+  return {
+    usesJobSlot: false,
+    async send(_wave, room) {
+      const done = await admin.setBlocked(room.roomId as RoomId, block);
+      if (done.ok) return { kind: "done" };
+      return slowDownOr(done.error, (error) => ({ kind: "failed", reason: error.userMessage, retry: error.kind !== "forbidden" && error.kind !== "bad-request" }));
+    },
+  };
+}
