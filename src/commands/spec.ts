@@ -25,6 +25,8 @@ export interface Command<Arguments = unknown> extends CommandSpec {
    */
   readonly confirmation?: {
     kind(args: Arguments): ConfirmationKind | undefined;
+    /** True for arguments that always show their preview first, whatever confirmBefore says (waves); --yes still skips it. */
+    always?(args: Arguments): boolean;
     preview(args: Arguments, context: CommandContext): Promise<Result<Preview, Refusal>>;
   };
 }

@@ -17,6 +17,7 @@ import { unblockCommand, type UnblockDependencies } from "./homeserver/unblock.j
 import { extremitiesCommand, type ExtremitiesDependencies } from "./homeserver/extremities.js";
 import { reportsCommand, type ReportsDependencies } from "./reports/reports.js";
 import { reportCommand, type ReportDependencies } from "./reports/report.js";
+import { cancelCommand, type CancelDependencies } from "./waves/cancel.js";
 
 export type CommandDependencies = PurgeDependencies &
   ShutdownDependencies &
@@ -32,6 +33,7 @@ export type CommandDependencies = PurgeDependencies &
   ExtremitiesDependencies &
   ReportsDependencies &
   ReportDependencies &
+  CancelDependencies &
   AuditDependencies & { readonly confirmations: Pick<ConfirmationFlow, "confirm"> };
 
 /** Every command Warden knows, in the order help lists them. */
@@ -41,6 +43,7 @@ export function buildCommandTable(dependencies: CommandDependencies): readonly C
     shutdownCommand(dependencies),
     redactCommand(dependencies),
     statusCommand(dependencies),
+    cancelCommand(dependencies),
     roomCommand(dependencies),
     roomsCommand(dependencies),
     membersCommand(dependencies),

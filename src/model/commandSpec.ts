@@ -24,6 +24,11 @@ export interface PositionalSpec {
   readonly optional?: boolean;
   /** The last positional only: it takes every remaining word, so several words need no quotes. */
   readonly variadic?: boolean;
+  /**
+   * Several words, each one value (several rooms); shown as <name>... . The command's parse
+   * checks how many it needs: none at all is fine where a selection flag names the rooms instead.
+   */
+  readonly repeatable?: true;
 }
 
 /** The words of a command after splitting, with flags checked against the command's spec. */
@@ -76,5 +81,6 @@ export function usageLine(spec: CommandSpec, prefix: string): string {
 }
 
 export function positionalLabel(positional: PositionalSpec): string {
-  return positional.optional === true ? `[${positional.name}]` : `<${positional.name}>`;
+  const label = positional.optional === true ? `[${positional.name}]` : `<${positional.name}>`;
+  return positional.repeatable === true ? `${label}...` : label;
 }

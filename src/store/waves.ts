@@ -123,6 +123,11 @@ export class WaveStore {
       .sort((a, b) => a.createdAt - b.createdAt);
   }
 
+  /** Whether a command started a wave: its board answers it, so a restart must not run it again. */
+  startedBy(commandEventId: string): boolean {
+    return this.database.statement(`SELECT 1 AS found FROM waves WHERE command_event_id = ? LIMIT 1`).get(commandEventId) !== undefined;
+  }
+
   /** The most recent waves, newest first (for !status without an id). */
   recent(limit: number): WaveRecord[] {
     const ids = this.database

@@ -13,6 +13,8 @@ import { RecordingChat } from "./recordingChat.js";
 import { MemoryLogger } from "./memoryLogger.js";
 import { FixedClock } from "./fixedClock.js";
 import { RecordingLauncher } from "./recordingLauncher.js";
+import { FakeSelector, RecordingWaves } from "./fakeWaves.js";
+import { WavePlanner } from "../../src/commands/waves/waves.js";
 
 export const MANAGEMENT_ROOM = "!mgmt:example.org" as RoomId;
 export const PROTECTED_ROOM = "!protected:example.org" as RoomId;
@@ -39,6 +41,8 @@ export interface CommandFakes {
   readonly targets: TargetRules;
   readonly reports: MemoryReportStore;
   readonly chat: RecordingChat;
+  readonly selector: FakeSelector;
+  readonly waves: RecordingWaves;
   readonly dependencies: CommandDependencies;
   readonly table: readonly Command[];
 }
@@ -56,6 +60,9 @@ export function commandFakes(): CommandFakes {
   const reports = new MemoryReportStore();
   const chat = new RecordingChat();
   const reportDesk = new ReportService(reports, admin, chat, MANAGEMENT_ROOM, "!", clock, new MemoryLogger().log);
-  const dependencies: CommandDependencies = { admin, launcher, targets, clock, store, confirmations, auditLog, reportDesk };
-  return { clock, admin, launcher, directory, store, targets, reports, chat, dependencies, table: buildCommandTable(dependencies) };
+  const selector = new FakeSelector();
+  const waves = new RecordingWaves();
+  const planner = new WavePlanner(selector, clock);
+  const dependencies: CommandDependencies = { admin, launcher, targets, clock, store, confirmations, auditLog, reportDesk, planner, waves };
+  return { clock, admin, launcher, directory, store, targets, reports, chat, selector, waves, dependencies, table: buildCommandTable(dependencies) };
 }

@@ -55,7 +55,7 @@ export class ConfirmationFlow {
     const dryRun = words.flags.get("dry-run") === true;
     const kind = command.confirmation.kind(args);
     // `force`: a reaction on a report card started it, and nothing destructive runs on one click.
-    const ask = force || (kind !== undefined && this.confirmBefore.has(kind) && words.flags.get("yes") !== true);
+    const ask = force || (((kind !== undefined && this.confirmBefore.has(kind)) || command.confirmation.always?.(args) === true) && words.flags.get("yes") !== true);
     if (!dryRun && !ask) return undefined;
     const preview = await command.confirmation.preview(args, context);
     if (!preview.ok) return preview.error;

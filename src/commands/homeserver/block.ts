@@ -1,19 +1,20 @@
 import type { RoomId } from "../../matrix/ids.js";
 import type { SynapseAdminClient } from "../../synapse/adminClient.js";
 import { err, ok, type Result } from "../../util/result.js";
-import { parseRoomOnly, ROOM_EXPECTED, type RoomArgument } from "../parsing/arguments.js";
+import { BLOCK_POSITIONALS, BLOCK_SELECTION_FLAGS, blockConfirmation, blockWave, parseBlockArguments, type BlockArguments } from "../waves/blockWaves.js";
+import { startWave, type WaveCommandDependencies } from "../waves/waves.js";
 import { present } from "../../model/lookups.js";
 import { defineCommand } from "../spec.js";
 import { type CommandOutcome, type Refusal } from "../../model/outcomes.js";
 import { resolveRoom, type TargetRules } from "../parsing/targets.js";
 
-export interface BlockDependencies {
+export interface BlockDependencies extends WaveCommandDependencies {
   readonly admin: Pick<SynapseAdminClient, "roomDetails" | "blockStatus" | "setBlocked">;
   readonly targets: TargetRules;
 }
 
 export function blockCommand(dependencies: BlockDependencies) {
-  return defineCommand<{ readonly room: RoomArgument }>({
+  return defineCommand<BlockArguments>({
     name: "block",
     summary: "Block a room: nobody on this homeserver can join or create it until it is unblocked.",
     details: [
@@ -21,11 +22,14 @@ export function blockCommand(dependencies: BlockDependencies) {
       "Members already in the room stay; !shutdown empties a room.",
       "Warden's management room and the rooms in protectedRooms are never blocked: that would lock the moderators out.",
     ],
-    positionals: [{ name: "room", description: ROOM_EXPECTED }],
-    flags: [],
-    examples: ["!block #spam:example.org", "!block !abc:remote.example"],
-    parse: parseRoomOnly,
-    async execute(args): Promise<CommandOutcome> {
+    positionals: BLOCK_POSITIONALS,
+    flags: BLOCK_SELECTION_FLAGS,
+    examples: ["!block #spam:example.org", "!block !abc:remote.example", "!block --space #hostile:example.org"],
+    parse: parseBlockArguments,
+    confirmation: blockConfirmation("block", dependencies),
+    async execute(args, context): Promise<CommandOutcome> {
+      const wave = blockWave("block", args);
+      if (wave !== undefined) return startWave(wave, context, dependencies);
       const target = await resolveRoom(args.room, dependencies.targets.directory);
       if (!target.ok) return target.error;
       const { roomId, label } = target.value;

@@ -1,26 +1,30 @@
 import type { SynapseAdminClient } from "../../synapse/adminClient.js";
-import { parseRoomOnly, ROOM_EXPECTED, type RoomArgument } from "../parsing/arguments.js";
+import { BLOCK_POSITIONALS, BLOCK_SELECTION_FLAGS, blockConfirmation, blockWave, parseBlockArguments, type BlockArguments } from "../waves/blockWaves.js";
+import { startWave, type WaveCommandDependencies } from "../waves/waves.js";
 import { readBlockState } from "./block.js";
 import { present } from "../../model/lookups.js";
 import { defineCommand } from "../spec.js";
 import { type CommandOutcome } from "../../model/outcomes.js";
 import { resolveRoom, type TargetRules } from "../parsing/targets.js";
 
-export interface UnblockDependencies {
+export interface UnblockDependencies extends WaveCommandDependencies {
   readonly admin: Pick<SynapseAdminClient, "roomDetails" | "blockStatus" | "setBlocked">;
   readonly targets: TargetRules;
 }
 
 export function unblockCommand(dependencies: UnblockDependencies) {
-  return defineCommand<{ readonly room: RoomArgument }>({
+  return defineCommand<BlockArguments>({
     name: "unblock",
     summary: "Lift a room's block, so users of this homeserver can join it again.",
     details: ["Works for rooms this homeserver does not know as well; a room that is not blocked is left as it is."],
-    positionals: [{ name: "room", description: ROOM_EXPECTED }],
-    flags: [],
-    examples: ["!unblock !abc:example.org"],
-    parse: parseRoomOnly,
-    async execute(args): Promise<CommandOutcome> {
+    positionals: BLOCK_POSITIONALS,
+    flags: BLOCK_SELECTION_FLAGS,
+    examples: ["!unblock !abc:example.org", "!unblock !a:example.org !b:example.org"],
+    parse: parseBlockArguments,
+    confirmation: blockConfirmation("unblock", dependencies),
+    async execute(args, context): Promise<CommandOutcome> {
+      const wave = blockWave("unblock", args);
+      if (wave !== undefined) return startWave(wave, context, dependencies);
       const target = await resolveRoom(args.room, dependencies.targets.directory);
       if (!target.ok) return target.error;
       const { roomId, label } = target.value;

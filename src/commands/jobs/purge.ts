@@ -6,6 +6,8 @@ import type { TaskLauncher } from "../../tasks/launcher.js";
 import type { Clock } from "../../util/clock.js";
 import { formatUtc } from "../../util/duration.js";
 import { err, ok } from "../../util/result.js";
+import { isSingleRoom, parseRoomTargets, selectionFlags, type RoomTargets } from "../waves/selection.js";
+import { previewWave, startWave, type WaveCommandDependencies, type WaveOrder } from "../waves/waves.js";
 import { parsePurgePoint, parseRoomArgument, POINT_EXPECTED, ROOM_EXPECTED, type PurgePoint, type RoomArgument } from "../parsing/arguments.js";
 import { defineCommand, type CommandContext } from "../spec.js";
 import { type Preview, type PreviewLine } from "../../model/commandSpec.js";
@@ -17,16 +19,40 @@ import { booleanFlag, textFlag } from "../parsing/words.js";
 
 interface PurgeArguments {
   readonly room: RoomArgument;
+  /** Every room named or selected: one listed room and no selection is the single-room purge. */
+  readonly targets: RoomTargets;
   readonly point: PurgePoint;
   readonly deleteLocalEvents: boolean;
   readonly reason?: string;
 }
 
-export interface PurgeDependencies {
+export interface PurgeDependencies extends WaveCommandDependencies {
   readonly admin: Pick<SynapseAdminClient, "roomDetails" | "fetchEvent" | "startPurge" | "roomMessages" | "timestampToEvent">;
   readonly launcher: Pick<TaskLauncher, "launch">;
   readonly targets: TargetRules;
   readonly clock: Clock;
+}
+
+const PURGE_SELECTIONS = ["matching", "space", "empty", "all"] as const;
+
+/** A purge of several rooms: a wave, with the same point for every room, resolved per room when it is sent. */
+function purgeWave(args: PurgeArguments & { point: Extract<PurgePoint, { kind: "time" }> }): WaveOrder {
+  return {
+    kind: "purge",
+    targets: args.targets,
+    unknownRooms: "leave-out",
+    parameters: {
+      cutoffTs: args.point.timestamp,
+      cutoff: formatUtc(args.point.timestamp),
+      deleteLocalEvents: args.deleteLocalEvents,
+      ...(args.reason === undefined ? {} : { reason: args.reason }),
+    },
+  };
+}
+
+function asWave(args: PurgeArguments): WaveOrder | undefined {
+  if (isSingleRoom(args.targets) || args.point.kind !== "time") return undefined;
+  return purgeWave({ ...args, point: args.point });
 }
 
 export function purgeCommand(dependencies: PurgeDependencies) {
@@ -39,33 +65,64 @@ export function purgeCommand(dependencies: PurgeDependencies) {
       "Without --local, messages sent by this server's own users are kept: they may be the only copy.",
     ],
     positionals: [
-      { name: "room", description: ROOM_EXPECTED },
+      { name: "room", description: `${ROOM_EXPECTED}; several rooms (or a selection flag instead) make one wave`, repeatable: true },
       { name: "point", description: POINT_EXPECTED },
     ],
     flags: [
       { name: "local", kind: "boolean", description: "also delete messages sent by this server's users" },
       { name: "reason", kind: "text", valueName: "TEXT", description: "why, for the record" },
+      ...selectionFlags(PURGE_SELECTIONS),
     ],
-    examples: ["!purge #spam:example.org 30d", "!purge !abc:example.org 2024-05-01T12:00Z --local --reason \"spam wave\""],
+    examples: [
+      "!purge #spam:example.org 30d",
+      "!purge !abc:example.org 2024-05-01T12:00Z --local --reason \"spam wave\"",
+      "!purge #spam1:example.org #spam2:example.org 7d",
+      "!purge --matching casino 2026-05-01 --local",
+      "!purge --all 180d --dry-run",
+    ],
     parse(words) {
-      const room = parseRoomArgument("<room>", words.positionals[0] ?? "");
-      if (!room.ok) return room;
-      const point = parsePurgePoint("<point>", words.positionals[1] ?? "", dependencies.clock.now());
+      const roomWords = words.positionals.slice(0, -1);
+      const pointWord = words.positionals.at(-1) ?? "";
+      // "!purge #room" with no point: say the point is missing, not that "#room" is a bad point.
+      if (roomWords.length === 0 && parseRoomArgument("<room>", pointWord).ok && parsePurgePoint("<point>", pointWord, dependencies.clock.now()).ok === false) {
+        return err({ argument: "<point>", expected: POINT_EXPECTED });
+      }
+      const targets = parseRoomTargets(words, roomWords, PURGE_SELECTIONS);
+      if (!targets.ok) return targets;
+      const point = parsePurgePoint("<point>", pointWord, dependencies.clock.now());
       if (!point.ok) return point;
+      if (!isSingleRoom(targets.value) && point.value.kind === "event") {
+        return err({
+          argument: "<point>",
+          given: pointWord,
+          expected: "a time or an age (such as 30d or 2026-05-01) when purging several rooms: an event belongs to one room",
+        });
+      }
       const reason = textFlag(words, "reason");
+      const first = targets.value.listed[0];
       return ok({
-        room: room.value,
+        // The single-room form reads `room`; a wave reads `targets`.
+        room: first ?? { kind: "id", roomId: "" as RoomId },
+        targets: targets.value,
         point: point.value,
         deleteLocalEvents: booleanFlag(words, "local"),
         ...(reason === undefined ? {} : { reason }),
       });
     },
-    execute: (args, context) => executePurge(args, context, dependencies),
+    execute: (args, context) => {
+      const wave = asWave(args);
+      return wave === undefined ? executePurge(args, context, dependencies) : startWave(wave, context, dependencies);
+    },
     confirmation: {
       // Two kinds: only --local deletes what may be the only copy of local users' messages, so
       // by default only that one asks; a server can make every purge ask with "purge".
       kind: (args) => (args.deleteLocalEvents ? "purge-local" : "purge"),
-      preview: (args) => previewPurge(args, dependencies),
+      // A wave always shows what it selected first, whatever confirmBefore says.
+      always: (args) => asWave(args) !== undefined,
+      preview: (args, context) => {
+        const wave = asWave(args);
+        return wave === undefined ? previewPurge(args, dependencies) : previewWave(wave, context, dependencies);
+      },
     },
   });
 }

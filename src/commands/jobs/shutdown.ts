@@ -3,16 +3,24 @@ import { launchOutcome, taskOrigin } from "./launching.js";
 import type { RoomDetailsBody, SynapseAdminClient } from "../../synapse/adminClient.js";
 import type { TaskLauncher } from "../../tasks/launcher.js";
 import { err, ok, type Result } from "../../util/result.js";
-import { parseRoomArgument, parseUserArgument, ROOM_EXPECTED, type RoomArgument } from "../parsing/arguments.js";
+import { parseUserArgument, ROOM_EXPECTED, type RoomArgument } from "../parsing/arguments.js";
 import { defineCommand, type CommandContext } from "../spec.js";
 import { type Preview } from "../../model/commandSpec.js";
 import { type CommandOutcome, type Refusal } from "../../model/outcomes.js";
 import { roomLines } from "../confirmation/previews.js";
 import { resolveDestructiveTarget, type TargetRules } from "../parsing/targets.js";
 import { booleanFlag, textFlag } from "../parsing/words.js";
+import { parseDuration } from "../../util/duration.js";
+import { isSingleRoom, parseRoomTargets, selectionFlags, type RoomTargets } from "../waves/selection.js";
+import { previewWave, startWave, type WaveCommandDependencies, type WaveOrder } from "../waves/waves.js";
 
 interface ShutdownArguments {
   readonly room: RoomArgument;
+  /** Every room named or selected: one listed room, no selection and no --purge-after is the single-room shutdown. */
+  readonly targets: RoomTargets;
+  /** Two-phase removal: block and empty now, purge after this long. */
+  readonly purgeAfterMs?: number;
+  readonly purgeAfterText?: string;
   readonly block: boolean;
   readonly purge: boolean;
   readonly forcePurge: boolean;
@@ -21,7 +29,33 @@ interface ShutdownArguments {
   readonly message?: string;
 }
 
-export interface ShutdownDependencies {
+const SHUTDOWN_SELECTIONS = ["matching", "space", "empty"] as const;
+
+/** The shortest and longest cooldown of --purge-after: long enough for leaves to reach other servers, short enough to be remembered. */
+const PURGE_AFTER_BOUNDS = { minMs: 60_000, maxMs: 90 * 86_400_000 };
+
+/** Several rooms, or a two-phase removal: a wave. */
+function asWave(args: ShutdownArguments): WaveOrder | undefined {
+  if (isSingleRoom(args.targets) && args.purgeAfterMs === undefined) return undefined;
+  return {
+    kind: "shutdown",
+    targets: args.targets,
+    // Blocking works on a room the homeserver does not know; shutting it down has nothing to do.
+    unknownRooms: args.block ? "keep" : "leave-out",
+    parameters: {
+      block: args.block,
+      // With --purge-after the rooms are emptied now and purged when the cooldown ends.
+      purge: args.purgeAfterMs === undefined ? args.purge : false,
+      forcePurge: args.forcePurge,
+      ...(args.purgeAfterMs === undefined ? {} : { purgeAfterMs: args.purgeAfterMs, purgeAfter: args.purgeAfterText ?? "" }),
+      ...(args.notifyAs === undefined ? {} : { notifyAs: args.notifyAs }),
+      ...(args.newRoomName === undefined ? {} : { newRoomName: args.newRoomName }),
+      ...(args.message === undefined ? {} : { message: args.message }),
+    },
+  };
+}
+
+export interface ShutdownDependencies extends WaveCommandDependencies {
   readonly admin: Pick<SynapseAdminClient, "roomDetails" | "startDelete">;
   readonly launcher: Pick<TaskLauncher, "launch">;
   readonly targets: TargetRules;
@@ -37,8 +71,15 @@ export function shutdownCommand(dependencies: ShutdownDependencies) {
       "If some users cannot be kicked the delete fails; --force-purge deletes the room anyway.",
       "A room this homeserver does not know can only be blocked (with --block), so it cannot be joined later.",
     ],
-    positionals: [{ name: "room", description: ROOM_EXPECTED }],
+    positionals: [{ name: "room", description: `${ROOM_EXPECTED}; several rooms (or a selection flag instead) make one wave`, repeatable: true }],
     flags: [
+      ...selectionFlags(SHUTDOWN_SELECTIONS),
+      {
+        name: "purge-after",
+        kind: "text",
+        valueName: "AGE",
+        description: "block and empty the rooms now, keep their history, and purge them from the database once AGE has passed (such as 7d)",
+      },
       { name: "block", kind: "boolean", description: "block the room so nobody on this server can join it again" },
       { name: "no-purge", kind: "boolean", description: "keep the room's data in the database" },
       { name: "force-purge", kind: "boolean", description: "delete even if some local users could not be kicked" },
@@ -46,10 +87,23 @@ export function shutdownCommand(dependencies: ShutdownDependencies) {
       { name: "room-name", kind: "text", valueName: "TEXT", description: "the new room's name" },
       { name: "message", kind: "text", valueName: "TEXT", description: "the message posted in the new room" },
     ],
-    examples: ["!shutdown #spam:example.org --block", '!shutdown !abc:example.org --block --notify-as @abuse:example.org --message "This room was closed."'],
+    examples: [
+      "!shutdown #spam:example.org --block",
+      '!shutdown !abc:example.org --block --notify-as @abuse:example.org --message "This room was closed."',
+      "!shutdown --space #hostile-space:example.org --block",
+      "!shutdown --matching casino --block --purge-after 7d",
+    ],
     parse(words) {
-      const room = parseRoomArgument("<room>", words.positionals[0] ?? "");
-      if (!room.ok) return room;
+      const targets = parseRoomTargets(words, words.positionals, SHUTDOWN_SELECTIONS);
+      if (!targets.ok) return targets;
+      const purgeAfterText = textFlag(words, "purge-after");
+      const purgeAfterMs = purgeAfterText === undefined ? undefined : parseDuration(purgeAfterText, PURGE_AFTER_BOUNDS);
+      if (purgeAfterText !== undefined && purgeAfterMs === undefined) {
+        return err({ argument: "--purge-after", given: purgeAfterText, expected: "an age between 1min and 90d, such as 7d, 12h or 30min (units: s, min, h, d)" });
+      }
+      if (purgeAfterText !== undefined && booleanFlag(words, "no-purge")) {
+        return err({ argument: "--purge-after", expected: "not together with --no-purge: --purge-after purges later, --no-purge never" });
+      }
       const notifyAsText = textFlag(words, "notify-as");
       const notifyAs = notifyAsText === undefined ? undefined : parseUserArgument("--notify-as", notifyAsText);
       if (notifyAs !== undefined && !notifyAs.ok) return notifyAs;
@@ -67,7 +121,10 @@ export function shutdownCommand(dependencies: ShutdownDependencies) {
         };
       }
       return ok({
-        room: room.value,
+        // The single-room form reads `room`; a wave reads `targets`.
+        room: targets.value.listed[0] ?? { kind: "id", roomId: "" as RoomId },
+        targets: targets.value,
+        ...(purgeAfterMs === undefined ? {} : { purgeAfterMs, purgeAfterText: purgeAfterText ?? "" }),
         block: booleanFlag(words, "block"),
         purge: !noPurge,
         forcePurge,
@@ -76,10 +133,17 @@ export function shutdownCommand(dependencies: ShutdownDependencies) {
         ...(message === undefined ? {} : { message }),
       });
     },
-    execute: (args, context) => executeShutdown(args, context, dependencies),
+    execute: (args, context) => {
+      const wave = asWave(args);
+      return wave === undefined ? executeShutdown(args, context, dependencies) : startWave(wave, context, dependencies);
+    },
     confirmation: {
       kind: () => "shutdown",
-      preview: (args) => previewShutdown(args, dependencies),
+      always: (args) => asWave(args) !== undefined,
+      preview: (args, context) => {
+        const wave = asWave(args);
+        return wave === undefined ? previewShutdown(args, dependencies) : previewWave(wave, context, dependencies);
+      },
     },
   });
 }

@@ -5,6 +5,7 @@ import { err, ok } from "../../util/result.js";
 import { textFlag } from "../parsing/words.js";
 import { defineCommand } from "../spec.js";
 import { type CommandOutcome } from "../../model/outcomes.js";
+import type { WaveControl } from "../../model/waves.js";
 
 const RECENT_MS = 7 * 24 * 3600 * 1000;
 /** Far more pages than any task's lists fill; only keeps the number an exact integer. */
@@ -15,6 +16,7 @@ const IN_FLIGHT_RANK: Partial<Record<TaskStatus, number>> = { active: 0, schedul
 
 export interface StatusDependencies {
   readonly store: Pick<TaskStore, "all" | "get">;
+  readonly waves: Pick<WaveControl, "view">;
   readonly clock: Clock;
 }
 
@@ -26,17 +28,17 @@ export function statusCommand(dependencies: StatusDependencies) {
       "In flight, running jobs come first, then queued ones, each oldest first. Long lists are cut short with a count of the rest;",
       "a job's full lists (users kicked, failed redactions, ...) are shown page by page with --page.",
     ],
-    positionals: [{ name: "task-id", description: "a task id such as p-3f9a2c, as shown when the job was accepted", optional: true }],
-    flags: [{ name: "page", kind: "text", valueName: "N", description: "with a task id: page N of the job's lists (users kicked, failed redactions, ...)" }],
-    examples: ["!status", "!status p-3f9a2c", "!status s-3f9a2c --page 2"],
+    positionals: [{ name: "task-id", description: "a task id such as p-3f9a2c, as shown when the job was accepted, or a wave id such as w-4c1e0a", optional: true }],
+    flags: [{ name: "page", kind: "text", valueName: "N", description: "with a task or wave id: page N of the job's lists (users kicked, failed redactions, ...) or of the wave's rooms" }],
+    examples: ["!status", "!status p-3f9a2c", "!status s-3f9a2c --page 2", "!status w-4c1e0a --page 3"],
     parse(words) {
       const taskId = words.positionals[0];
       const pageText = textFlag(words, "page");
       if (taskId === undefined) {
         return pageText === undefined ? ok({}) : err({ argument: "--page", given: pageText, expected: "a task id before it: --page pages one job's lists" });
       }
-      if (!/^[psr]-[0-9a-f]{6}$/.test(taskId)) {
-        return err({ argument: "[task-id]", given: taskId, expected: "a task id such as p-3f9a2c (p- for purges, s- for shutdowns, r- for redactions)" });
+      if (!/^[psrw]-[0-9a-f]{6}$/.test(taskId)) {
+        return err({ argument: "[task-id]", given: taskId, expected: "a task id such as p-3f9a2c (p- for purges, s- for shutdowns, r- for redactions) or a wave id such as w-4c1e0a" });
       }
       if (pageText === undefined) return ok({ taskId });
       const page = /^\d{1,6}$/.test(pageText) ? Number(pageText) : Number.NaN;
@@ -46,6 +48,14 @@ export function statusCommand(dependencies: StatusDependencies) {
       return ok({ taskId, page });
     },
     execute(args, context) {
+      if (args.taskId?.startsWith("w-") === true) {
+        const view = dependencies.waves.view(args.taskId);
+        return Promise.resolve<CommandOutcome>(
+          view === undefined
+            ? { kind: "refused", reason: `there is no wave ${args.taskId} (finished waves are kept for 30 days).` }
+            : { kind: "wave-status", view, ...(args.page === undefined ? {} : { page: args.page }) },
+        );
+      }
       if (args.taskId !== undefined) {
         const task = dependencies.store.get(args.taskId);
         return Promise.resolve<CommandOutcome>(

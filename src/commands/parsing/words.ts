@@ -76,12 +76,14 @@ export function splitWords(text: string, spec: CommandSpec): Result<Words, Argum
   }
 
   const positionals = parsed.argv._.map((word) => stripQuotes(String(word)));
-  const required = spec.positionals.filter((p) => p.optional !== true).length;
+  // A repeatable positional takes any number of words; its command's parse counts them.
+  const repeatable = spec.positionals.some((p) => p.repeatable === true);
+  const required = spec.positionals.filter((p) => p.optional !== true && p.repeatable !== true).length;
   if (positionals.length < required) {
     const missing = spec.positionals[positionals.length];
     return err({ argument: missing === undefined ? "arguments" : positionalLabel(missing), expected: missing?.description ?? "more arguments" });
   }
-  if (positionals.length > spec.positionals.length && spec.positionals.at(-1)?.variadic !== true) {
+  if (!repeatable && positionals.length > spec.positionals.length && spec.positionals.at(-1)?.variadic !== true) {
     const extra = positionals[spec.positionals.length] ?? "";
     return err({
       argument: "arguments",

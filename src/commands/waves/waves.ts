@@ -1,0 +1,97 @@
+import type { Preview } from "../../model/commandSpec.js";
+import type { Refusal } from "../../model/outcomes.js";
+import type { RoomSelector, SelectionRequest, SelectionResult, WaveControl, WaveKind, WaveParameterValue } from "../../model/waves.js";
+import { wavePreview } from "../../render/waves.js";
+import type { Clock } from "../../util/clock.js";
+import { err, ok, type Result } from "../../util/result.js";
+import type { CommandContext } from "../spec.js";
+import type { CommandOutcome } from "../../model/outcomes.js";
+import { selectionOf, type RoomTargets } from "./selection.js";
+
+/** How long a preview's selection is kept for its confirmation: longer than any confirmWindow Warden allows. */
+const KEEP_PLAN_MS = 60 * 60_000;
+
+/**
+ * Selects a wave's rooms once per command: the rooms a preview showed are the rooms that run
+ * when it is confirmed, even if the homeserver's room list changed in between.
+ */
+export class WavePlanner {
+  private readonly plans = new Map<string, { readonly at: number; readonly result: SelectionResult }>();
+
+  constructor(
+    private readonly selector: RoomSelector,
+    private readonly clock: Clock,
+  ) {}
+
+  async plan(commandEventId: string, targets: RoomTargets, unknownRooms: SelectionRequest["unknownRooms"]): Promise<Result<SelectionResult, Refusal>> {
+    const now = this.clock.now();
+    for (const [key, plan] of this.plans) if (now - plan.at > KEEP_PLAN_MS) this.plans.delete(key);
+    const kept = this.plans.get(commandEventId);
+    if (kept !== undefined) return ok(kept.result);
+    const selected = await this.selector.select({
+      listed: targets.listed,
+      ...(targets.matching === undefined ? {} : { matching: targets.matching }),
+      ...(targets.space === undefined ? {} : { space: targets.space }),
+      ...(targets.empty ? { empty: true } : {}),
+      ...(targets.all ? { all: true } : {}),
+      unknownRooms,
+    });
+    if (!selected.ok) return err({ kind: "refused", reason: `could not select the rooms: ${selected.error}` });
+    this.plans.set(commandEventId, { at: now, result: selected.value });
+    return ok(selected.value);
+  }
+}
+
+export interface WaveCommandDependencies {
+  readonly planner: Pick<WavePlanner, "plan">;
+  readonly waves: Pick<WaveControl, "start">;
+}
+
+/** One wave as a command asks for it: the action, its rooms, and the same parameters for every room. */
+export interface WaveOrder {
+  readonly kind: WaveKind;
+  readonly targets: RoomTargets;
+  readonly parameters: Readonly<Record<string, WaveParameterValue>>;
+  /** A listed room the homeserver does not know: kept (a block works on it) or left out. */
+  readonly unknownRooms: SelectionRequest["unknownRooms"];
+}
+
+function nothingSelected(selection: SelectionResult): Refusal {
+  const leftOut = selection.leftOut.slice(0, 5).map((room) => `${room.label} (${room.why})`);
+  return {
+    kind: "refused",
+    reason: `no room was selected, so nothing was done.${leftOut.length === 0 ? "" : ` Left out: ${leftOut.join("; ")}${selection.leftOut.length > 5 ? `, and ${selection.leftOut.length - 5} more` : ""}.`}`,
+  };
+}
+
+export async function previewWave(order: WaveOrder, context: CommandContext, dependencies: WaveCommandDependencies): Promise<Result<Preview, Refusal>> {
+  const planned = await dependencies.planner.plan(context.commandEventId, order.targets, order.unknownRooms);
+  if (!planned.ok) return planned;
+  if (planned.value.rooms.length === 0) return err(nothingSelected(planned.value));
+  return ok(
+    wavePreview({
+      kind: order.kind,
+      rooms: planned.value.rooms,
+      leftOut: planned.value.leftOut,
+      parameters: order.parameters,
+      selection: selectionOf(order.targets),
+    }),
+  );
+}
+
+export async function startWave(order: WaveOrder, context: CommandContext, dependencies: WaveCommandDependencies): Promise<CommandOutcome> {
+  const planned = await dependencies.planner.plan(context.commandEventId, order.targets, order.unknownRooms);
+  if (!planned.ok) return planned.error;
+  if (planned.value.rooms.length === 0) return nothingSelected(planned.value);
+  const wave = await dependencies.waves.start({
+    kind: order.kind,
+    requester: context.requester,
+    managementRoomId: context.managementRoomId,
+    commandEventId: context.commandEventId,
+    selection: selectionOf(order.targets),
+    parameters: order.parameters,
+    rooms: planned.value.rooms,
+    leftOut: planned.value.leftOut,
+  });
+  return { kind: "wave-started", wave };
+}
