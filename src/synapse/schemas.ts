@@ -94,12 +94,36 @@ export const roomListBody = z.looseObject({
       joined_members: z.number(),
       joined_local_members: z.number().nullish(),
       public: z.boolean().nullish(),
+      join_rules: z.string().nullish(),
+      room_type: z.string().nullish(),
       state_events: z.number().nullish(),
     }),
   ),
   offset: z.number().nullish(),
   total_rooms: z.number(),
   next_batch: z.union([z.number(), z.string()]).nullish(),
+});
+
+/**
+ * One page of the admin space hierarchy: the client API's room summaries (num_joined_members,
+ * join_rule, room_type; no local member count), each with its m.space.child events (a space's
+ * children, including the ones this server is not in and so does not list as entries).
+ */
+export const roomHierarchyBody = z.looseObject({
+  rooms: z.array(
+    z.looseObject({
+      room_id: z.string(),
+      name: z.string().nullish(),
+      canonical_alias: z.string().nullish(),
+      num_joined_members: z.number().nullish(),
+      room_type: z.string().nullish(),
+      join_rule: z.string().nullish(),
+      children_state: z
+        .array(z.looseObject({ type: z.string(), state_key: z.string(), content: z.record(z.string(), z.unknown()) }))
+        .default([]),
+    }),
+  ),
+  next_batch: z.string().nullish(),
 });
 
 export const roomMembersBody = z.looseObject({ members: z.array(z.string()), total: z.number().nullish() });
@@ -193,5 +217,6 @@ export type RoomDetailsBody = z.infer<typeof roomDetailsBody>;
 export type DeleteStatusBody = z.infer<typeof deleteStatusBody>;
 export type ScheduledTasksBody = z.infer<typeof scheduledTasksBody>;
 export type RoomListBody = z.infer<typeof roomListBody>;
+export type RoomHierarchyBody = z.infer<typeof roomHierarchyBody>;
 export type RoomMessagesBody = z.infer<typeof roomMessagesBody>;
 export type RedactStatusBody = z.infer<typeof redactStatusBody>;
