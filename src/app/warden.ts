@@ -33,6 +33,12 @@ import { SqliteReportStore } from "../store/reports.js";
 import { ReportService } from "../reports/desk.js";
 import { ReportPoller } from "../reports/poller.js";
 import { cardReactionCommand } from "../reports/reactions.js";
+import { AdminRoomSelector } from "../commands/selection/roomSelector.js";
+import { WavePlanner } from "../commands/waves/waves.js";
+import { DEFAULT_WAVE_OPTIONS, WaveEngine } from "../tasks/waves/engine.js";
+import { blockSender, purgeSender, shutdownSender } from "../tasks/waves/senders.js";
+import { ChatWaveNotifier } from "./waveNotifier.js";
+import { WaveAwareTaskNotifier } from "./waveTaskNotifier.js";
 
 /** Commands older than this when they arrive were sent while Warden was down. */
 const MAX_COMMAND_AGE_MS = 10 * 60_000;
@@ -98,12 +104,14 @@ export async function startWarden(config: Config, log: Logger, options: StartOpt
 
 async function startWithState(config: Config, log: Logger, state: WardenState, options: StartOptions): Promise<Result<RunningWarden, string>> {
   const clock = systemClock;
-  const { tasks, handled, sync: syncStorage, audit } = state;
+  const { tasks, waves: waveStore, handled, sync: syncStorage, audit } = state;
   const damaged = state.warnings;
   for (const note of damaged) log.error(note);
   const hadSyncToken = syncStorage.hadSyncToken();
 
-  const metrics = new WardenMetrics();
+  // The engine is built once the homeserver answers; the gauge reads 0 until then.
+  let waves: WaveEngine | undefined;
+  const metrics = new WardenMetrics({ waveQueueLength: () => waves?.queueLength() ?? 0 });
   const health = new HealthState(clock);
   const admin = new SynapseAdminClient({
     homeserverUrl: config.homeserverUrl,
@@ -165,7 +173,9 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
   // Before the first sync: no command may be handled before the room's exposure is known.
   await guard.load();
 
-  const notifier = new MeteredTaskNotifier(new ChatTaskNotifier(bot, clock, log, audit, config.commandPrefix), metrics, clock);
+  // A wave's jobs report to its board, not one message each (see WaveAwareTaskNotifier).
+  const waveAware = new WaveAwareTaskNotifier(new ChatTaskNotifier(bot, clock, log, audit, config.commandPrefix), log);
+  const notifier = new MeteredTaskNotifier(waveAware, metrics, clock);
   const confirmations = new ConfirmationFlow(
     new ConfirmationBook(clock, config.confirmWindowMs),
     config.confirmBefore,
@@ -184,6 +194,19 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
     { ...DEFAULT_TRACKER_OPTIONS, stuckAfterMs: config.stuckAfterMs },
   );
   const launcher = new TaskLauncher(tasks, tracker, notifier, clock, log);
+  const engine = new WaveEngine(
+    waveStore,
+    tasks,
+    { purge: purgeSender(admin, launcher), shutdown: shutdownSender(admin, launcher), block: blockSender(admin, true), unblock: blockSender(admin, false) },
+    homeserverJobs(admin),
+    new ChatWaveNotifier(bot, clock, log, audit, config.commandPrefix),
+    clock,
+    log,
+    { ...DEFAULT_WAVE_OPTIONS, maxConcurrentJobs: config.maxConcurrentJobs, retries: config.waveRetries },
+  );
+  waves = engine;
+  waveAware.attach(engine);
+  const selector = new AdminRoomSelector({ admin, directory: bot, managementRoomId, protectedRooms });
   const reportStore = new SqliteReportStore(state.database);
   const reportDesk = new ReportService(reportStore, admin, bot, managementRoomId, config.commandPrefix, clock, log);
   const reportPoller = new ReportPoller(
@@ -206,6 +229,8 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
     confirmations,
     auditLog: audit,
     targets: { directory: bot, managementRoomId, protectedRooms },
+    planner: new WavePlanner(selector, clock),
+    waves: engine,
   }).map((command) => instrumentCommand(command, metrics, clock));
   const dispatcher = new CommandDispatcher({
     table,
@@ -215,7 +240,8 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
     selfUserId,
     chat: bot,
     journal: handled,
-    hasTaskFor: (commandEventId) => tasks.all().some((task) => task.commandEventId === commandEventId),
+    // A command that started a task or a wave is answered by its messages: never run it again.
+    hasTaskFor: (commandEventId) => tasks.all().some((task) => task.commandEventId === commandEventId) || waveStore.startedBy(commandEventId),
     clock,
     log,
     // Without a sync token the first sync returns old messages: none of them may run.
@@ -239,6 +265,8 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
   bot.holdSyncPositionUntil(() => dispatcher.whenRecorded());
 
   const resumed = tasks.unfinished().length;
+  // Waves first: a job that ended while Warden was down is settled in its wave before the tracker reports it.
+  await engine.resumeAll();
   tracker.resumeAll();
   // Before the sync starts, so that only what an earlier run left is "received and unanswered".
   const recovered = await dispatcher.recover();
@@ -278,6 +306,7 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
       if (leftForNextStart > 0) log.warn({ leftForNextStart }, "drain timed out; the next start answers the commands left");
       // Jobs are durable: the next start resumes tracking them.
       tracker.stop();
+      engine.stop();
       // Every write is committed as it happens; closing checkpoints the WAL into the database file.
       state.database.close();
       return { inProgress, leftForNextStart };

@@ -5,11 +5,13 @@ import { HandledEvents } from "./handledEvents.js";
 import { importLegacyFiles } from "./legacyImport.js";
 import { SyncStorage } from "./syncState.js";
 import { TaskStore } from "./tasks.js";
+import { WaveStore } from "./waves.js";
 
 /** Everything Warden keeps, over one open database. */
 export interface WardenState {
   readonly database: WardenDatabase;
   readonly tasks: TaskStore;
+  readonly waves: WaveStore;
   readonly handled: HandledEvents;
   readonly sync: SyncStorage;
   readonly audit: AuditLog;
@@ -38,7 +40,9 @@ export function openWardenState(dataDirectory: string, now: () => number, log: L
       ...imported.damaged,
       ...(tasks.unreadable.length === 0 ? [] : [`${tasks.unreadable.length} task(s) in the database could not be read and are ignored: ${tasks.unreadable.join(", ")}`]),
     ];
-    return { database, tasks, handled: new HandledEvents(database, now), sync: new SyncStorage(database), audit: new AuditLog(database), warnings };
+    const waves = new WaveStore(database, now);
+    if (waves.unreadable.length > 0) warnings.push(`${waves.unreadable.length} wave(s) or wave room(s) in the database could not be read and are ignored: ${waves.unreadable.join(", ")}`);
+    return { database, tasks, waves, handled: new HandledEvents(database, now), sync: new SyncStorage(database), audit: new AuditLog(database), warnings };
   } catch (error) {
     database.close();
     throw error;
