@@ -17,6 +17,7 @@ import { unblockCommand, type UnblockDependencies } from "./homeserver/unblock.j
 import { extremitiesCommand, type ExtremitiesDependencies } from "./homeserver/extremities.js";
 import { reportsCommand, type ReportsDependencies } from "./reports/reports.js";
 import { reportCommand, type ReportDependencies } from "./reports/report.js";
+import { retentionCommand, type RetentionDependencies } from "./retention/retention.js";
 
 export type CommandDependencies = PurgeDependencies &
   ShutdownDependencies &
@@ -32,7 +33,12 @@ export type CommandDependencies = PurgeDependencies &
   ExtremitiesDependencies &
   ReportsDependencies &
   ReportDependencies &
-  AuditDependencies & { readonly confirmations: Pick<ConfirmationFlow, "confirm"> };
+  Omit<RetentionDependencies, "retention"> &
+  AuditDependencies & {
+    readonly confirmations: Pick<ConfirmationFlow, "confirm">;
+    /** Optional until the app wires the retention scheduler; without it there is no !retention. */
+    readonly retention?: RetentionDependencies["retention"];
+  };
 
 /** Every command Warden knows, in the order help lists them. */
 export function buildCommandTable(dependencies: CommandDependencies): readonly Command[] {
@@ -51,6 +57,7 @@ export function buildCommandTable(dependencies: CommandDependencies): readonly C
     extremitiesCommand(dependencies),
     reportsCommand(dependencies),
     reportCommand(dependencies),
+    ...(dependencies.retention === undefined ? [] : [retentionCommand({ ...dependencies, retention: dependencies.retention })]),
     confirmCommand(dependencies.confirmations),
     auditCommand(dependencies),
   ].map(withConfirmationFlags);

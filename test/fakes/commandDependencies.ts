@@ -13,6 +13,9 @@ import { RecordingChat } from "./recordingChat.js";
 import { MemoryLogger } from "./memoryLogger.js";
 import { FixedClock } from "./fixedClock.js";
 import { RecordingLauncher } from "./recordingLauncher.js";
+import { RetentionScheduler } from "../../src/retention/scheduler.js";
+import type { RetentionPolicy } from "../../src/model/retention.js";
+import { MemoryRetentionStore, RecordingWaves, ScriptedSelector } from "./retention.js";
 
 export const MANAGEMENT_ROOM = "!mgmt:example.org" as RoomId;
 export const PROTECTED_ROOM = "!protected:example.org" as RoomId;
@@ -39,12 +42,15 @@ export interface CommandFakes {
   readonly targets: TargetRules;
   readonly reports: MemoryReportStore;
   readonly chat: RecordingChat;
+  readonly waves: RecordingWaves;
+  readonly selector: ScriptedSelector;
+  readonly retention: RetentionScheduler;
   readonly dependencies: CommandDependencies;
   readonly table: readonly Command[];
 }
 
-/** Every dependency of the command table as a fake, and the table built from them. */
-export function commandFakes(): CommandFakes {
+/** Every dependency of the command table as a fake, and the table built from them; `policies` for !retention. */
+export function commandFakes(policies: readonly RetentionPolicy[] = []): CommandFakes {
   const clock = new FixedClock();
   const admin = new FakeReportAdmin();
   const launcher = new RecordingLauncher(clock);
@@ -56,6 +62,20 @@ export function commandFakes(): CommandFakes {
   const reports = new MemoryReportStore();
   const chat = new RecordingChat();
   const reportDesk = new ReportService(reports, admin, chat, MANAGEMENT_ROOM, "!", clock, new MemoryLogger().log);
-  const dependencies: CommandDependencies = { admin, launcher, targets, clock, store, confirmations, auditLog, reportDesk };
-  return { clock, admin, launcher, directory, store, targets, reports, chat, dependencies, table: buildCommandTable(dependencies) };
+  const waves = new RecordingWaves();
+  const selector = new ScriptedSelector();
+  // Never started: the commands read and change its state; runs happen only when asked for.
+  const retention = new RetentionScheduler({
+    policies,
+    store: new MemoryRetentionStore(),
+    selector,
+    waves,
+    clock,
+    timers: { setTimeout: () => undefined, clearTimeout: () => undefined },
+    log: new MemoryLogger().log,
+    managementRoomId: MANAGEMENT_ROOM,
+    selfUserId: "@warden:example.org",
+  });
+  const dependencies: CommandDependencies = { admin, launcher, targets, clock, store, confirmations, auditLog, reportDesk, retention };
+  return { clock, admin, launcher, directory, store, targets, reports, chat, waves, selector, retention, dependencies, table: buildCommandTable(dependencies) };
 }
