@@ -155,6 +155,8 @@ export class WaveStore {
     return settled(() => {
       this.database.run(`the change to wave ${id}`, () => this.database.statement(UPDATE_WAVE).run(waveToRow(next)));
       entry.wave = next;
+      // Done with for good: read again from the database only if !status asks for it.
+      if (next.status === "finished" && next.finalNotificationSent) this.loaded.delete(id);
       return next;
     });
   }

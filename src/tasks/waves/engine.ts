@@ -196,6 +196,10 @@ export class WaveEngine implements WaveControl {
           }
         }
       }
+      // A shutdown that ended just before the stop may not have queued its purge phase yet.
+      for (const room of this.store.rooms(wave.id)) {
+        if (room.phase === "main" && room.state === "done" && this.store.room(wave.id, "purge", room.roomId) === undefined) await this.queuePurgePhase(wave.id, room);
+      }
       this.log.info({ waveId: wave.id, status: wave.status }, "resuming wave");
       await this.settleIfDone(wave.id);
     }
@@ -430,6 +434,11 @@ export class WaveEngine implements WaveControl {
         const wait = result.waitMs ?? Math.min(SLOW_DOWN_CEILING_MS, this.options.slowDownMs * 2 ** (this.slowDownStreak - 1));
         this.slowUntil = Math.max(this.slowUntil, now + wait);
         this.log.warn({ waveId, roomId: room.roomId, waitMs: wait, reason: result.reason }, "the homeserver asks Warden to slow down; the wave waits");
+        if (this.store.get(waveId)?.status !== "running") {
+          // Cancelled while this room was being handed over: it was never sent, and now never will be.
+          await this.settleRoom(waveId, room, { state: "cancelled", attempts: Math.max(0, room.attempts - 1), reason: "the wave was cancelled before this room could be sent" });
+          break;
+        }
         await this.store.updateRooms(waveId, [{ phase: room.phase, roomId: room.roomId, change: { state: "queued", attempts: Math.max(0, room.attempts - 1), reason: `waiting: ${result.reason}` } }]);
         break;
       }
@@ -471,7 +480,8 @@ export class WaveEngine implements WaveControl {
     const wave = this.store.get(waveId);
     const purgeAfterMs = wave?.parameters["purgeAfterMs"];
     if (wave === undefined || wave.kind !== "shutdown" || room.phase !== "main" || typeof purgeAfterMs !== "number" || wave.status !== "running") return;
-    const notBefore = this.clock.now() + purgeAfterMs;
+    // From when the shutdown ended, also when this is queued late (after a restart).
+    const notBefore = (room.finishedAt ?? this.clock.now()) + purgeAfterMs;
     await this.store.addRooms(waveId, [
       {
         waveId,
