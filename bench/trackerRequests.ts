@@ -5,7 +5,8 @@
  * each runs for one to three minutes. The status requests should not grow with the jobs.
  */
 import { pino } from "pino";
-import { DEFAULT_TRACKER_OPTIONS, TaskTracker, type TaskNotifier, type Timers, type TrackerStore } from "../src/tasks/tracker.js";
+import { DEFAULT_TRACKER_OPTIONS, TaskTracker, type TaskNotifier, type TrackerStore } from "../src/tasks/tracker.js";
+import type { Timers } from "../src/tasks/alarm.js";
 import { isFinal, type TaskRecord } from "../src/tasks/types.js";
 import type { Clock } from "../src/util/clock.js";
 import { FakeTaskQueue, type FakeJob } from "../test/fakes/fakeTaskQueue.js";

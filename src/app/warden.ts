@@ -41,7 +41,7 @@ import { ChatWaveNotifier } from "./waveNotifier.js";
 import { WaveAwareTaskNotifier } from "./waveTaskNotifier.js";
 import { RetentionScheduler } from "../retention/scheduler.js";
 import { SqliteRetentionStore } from "../store/retention.js";
-import { REAL_TIMERS } from "../tasks/tracker.js";
+import { REAL_TIMERS } from "../tasks/alarm.js";
 
 /** Commands older than this when they arrive were sent while Warden was down. */
 const MAX_COMMAND_AGE_MS = 10 * 60_000;

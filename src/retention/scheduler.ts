@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { asRoomAlias, asRoomId } from "../matrix/ids.js";
 import { scheduledRunId, type RetentionLastRun, type RetentionMiss, type RetentionPolicy, type RetentionPolicyState, type RetentionSelection } from "../model/retention.js";
 import { countRooms, type LeftOutRoom, type RoomReference, type RoomSelector, type SelectedRoom, type SelectionRequest, type WaveControl, type WaveRecord, type WaveSelection } from "../model/waves.js";
-import type { Timers } from "../tasks/tracker.js";
+import type { Timers } from "../tasks/alarm.js";
 import type { Clock } from "../util/clock.js";
 import { formatUtc } from "../util/duration.js";
 import { err, ok, type Result } from "../util/result.js";

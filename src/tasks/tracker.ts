@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { AdminError } from "../synapse/errors.js";
 import type { Clock } from "../util/clock.js";
+import { Alarm, REAL_TIMERS, type Timers } from "./alarm.js";
 import type { Result } from "../util/result.js";
 import type { HomeserverJob, HomeserverJobs } from "./homeserverJobs.js";
 import { chooseOwnJob } from "./recovery.js";
@@ -40,18 +41,6 @@ export interface TaskNotifier {
   stuck(task: TaskRecord): Promise<void>;
 }
 
-/** Timers, injected so tests and the benchmark can run the loop on a fake clock. */
-export interface Timers {
-  setTimeout(callback: () => void, delayMs: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const REAL_TIMERS: Timers = {
-  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
-  clearTimeout: (handle) => {
-    clearTimeout(handle as NodeJS.Timeout);
-  },
-};
 
 export interface TrackerOptions {
   /** The loop ticks this soon after a status changed, then slows by `backoffFactor` to `ceilingMs`. */
@@ -141,7 +130,7 @@ export class TaskTracker {
   private readonly entries = new Map<string, Entry>();
   /** Final notifications being sent: never two at once for one task. */
   private readonly notifying = new Set<string>();
-  private timer: { handle: unknown; at: number } | undefined;
+  private readonly alarm: Alarm;
   private ticking = false;
   private wakeAfterTick = false;
   private stopped = false;
@@ -160,8 +149,10 @@ export class TaskTracker {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly options: TrackerOptions = DEFAULT_TRACKER_OPTIONS,
-    private readonly timers: Timers = REAL_TIMERS,
-  ) {}
+    timers: Timers = REAL_TIMERS,
+  ) {
+    this.alarm = new Alarm(timers, clock, () => void this.runTick());
+  }
 
   /** Picks up every task left unfinished by a previous run. */
   resumeAll(): void {
@@ -194,8 +185,7 @@ export class TaskTracker {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer !== undefined) this.timers.clearTimeout(this.timer.handle);
-    this.timer = undefined;
+    this.alarm.clear();
     this.entries.clear();
   }
 
@@ -219,14 +209,7 @@ export class TaskTracker {
       this.wakeAfterTick = true;
       return;
     }
-    if (this.timer !== undefined && this.timer.at <= at) return;
-    if (this.timer !== undefined) this.timers.clearTimeout(this.timer.handle);
-    const delay = Math.max(0, Math.ceil(at - this.clock.now()));
-    const handle = this.timers.setTimeout(() => {
-      this.timer = undefined;
-      void this.runTick();
-    }, delay);
-    this.timer = { handle, at: this.clock.now() + delay };
+    this.alarm.setFor(at);
   }
 
   private async runTick(): Promise<void> {

@@ -13,7 +13,7 @@ import type { WaveStore } from "../../store/waves.js";
 import type { Clock } from "../../util/clock.js";
 import { err, ok, type Result } from "../../util/result.js";
 import type { HomeserverJob, HomeserverJobs } from "../homeserverJobs.js";
-import { REAL_TIMERS, type Timers } from "../tracker.js";
+import { Alarm, REAL_TIMERS, type Timers } from "../alarm.js";
 import { isFinal, type TaskRecord } from "../types.js";
 import type { RoomSender, SendResult } from "./senders.js";
 
@@ -77,7 +77,7 @@ export type EngineTaskStore = Pick<TaskStore, "get" | "all">;
  * homeserver at once, and their jobs count against the wave's slots.
  */
 export class WaveEngine implements WaveControl {
-  private timer: { handle: unknown; at: number } | undefined;
+  private readonly alarm: Alarm;
   private pumping = false;
   private pumpAgain = false;
   private stopped = false;
@@ -104,8 +104,10 @@ export class WaveEngine implements WaveControl {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly options: WaveEngineOptions = DEFAULT_WAVE_OPTIONS,
-    private readonly timers: Timers = REAL_TIMERS,
-  ) {}
+    timers: Timers = REAL_TIMERS,
+  ) {
+    this.alarm = new Alarm(timers, clock, () => void this.pump());
+  }
 
   // ---- WaveControl -------------------------------------------------------------------------
 
@@ -208,8 +210,7 @@ export class WaveEngine implements WaveControl {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer !== undefined) this.timers.clearTimeout(this.timer.handle);
-    this.timer = undefined;
+    this.alarm.clear();
   }
 
   /** Rooms waiting to be sent, over all waves (the `warden_wave_queue_length` gauge). */
@@ -249,14 +250,7 @@ export class WaveEngine implements WaveControl {
       this.pumpAgain = true;
       return;
     }
-    if (this.timer !== undefined && this.timer.at <= at) return;
-    if (this.timer !== undefined) this.timers.clearTimeout(this.timer.handle);
-    const delay = Math.max(0, Math.ceil(at - this.clock.now()));
-    const handle = this.timers.setTimeout(() => {
-      this.timer = undefined;
-      void this.pump();
-    }, delay);
-    this.timer = { handle, at: this.clock.now() + delay };
+    this.alarm.setFor(at);
   }
 
   private async pump(): Promise<void> {

@@ -4,7 +4,7 @@ import { RetentionScheduler } from "../../../src/retention/scheduler.js";
 import type { WardenDatabase } from "../../../src/store/database.js";
 import { WardenDatabase as Database } from "../../../src/store/database.js";
 import { SqliteRetentionStore } from "../../../src/store/retention.js";
-import type { Timers } from "../../../src/tasks/tracker.js";
+import type { Timers } from "../../../src/tasks/alarm.js";
 import { systemClock } from "../../../src/util/clock.js";
 import { err, ok } from "../../../src/util/result.js";
 import { MemoryLogger } from "../../fakes/memoryLogger.js";
