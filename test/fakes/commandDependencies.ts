@@ -13,11 +13,10 @@ import { RecordingChat } from "./recordingChat.js";
 import { MemoryLogger } from "./memoryLogger.js";
 import { FixedClock } from "./fixedClock.js";
 import { RecordingLauncher } from "./recordingLauncher.js";
-import { FakeSelector, RecordingWaves } from "./fakeWaves.js";
 import { WavePlanner } from "../../src/commands/waves/waves.js";
 import { RetentionScheduler } from "../../src/retention/scheduler.js";
 import type { RetentionPolicy } from "../../src/model/retention.js";
-import { MemoryRetentionStore, RecordingWaves as RetentionWaves, ScriptedSelector } from "./retention.js";
+import { MemoryRetentionStore, RecordingWaves, ScriptedSelector } from "./retention.js";
 
 export const MANAGEMENT_ROOM = "!mgmt:example.org" as RoomId;
 export const PROTECTED_ROOM = "!protected:example.org" as RoomId;
@@ -44,10 +43,10 @@ export interface CommandFakes {
   readonly targets: TargetRules;
   readonly reports: MemoryReportStore;
   readonly chat: RecordingChat;
-  readonly selector: FakeSelector;
+  readonly selector: ScriptedSelector;
   readonly waves: RecordingWaves;
   /** The retention scheduler's own fakes: it starts waves through them. */
-  readonly retentionWaves: RetentionWaves;
+  readonly retentionWaves: RecordingWaves;
   readonly retentionSelector: ScriptedSelector;
   readonly retention: RetentionScheduler;
   readonly dependencies: CommandDependencies;
@@ -67,10 +66,10 @@ export function commandFakes(policies: readonly RetentionPolicy[] = []): Command
   const reports = new MemoryReportStore();
   const chat = new RecordingChat();
   const reportDesk = new ReportService(reports, admin, chat, MANAGEMENT_ROOM, "!", clock, new MemoryLogger().log);
-  const selector = new FakeSelector();
+  const selector = new ScriptedSelector();
   const waves = new RecordingWaves();
   const planner = new WavePlanner(selector, clock);
-  const retentionWaves = new RetentionWaves();
+  const retentionWaves = new RecordingWaves();
   const retentionSelector = new ScriptedSelector();
   // Never started: the commands read and change its state; runs happen only when asked for.
   const retention = new RetentionScheduler({

@@ -3,7 +3,7 @@ import type { RoomSelector, SelectionRequest, SelectionResult, WaveControl, Wave
 import type { RetentionStateRow, RetentionStateStore } from "../../src/retention/stateStore.js";
 import { err, ok, type Result } from "../../src/util/result.js";
 
-/** The wave engine as the scheduler sees it: records each request, and waves run until a test ends them. */
+/** The wave engine as commands and the scheduler see it: records each request and cancel, and waves run until a test ends them. */
 export class RecordingWaves implements WaveControl {
   readonly requests: WaveRequest[] = [];
   private readonly waves = new Map<string, { wave: WaveRecord; rooms: WaveRoom[] }>();
@@ -18,7 +18,7 @@ export class RecordingWaves implements WaveControl {
     }
     this.requests.push(request);
     const wave: WaveRecord = {
-      id: `w-${this.requests.length}`,
+      id: `w-${String(this.requests.length).padStart(6, "0")}`,
       kind: request.kind,
       requester: request.requester,
       managementRoomId: request.managementRoomId,
@@ -49,8 +49,14 @@ export class RecordingWaves implements WaveControl {
     this.waves.set(wave.id, { wave, rooms: [] });
   }
 
-  cancel(): Promise<Result<WaveView, string>> {
-    return Promise.resolve(err("not in this fake"));
+  readonly cancelled: { readonly waveId: string; readonly by: string }[] = [];
+
+  cancel(waveId: string, by: string): Promise<Result<WaveView, string>> {
+    const entry = this.waves.get(waveId);
+    if (entry === undefined) return Promise.resolve(err(`there is no wave ${waveId}.`));
+    this.cancelled.push({ waveId, by });
+    entry.wave = { ...entry.wave, status: "cancelled", cancelledBy: by };
+    return Promise.resolve(ok({ wave: entry.wave, rooms: entry.rooms, now: Date.now() }));
   }
 
   view(waveId: string): WaveView | undefined {

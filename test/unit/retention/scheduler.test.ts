@@ -97,10 +97,10 @@ describe("RetentionScheduler: when runs happen", () => {
     });
     expect(selector.requests[0]).toEqual({ listed: [], all: true, unknownRooms: "leave-out", exclude: policy().exclude });
 
-    waves.finish("w-1", ["done", "skipped"]);
+    waves.finish("w-000001", ["done", "skipped"]);
     await advanceTo(T0 + 3 * D - 1);
     expect(startTimes(waves)).toEqual([T0 + D, T0 + 2 * D]);
-    waves.finish("w-2", []);
+    waves.finish("w-000002", []);
     await advanceTo(T0 + 3 * D);
     expect(startTimes(waves)).toEqual([T0 + D, T0 + 2 * D, T0 + 3 * D]);
   });
@@ -112,7 +112,7 @@ describe("RetentionScheduler: when runs happen", () => {
     expect(retention.states()[0]?.nextRunAt).toBe(Date.UTC(2025, 0, 16, 3, 30));
 
     await advanceTo(Date.UTC(2025, 0, 16, 3, 30));
-    waves.finish("w-1", []);
+    waves.finish("w-000001", []);
     await advanceTo(Date.UTC(2025, 0, 17, 3, 30));
 
     expect(startTimes(waves)).toEqual([Date.UTC(2025, 0, 16, 3, 30), Date.UTC(2025, 0, 17, 3, 30)]);
@@ -124,7 +124,7 @@ describe("RetentionScheduler: when runs happen", () => {
     await retention.start();
 
     await advanceTo(Date.UTC(2025, 0, 15, 15, 30));
-    waves.finish("w-1", []);
+    waves.finish("w-000001", []);
     await advanceTo(Date.UTC(2025, 0, 15, 21, 30));
 
     expect(startTimes(waves)).toEqual([Date.UTC(2025, 0, 15, 15, 30), Date.UTC(2025, 0, 15, 21, 30)]);
@@ -230,10 +230,10 @@ describe("RetentionScheduler: runs that start no wave", () => {
     await advanceTo(T0 + 2 * D);
 
     expect(startTimes(waves)).toEqual([T0 + D]);
-    expect(retention.states()[0]).toMatchObject({ nextRunAt: T0 + 3 * D, lastMiss: { at: T0 + 2 * D, why: "its previous run w-1 is still running" } });
-    expect(logger.withMessage("retention run started no wave")).toEqual([expect.objectContaining({ policy: "old-history", waveId: "w-1" })]);
+    expect(retention.states()[0]).toMatchObject({ nextRunAt: T0 + 3 * D, lastMiss: { at: T0 + 2 * D, why: "its previous run w-000001 is still running" } });
+    expect(logger.withMessage("retention run started no wave")).toEqual([expect.objectContaining({ policy: "old-history", waveId: "w-000001" })]);
 
-    waves.finish("w-1", []);
+    waves.finish("w-000001", []);
     await advanceTo(T0 + 3 * D);
     expect(startTimes(waves)).toEqual([T0 + D, T0 + 3 * D]);
     expect(retention.states()[0]?.lastMiss).toBeUndefined();
@@ -307,19 +307,19 @@ describe("RetentionScheduler: pause, resume, run now", () => {
     await retention.start();
 
     const started = await retention.runNow("old-history", "@alice:example.org", "$command");
-    expect(started).toMatchObject({ ok: true, value: { id: "w-1" } });
+    expect(started).toMatchObject({ ok: true, value: { id: "w-000001" } });
     expect(waves.requests[0]).toMatchObject({ requester: "@alice:example.org", commandEventId: "$command", parameters: { deleteLocalEvents: true } });
-    expect(await retention.runNow("old-history", "@alice:example.org", "$again")).toEqual(err("its previous run w-1 is still running"));
+    expect(await retention.runNow("old-history", "@alice:example.org", "$again")).toEqual(err("its previous run w-000001 is still running"));
 
     vi.setSystemTime(T0 + H);
-    waves.finish("w-1", ["done", "failed"]);
+    waves.finish("w-000001", ["done", "failed"]);
     expect(retention.states()).toEqual([
       {
         policy: policy({ local: true }),
         paused: false,
         nextRunAt: T0 + D,
-        lastRun: { waveId: "w-1", startedAt: T0, finishedAt: T0 + H, purged: 1, skipped: 0, failed: 1 },
-        lastMiss: { at: T0, why: "its previous run w-1 is still running" },
+        lastRun: { waveId: "w-000001", startedAt: T0, finishedAt: T0 + H, purged: 1, skipped: 0, failed: 1 },
+        lastMiss: { at: T0, why: "its previous run w-000001 is still running" },
       },
     ]);
   });

@@ -91,7 +91,7 @@ describe("!retention run", () => {
 
     const outcome = await runCommand(command, "run bridges --yes");
 
-    expect(outcome).toMatchObject({ kind: "wave-started", wave: { id: "w-1", policy: "bridges" } });
+    expect(outcome).toMatchObject({ kind: "wave-started", wave: { id: "w-000001", policy: "bridges" } });
     expect(waves.requests[0]).toMatchObject({
       kind: "purge",
       requester: CONTEXT.requester,

@@ -12,7 +12,7 @@ function command(fakes: CommandFakes, name: string): Command {
 }
 
 function withRooms(fakes: CommandFakes, count: number): void {
-  fakes.selector.result = ok({
+  fakes.selector.answer = ok({
     rooms: Array.from({ length: count }, (_, index) => ({ roomId: `!r${index}:example.org`, label: `!r${index}:example.org`, joinedMembers: 2, joinedLocalMembers: 0 })),
     leftOut: [{ label: "!mgmt:example.org", roomId: "!mgmt:example.org", why: "Warden's management room" }],
   });
@@ -38,15 +38,15 @@ describe("!purge over several rooms", () => {
     expect(fakes.selector.requests).toEqual([
       { listed: [{ kind: "id", roomId: "!a:example.org" }, { kind: "alias", alias: "#b:example.org" }], unknownRooms: "leave-out" },
     ]);
-    expect(fakes.waves.started).toHaveLength(1);
-    expect(fakes.waves.started[0]).toMatchObject({
+    expect(fakes.waves.requests).toHaveLength(1);
+    expect(fakes.waves.requests[0]).toMatchObject({
       kind: "purge",
       requester: CONTEXT.requester,
       commandEventId: CONTEXT.commandEventId,
       selection: { listed: ["!a:example.org", "#b:example.org"] },
       parameters: { cutoffTs: Date.parse("2024-05-01T00:00Z"), cutoff: "2024-05-01 00:00:00 UTC", deleteLocalEvents: true, reason: "spam" },
     });
-    expect(fakes.waves.started[0]?.rooms.map((room) => room.roomId)).toEqual(["!r0:example.org", "!r1:example.org"]);
+    expect(fakes.waves.requests[0]?.rooms.map((room) => room.roomId)).toEqual(["!r0:example.org", "!r1:example.org"]);
     expect(fakes.launcher.requests).toHaveLength(0);
   });
 
@@ -56,7 +56,7 @@ describe("!purge over several rooms", () => {
 
     await runCommand(purge, "!a:example.org 30d").catch(() => undefined);
 
-    expect(fakes.waves.started).toHaveLength(0);
+    expect(fakes.waves.requests).toHaveLength(0);
     expect(fakes.selector.requests).toHaveLength(0);
   });
 
@@ -102,13 +102,13 @@ describe("!purge over several rooms", () => {
 
   it("refuse a selection that finds no room, naming what was left out, and start nothing", async () => {
     const fakes = commandFakes();
-    fakes.selector.result = ok({ rooms: [], leftOut: [{ label: "#p:example.org", why: "listed in protectedRooms" }] });
+    fakes.selector.answer = ok({ rooms: [], leftOut: [{ label: "#p:example.org", why: "listed in protectedRooms" }] });
 
     const outcome = await runCommand(command(fakes, "purge"), "#p:example.org #q:example.org 30d");
 
     expect(outcome).toMatchObject({ kind: "refused" });
     expect(outcome.kind === "refused" ? outcome.reason : "").toMatch(/no room was selected.*#p:example.org \(listed in protectedRooms\)/);
-    expect(fakes.waves.started).toHaveLength(0);
+    expect(fakes.waves.requests).toHaveLength(0);
   });
 
   it("run the rooms the preview showed, even if the selection would differ by the time it is confirmed", async () => {
@@ -123,7 +123,7 @@ describe("!purge over several rooms", () => {
     await purge.execute(args, CONTEXT);
 
     expect(fakes.selector.requests).toHaveLength(1);
-    expect(fakes.waves.started[0]?.rooms).toHaveLength(2);
+    expect(fakes.waves.requests[0]?.rooms).toHaveLength(2);
   });
 });
 
@@ -134,7 +134,7 @@ describe("!shutdown over several rooms", () => {
 
     await runCommand(command(fakes, "shutdown"), "#one:example.org --block --purge-after 7d");
 
-    expect(fakes.waves.started[0]).toMatchObject({
+    expect(fakes.waves.requests[0]).toMatchObject({
       kind: "shutdown",
       parameters: { block: true, purge: false, forcePurge: false, purgeAfterMs: 7 * 86_400_000, purgeAfter: "7d" },
     });
@@ -148,7 +148,7 @@ describe("!shutdown over several rooms", () => {
     await runCommand(command(fakes, "shutdown"), "--space #hostile:example.org");
 
     expect(fakes.selector.requests).toEqual([{ listed: [], space: { kind: "alias", alias: "#hostile:example.org" }, unknownRooms: "leave-out" }]);
-    expect(fakes.waves.started[0]?.parameters).toMatchObject({ block: false, purge: true });
+    expect(fakes.waves.requests[0]?.parameters).toMatchObject({ block: false, purge: true });
   });
 
   it("refuse a bad --purge-after, and --purge-after with --no-purge, naming the flag", () => {
@@ -169,7 +169,7 @@ describe("!block and !unblock over several rooms", () => {
     await runCommand(command(fakes, "block"), "!a:example.org !b:example.org");
     await runCommand(command(fakes, "unblock"), "--matching spam", { ...CONTEXT, commandEventId: "$second" });
 
-    expect(fakes.waves.started.map((wave) => wave.kind)).toEqual(["block", "unblock"]);
+    expect(fakes.waves.requests.map((wave) => wave.kind)).toEqual(["block", "unblock"]);
     expect(fakes.selector.requests.map((request) => request.unknownRooms)).toEqual(["keep", "keep"]);
   });
 });
