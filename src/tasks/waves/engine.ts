@@ -329,11 +329,23 @@ export class WaveEngine implements WaveControl {
     }
     await Promise.all(sends);
     if (waitingForSlot) {
+      this.prepareAhead(due, busyRooms);
       const delay = Math.min(this.options.slotCheckCeilingMs, this.options.slotCheckMs * 1.5 ** this.quietChecks);
       this.quietChecks++;
       consider(this.clock.now() + delay);
     }
     return wakeAt;
+  }
+
+  /** Lets the senders read ahead for the rooms next in line (about two rounds of slots), so a freed slot is used at once. */
+  private prepareAhead(due: readonly { wave: WaveRecord; room: WaveRoom }[], busyRooms: ReadonlySet<string>): void {
+    let ahead = 0;
+    for (const { wave, room } of due) {
+      if (ahead >= 2 * this.options.maxConcurrentJobs) return;
+      if (busyRooms.has(room.roomId)) continue;
+      this.senderOf(wave).prepare?.(wave, room);
+      ahead++;
+    }
   }
 
   /** The sender of a room: a shutdown's purge phase is a second delete (see deleteOptions), so the wave's own kind. */

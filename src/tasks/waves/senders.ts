@@ -24,7 +24,15 @@ export interface RoomSender {
   /** True when each send starts a homeserver job, which takes one of the `maxConcurrentJobs` slots. */
   readonly usesJobSlot: boolean;
   send(wave: WaveRecord, room: WaveRoom): Promise<SendResult>;
+  /**
+   * Does the reading a send of this room needs (a purge's boundary) ahead of time, while the
+   * room waits for a slot, so the slot is used the moment it frees. Optional; changes nothing.
+   */
+  prepare?(wave: WaveRecord, room: WaveRoom): void;
 }
+
+/** Boundaries read ahead and not yet used; a few slots' worth is all that is ever useful. */
+const PREPARED_AHEAD = 64;
 
 /** Errors that say "not now", never "not this room": they slow the wave down instead of failing a room. */
 const SLOW_DOWN: ReadonlySet<AdminError["kind"]> = new Set(["rate-limited", "server-error", "timeout", "unreachable"]);
@@ -67,13 +75,26 @@ async function launchAndRead(launcher: Pick<TaskLauncher, "launch">, request: Om
 
 /** A purge wave: each room's own boundary for the wave's time, then a purge up to that event. */
 export function purgeSender(admin: Pick<SynapseAdminClient, "timestampToEvent" | "startPurge">, launcher: Pick<TaskLauncher, "launch">): RoomSender {
+  const prepared = new Map<string, ReturnType<typeof findPurgeBoundary>>();
+  const keyOf = (wave: WaveRecord, room: WaveRoom): string => `${wave.id} ${room.phase} ${room.roomId}`;
   return {
     usesJobSlot: true,
+    prepare(wave, room) {
+      const { cutoffTs } = wave.parameters;
+      const key = keyOf(wave, room);
+      if (typeof cutoffTs !== "number" || prepared.has(key)) return;
+      if (prepared.size >= PREPARED_AHEAD) prepared.delete(prepared.keys().next().value ?? "");
+      prepared.set(key, findPurgeBoundary(admin, room.roomId as RoomId, cutoffTs));
+    },
     async send(wave, room) {
       const { cutoffTs, deleteLocalEvents, reason } = wave.parameters;
       if (typeof cutoffTs !== "number" || typeof deleteLocalEvents !== "boolean") return { kind: "failed", reason: "the wave's purge point was not recorded", retry: false };
       const roomId = room.roomId as RoomId;
-      const found = await findPurgeBoundary(admin, roomId, cutoffTs);
+      // Read ahead while the room waited for its slot, or now. Used once: a retry reads again.
+      const key = keyOf(wave, room);
+      const ahead = prepared.get(key);
+      prepared.delete(key);
+      const found = await (ahead ?? findPurgeBoundary(admin, roomId, cutoffTs));
       if (!found.ok) {
         if (found.error.kind === "nothing-before") return { kind: "skipped", reason: `nothing to purge: no event was sent before ${formatUtc(cutoffTs)}` };
         return slowDownOr(found.error.error, (error) =>
