@@ -7,6 +7,8 @@ import { code, escapeHtml, truncate } from "./html.js";
 import { renderLookup } from "./lookups.js";
 import { renderExtremities } from "./extremities.js";
 import { renderReportOutcome } from "./reports.js";
+import { renderRetention } from "./retention.js";
+import { renderWaveOutcome } from "./waves.js";
 import type { TaskRecord } from "../tasks/types.js";
 import { detailLines, joinLines, renderTaskPage, summaryLine, type Line } from "./taskMessages.js";
 import { inlineList, listLines, textLine } from "./budget.js";
@@ -55,6 +57,14 @@ export function renderOutcome(outcome: CommandOutcome, prefix: string, now: numb
     case "report-one":
     case "report-changed":
       return renderReportOutcome(outcome, prefix);
+    case "wave-started": // the wave's board already answers
+    case "wave-status":
+    case "wave-cancelled":
+      return renderWaveOutcome(outcome, prefix);
+    case "retention-list":
+    case "retention-changed":
+    case "retention-dry-run":
+      return renderRetention(outcome, prefix);
   }
 }
 

@@ -5,11 +5,14 @@ import type { UserId } from "../../../src/matrix/ids.js";
 import type { CommandSpec } from "../../../src/model/commandSpec.js";
 import type { CommandOutcome } from "../../../src/model/outcomes.js";
 import type { Digest, StoredReport } from "../../../src/model/reports.js";
+import type { RetentionPolicy } from "../../../src/model/retention.js";
+import type { LeftOutRoom, WaveRecord, WaveRoom, WaveView } from "../../../src/model/waves.js";
 import { firstEntries, inlineList, listLines, pages, textLine } from "../../../src/render/budget.js";
 import { renderPreview } from "../../../src/render/previews.js";
 import { renderReady } from "../../../src/render/ready.js";
 import { renderDigest, renderReportCard } from "../../../src/render/reports.js";
 import { renderOutcome, renderRoomExposed } from "../../../src/render/replies.js";
+import { renderWaveBoard, renderWaveFinished, renderWaveStatus, wavePreview } from "../../../src/render/waves.js";
 import { detailLines, renderFinished, renderProgress, renderStuck, renderTaskPage, taskLists } from "../../../src/render/taskMessages.js";
 import type { TaskKind, TaskRecord } from "../../../src/tasks/types.js";
 import { commandFakes } from "../../fakes/commandDependencies.js";
@@ -75,6 +78,62 @@ const auditEntries: AuditEntry[] = many((index) => ({
   detail: HOSTILE,
 }));
 
+const leftOut: LeftOutRoom[] = many((index) => ({ label: `#${HOSTILE}${index}`, roomId: `!${HOSTILE}${index}`, why: HOSTILE }));
+
+function hugeWave(overrides: Partial<WaveRecord> = {}): WaveRecord {
+  return {
+    id: "w-00abcd",
+    kind: "shutdown",
+    requester: "@mod:example.org",
+    managementRoomId: "!mgmt:example.org",
+    commandEventId: "$command",
+    selection: { listed: aliases, matching: HOSTILE, space: HOSTILE, empty: true, all: true },
+    parameters: { cutoff: HOSTILE, reason: HOSTILE, block: true, purge: false, purgeAfterMs: 86_400_000, notifyAs: HOSTILE, rooms: aliases },
+    policy: HOSTILE,
+    leftOut,
+    status: "running",
+    createdAt: FIXED_NOW - 3_600_000,
+    cancelledBy: HOSTILE,
+    finalNotificationSent: false,
+    ...overrides,
+  };
+}
+
+const WAVE_STATES: readonly WaveRoom["state"][] = ["queued", "sending", "sent", "done", "failed", "skipped", "cancelled"];
+
+/** Every room in both phases, in every state, with the longest name, label, task and reason. */
+function hugeWaveView(overrides: Partial<WaveRecord> = {}, count = MANY): WaveView {
+  const rooms = Array.from(
+    { length: count },
+    (_, index): WaveRoom => ({
+      waveId: "w-00abcd",
+      roomId: `!${HOSTILE}${index}`,
+      phase: index % 2 === 0 ? "main" : "purge",
+      label: `#${HOSTILE}${index}`,
+      name: HOSTILE,
+      state: WAVE_STATES[index % WAVE_STATES.length] ?? "failed",
+      taskId: HOSTILE,
+      attempts: index,
+      notBefore: FIXED_NOW + index * 60_000,
+      reason: HOSTILE.repeat(20),
+      durationMs: index * 1000,
+    }),
+  );
+  return { wave: hugeWave({ leftOut: leftOut.slice(0, count), ...overrides }), rooms, remainingMs: 3_600_000, now: FIXED_NOW };
+}
+
+const hugePolicy: RetentionPolicy = {
+  name: HOSTILE,
+  selection: { kind: "rooms", rooms: aliases },
+  keepMs: 86_400_000,
+  keep: HOSTILE,
+  local: true,
+  everyMs: 86_400_000,
+  every: HOSTILE,
+  at: HOSTILE,
+  exclude: { rooms: aliases, spaces: aliases, dm: true, members: aliases },
+};
+
 /** One huge outcome of every kind: a new kind will not compile until it is added here. */
 const OUTCOMES: { readonly [K in CommandOutcome["kind"]]: () => Extract<CommandOutcome, { kind: K }> } = {
   "task-started": () => ({ kind: "task-started", task: hugeTask("shutdown", "scheduled") }),
@@ -139,7 +198,31 @@ const OUTCOMES: { readonly [K in CommandOutcome["kind"]]: () => Extract<CommandO
     },
   }),
   "report-changed": () => ({ kind: "report-changed", report: hugeReport(2), change: "dismissed", deletion: { ok: false, problem: HOSTILE.repeat(200) } }),
+  "wave-started": () => ({ kind: "wave-started", wave: hugeWave() }),
+  "wave-status": () => ({ kind: "wave-status", view: hugeWaveView() }),
+  "wave-cancelled": () => ({ kind: "wave-cancelled", view: hugeWaveView({ status: "cancelled" }), notSent: MANY }),
+  "retention-list": () => ({
+    kind: "retention-list",
+    now: FIXED_NOW,
+    policies: many((index) => ({
+      policy: hugePolicy,
+      paused: index % 2 === 0,
+      nextRunAt: FIXED_NOW + index,
+      lastRun: { waveId: HOSTILE, startedAt: FIXED_NOW, purged: MANY, skipped: MANY, failed: MANY },
+    })),
+  }),
+  "retention-changed": () => ({ kind: "retention-changed", policy: HOSTILE.repeat(200), paused: true, nextRunAt: FIXED_NOW }),
+  "retention-dry-run": () => ({
+    kind: "retention-dry-run",
+    policy: hugePolicy,
+    cutoffTs: FIXED_NOW,
+    estimates: many((index) => ({ roomId: `!${HOSTILE}${index}`, label: `#${HOSTILE}${index}`, events: index, capped: true, skip: HOSTILE })),
+    leftOut,
+  }),
 };
+
+/** Kinds whose answer is another message (a task's progress, a wave's board), not a reply. */
+const ANSWERED_ELSEWHERE: ReadonlySet<CommandOutcome["kind"]> = new Set(["task-started", "wave-started"]);
 
 function hugeReport(id: number): StoredReport {
   return {
@@ -161,7 +244,7 @@ function hugeReport(id: number): StoredReport {
 describe("every message fits the budget, whatever the length of its lists", () => {
   it.each(Object.keys(OUTCOMES) as CommandOutcome["kind"][])("the reply to a %s outcome", (kind) => {
     const message = renderOutcome(OUTCOMES[kind](), "!", FIXED_NOW);
-    if (kind === "task-started") expect(message).toBeUndefined();
+    if (ANSWERED_ELSEWHERE.has(kind)) expect(message).toBeUndefined();
     else expectFits(message, kind);
   });
 
@@ -216,6 +299,31 @@ describe("every message fits the budget, whatever the length of its lists", () =
       "ready",
     );
     expectFits(renderRoomExposed(many(() => HOSTILE)), "exposed");
+  });
+
+  it.each(["running", "cancelled", "finished"] as const)("a %s wave's board and final summary", (status) => {
+    const view = hugeWaveView({ status, finishedAt: FIXED_NOW });
+    expectFits(renderWaveBoard(view, "!"), "board");
+    const summary = renderWaveFinished(view, "!");
+    expectFits(summary, "summary");
+    expect(summary.plain).toMatch(/\n\.\.\. and \d+ more: !status w-00abcd\n/);
+  });
+
+  it("the middle and the last page of a huge wave's rooms, and the answer past the end", () => {
+    // Fewer rooms than elsewhere: each page is cut from every room's line, and hostile lines are slow to build.
+    const view = hugeWaveView({}, 1_000);
+    const count = Number(renderWaveStatus(view, MANY, "!").record?.["pages"]);
+    expect(count).toBeGreaterThan(10);
+    for (const page of [Math.ceil(count / 2), count]) expectFits(renderWaveStatus(view, page, "!"), `page ${page}`);
+  });
+
+  it("a wave's preview of 5,000 rooms and 5,000 left out", () => {
+    const rooms = many((index) => ({ roomId: `!${HOSTILE}${index}`, label: `#${HOSTILE}${index}`, name: HOSTILE, joinedMembers: index, joinedLocalMembers: index }));
+    for (const kind of ["purge", "shutdown"] as const) {
+      const wave = hugeWave({ kind });
+      const preview = wavePreview({ kind, rooms, leftOut, parameters: wave.parameters, selection: wave.selection, policy: HOSTILE });
+      expectFits(renderPreview(preview, { state: "dry-run" }, { type: "preview" }), `${kind} preview`);
+    }
   });
 
   it("the report poller's cards: a digest of thousands of reports, a card with a huge context", () => {

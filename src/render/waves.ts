@@ -1,0 +1,533 @@
+import type { Preview, PreviewLine } from "../model/commandSpec.js";
+import {
+  countRooms,
+  describeSelection,
+  type LeftOutRoom,
+  type SelectedRoom,
+  type WaveCounts,
+  type WaveKind,
+  type WaveOutcome,
+  type WaveParameterValue,
+  type WaveRecord,
+  type WaveRoom,
+  type WaveRoomState,
+  type WaveSelection,
+  type WaveView,
+} from "../model/waves.js";
+import type { OutgoingMessage } from "../matrix/chat.js";
+import { asUserId, type UserId } from "../matrix/ids.js";
+import { formatDuration, formatUtc } from "../util/duration.js";
+import { firstEntries, pages, recordEntries, textLine, type Line, type ListLimits } from "./budget.js";
+import { code, escapeHtml, mentionHtml, truncate } from "./html.js";
+
+/** Bounds on single fields: labels, names and reasons come from moderators, room creators and homeservers. */
+const MAX_LABEL = 300;
+const MAX_NAME = 80;
+const MAX_ID = 255;
+const MAX_CUTOFF = 100;
+const MAX_SELECTION = 300;
+const MAX_REASON = 300;
+/** A room's reason in a list of thousands: shorter, so a page still holds a useful number of rooms. */
+const MAX_ROOM_REASON = 200;
+
+/**
+ * The failed rooms of a final summary: as many as fit beside the heading, counts and reminders,
+ * which take a few KiB at most; the rest are on `!status <wave-id>`.
+ */
+const FAILED_LIMITS: ListLimits = { entries: 100, bytes: 16 * 1024 };
+/** One page of `!status <wave-id>`: every page repeats the board's summary (a few KiB) and carries a record. */
+const STATUS_PAGE_LIMITS: ListLimits = { entries: 50, bytes: 16 * 1024 };
+/**
+ * A preview's rooms and left-out rooms. renderPreview stops after 24 KiB of lines: these two
+ * lists stay well under it together, so the lines after them are never the ones cut.
+ */
+const PREVIEW_ROOMS: ListLimits = { entries: 20, bytes: 8 * 1024 };
+const PREVIEW_LEFT_OUT: ListLimits = { entries: 20, bytes: 6 * 1024 };
+
+/** Untrusted text on one line, bounded; escaped wherever it reaches HTML. */
+function flat(text: string, max: number): string {
+  // Only the start can be shown: collapsing the whitespace of a homeserver's megabyte of text would be wasted.
+  const start = text.length > max * 4 ? text.slice(0, max * 4) : text;
+  return truncate(start.replace(/\s+/g, " ").trim(), max);
+}
+
+function plural(count: number, word: string, many = `${word}s`): string {
+  return `${count} ${count === 1 ? word : many}`;
+}
+
+function labelled(label: string, value: string): Line {
+  return { plain: `${label}: ${value}`, html: `${escapeHtml(label)}: ${escapeHtml(value)}` };
+}
+
+function bold(text: string): Line {
+  return { plain: text, html: `<b>${escapeHtml(text)}</b>` };
+}
+
+function join(lines: readonly Line[], extra: Pick<OutgoingMessage, "mentions" | "record" | "short"> = {}): OutgoingMessage {
+  return { plain: lines.map((l) => l.plain).join("\n"), html: lines.map((l) => l.html).join("<br>\n"), ...extra };
+}
+
+/** A time to the minute, rounded up: "waiting until 10:00" must not be read before the wait ends. */
+function utcMinute(epochMs: number): string {
+  return formatUtc(Math.ceil(epochMs / 60_000) * 60_000).replace(/:00 UTC$/, " UTC");
+}
+
+function cutoffText(parameters: Readonly<Record<string, WaveParameterValue>>): string | undefined {
+  const cutoff = parameters["cutoff"];
+  if (typeof cutoff === "string") return flat(cutoff, MAX_CUTOFF);
+  const cutoffTs = parameters["cutoffTs"];
+  return typeof cutoffTs === "number" ? formatUtc(cutoffTs) : undefined;
+}
+
+/** The action in a few words: "purge before 2026-05-01 UTC", "shut down then purge after 7 d". */
+function actionText(kind: WaveKind, parameters: Readonly<Record<string, WaveParameterValue>>): string {
+  switch (kind) {
+    case "purge": {
+      const cutoff = cutoffText(parameters);
+      return cutoff === undefined ? "purge" : `purge before ${cutoff}`;
+    }
+    case "shutdown": {
+      const after = parameters["purgeAfterMs"];
+      return typeof after === "number" ? `shut down then purge after ${formatDuration(after)}` : "shut down";
+    }
+    case "block":
+    case "unblock":
+      return kind;
+  }
+}
+
+/** "180 done, 5 running, 121 queued, 6 failed": the four always, the rarer ones when they happened. */
+function countParts(counts: WaveCounts): string[] {
+  const parts = [`${counts.done} done`, `${counts.running} running`, `${counts.queued} queued`, `${counts.failed} failed`];
+  if (counts.skipped > 0) parts.push(`${counts.skipped} skipped`);
+  if (counts.cancelled > 0) parts.push(`${counts.cancelled} cancelled`);
+  return parts;
+}
+
+/** What the tail of the heading says about time and the end: the estimate, the duration, who cancelled. */
+function progressText(view: WaveView): string | undefined {
+  const { wave } = view;
+  const by = wave.cancelledBy === undefined ? "cancelled" : `cancelled by ${truncate(wave.cancelledBy, MAX_ID)}`;
+  if (wave.status === "finished") {
+    const took = formatDuration((wave.finishedAt ?? view.now) - wave.createdAt);
+    return wave.cancelledBy === undefined ? `finished in ${took}` : `${by}, finished in ${took}`;
+  }
+  if (wave.status === "cancelled") return by;
+  if (view.remainingMs === undefined) return undefined;
+  // Whole minutes: the estimate comes from the pace so far, so seconds would claim a precision it lacks.
+  return view.remainingMs < 60_000 ? "less than a minute left" : `about ${formatDuration(Math.round(view.remainingMs / 60_000) * 60_000)} left`;
+}
+
+interface Phases {
+  readonly main: WaveCounts;
+  /** Undefined when the wave has no purge phase. */
+  readonly purge: WaveCounts | undefined;
+}
+
+function phases(view: WaveView): Phases {
+  const purge = countRooms(view.rooms, "purge", view.now);
+  return { main: countRooms(view.rooms, "main", view.now), purge: purge.total === 0 ? undefined : purge };
+}
+
+/** `Wave w-4c1e0a (purge before 2026-05-01 UTC, 312 rooms)`, the part every wave message starts with. */
+function waveTitle(wave: WaveRecord, rooms: number): Line {
+  const about = `(${actionText(wave.kind, wave.parameters)}, ${plural(rooms, "room")})`;
+  return { plain: `Wave ${wave.id} ${about}`, html: `<b>Wave ${code(wave.id)}</b> ${escapeHtml(about)}` };
+}
+
+/** The board's first line, a contract: `Wave <id> (<action>, N rooms): <counts>[, <time or end>]`. */
+function boardHeading(view: WaveView, counts: Phases): Line {
+  const title = waveTitle(view.wave, counts.main.total);
+  const progress = progressText(view);
+  const rest = [...countParts(counts.main), ...(progress === undefined ? [] : [progress])].join(", ");
+  return { plain: `${title.plain}: ${rest}`, html: `${title.html}: ${escapeHtml(rest)}` };
+}
+
+/** The second phase of a shutdown with --purge-after: how many wait for their cooldown, and until when. */
+function purgePhaseLine(view: WaveView, counts: WaveCounts): Line {
+  const parts = countParts(counts);
+  if (counts.waiting > 0) {
+    // The rooms countRooms counted as waiting; a loop, as thousands of arguments to Math.min could overflow the stack.
+    let earliest = Infinity;
+    let latest = -Infinity;
+    for (const room of view.rooms) {
+      if (room.phase !== "purge" || room.state !== "queued" || room.attempts !== 0 || room.notBefore === undefined || room.notBefore <= view.now) continue;
+      earliest = Math.min(earliest, room.notBefore);
+      latest = Math.max(latest, room.notBefore);
+    }
+    const first = utcMinute(earliest);
+    const last = utcMinute(latest);
+    parts.unshift(`${counts.waiting} waiting until ${first}${first === last ? "" : ` (the last until ${last})`}`);
+  }
+  return labelled("Purge phase", parts.join(", "));
+}
+
+/** Which rooms, how many were left out, and who asked (a moderator, or a retention policy). */
+function selectionLine(wave: WaveRecord): Line {
+  const described = flat(describeSelection(wave.selection), MAX_SELECTION);
+  const leftOut = wave.leftOut.length === 0 ? "" : `; ${plural(wave.leftOut.length, "room")} left out`;
+  const who = wave.policy === undefined ? `Requested by ${truncate(wave.requester, MAX_ID)}` : `Retention policy "${flat(wave.policy, MAX_NAME)}"`;
+  return textLine(`Selection: ${described === "" ? "none" : described}${leftOut}. ${who}.`);
+}
+
+/** The options every room of the wave gets, and the reason, when there are any. */
+function optionLines(kind: WaveKind, parameters: Readonly<Record<string, WaveParameterValue>>): Line[] {
+  const lines: Line[] = [];
+  if (kind === "purge") lines.push(labelled("Local users' messages", parameters["deleteLocalEvents"] === true ? "deleted too" : "kept"));
+  if (kind === "shutdown") {
+    const purge = parameters["purge"] === false ? "no" : parameters["forcePurge"] === true ? "yes, forced" : "yes";
+    lines.push(textLine(`Block afterwards: ${parameters["block"] === true ? "yes" : "no"}; delete from database: ${purge}`));
+  }
+  const reason = parameters["reason"];
+  if (typeof reason === "string") lines.push(labelled("Reason", flat(reason, MAX_REASON)));
+  return lines;
+}
+
+/** The board's lines without the hint: shared by the board and every page of `!status <wave-id>`. */
+function summaryLines(view: WaveView, counts: Phases): Line[] {
+  const lines = [boardHeading(view, counts)];
+  if (counts.purge !== undefined) lines.push(purgePhaseLine(view, counts.purge));
+  lines.push(selectionLine(view.wave), ...optionLines(view.wave.kind, view.wave.parameters));
+  return lines;
+}
+
+function commandLine(text: string, command: string, after = ""): Line {
+  return { plain: `${text}${command}${after}`, html: `${escapeHtml(text)}${code(command)}${escapeHtml(after)}` };
+}
+
+function hintLine(wave: WaveRecord, prefix: string): Line {
+  const status = `${prefix}status ${wave.id}`;
+  if (wave.status !== "running") return commandLine("", status, " for every room");
+  const cancel = `${prefix}cancel ${wave.id}`;
+  return {
+    plain: `${status} for every room, ${cancel} to stop sending`,
+    html: `${code(status)} for every room, ${code(cancel)} to stop sending`,
+  };
+}
+
+function capParameters(parameters: Readonly<Record<string, WaveParameterValue>>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(parameters).map(([key, value]): [string, unknown] => {
+      if (typeof value === "string") return [key, truncate(value, MAX_ID)];
+      if (typeof value === "number" || typeof value === "boolean") return [key, value];
+      return [key, recordEntries(value)];
+    }),
+  );
+}
+
+/** The machine-readable copy of a wave: its lists cut like every record's (budget.ts), their lengths beside them. */
+function waveFields(wave: WaveRecord, counts: Phases): Record<string, unknown> {
+  const { selection } = wave;
+  return {
+    id: wave.id,
+    kind: wave.kind,
+    status: wave.status,
+    requester: truncate(wave.requester, MAX_ID),
+    policy: wave.policy === undefined ? null : truncate(wave.policy, MAX_ID),
+    selection: {
+      listed: recordEntries(selection.listed),
+      listed_count: selection.listed.length,
+      matching: selection.matching === undefined ? null : truncate(selection.matching, MAX_ID),
+      space: selection.space === undefined ? null : truncate(selection.space, MAX_ID),
+      empty: selection.empty === true,
+      all: selection.all === true,
+    },
+    parameters: capParameters(wave.parameters),
+    left_out: wave.leftOut.length,
+    counts: { main: counts.main, purge: counts.purge ?? null },
+    created_at: wave.createdAt,
+    finished_at: wave.finishedAt ?? null,
+    cancelled_by: wave.cancelledBy === undefined ? null : truncate(wave.cancelledBy, MAX_ID),
+  };
+}
+
+/**
+ * The wave's board: posted when the wave starts, in reply to the command, and edited in place
+ * as rooms move. A notice (no mentions): the final summary is the message that notifies.
+ */
+export function renderWaveBoard(view: WaveView, prefix: string): OutgoingMessage {
+  const counts = phases(view);
+  const record = { type: "wave", ...waveFields(view.wave, counts) };
+  const lines = summaryLines(view, counts);
+  const hint = hintLine(view.wave, prefix);
+  const [heading] = lines;
+  return join([...lines, hint], { record, short: join(heading === undefined ? [hint] : [heading, hint], { record }) });
+}
+
+/** "label", or "label (!room:id)" when the label is an alias or a name the moderator typed. */
+function roomText(label: string, roomId: string | undefined): { plain: string; html: string } {
+  const shownLabel = flat(label, MAX_LABEL);
+  if (roomId === undefined || roomId === label) return { plain: shownLabel, html: escapeHtml(shownLabel) };
+  const id = truncate(roomId, MAX_ID);
+  return { plain: `${shownLabel} (${id})`, html: `${escapeHtml(shownLabel)} (${code(id)})` };
+}
+
+function failedLine(room: WaveRoom): Line {
+  const where = roomText(room.label, room.roomId);
+  const phase = room.phase === "purge" ? " (purge phase)" : "";
+  const reason = flat(room.reason ?? "no reason recorded", MAX_ROOM_REASON);
+  return { plain: `- ${where.plain}${phase}: ${reason}`, html: `- ${where.html}${escapeHtml(phase)}: ${escapeHtml(reason)}` };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+/** What a retention run adds to its summary: the policy's tally, how long rooms took, what purging does not do. */
+function retentionLines(wave: WaveRecord, rooms: readonly WaveRoom[], main: WaveCounts): Line[] {
+  const policy = flat(wave.policy ?? "", MAX_NAME);
+  const lines: Line[] = [textLine(`Retention policy "${policy}": ${main.done} purged, ${main.skipped} skipped, ${main.failed} failed.`)];
+  const durations = rooms.flatMap((room) => (room.phase === "main" && room.durationMs !== undefined ? [room.durationMs] : []));
+  if (durations.length > 0) {
+    const longest = durations.reduce((most, duration) => Math.max(most, duration), 0);
+    lines.push(textLine(`Time per room: median ${formatDuration(median(durations))}, longest ${formatDuration(longest)}.`));
+  }
+  lines.push(
+    textLine(
+      "Reminder: purging frees disk space only after the database is vacuumed (on PostgreSQL, autovacuum makes the space reusable; VACUUM FULL returns it to the system), and the state tables shrink only with a state compressor such as synapse-auto-compressor.",
+    ),
+    textLine("Reminder: media is not removed: uploaded files stay until they are deleted through the media admin API, which is separate."),
+  );
+  return lines;
+}
+
+/**
+ * The message that ends a wave. It mentions the requester (an m.text with m.mentions, as a
+ * task's final notification does): the board is a notice, and edits to it notify nobody.
+ */
+export function renderWaveFinished(view: WaveView, prefix: string): OutgoingMessage {
+  const { wave } = view;
+  const counts = phases(view);
+  const requester: UserId | undefined = asUserId(wave.requester);
+  const who = requester ?? truncate(wave.requester, MAX_ID);
+  const took = formatDuration((wave.finishedAt ?? view.now) - wave.createdAt);
+  const ending = wave.cancelledBy === undefined ? `finished in ${took}` : `cancelled by ${truncate(wave.cancelledBy, MAX_ID)}, ended after ${took}`;
+  const { main } = counts;
+  const tally = [`${main.done} done`, `${main.failed} failed`];
+  if (main.skipped > 0) tally.push(`${main.skipped} skipped`);
+  if (main.cancelled > 0) tally.push(`${main.cancelled} cancelled before they were sent`);
+  // A summary is sent when every room is final; these are counted in case one is not.
+  if (main.running > 0) tally.push(`${main.running} still running`);
+  if (main.queued > 0) tally.push(`${main.queued} still queued`);
+  const title = waveTitle(wave, main.total);
+  const heading: Line = {
+    plain: `${who}: ${title.plain} ${ending}: ${tally.join(", ")}.`,
+    html: `${requester === undefined ? escapeHtml(who) : mentionHtml(requester)}: ${title.html} <b>${escapeHtml(ending)}</b>: ${escapeHtml(tally.join(", "))}.`,
+  };
+  const lines: Line[] = [heading];
+  if (counts.purge !== undefined) lines.push(purgePhaseLine(view, counts.purge));
+  if (wave.policy !== undefined) lines.push(...retentionLines(wave, view.rooms, main));
+
+  const failed = view.rooms.filter((room) => room.state === "failed");
+  const status = `${prefix}status ${wave.id}`;
+  if (failed.length > 0) {
+    lines.push(bold(`Failed (${failed.length}):`));
+    const { shown, rest } = firstEntries(failed, failedLine, FAILED_LIMITS);
+    lines.push(...shown);
+    if (rest > 0) lines.push({ plain: `... and ${rest} more: ${status}`, html: `… and ${rest} more: ${code(status)}` });
+  }
+  lines.push(textLine(`Started ${formatUtc(wave.createdAt)}, ended ${formatUtc(wave.finishedAt ?? view.now)} (${took}).`));
+  lines.push(commandLine("", status, " for every room"));
+
+  const mentions = requester === undefined ? {} : { mentions: [requester] };
+  const record = {
+    type: "wave-finished",
+    id: wave.id,
+    kind: wave.kind,
+    policy: wave.policy === undefined ? null : truncate(wave.policy, MAX_ID),
+    outcome: wave.cancelledBy === undefined ? "finished" : "cancelled",
+    counts: { main, purge: counts.purge ?? null },
+    failed: recordEntries(failed.map((room) => room.roomId)),
+    created_at: wave.createdAt,
+    finished_at: wave.finishedAt ?? null,
+    cancelled_by: wave.cancelledBy === undefined ? null : truncate(wave.cancelledBy, MAX_ID),
+  };
+  const shortLines = [heading, ...(counts.purge === undefined ? [] : [purgePhaseLine(view, counts.purge)]), commandLine("", status, " for every room")];
+  return join(lines, { ...mentions, record, short: join(shortLines, { ...mentions, record }) });
+}
+
+type StatusEntry = { readonly kind: "room"; readonly room: WaveRoom } | { readonly kind: "left-out"; readonly room: LeftOutRoom };
+
+function stateText(room: WaveRoom, now: number): string {
+  const words: Record<WaveRoomState, string> = {
+    queued: room.notBefore !== undefined && room.notBefore > now ? `waiting until ${utcMinute(room.notBefore)}` : "queued",
+    sending: "being sent",
+    sent: "running",
+    done: "done",
+    failed: "failed",
+    skipped: "skipped",
+    cancelled: "cancelled, never sent",
+  };
+  return `${room.phase === "purge" ? "purge phase " : ""}${words[room.state]}`;
+}
+
+/** One room of `!status <wave-id>`: label, name, room ID, phase and state, task, attempts, reason. */
+function roomRow(room: WaveRoom, now: number): Line {
+  const where = roomText(room.label, room.roomId);
+  const name = room.name === undefined || room.name === "" ? "" : ` "${flat(room.name, MAX_NAME)}"`;
+  const task = room.taskId === undefined ? undefined : truncate(room.taskId, MAX_ID);
+  const attempts = room.attempts === 0 ? "" : `, ${plural(room.attempts, "attempt")}`;
+  const reason = room.reason === undefined ? "" : `: ${flat(room.reason, MAX_ROOM_REASON)}`;
+  const state = stateText(room, now);
+  return {
+    plain: `- ${where.plain}${name}: ${state}${task === undefined ? "" : `, task ${task}`}${attempts}${reason}`,
+    html: `- ${where.html}${escapeHtml(name)}: <b>${escapeHtml(state)}</b>${task === undefined ? "" : `, task ${code(task)}`}${escapeHtml(attempts)}${escapeHtml(reason)}`,
+  };
+}
+
+export function leftOutLine(room: LeftOutRoom): Line {
+  const where = roomText(room.label, room.roomId);
+  const why = flat(room.why, MAX_ROOM_REASON);
+  return { plain: `- ${where.plain}: ${why}`, html: `- ${where.html}: ${escapeHtml(why)}` };
+}
+
+/**
+ * `!status <wave-id> [--page N]`: the board's summary, then the wave's rooms and the rooms left
+ * out, a page at a time (page 1 when none is given).
+ */
+export function renderWaveStatus(view: WaveView, page: number | undefined, prefix: string): OutgoingMessage {
+  const { wave } = view;
+  const counts = phases(view);
+  const entries: StatusEntry[] = [
+    ...view.rooms.map((room): StatusEntry => ({ kind: "room", room })),
+    ...wave.leftOut.map((room): StatusEntry => ({ kind: "left-out", room })),
+  ];
+  const toLine = (entry: StatusEntry): Line => (entry.kind === "room" ? roomRow(entry.room, view.now) : leftOutLine(entry.room));
+  const all = pages(entries, toLine, STATUS_PAGE_LIMITS);
+  const wanted = page ?? 1;
+  const summary = summaryLines(view, counts);
+  const fields = waveFields(wave, counts);
+  const chosen = all[wanted - 1];
+  if (chosen === undefined) {
+    const text =
+      all.length === 0
+        ? `Wave ${wave.id} has no rooms to list.`
+        : `Wave ${wave.id}: there is no page ${wanted}; its rooms take ${plural(all.length, "page")} (${prefix}status ${wave.id} --page 1 to ${all.length}).`;
+    const lines = wanted === 1 ? [...summary, textLine(text)] : [textLine(text)];
+    return join(lines, { record: { type: "wave-status", ...fields, page: wanted, pages: all.length } });
+  }
+
+  const lines: Line[] = [...summary, bold(`Rooms, page ${wanted} of ${all.length}:`)];
+  // Each section heading gives the positions its rows hold in the whole list, so a page can be read alone.
+  let position = all.slice(0, wanted - 1).reduce((sum, earlier) => sum + earlier.length, 0);
+  let section: StatusEntry["kind"] | undefined;
+  for (const [index, entry] of chosen.entries()) {
+    if (entry.kind !== section) {
+      section = entry.kind;
+      const inSection = chosen.slice(index).filter((other) => other.kind === entry.kind).length;
+      const offset = entry.kind === "room" ? position : position - view.rooms.length;
+      const total = entry.kind === "room" ? view.rooms.length : wave.leftOut.length;
+      const title = entry.kind === "room" ? "Rooms" : "Left out";
+      lines.push(textLine(`${title} (${total}), ${offset + 1}-${offset + inSection}:`));
+    }
+    lines.push(toLine(entry));
+    position++;
+  }
+  const next = `${prefix}status ${wave.id} --page ${wanted + 1}`;
+  lines.push(wanted < all.length ? commandLine("Next page: ", next) : textLine("That is the last page."));
+  const record = { type: "wave-status", ...fields, page: wanted, pages: all.length };
+  const [heading] = summary;
+  const short = join([...(heading === undefined ? [] : [heading]), textLine(`Rooms: page ${wanted} of ${all.length}, too long to show here.`)], { record });
+  return join(lines, { record, short });
+}
+
+/** `!cancel <wave-id>`: what will not be sent, and what the homeserver still runs (and will be reported). */
+export function renderWaveCancelled(view: WaveView, notSent: number): OutgoingMessage {
+  const counts = phases(view);
+  const running = counts.main.running + (counts.purge?.running ?? 0);
+  const stopped = `${plural(notSent, "room")} will not be sent`;
+  const still =
+    running === 0
+      ? "none was with the homeserver"
+      : running === 1
+        ? "1 already with the homeserver runs to its end and is reported"
+        : `${running} already with the homeserver run to their end and are reported`;
+  const rest = ` cancelled: ${stopped}; ${still}.`;
+  return { plain: `Wave ${view.wave.id}${rest}`, html: `Wave ${code(view.wave.id)}${escapeHtml(rest)}` };
+}
+
+/** The replies of the wave commands; a started wave's answer is its board, posted by the engine. */
+export function renderWaveOutcome(outcome: WaveOutcome, prefix: string): OutgoingMessage | undefined {
+  switch (outcome.kind) {
+    case "wave-started":
+      return undefined;
+    case "wave-status":
+      return renderWaveStatus(outcome.view, outcome.page, prefix);
+    case "wave-cancelled":
+      return renderWaveCancelled(outcome.view, outcome.notSent);
+  }
+}
+
+/** What a wave's preview is made from: the rooms chosen (and left out), before anything is sent. */
+export interface WavePreviewInput {
+  readonly kind: WaveKind;
+  readonly rooms: readonly SelectedRoom[];
+  readonly leftOut: readonly LeftOutRoom[];
+  readonly parameters: Readonly<Record<string, WaveParameterValue>>;
+  readonly selection: WaveSelection;
+  readonly policy?: string;
+}
+
+const TITLES: Record<WaveKind, (rooms: string) => string> = {
+  purge: (rooms) => `purge the history of ${rooms}`,
+  shutdown: (rooms) => `shut down ${rooms}`,
+  block: (rooms) => `block ${rooms}`,
+  unblock: (rooms) => `unblock ${rooms}`,
+};
+
+/** The preview line as renderPreview shows it, for measuring against the preview's lists' limits. */
+function previewLineShown(entry: PreviewLine): Line {
+  return labelled(entry.label, entry.value);
+}
+
+function selectedRoomValue(room: SelectedRoom): string {
+  const where = roomText(room.label, room.roomId).plain;
+  const name = room.name === undefined || room.name === "" ? "" : ` "${flat(room.name, MAX_NAME)}"`;
+  const members =
+    room.joinedMembers === undefined ? "members not known" : `${room.joinedMembers} joined, ${room.joinedLocalMembers ?? "?"} of them local`;
+  return `${where}${name}: ${members}`;
+}
+
+/** The first entries of a list as preview lines that fit `limits`, then "and N more". */
+function previewList<T>(items: readonly T[], label: string, toValue: (item: T) => string, limits: ListLimits): PreviewLine[] {
+  const toLine = (item: T): PreviewLine => ({ label, value: toValue(item) });
+  const { shown, rest } = firstEntries(items, (item) => previewLineShown(toLine(item)), limits);
+  const kept = items.slice(0, shown.length).map(toLine);
+  return rest > 0 ? [...kept, { label, value: `and ${rest} more` }] : kept;
+}
+
+/**
+ * What a wave would do, as data for renderPreview. The plan (cut-off, options) comes before the
+ * lists of rooms, and the lists are cut well within the preview's budget, so the plan always shows.
+ */
+export function wavePreview(input: WavePreviewInput): Preview {
+  const p = input.parameters;
+  const rooms = plural(input.rooms.length, "room");
+  const policy = input.policy === undefined ? "" : ` (retention policy "${flat(input.policy, MAX_NAME)}")`;
+  const described = flat(describeSelection(input.selection), MAX_SELECTION);
+  const lines: PreviewLine[] = [{ label: "Rooms", value: `${input.rooms.length}${described === "" ? "" : `, chosen as ${described}`}` }];
+  if (input.leftOut.length > 0) lines.push({ label: "Left out", value: `${plural(input.leftOut.length, "room")}, listed below with why` });
+  const flag = (text: string): string => (input.policy === undefined ? text : "");
+  if (input.kind === "purge") {
+    lines.push({ label: "Removes history before", value: cutoffText(p) ?? "not given" });
+    lines.push({
+      label: "Local users' messages",
+      value: p["deleteLocalEvents"] === true ? `deleted too${flag(" (--local)")}` : `kept${flag(" (add --local to delete them)")}`,
+    });
+  }
+  if (input.kind === "shutdown") {
+    lines.push({ label: "Block afterwards", value: p["block"] === true ? "yes" : "no" });
+    lines.push({ label: "Delete from database", value: p["purge"] === false ? "no (--no-purge)" : p["forcePurge"] === true ? "yes, forced" : "yes" });
+    const after = p["purgeAfterMs"];
+    if (typeof after === "number") lines.push({ label: "Purge phase", value: `each room is purged ${formatDuration(after)} after its shutdown` });
+    const notifyAs = p["notifyAs"];
+    if (typeof notifyAs === "string") lines.push({ label: "New room for members, created by", value: truncate(notifyAs, MAX_ID) });
+  }
+  const reason = p["reason"];
+  if (typeof reason === "string") lines.push({ label: "Reason", value: flat(reason, MAX_REASON) });
+  lines.push(...previewList(input.rooms, "Room", selectedRoomValue, PREVIEW_ROOMS));
+  lines.push(...previewList(input.leftOut, "Left out", (room) => leftOutLine(room).plain.slice(2), PREVIEW_LEFT_OUT));
+  return { title: `${TITLES[input.kind](rooms)}${policy}`, lines };
+}

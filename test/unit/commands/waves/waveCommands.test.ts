@@ -1,0 +1,207 @@
+import { describe, expect, it } from "vitest";
+import type { Command } from "../../../../src/commands/spec.js";
+import { splitWords } from "../../../../src/commands/parsing/words.js";
+import { ok } from "../../../../src/util/result.js";
+import { commandFakes, type CommandFakes } from "../../../fakes/commandDependencies.js";
+import { CONTEXT, parseProblem, runCommand } from "../../../fakes/runCommand.js";
+
+function command(fakes: CommandFakes, name: string): Command {
+  const found = fakes.table.find((candidate) => candidate.name === name);
+  if (found === undefined) throw new Error(`no command ${name}`);
+  return found;
+}
+
+function withRooms(fakes: CommandFakes, count: number): void {
+  fakes.selector.result = ok({
+    rooms: Array.from({ length: count }, (_, index) => ({ roomId: `!r${index}:example.org`, label: `!r${index}:example.org`, joinedMembers: 2, joinedLocalMembers: 0 })),
+    leftOut: [{ label: "!mgmt:example.org", roomId: "!mgmt:example.org", why: "Warden's management room" }],
+  });
+}
+
+function parsed(target: Command, text: string): unknown {
+  const words = splitWords(text, target);
+  if (!words.ok) throw new Error(JSON.stringify(words.error));
+  const result = target.parse(words.value);
+  if (!result.ok) throw new Error(JSON.stringify(result.error));
+  return result.value;
+}
+
+describe("!purge over several rooms", () => {
+  it("start one wave with every listed room and the point resolved once, in UTC", async () => {
+    const fakes = commandFakes();
+    withRooms(fakes, 2);
+    const purge = command(fakes, "purge");
+
+    const outcome = await runCommand(purge, "!a:example.org #b:example.org 2024-05-01T00:00Z --local --reason spam");
+
+    expect(outcome.kind).toBe("wave-started");
+    expect(fakes.selector.requests).toEqual([
+      { listed: [{ kind: "id", roomId: "!a:example.org" }, { kind: "alias", alias: "#b:example.org" }], unknownRooms: "leave-out" },
+    ]);
+    expect(fakes.waves.started).toHaveLength(1);
+    expect(fakes.waves.started[0]).toMatchObject({
+      kind: "purge",
+      requester: CONTEXT.requester,
+      commandEventId: CONTEXT.commandEventId,
+      selection: { listed: ["!a:example.org", "#b:example.org"] },
+      parameters: { cutoffTs: Date.parse("2024-05-01T00:00Z"), cutoff: "2024-05-01 00:00:00 UTC", deleteLocalEvents: true, reason: "spam" },
+    });
+    expect(fakes.waves.started[0]?.rooms.map((room) => room.roomId)).toEqual(["!r0:example.org", "!r1:example.org"]);
+    expect(fakes.launcher.requests).toHaveLength(0);
+  });
+
+  it("keep one listed room without a selection on the single-room path", async () => {
+    const fakes = commandFakes();
+    const purge = command(fakes, "purge");
+
+    await runCommand(purge, "!a:example.org 30d").catch(() => undefined);
+
+    expect(fakes.waves.started).toHaveLength(0);
+    expect(fakes.selector.requests).toHaveLength(0);
+  });
+
+  it("pass the selection flags to the selector; --empty with --matching narrows, --all takes every room", async () => {
+    const fakes = commandFakes();
+    withRooms(fakes, 1);
+    const purge = command(fakes, "purge");
+
+    await runCommand(purge, "--matching casino --empty 30d");
+    await runCommand(purge, "--all 180d", { ...CONTEXT, commandEventId: "$second" });
+
+    expect(fakes.selector.requests).toEqual([
+      { listed: [], matching: "casino", empty: true, unknownRooms: "leave-out" },
+      { listed: [], all: true, unknownRooms: "leave-out" },
+    ]);
+  });
+
+  it("refuse an event as the point of a wave, naming the point and the forms it takes", () => {
+    const fakes = commandFakes();
+    const problem = parseProblem(command(fakes, "purge"), "!a:example.org !b:example.org $event:example.org");
+    expect(problem).toMatchObject({ argument: "<point>", given: "$event:example.org" });
+    expect(problem?.expected).toMatch(/a time or an age/);
+  });
+
+  it("say the point is missing when only a room is given, and ask for a room or a selection when nothing is", () => {
+    const fakes = commandFakes();
+    const purge = command(fakes, "purge");
+    expect(parseProblem(purge, "#spam:example.org")).toMatchObject({ argument: "<point>" });
+    expect(parseProblem(purge, "30d")?.argument).toBe("<room>");
+    expect(parseProblem(purge, "30d")?.expected).toMatch(/--matching, --space, --empty, --all/);
+    expect(parseProblem(purge, "--all --matching spam 30d")).toMatchObject({ argument: "--all" });
+    expect(parseProblem(purge, "--matching x 30d")).toMatchObject({ argument: "--matching" });
+    expect(parseProblem(purge, "not-a-room 30d")).toMatchObject({ argument: "<room>", given: "not-a-room" });
+  });
+
+  it("always preview a wave, even when confirmBefore leaves purges out; never a single purge without --local", () => {
+    const fakes = commandFakes();
+    const purge = command(fakes, "purge");
+    expect(purge.confirmation?.always?.(parsed(purge, "!a:example.org !b:example.org 30d"))).toBe(true);
+    expect(purge.confirmation?.always?.(parsed(purge, "--matching spam 30d"))).toBe(true);
+    expect(purge.confirmation?.always?.(parsed(purge, "!a:example.org 30d"))).toBe(false);
+  });
+
+  it("refuse a selection that finds no room, naming what was left out, and start nothing", async () => {
+    const fakes = commandFakes();
+    fakes.selector.result = ok({ rooms: [], leftOut: [{ label: "#p:example.org", why: "listed in protectedRooms" }] });
+
+    const outcome = await runCommand(command(fakes, "purge"), "#p:example.org #q:example.org 30d");
+
+    expect(outcome).toMatchObject({ kind: "refused" });
+    expect(outcome.kind === "refused" ? outcome.reason : "").toMatch(/no room was selected.*#p:example.org \(listed in protectedRooms\)/);
+    expect(fakes.waves.started).toHaveLength(0);
+  });
+
+  it("run the rooms the preview showed, even if the selection would differ by the time it is confirmed", async () => {
+    const fakes = commandFakes();
+    withRooms(fakes, 2);
+    const purge = command(fakes, "purge");
+    const args = parsed(purge, "--matching spam 30d");
+    const preview = await purge.confirmation?.preview(args, CONTEXT);
+    expect(preview?.ok).toBe(true);
+    withRooms(fakes, 5);
+
+    await purge.execute(args, CONTEXT);
+
+    expect(fakes.selector.requests).toHaveLength(1);
+    expect(fakes.waves.started[0]?.rooms).toHaveLength(2);
+  });
+});
+
+describe("!shutdown over several rooms", () => {
+  it("with --purge-after, empty the rooms now without purging and keep the cooldown for the purge phase", async () => {
+    const fakes = commandFakes();
+    withRooms(fakes, 1);
+
+    await runCommand(command(fakes, "shutdown"), "#one:example.org --block --purge-after 7d");
+
+    expect(fakes.waves.started[0]).toMatchObject({
+      kind: "shutdown",
+      parameters: { block: true, purge: false, forcePurge: false, purgeAfterMs: 7 * 86_400_000, purgeAfter: "7d" },
+    });
+    expect(fakes.selector.requests[0]).toMatchObject({ unknownRooms: "keep" });
+  });
+
+  it("leave out unknown rooms without --block, and take a space", async () => {
+    const fakes = commandFakes();
+    withRooms(fakes, 3);
+
+    await runCommand(command(fakes, "shutdown"), "--space #hostile:example.org");
+
+    expect(fakes.selector.requests).toEqual([{ listed: [], space: { kind: "alias", alias: "#hostile:example.org" }, unknownRooms: "leave-out" }]);
+    expect(fakes.waves.started[0]?.parameters).toMatchObject({ block: false, purge: true });
+  });
+
+  it("refuse a bad --purge-after, and --purge-after with --no-purge, naming the flag", () => {
+    const fakes = commandFakes();
+    const shutdown = command(fakes, "shutdown");
+    expect(parseProblem(shutdown, "!a:example.org --purge-after 7m")).toMatchObject({ argument: "--purge-after", given: "7m" });
+    expect(parseProblem(shutdown, "!a:example.org --purge-after 10s")).toMatchObject({ argument: "--purge-after" });
+    expect(parseProblem(shutdown, "!a:example.org --purge-after 7d --no-purge")).toMatchObject({ argument: "--purge-after" });
+    expect(parseProblem(shutdown, "--all")).toMatchObject({ argument: "--all" });
+  });
+});
+
+describe("!block and !unblock over several rooms", () => {
+  it("start a block wave that keeps rooms the homeserver does not know, and an unblock wave", async () => {
+    const fakes = commandFakes();
+    withRooms(fakes, 2);
+
+    await runCommand(command(fakes, "block"), "!a:example.org !b:example.org");
+    await runCommand(command(fakes, "unblock"), "--matching spam", { ...CONTEXT, commandEventId: "$second" });
+
+    expect(fakes.waves.started.map((wave) => wave.kind)).toEqual(["block", "unblock"]);
+    expect(fakes.selector.requests.map((request) => request.unknownRooms)).toEqual(["keep", "keep"]);
+  });
+});
+
+describe("!cancel and !status of a wave", () => {
+  it("cancel a wave by its id, as the requester", async () => {
+    const fakes = commandFakes();
+    withRooms(fakes, 2);
+    await runCommand(command(fakes, "purge"), "--matching spam 30d");
+    const id = fakes.waves.active()[0]?.id ?? "";
+
+    const outcome = await runCommand(command(fakes, "cancel"), id);
+
+    expect(outcome.kind).toBe("wave-cancelled");
+    expect(fakes.waves.cancelled).toEqual([{ waveId: id, by: CONTEXT.requester }]);
+    const again = await runCommand(command(fakes, "cancel"), "w-abcdef");
+    expect(again).toMatchObject({ kind: "refused", reason: "there is no wave w-abcdef." });
+  });
+
+  it("refuse anything but a wave id, naming what it takes", () => {
+    const fakes = commandFakes();
+    expect(parseProblem(command(fakes, "cancel"), "p-3f9a2c")).toMatchObject({ argument: "<wave-id>", given: "p-3f9a2c" });
+    expect(parseProblem(command(fakes, "cancel"), "")).toMatchObject({ argument: "<wave-id>" });
+  });
+
+  it("show a wave with !status <wave-id>, paged", async () => {
+    const fakes = commandFakes();
+    withRooms(fakes, 1);
+    await runCommand(command(fakes, "purge"), "--matching spam 30d");
+    const id = fakes.waves.active()[0]?.id ?? "";
+
+    expect(await runCommand(command(fakes, "status"), `${id} --page 2`)).toMatchObject({ kind: "wave-status", page: 2, view: { wave: { id } } });
+    expect(await runCommand(command(fakes, "status"), "w-ffffff")).toMatchObject({ kind: "refused" });
+  });
+});
