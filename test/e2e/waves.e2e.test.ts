@@ -270,6 +270,9 @@ describe("one homeserver job at a time", () => {
     const board = await scenario.replyTo(eventId, mark);
     await until("the homeserver finished one of the wave's purges", async () => (await Promise.all(rooms.map((room) => hasCompleteJob(room.roomId, "purge_history")))).some(Boolean));
     await scenario.warden.kill();
+    // Only meaningful if the crash left rooms to send.
+    const doneAtCrash = (await Promise.all(rooms.map((room) => hasCompleteJob(room.roomId, "purge_history")))).filter(Boolean).length;
+    expect(doneAtCrash).toBeLessThan(rooms.length);
 
     await scenario.startWarden(scenario.warden.dataDirectory);
     const summary = await scenario.finalFor(eventId, mark);
@@ -282,5 +285,66 @@ describe("one homeserver job at a time", () => {
     expect(summariesOf(eventId).map((event) => event.event_id)).toEqual([summary.event_id]);
     const posted = wardenPosts(mark).filter((event) => !repliesTo(event, probeId) && !bodyOf(event).includes("is ready"));
     expect(posted.map((event) => event.event_id)).toEqual([board.event_id, summary.event_id]);
+    // Every wave of this file so far, over every restart: one summary per command.
+    const summaries = wardenPosts(0).filter((event) => mentions(event).length > 0);
+    const commands = new Set(summaries.map((event) => scenario.recorder.events.find((command) => repliesTo(event, command.event_id))?.event_id));
+    expect(commands.size).toBe(summaries.length);
+  });
+});
+
+describe("a retention policy", () => {
+  const POLICY = "waves-e2e";
+  const KEEP_MS = 60_000;
+
+  it("runs on its schedule: purges the room with old history, skips the room with nothing before the point", { timeout: 240_000 }, async () => {
+    const server = scenario.synapse.serverName;
+    const oldRoom = await scenario.spammer.createRoom({ name: "retention old", preset: "public_chat" });
+    const oldIds = [await scenario.spammer.sendText(oldRoom, "old a"), await scenario.spammer.sendText(oldRoom, "old b")];
+    // The young room does not exist yet: it is created after the scheduler starts, so all its
+    // events are younger than `keep` when the run comes. The policy names it by its alias.
+    const youngAlias = `#retention-young:${server}`;
+    await scenario.warden.stop();
+    await scenario.startWarden(scenario.warden.dataDirectory, {
+      maxConcurrentJobs: 1,
+      retention: [{ name: POLICY, rooms: [oldRoom, youngAlias], keep: "1min", every: "1min", local: true }],
+    });
+    // The scheduler logs its first run (one `every` after it starts); the purge point will be that run minus `keep`.
+    let nextRunAt = 0;
+    await until("the scheduler has planned the policy's first run", () => {
+      const line = scenario.warden.logs().split("\n").find((text) => text.includes('"retention policy scheduled"') && text.includes(POLICY));
+      nextRunAt = line === undefined ? 0 : Number(/"nextRunAt":(\d+)/.exec(line)?.[1] ?? 0);
+      return Promise.resolve(nextRunAt > 0);
+    });
+    // A margin after the earliest possible purge point, so a timer firing late cannot put the young room before it.
+    const pointAtEarliest = nextRunAt - KEEP_MS;
+    await until("the young room can be created well after the purge point", () => Promise.resolve(Date.now() > pointAtEarliest + 10_000), 30_000);
+    const youngRoom = await scenario.spammer.createRoom({ name: "retention young", preset: "public_chat", room_alias_name: "retention-young" });
+    const youngIds = [await scenario.spammer.sendText(youngRoom, "young a"), await scenario.spammer.sendText(youngRoom, "young b")];
+    await scenario.spammer.sendText(oldRoom, "recent");
+    expect(Date.now()).toBeLessThan(nextRunAt);
+    const mark = scenario.recorder.mark();
+
+    const summary = await scenario.recorder.waitFor(
+      (event) => event.sender === scenario.wardenUser.userId && !isEdit(event) && bodyOf(event).includes(`Retention policy "${POLICY}": `),
+      { from: mark, timeoutMs: nextRunAt - Date.now() + 90_000, what: "the retention run's summary" },
+    );
+    expect(bodyOf(summary)).toContain(`Retention policy "${POLICY}": 1 purged, 1 skipped, 0 failed.`);
+    // Nobody asked for a scheduled run: it notifies nobody.
+    expect(mentions(summary)).toEqual([]);
+    const board = wardenPosts(mark).find((event) => WAVE_HEADING.test(firstLine(event)) && event.event_id !== summary.event_id);
+    expect(board, "the run's board").toBeDefined();
+    expect(bodyOf(board ?? summary)).toContain(`Retention policy "${POLICY}".`);
+
+    for (const oldId of oldIds) expect(await scenario.admin.adminEventExists(oldId)).toBe(false);
+    expect(await messageBodies(oldRoom)).toEqual(["recent"]);
+    expect(await jobsOf(oldRoom, "purge_history")).toHaveLength(1);
+    for (const youngId of youngIds) expect(await scenario.admin.adminEventExists(youngId)).toBe(true);
+    expect(await messageBodies(youngRoom)).toEqual(["young a", "young b"]);
+    expect(await jobsOf(youngRoom, "purge_history")).toEqual([]);
+
+    const status = await scenario.send(`!status ${waveIdOf(board ?? summary)}`);
+    const rows = bodyOf(await scenario.replyTo(status.eventId, status.mark)).split("\n");
+    expect(rows.find((row) => row.includes(youngRoom))).toMatch(/: skipped/);
+    expect(rows.find((row) => row.includes(oldRoom))).toMatch(/: done/);
   });
 });
