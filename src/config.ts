@@ -8,6 +8,7 @@ import { err, ok, type Result } from "./util/result.js";
 import { CONFIRMATION_KINDS, DEFAULT_CONFIRM_BEFORE, type ConfirmationKind } from "./model/commandSpec.js";
 import { parseDuration, type DurationBounds } from "./util/duration.js";
 import { parseListenAddress, type ListenAddress } from "./metrics/server.js";
+import { memberPattern, type RetentionExclude, type RetentionPolicy, type RetentionSelection } from "./model/retention.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -31,6 +32,12 @@ export interface Config {
   /** Where /metrics and /healthz listen; undefined: not served. */
   readonly metrics: { readonly listen: ListenAddress } | undefined;
   readonly reports: ReportsConfig;
+  /** Jobs of one wave sent to the homeserver at once (Synapse runs at most five such jobs at a time). */
+  readonly maxConcurrentJobs: number;
+  /** How many times a wave sends a room's job again after it failed. */
+  readonly waveRetries: number;
+  /** Purge waves Warden starts by itself, on a schedule; in the config's order. */
+  readonly retention: readonly RetentionPolicy[];
   /** Problems worth a log line that do not stop Warden (e.g. a token file others can read). */
   readonly warnings: readonly string[];
 }
@@ -55,9 +62,94 @@ const boundedDuration = (example: string, bounds: DurationBounds) =>
       message: `expected a duration between ${bounds.minMs / 1000}s and ${bounds.maxMs / 3_600_000}h, such as ${example}`,
     });
 
-const roomReference = z.string().refine((text) => asRoomId(text) !== undefined || asRoomAlias(text) !== undefined, {
+const roomReference = z.string({ error: "expected a room ID (!abc:example.org) or a room alias (#room:example.org)" }).refine((text) => asRoomId(text) !== undefined || asRoomAlias(text) !== undefined, {
   message: "expected a room ID (!abc:example.org) or a room alias (#room:example.org)",
 });
+
+/*
+ * Retention ages and intervals go down to a minute so tests (and a trial on a test server) can
+ * run a policy in minutes. On a real server a keep under a day is almost always a mistake, since
+ * it purges history people are still reading on a schedule nobody watches: such a value is
+ * accepted with a warning rather than refused.
+ */
+const RETENTION_KEEP_BOUNDS: DurationBounds = { minMs: 60_000, maxMs: Number.MAX_SAFE_INTEGER };
+const RETENTION_EVERY_BOUNDS: DurationBounds = { minMs: 60_000, maxMs: 366 * 86_400_000 };
+const DAY_MS = 86_400_000;
+const POLICY_NAME = /^[a-z0-9-]{1,40}$/;
+const TIME_OF_DAY = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+const retentionPolicySchema = z
+  .strictObject({
+    name: z
+      .string({ error: "expected a name of lower-case letters, digits and dashes, such as old-history" })
+      .regex(POLICY_NAME, "expected 1 to 40 lower-case letters, digits and dashes, such as old-history"),
+    all: z.literal(true, { error: "expected true (or leave it out and choose matching, rooms or space)" }).optional(),
+    matching: z.string({ error: "expected search words, such as \"spam\"" }).trim().min(1, "must not be empty").optional(),
+    rooms: z.array(roomReference, { error: "expected a list of room IDs or aliases" }).min(1, "must name at least one room").optional(),
+    space: roomReference.optional(),
+    keep: z
+      .string({ error: "expected an age such as 180d" })
+      .refine((text) => parseDuration(text, RETENTION_KEEP_BOUNDS) !== undefined, {
+        message: "expected an age of at least 1min in s, min, h or d, such as 180d or 36h (m alone is not accepted: write min)",
+      }),
+    local: z.boolean({ error: "expected true or false" }).default(false),
+    every: z
+      .string({ error: "expected an interval such as 1d" })
+      .refine((text) => parseDuration(text, RETENTION_EVERY_BOUNDS) !== undefined, {
+        message: "expected an interval between 1min and 366d in s, min, h or d, such as 1d or 6h (m alone is not accepted: write min)",
+      }),
+    at: z
+      .string({ error: 'expected a UTC time of day in quotes, such as "03:30"' })
+      .regex(TIME_OF_DAY, 'expected a UTC time of day from "00:00" to "23:59", such as "03:30"')
+      .optional(),
+    exclude: z
+      .strictObject({
+        rooms: z.array(roomReference, { error: "expected a list of room IDs or aliases" }).default([]),
+        spaces: z.array(roomReference, { error: "expected a list of space IDs or aliases" }).default([]),
+        dm: z.boolean({ error: "expected true or false" }).default(false),
+        members: z
+          .array(
+            z.string({ error: "expected a pattern such as \"@whatsapp_.*\"" }).refine((pattern) => memberPattern(pattern) !== undefined, {
+              message: "expected a regular expression matched against whole user IDs, such as \"@whatsapp_.*\"",
+            }),
+            { error: "expected a list of patterns" },
+          )
+          .default([]),
+      })
+      .default({ rooms: [], spaces: [], dm: false, members: [] }),
+  })
+  .superRefine((policy, context) => {
+    const chosen = (["all", "matching", "rooms", "space"] as const).filter((key) => policy[key] !== undefined);
+    if (chosen.length !== 1) {
+      context.addIssue({
+        code: "custom",
+        path: [],
+        message:
+          chosen.length === 0
+            ? "choose the rooms with one of all: true, matching, rooms or space"
+            : `choose the rooms with exactly one of all, matching, rooms or space, not ${chosen.join(" and ")}`,
+      });
+    }
+    const everyMs = parseDuration(policy.every, RETENTION_EVERY_BOUNDS);
+    // Aligned runs must come back to the same time of day, or `at` would hold for the first run only.
+    if (policy.at !== undefined && everyMs !== undefined && everyMs % DAY_MS !== 0 && DAY_MS % everyMs !== 0) {
+      context.addIssue({
+        code: "custom",
+        path: ["every"],
+        message: `with at, expected a whole number of days or an interval that divides a day (such as 6h or 30min), so every run falls on ${policy.at} UTC or a fixed step from it`,
+      });
+    }
+  });
+
+const retentionSchema = z.array(retentionPolicySchema, { error: "expected a list of policies (see config.example.yaml)" }).superRefine((policies, context) => {
+  const seen = new Set<string>();
+  policies.forEach((policy, index) => {
+    if (seen.has(policy.name)) context.addIssue({ code: "custom", path: [index, "name"], message: `another policy is already named ${policy.name}; names must be unique` });
+    seen.add(policy.name);
+  });
+});
+
+type RawRetentionPolicy = z.infer<typeof retentionPolicySchema>;
 
 const configSchema = z.strictObject({
   homeserverUrl: z
@@ -115,6 +207,20 @@ const configSchema = z.strictObject({
       burstWindow: boundedDuration("10min", BURST_WINDOW_BOUNDS).default("10min"),
     })
     .default({ enabled: true, pollEvery: "30s", burst: 5, burstWindow: "10min" }),
+  maxConcurrentJobs: z
+    .number({ error: "expected a whole number from 1 to 5" })
+    .int("expected a whole number from 1 to 5")
+    .min(1, "expected a whole number from 1 to 5")
+    // Synapse's task scheduler runs at most five jobs at once; more would only queue there.
+    .max(5, "expected a whole number from 1 to 5 (Synapse runs at most five such jobs at once)")
+    .default(2),
+  waveRetries: z
+    .number({ error: "expected a whole number from 0 to 10" })
+    .int("expected a whole number from 0 to 10")
+    .min(0, "expected a whole number from 0 to 10")
+    .max(10, "expected a whole number from 0 to 10")
+    .default(2),
+  retention: retentionSchema.default([]),
 });
 
 /** Reads, validates and types the YAML config. Every message names the key and the expected form. */
@@ -167,15 +273,51 @@ export function parseConfig(document: unknown, path: string, environment: NodeJS
       burst: raw.reports.burst,
       burstWindowMs: parseDuration(raw.reports.burstWindow, BURST_WINDOW_BOUNDS) ?? 600_000,
     },
+    maxConcurrentJobs: raw.maxConcurrentJobs,
+    waveRetries: raw.waveRetries,
+    retention: raw.retention.map((policy, index) => toRetentionPolicy(policy, index, warnings)),
     warnings,
   });
 }
 
+/** Only called on a validated policy: every parse below has already succeeded once. */
+function toRetentionPolicy(raw: RawRetentionPolicy, index: number, warnings: string[]): RetentionPolicy {
+  const keepMs = parseDuration(raw.keep, RETENTION_KEEP_BOUNDS) ?? DAY_MS;
+  if (keepMs < DAY_MS) {
+    warnings.push(`retention[${index}].keep: ${raw.keep} purges history younger than a day on every run of ${raw.name}; meant for tests, rarely for a real server`);
+  }
+  const selection: RetentionSelection =
+    raw.matching !== undefined
+      ? { kind: "matching", words: raw.matching }
+      : raw.rooms !== undefined
+        ? { kind: "rooms", rooms: raw.rooms }
+        : raw.space !== undefined
+          ? { kind: "space", space: raw.space }
+          : { kind: "all" };
+  const exclude: RetentionExclude = raw.exclude;
+  return {
+    name: raw.name,
+    selection,
+    keepMs,
+    keep: raw.keep,
+    local: raw.local,
+    everyMs: parseDuration(raw.every, RETENTION_EVERY_BOUNDS) ?? DAY_MS,
+    every: raw.every,
+    ...(raw.at === undefined ? {} : { at: raw.at }),
+    exclude,
+  };
+}
+
+/** `retention[0].exclude.members[1]`: the key as a reader finds it in the YAML. */
+function keyPath(path: readonly PropertyKey[]): string {
+  return path.map((part, index) => (typeof part === "number" ? `[${part}]` : `${index === 0 ? "" : "."}${String(part)}`)).join("");
+}
+
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === "unrecognized_keys") {
-    return issue.keys.map((key) => `  ${key}: unknown key (see config.example.yaml for the keys Warden reads)`).join("\n");
+    return issue.keys.map((key) => `  ${keyPath([...issue.path, key])}: unknown key (see config.example.yaml for the keys Warden reads)`).join("\n");
   }
-  const key = issue.path.length > 0 ? issue.path.map(String).join(".") : "(top level)";
+  const key = issue.path.length > 0 ? keyPath(issue.path) : "(top level)";
   const message = issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message;
   return `  ${key}: ${message}`;
 }

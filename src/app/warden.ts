@@ -39,6 +39,9 @@ import { DEFAULT_WAVE_OPTIONS, WaveEngine } from "../tasks/waves/engine.js";
 import { blockSender, purgeSender, shutdownSender } from "../tasks/waves/senders.js";
 import { ChatWaveNotifier } from "./waveNotifier.js";
 import { WaveAwareTaskNotifier } from "./waveTaskNotifier.js";
+import { RetentionScheduler } from "../retention/scheduler.js";
+import { SqliteRetentionStore } from "../store/retention.js";
+import { REAL_TIMERS } from "../tasks/tracker.js";
 
 /** Commands older than this when they arrive were sent while Warden was down. */
 const MAX_COMMAND_AGE_MS = 10 * 60_000;
@@ -110,8 +113,8 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
   const hadSyncToken = syncStorage.hadSyncToken();
 
   // The engine is built once the homeserver answers; the gauge reads 0 until then.
-  let waves: WaveEngine | undefined;
-  const metrics = new WardenMetrics({ waveQueueLength: () => waves?.queueLength() ?? 0 });
+  const waveQueue = { length: (): number => 0 };
+  const metrics = new WardenMetrics({ waveQueueLength: () => waveQueue.length() });
   const health = new HealthState(clock);
   const admin = new SynapseAdminClient({
     homeserverUrl: config.homeserverUrl,
@@ -199,14 +202,25 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
     tasks,
     { purge: purgeSender(admin, launcher), shutdown: shutdownSender(admin, launcher), block: blockSender(admin, true), unblock: blockSender(admin, false) },
     homeserverJobs(admin),
-    new ChatWaveNotifier(bot, clock, log, audit, config.commandPrefix),
+    new ChatWaveNotifier(bot, clock, log, selfUserId, audit, config.commandPrefix),
     clock,
     log,
     { ...DEFAULT_WAVE_OPTIONS, maxConcurrentJobs: config.maxConcurrentJobs, retries: config.waveRetries },
   );
-  waves = engine;
+  waveQueue.length = () => engine.queueLength();
   waveAware.attach(engine);
   const selector = new AdminRoomSelector({ admin, directory: bot, managementRoomId, protectedRooms });
+  const retention = new RetentionScheduler({
+    policies: config.retention,
+    store: new SqliteRetentionStore(state.database),
+    selector,
+    waves: engine,
+    clock,
+    timers: REAL_TIMERS,
+    log: log.child({ component: "retention" }),
+    managementRoomId,
+    selfUserId,
+  });
   const reportStore = new SqliteReportStore(state.database);
   const reportDesk = new ReportService(reportStore, admin, bot, managementRoomId, config.commandPrefix, clock, log);
   const reportPoller = new ReportPoller(
@@ -231,6 +245,7 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
     targets: { directory: bot, managementRoomId, protectedRooms },
     planner: new WavePlanner(selector, clock),
     waves: engine,
+    retention,
   }).map((command) => instrumentCommand(command, metrics, clock));
   const dispatcher = new CommandDispatcher({
     table,
@@ -268,6 +283,8 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
   // Waves first: a job that ended while Warden was down is settled in its wave before the tracker reports it.
   await engine.resumeAll();
   tracker.resumeAll();
+  // Checked at start: a policy that selects nothing today is named in the log, not fatal.
+  for (const problem of await retention.checkAtStart()) log.warn({ problem }, "retention policy");
   // Before the sync starts, so that only what an earlier run left is "received and unanswered".
   const recovered = await dispatcher.recover();
   await bot.start(managementRoomId);
@@ -287,6 +304,8 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
   // After the ready message, so a warning about an exposed room is the last thing said.
   await guard.announce();
   if (config.reports.enabled) reportPoller.start();
+  // After the engine resumed its waves, so a policy's wave still running is seen as running.
+  await retention.start();
 
   return ok({
     async drain(timeoutMs = DRAIN_TIMEOUT_MS) {
@@ -305,6 +324,7 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
       const leftForNextStart = dispatcher.inFlight();
       if (leftForNextStart > 0) log.warn({ leftForNextStart }, "drain timed out; the next start answers the commands left");
       // Jobs are durable: the next start resumes tracking them.
+      await retention.stop();
       tracker.stop();
       engine.stop();
       // Every write is committed as it happens; closing checkpoints the WAL into the database file.

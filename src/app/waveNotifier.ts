@@ -10,6 +10,11 @@ import type { Clock } from "../util/clock.js";
 /** Summary tries before Warden gives up on it (logged and written to the audit log), as for a task's final message. */
 const SUMMARY_TRIES = 10;
 
+/** Scheduled retention runs carry a stand-in ("retention:<name>:<time>"), not an event to reply to. */
+function answersEvent(commandEventId: string): boolean {
+  return commandEventId.startsWith("$");
+}
+
 /**
  * A wave in the management room: its board, posted as the answer to the command and edited as
  * the wave moves, and its summary, which mentions the requester. A wave Warden started itself
@@ -22,13 +27,15 @@ export class ChatWaveNotifier implements WaveNotifier {
     private readonly chat: Pick<ChatSender, "send" | "edit">,
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** Warden's own account: the requester of the waves it starts itself, who is not notified. */
+    private readonly selfUserId: string,
     private readonly audit?: AuditSink,
     private readonly prefix = "!",
   ) {}
 
   async posted(view: WaveView): Promise<string | undefined> {
     const { wave } = view;
-    const sent = await this.chat.send(wave.managementRoomId as RoomId, renderWaveBoard(view, this.prefix), wave.commandEventId === "" ? {} : { replyTo: wave.commandEventId });
+    const sent = await this.chat.send(wave.managementRoomId as RoomId, renderWaveBoard(view, this.prefix), answersEvent(wave.commandEventId) ? { replyTo: wave.commandEventId } : {});
     if (!sent.ok) {
       this.log.error({ waveId: wave.id, error: sent.error }, "could not post the wave's board");
       return undefined;
@@ -48,8 +55,11 @@ export class ChatWaveNotifier implements WaveNotifier {
     const { wave } = view;
     const tries = (this.tries.get(wave.id) ?? 0) + 1;
     // The transaction id is fixed per wave, so a resend after a crash is dropped by the homeserver.
-    const sent = await this.chat.send(wave.managementRoomId as RoomId, renderWaveFinished(view, this.prefix), {
-      ...(wave.commandEventId === "" ? {} : { replyTo: wave.commandEventId }),
+    const summary = renderWaveFinished(view, this.prefix);
+    // A wave Warden started itself (a scheduled retention run) notifies nobody: there is no one who asked.
+    const message = wave.requester === this.selfUserId ? { ...summary, mentions: [] } : summary;
+    const sent = await this.chat.send(wave.managementRoomId as RoomId, message, {
+      ...(answersEvent(wave.commandEventId) ? { replyTo: wave.commandEventId } : {}),
       transactionId: `warden-wave-final-${wave.id}`,
     });
     if (tries === 1) await this.moved(view);

@@ -25,8 +25,16 @@ export interface Command<Arguments = unknown> extends CommandSpec {
    */
   readonly confirmation?: {
     kind(args: Arguments): ConfirmationKind | undefined;
-    /** True for arguments that always show their preview first, whatever confirmBefore says (waves); --yes still skips it. */
+    /**
+     * True: ask whatever confirmBefore says (only --yes skips it). A wave acts on many rooms
+     * chosen by a filter, so what it would touch is shown every time.
+     */
     always?(args: Arguments): boolean;
+    /**
+     * True: --dry-run reaches `execute`, which answers with its own outcome (a per-room
+     * estimate), instead of the preview being shown. Its `parse` must then read --dry-run.
+     */
+    readonly executesDryRun?: boolean;
     preview(args: Arguments, context: CommandContext): Promise<Result<Preview, Refusal>>;
   };
 }

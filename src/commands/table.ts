@@ -18,6 +18,7 @@ import { extremitiesCommand, type ExtremitiesDependencies } from "./homeserver/e
 import { reportsCommand, type ReportsDependencies } from "./reports/reports.js";
 import { reportCommand, type ReportDependencies } from "./reports/report.js";
 import { cancelCommand, type CancelDependencies } from "./waves/cancel.js";
+import { retentionCommand, type RetentionDependencies } from "./retention/retention.js";
 
 export type CommandDependencies = PurgeDependencies &
   ShutdownDependencies &
@@ -34,7 +35,12 @@ export type CommandDependencies = PurgeDependencies &
   ReportsDependencies &
   ReportDependencies &
   CancelDependencies &
-  AuditDependencies & { readonly confirmations: Pick<ConfirmationFlow, "confirm"> };
+  Omit<RetentionDependencies, "retention"> &
+  AuditDependencies & {
+    readonly confirmations: Pick<ConfirmationFlow, "confirm">;
+    /** Optional until the app wires the retention scheduler; without it there is no !retention. */
+    readonly retention?: RetentionDependencies["retention"];
+  };
 
 /** Every command Warden knows, in the order help lists them. */
 export function buildCommandTable(dependencies: CommandDependencies): readonly Command[] {
@@ -54,6 +60,7 @@ export function buildCommandTable(dependencies: CommandDependencies): readonly C
     extremitiesCommand(dependencies),
     reportsCommand(dependencies),
     reportCommand(dependencies),
+    ...(dependencies.retention === undefined ? [] : [retentionCommand({ ...dependencies, retention: dependencies.retention })]),
     confirmCommand(dependencies.confirmations),
     auditCommand(dependencies),
   ].map(withConfirmationFlags);

@@ -23,6 +23,18 @@ export interface RetentionExclude {
   readonly members: readonly string[];
 }
 
+/**
+ * A member pattern as the config checks it and the selector applies it: anchored, so
+ * "@whatsapp_.*" cannot match in the middle of another user ID. Undefined when it does not compile.
+ */
+export function memberPattern(pattern: string): RegExp | undefined {
+  try {
+    return new RegExp(`^(?:${pattern})$`);
+  } catch {
+    return undefined;
+  }
+}
+
 export interface RetentionPolicy {
   readonly name: string;
   readonly selection: RetentionSelection;
@@ -49,12 +61,28 @@ export interface RetentionLastRun {
   readonly failed: number;
 }
 
+/** A run that started no wave: nothing was selected, the selection failed, or the previous run was still going. */
+export interface RetentionMiss {
+  readonly at: number;
+  readonly why: string;
+}
+
 /** One line of !retention. */
 export interface RetentionPolicyState {
   readonly policy: RetentionPolicy;
   readonly paused: boolean;
   readonly nextRunAt?: number;
   readonly lastRun?: RetentionLastRun;
+  /** Set when a run after `lastRun` started no wave; kept in memory only, so a restart forgets it (the log keeps it). */
+  readonly lastMiss?: RetentionMiss;
+}
+
+/**
+ * A scheduled run has no command event to answer; its wave's commandEventId is this instead.
+ * Never an event ID (those start with "$"), so nothing should reply to it or edit it.
+ */
+export function scheduledRunId(policy: string, startedAt: number): string {
+  return `retention:${policy}:${startedAt}`;
 }
 
 /** One room of `!retention run <name> --dry-run`: what would go. */
@@ -78,5 +106,7 @@ export type RetentionOutcome =
       /** History before this goes (epoch ms). */
       readonly cutoffTs: number;
       readonly estimates: readonly RetentionEstimate[];
+      /** Selected rooms left without an estimate, beyond the cap of rooms a dry run reads. */
+      readonly notEstimated?: number;
       readonly leftOut: readonly { readonly label: string; readonly roomId?: string; readonly why: string }[];
     };

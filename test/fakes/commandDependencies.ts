@@ -15,6 +15,9 @@ import { FixedClock } from "./fixedClock.js";
 import { RecordingLauncher } from "./recordingLauncher.js";
 import { FakeSelector, RecordingWaves } from "./fakeWaves.js";
 import { WavePlanner } from "../../src/commands/waves/waves.js";
+import { RetentionScheduler } from "../../src/retention/scheduler.js";
+import type { RetentionPolicy } from "../../src/model/retention.js";
+import { MemoryRetentionStore, RecordingWaves as RetentionWaves, ScriptedSelector } from "./retention.js";
 
 export const MANAGEMENT_ROOM = "!mgmt:example.org" as RoomId;
 export const PROTECTED_ROOM = "!protected:example.org" as RoomId;
@@ -43,12 +46,16 @@ export interface CommandFakes {
   readonly chat: RecordingChat;
   readonly selector: FakeSelector;
   readonly waves: RecordingWaves;
+  /** The retention scheduler's own fakes: it starts waves through them. */
+  readonly retentionWaves: RetentionWaves;
+  readonly retentionSelector: ScriptedSelector;
+  readonly retention: RetentionScheduler;
   readonly dependencies: CommandDependencies;
   readonly table: readonly Command[];
 }
 
-/** Every dependency of the command table as a fake, and the table built from them. */
-export function commandFakes(): CommandFakes {
+/** Every dependency of the command table as a fake, and the table built from them; `policies` for !retention. */
+export function commandFakes(policies: readonly RetentionPolicy[] = []): CommandFakes {
   const clock = new FixedClock();
   const admin = new FakeReportAdmin();
   const launcher = new RecordingLauncher(clock);
@@ -63,6 +70,20 @@ export function commandFakes(): CommandFakes {
   const selector = new FakeSelector();
   const waves = new RecordingWaves();
   const planner = new WavePlanner(selector, clock);
-  const dependencies: CommandDependencies = { admin, launcher, targets, clock, store, confirmations, auditLog, reportDesk, planner, waves };
-  return { clock, admin, launcher, directory, store, targets, reports, chat, selector, waves, dependencies, table: buildCommandTable(dependencies) };
+  const retentionWaves = new RetentionWaves();
+  const retentionSelector = new ScriptedSelector();
+  // Never started: the commands read and change its state; runs happen only when asked for.
+  const retention = new RetentionScheduler({
+    policies,
+    store: new MemoryRetentionStore(),
+    selector: retentionSelector,
+    waves: retentionWaves,
+    clock,
+    timers: { setTimeout: () => undefined, clearTimeout: () => undefined },
+    log: new MemoryLogger().log,
+    managementRoomId: MANAGEMENT_ROOM,
+    selfUserId: "@warden:example.org",
+  });
+  const dependencies: CommandDependencies = { admin, launcher, targets, clock, store, confirmations, auditLog, reportDesk, planner, waves, retention };
+  return { clock, admin, launcher, directory, store, targets, reports, chat, selector, waves, retentionWaves, retentionSelector, retention, dependencies, table: buildCommandTable(dependencies) };
 }

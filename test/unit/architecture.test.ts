@@ -46,7 +46,7 @@ describe("source layout", () => {
 
   it("keeps rendering and shared types below the command layer", () => {
     const upward = files
-      .filter((file) => /^(render|model|tasks|synapse|store|access)\//.test(name(file)))
+      .filter((file) => /^(render|model|tasks|synapse|store|access|retention)\//.test(name(file)))
       .flatMap((file) => (graph.get(file) ?? []).filter((target) => name(target).startsWith("commands/")).map((target) => `${name(file)} -> ${name(target)}`));
     expect(upward).toEqual([]);
   });

@@ -62,6 +62,9 @@ describe("parseConfig", () => {
       stuckAfterMs: 6 * 3600_000,
       metrics: undefined,
       reports: { enabled: true, pollEveryMs: 30_000, burst: 5, burstWindowMs: 600_000 },
+      maxConcurrentJobs: 2,
+      waveRetries: 2,
+      retention: [],
       warnings: [],
     });
     expect(isAbsolute(config.dataDirectory)).toBe(true);
@@ -166,7 +169,7 @@ describe("parseConfig", () => {
   it.each(["alice", "@alice", "alice:example.org", " @alice:example.org", "@*"])("names the bad allowlist entry %j by position", (entry) => {
     const error = rejected({ ...VALID, allowlist: ["@ok:example.org", entry] });
 
-    expect(error).toContain("allowlist.1: expected a full user ID");
+    expect(error).toContain("allowlist[1]: expected a full user ID");
   });
 
   it("rejects an empty allowlist", () => {
@@ -258,6 +261,121 @@ describe("parseConfig", () => {
 
   it.each([[null], [[]], ["just text"], [42]])("rejects a document that is not a mapping: %j", (document) => {
     expect(rejected(document)).toContain("must be a YAML mapping");
+  });
+});
+
+describe("wave settings", () => {
+  it("reads maxConcurrentJobs and waveRetries within their bounds", () => {
+    const config = accepted({ ...VALID, maxConcurrentJobs: 5, waveRetries: 0 });
+
+    expect(config.maxConcurrentJobs).toBe(5);
+    expect(config.waveRetries).toBe(0);
+  });
+
+  it.each([0, 6, 2.5, "2"])("rejects maxConcurrentJobs %j, naming the key and Synapse's five", (value) => {
+    expect(rejected({ ...VALID, maxConcurrentJobs: value })).toContain("maxConcurrentJobs: expected a whole number from 1 to 5");
+  });
+
+  it.each([-1, 11, 1.5, "two"])("rejects waveRetries %j, naming the key", (value) => {
+    expect(rejected({ ...VALID, waveRetries: value })).toContain("waveRetries: expected a whole number from 0 to 10");
+  });
+});
+
+const POLICY = { name: "old-history", all: true, keep: "180d", every: "1d" } as const;
+
+function withPolicies(...policies: readonly Record<string, unknown>[]): Record<string, unknown> {
+  return { ...VALID, retention: policies };
+}
+
+describe("retention", () => {
+  it("maps a minimal policy, with local false and nothing excluded", () => {
+    expect(accepted(withPolicies(POLICY)).retention).toEqual([
+      {
+        name: "old-history",
+        selection: { kind: "all" },
+        keepMs: 180 * 86_400_000,
+        keep: "180d",
+        local: false,
+        everyMs: 86_400_000,
+        every: "1d",
+        exclude: { rooms: [], spaces: [], dm: false, members: [] },
+      },
+    ]);
+  });
+
+  it("maps every selection and a full exclude", () => {
+    const exclude = { rooms: ["!keep:example.org"], spaces: ["#family:example.org"], dm: true, members: ["@whatsapp_.*", "@signal_[0-9]+:example.org"] };
+    const config = accepted(
+      withPolicies(
+        { name: "spam", matching: " spam ", keep: "36h", every: "6h", at: "03:30", local: true, exclude },
+        { name: "listed", rooms: ["!a:example.org", "#b:example.org"], keep: "30d", every: "7d", at: "00:00" },
+        { name: "space-1", space: "#space:example.org", keep: "90d", every: "1h" },
+      ),
+    );
+
+    expect(config.retention.map((policy) => policy.selection)).toEqual([
+      { kind: "matching", words: "spam" },
+      { kind: "rooms", rooms: ["!a:example.org", "#b:example.org"] },
+      { kind: "space", space: "#space:example.org" },
+    ]);
+    expect(config.retention[0]).toMatchObject({ local: true, at: "03:30", keepMs: 36 * 3_600_000, everyMs: 6 * 3_600_000, exclude });
+    expect(config.retention[1]?.at).toBe("00:00");
+    expect(config.retention[2]?.at).toBeUndefined();
+    expect(config.warnings).toEqual([]);
+  });
+
+  it("accepts a keep under a day (for tests) with a warning naming the key", () => {
+    const config = accepted(withPolicies({ ...POLICY, keep: "5min", every: "1min" }));
+
+    expect(config.retention[0]?.keepMs).toBe(300_000);
+    expect(config.warnings).toEqual([expect.stringContaining("retention[0].keep: 5min")]);
+  });
+
+  it("names an unknown key by its place in the list", () => {
+    expect(rejected(withPolicies(POLICY, { ...POLICY, name: "second", keeep: "1d" }))).toContain("retention[1].keeep: unknown key");
+    expect(rejected(withPolicies({ ...POLICY, exclude: { dms: true } }))).toContain("retention[0].exclude.dms: unknown key");
+  });
+
+  it.each([
+    [{ keep: "6m" }, "retention[0].keep: expected an age of at least 1min"],
+    [{ keep: "30s" }, "retention[0].keep: expected an age of at least 1min"],
+    [{ keep: "180 days" }, "retention[0].keep:"],
+    [{ keep: 180 }, "retention[0].keep: expected an age such as 180d"],
+    [{ every: "1m" }, "retention[0].every: expected an interval between 1min and 366d"],
+    [{ every: "400d" }, "retention[0].every: expected an interval between 1min and 366d"],
+    [{ at: "24:00" }, 'retention[0].at: expected a UTC time of day from "00:00" to "23:59"'],
+    [{ at: "3:30" }, "retention[0].at: expected a UTC time of day"],
+    [{ at: 330 }, 'retention[0].at: expected a UTC time of day in quotes, such as "03:30"'],
+    [{ at: "03:30", every: "5h" }, "retention[0].every: with at, expected a whole number of days or an interval that divides a day"],
+    [{ at: "03:30", every: "36h" }, "retention[0].every: with at, expected"],
+    [{ local: "yes" }, "retention[0].local: expected true or false"],
+    [{ name: "Old History" }, "retention[0].name: expected 1 to 40 lower-case letters, digits and dashes"],
+    [{ all: false }, "retention[0].all: expected true"],
+    [{ all: undefined }, "retention[0]: choose the rooms with one of all: true, matching, rooms or space"],
+    [{ space: "#space:example.org" }, "retention[0]: choose the rooms with exactly one of all, matching, rooms or space, not all and space"],
+    [{ all: undefined, rooms: [] }, "retention[0].rooms: must name at least one room"],
+    [{ all: undefined, rooms: ["lobby"] }, "retention[0].rooms[0]: expected a room ID"],
+    [{ all: undefined, matching: "  " }, "retention[0].matching: must not be empty"],
+    [{ exclude: { members: ["@bridge_(.*"] } }, "retention[0].exclude.members[0]: expected a regular expression"],
+    [{ exclude: { spaces: ["space"] } }, "retention[0].exclude.spaces[0]: expected a room ID"],
+    [{ exclude: { dm: "yes" } }, "retention[0].exclude.dm: expected true or false"],
+  ])("rejects %j, naming the key", (change, message) => {
+    expect(rejected(withPolicies({ ...POLICY, ...change }))).toContain(message);
+  });
+
+  it("names a missing keep and every", () => {
+    const error = rejected(withPolicies({ name: "bare", all: true }));
+
+    expect(error).toContain("retention[0].keep: is required");
+    expect(error).toContain("retention[0].every: is required");
+  });
+
+  it("refuses two policies with the same name, naming the second", () => {
+    expect(rejected(withPolicies(POLICY, { ...POLICY, keep: "30d" }))).toContain("retention[1].name: another policy is already named old-history");
+  });
+
+  it("refuses a retention that is not a list", () => {
+    expect(rejected({ ...VALID, retention: POLICY })).toContain("retention: expected a list of policies");
   });
 });
 

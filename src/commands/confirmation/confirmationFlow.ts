@@ -53,9 +53,11 @@ export class ConfirmationFlow {
   async gate(command: Command, args: unknown, words: Words, context: CommandContext, force = false): Promise<"shown" | CommandOutcome | undefined> {
     if (command.confirmation === undefined) return undefined;
     const dryRun = words.flags.get("dry-run") === true;
+    if (dryRun && command.confirmation.executesDryRun === true) return undefined;
     const kind = command.confirmation.kind(args);
+    const wanted = (kind !== undefined && this.confirmBefore.has(kind)) || command.confirmation.always?.(args) === true;
     // `force`: a reaction on a report card started it, and nothing destructive runs on one click.
-    const ask = force || (((kind !== undefined && this.confirmBefore.has(kind)) || command.confirmation.always?.(args) === true) && words.flags.get("yes") !== true);
+    const ask = force || (wanted && words.flags.get("yes") !== true);
     if (!dryRun && !ask) return undefined;
     const preview = await command.confirmation.preview(args, context);
     if (!preview.ok) return preview.error;

@@ -84,7 +84,7 @@ export function purgeCommand(dependencies: PurgeDependencies) {
       const roomWords = words.positionals.slice(0, -1);
       const pointWord = words.positionals.at(-1) ?? "";
       // "!purge #room" with no point: say the point is missing, not that "#room" is a bad point.
-      if (roomWords.length === 0 && parseRoomArgument("<room>", pointWord).ok && parsePurgePoint("<point>", pointWord, dependencies.clock.now()).ok === false) {
+      if (roomWords.length === 0 && parseRoomArgument("<room>", pointWord).ok && !parsePurgePoint("<point>", pointWord, dependencies.clock.now()).ok) {
         return err({ argument: "<point>", expected: POINT_EXPECTED });
       }
       const targets = parseRoomTargets(words, roomWords, PURGE_SELECTIONS);

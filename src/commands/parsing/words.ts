@@ -81,7 +81,8 @@ export function splitWords(text: string, spec: CommandSpec): Result<Words, Argum
   const required = spec.positionals.filter((p) => p.optional !== true && p.repeatable !== true).length;
   if (positionals.length < required) {
     const missing = spec.positionals[positionals.length];
-    return err({ argument: missing === undefined ? "arguments" : positionalLabel(missing), expected: missing?.description ?? "more arguments" });
+    // Named as one value ("<room>", not "<room>..."): that is what is missing.
+    return err({ argument: missing === undefined ? "arguments" : positionalLabel(missing).replace(/\.\.\.$/, ""), expected: missing?.description ?? "more arguments" });
   }
   if (!repeatable && positionals.length > spec.positionals.length && spec.positionals.at(-1)?.variadic !== true) {
     const extra = positionals[spec.positionals.length] ?? "";

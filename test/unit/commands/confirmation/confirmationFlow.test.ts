@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfirmationBook } from "../../../../src/commands/confirmation/confirmations.js";
-import { ConfirmationFlow } from "../../../../src/commands/confirmation/confirmationFlow.js";
+import { CONFIRMATION_FLAGS, ConfirmationFlow } from "../../../../src/commands/confirmation/confirmationFlow.js";
 import { splitWords } from "../../../../src/commands/parsing/words.js";
-import type { Command } from "../../../../src/commands/spec.js";
+import { defineCommand, type Command } from "../../../../src/commands/spec.js";
+import { ok } from "../../../../src/util/result.js";
 import type { ConfirmationKind } from "../../../../src/model/commandSpec.js";
 import { commandFakes, MANAGEMENT_ROOM } from "../../../fakes/commandDependencies.js";
 import { FIXED_NOW } from "../../../fakes/fixedClock.js";
@@ -55,5 +56,66 @@ describe("ConfirmationFlow: which purges ask", () => {
     const { gated } = await gatePurge(`${ROOM} 1d --local`, ["purge"]);
 
     expect(gated).toBeUndefined();
+  });
+});
+
+/** A wave-like command: nothing in confirmBefore governs it; `always` and `executesDryRun` decide. */
+function waveLike(options: { always: boolean; executesDryRun?: boolean }): Command {
+  return defineCommand<{ dryRun: boolean }>({
+    name: "wave",
+    summary: "a wave, for these tests",
+    details: [],
+    positionals: [],
+    flags: CONFIRMATION_FLAGS,
+    examples: [],
+    parse: (words) => ok({ dryRun: words.flags.get("dry-run") === true }),
+    execute: () => Promise.resolve({ kind: "refused", reason: "not run in these tests" }),
+    confirmation: {
+      kind: () => undefined,
+      always: () => options.always,
+      ...(options.executesDryRun === undefined ? {} : { executesDryRun: options.executesDryRun }),
+      preview: () => Promise.resolve(ok({ title: "act on 40 rooms", lines: [] })),
+    },
+  });
+}
+
+async function gateWave(command: Command, text: string) {
+  const chat = new RecordingChat();
+  const flow = new ConfirmationFlow(new ConfirmationBook(commandFakes().clock, 300_000), new Set(), chat, MANAGEMENT_ROOM, "!", new MemoryLogger().log);
+  flows.push(flow);
+  const words = splitWords(text, command);
+  if (!words.ok) throw new Error("words");
+  const args = command.parse(words.value);
+  if (!args.ok) throw new Error("parse");
+  return { gated: await flow.gate(command, args.value, words.value, CONTEXT), chat };
+}
+
+describe("ConfirmationFlow: commands that always ask", () => {
+  it("shows the preview though confirmBefore names nothing", async () => {
+    const { gated, chat } = await gateWave(waveLike({ always: true }), "");
+
+    expect(gated).toBe("shown");
+    expect(chat.plainBodies()[0]).toContain("act on 40 rooms");
+  });
+
+  it("runs at once with --yes", async () => {
+    const { gated, chat } = await gateWave(waveLike({ always: true }), "--yes");
+
+    expect(gated).toBeUndefined();
+    expect(chat.sent).toEqual([]);
+  });
+
+  it("runs at once when `always` says no for these arguments", async () => {
+    expect((await gateWave(waveLike({ always: false }), "")).gated).toBeUndefined();
+  });
+
+  it("hands --dry-run to the command when it answers dry runs itself, and shows the preview otherwise", async () => {
+    const own = await gateWave(waveLike({ always: true, executesDryRun: true }), "--dry-run");
+    const generic = await gateWave(waveLike({ always: true }), "--dry-run");
+
+    expect(own.gated).toBeUndefined();
+    expect(own.chat.sent).toEqual([]);
+    expect(generic.gated).toBe("shown");
+    expect(generic.chat.plainBodies()[0]).toContain("act on 40 rooms");
   });
 });

@@ -78,7 +78,7 @@ class Board implements WaveNotifier {
   posts = 0;
   moves: WaveView[] = [];
   summaries: WaveView[] = [];
-  posted(_view: WaveView): Promise<string | undefined> {
+  posted(): Promise<string | undefined> {
     this.posts++;
     return Promise.resolve(`$board${this.posts}`);
   }
@@ -110,7 +110,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function engineFor(world: World, board: Board, options: Partial<typeof DEFAULT_WAVE_OPTIONS> = {}, kind: WaveKind = "purge", store = new WaveStore(database, () => Date.now())): { engine: WaveEngine; store: WaveStore } {
+function engineFor(world: World, board: Board, options: Partial<typeof DEFAULT_WAVE_OPTIONS> = {}, store = new WaveStore(database, () => Date.now())): { engine: WaveEngine; store: WaveStore } {
   const sender = world.sender();
   const engine = new WaveEngine(
     store,
@@ -122,7 +122,6 @@ function engineFor(world: World, board: Board, options: Partial<typeof DEFAULT_W
     log,
     { ...DEFAULT_WAVE_OPTIONS, ...options },
   );
-  void kind;
   return { engine, store };
 }
 
@@ -271,7 +270,7 @@ describe("wave engine", () => {
     world.tasks.delete(r1Task?.id ?? "");
     world.jobs.delete(r1Task?.homeserverTaskId ?? "");
 
-    const second = engineFor(world, board, { maxConcurrentJobs: 2 }, "purge", new WaveStore(database, () => Date.now()));
+    const second = engineFor(world, board, { maxConcurrentJobs: 2 }, new WaveStore(database, () => Date.now()));
     await second.engine.resumeAll();
 
     expect(second.store.room(wave.id, "main", "!r0:example.org")).toMatchObject({ state: "sent", taskId: r0Task?.id });

@@ -1,0 +1,112 @@
+import type { RetentionPolicy } from "../../src/model/retention.js";
+import type { RoomSelector, SelectionRequest, SelectionResult, WaveControl, WaveRecord, WaveRequest, WaveRoom, WaveRoomState, WaveView } from "../../src/model/waves.js";
+import type { RetentionStateRow, RetentionStateStore } from "../../src/retention/stateStore.js";
+import { err, ok, type Result } from "../../src/util/result.js";
+
+/** The wave engine as the scheduler sees it: records each request, and waves run until a test ends them. */
+export class RecordingWaves implements WaveControl {
+  readonly requests: WaveRequest[] = [];
+  private readonly waves = new Map<string, { wave: WaveRecord; rooms: WaveRoom[] }>();
+  /** Set to make the next start fail, as the engine does when it cannot record the wave. */
+  failNextStart: Error | undefined;
+
+  start(request: WaveRequest): Promise<WaveRecord> {
+    if (this.failNextStart !== undefined) {
+      const failure = this.failNextStart;
+      this.failNextStart = undefined;
+      return Promise.reject(failure);
+    }
+    this.requests.push(request);
+    const wave: WaveRecord = {
+      id: `w-${this.requests.length}`,
+      kind: request.kind,
+      requester: request.requester,
+      managementRoomId: request.managementRoomId,
+      commandEventId: request.commandEventId,
+      selection: request.selection,
+      parameters: request.parameters,
+      ...(request.policy === undefined ? {} : { policy: request.policy }),
+      leftOut: request.leftOut,
+      status: "running",
+      createdAt: Date.now(),
+      finalNotificationSent: false,
+    };
+    const rooms = request.rooms.map((room): WaveRoom => ({ waveId: wave.id, roomId: room.roomId, phase: "main", label: room.label, state: "queued", attempts: 0 }));
+    this.waves.set(wave.id, { wave, rooms });
+    return Promise.resolve(wave);
+  }
+
+  /** Ends a wave with its rooms in these states, in order. */
+  finish(waveId: string, states: readonly WaveRoomState[]): void {
+    const entry = this.waves.get(waveId);
+    if (entry === undefined) throw new Error(`no wave ${waveId}`);
+    entry.wave = { ...entry.wave, status: "finished", finishedAt: Date.now() };
+    entry.rooms = entry.rooms.map((room, index) => ({ ...room, state: states[index] ?? "done" }));
+  }
+
+  /** A wave started before the test's scheduler existed (by an earlier Warden). */
+  adopt(wave: WaveRecord): void {
+    this.waves.set(wave.id, { wave, rooms: [] });
+  }
+
+  cancel(): Promise<Result<WaveView, string>> {
+    return Promise.resolve(err("not in this fake"));
+  }
+
+  view(waveId: string): WaveView | undefined {
+    const entry = this.waves.get(waveId);
+    return entry === undefined ? undefined : { wave: entry.wave, rooms: entry.rooms, now: Date.now() };
+  }
+
+  active(): readonly WaveRecord[] {
+    return [...this.waves.values()]
+      .map((entry) => entry.wave)
+      .filter((wave) => wave.status !== "finished")
+      .reverse();
+  }
+}
+
+/** Answers every selection with the same result until told otherwise, and keeps the requests. */
+export class ScriptedSelector implements RoomSelector {
+  readonly requests: SelectionRequest[] = [];
+  answer: Result<SelectionResult, string> = ok({
+    rooms: [
+      { roomId: "!a:example.org", label: "!a:example.org" },
+      { roomId: "!b:example.org", label: "!b:example.org" },
+    ],
+    leftOut: [{ label: "!dm:example.org", roomId: "!dm:example.org", why: "a direct-message room (exclude.dm)" }],
+  });
+
+  select(request: SelectionRequest): Promise<Result<SelectionResult, string>> {
+    this.requests.push(request);
+    return Promise.resolve(this.answer);
+  }
+}
+
+export function policy(overrides: Partial<RetentionPolicy> = {}): RetentionPolicy {
+  return {
+    name: "old-history",
+    selection: { kind: "all" },
+    keepMs: 180 * 86_400_000,
+    keep: "180d",
+    local: false,
+    everyMs: 86_400_000,
+    every: "1d",
+    exclude: { rooms: [], spaces: [], dm: true, members: ["@whatsapp_.*"] },
+    ...overrides,
+  };
+}
+
+/** The retention state in memory, for tests that need no database. */
+export class MemoryRetentionStore implements RetentionStateStore {
+  readonly rows = new Map<string, RetentionStateRow>();
+
+  all(): readonly RetentionStateRow[] {
+    return [...this.rows.values()];
+  }
+
+  save(row: RetentionStateRow): Promise<void> {
+    this.rows.set(row.policy, row);
+    return Promise.resolve();
+  }
+}
