@@ -36,6 +36,8 @@ export interface CreateRoomRequest {
   room_version?: string;
   initial_state?: { type: string; state_key: string; content: Record<string, unknown> }[];
   power_level_content_override?: Record<string, unknown>;
+  /** `{ type: "m.space" }` makes a space. */
+  creation_content?: Record<string, unknown>;
 }
 
 export interface MessagesOptions {

@@ -20,7 +20,8 @@ export interface Scenario {
   readonly managementRoomId: string;
   readonly recorder: RoomRecorder;
   warden: RunningWardenProcess;
-  startWarden(dataDirectory?: string): Promise<void>;
+  /** `extraConfig` replaces the scenario's extra config from this start on (a retention policy naming rooms made by the test, say). */
+  startWarden(dataDirectory?: string, extraConfig?: Record<string, unknown>): Promise<void>;
   /** Sends a command as `sender` (the moderator by default); returns its event ID and the recorder mark before it. */
   send(body: string, sender?: MatrixClient): Promise<{ eventId: string; mark: number }>;
   /** The first message from Warden that replies to `eventId`. */
@@ -83,6 +84,7 @@ export async function startScenario(
   await outsider.joinRoom(managementRoomId);
 
   const previousLogs: string[] = [];
+  let extraConfig = options.extraConfig;
   const recorder = new RoomRecorder(moderator, managementRoomId);
   await recorder.start();
 
@@ -98,7 +100,8 @@ export async function startScenario(
     recorder,
     warden: undefined as unknown as RunningWardenProcess,
     allLogs: () => previousLogs.join("\n") + scenario.warden.logs(),
-    async startWarden(dataDirectory) {
+    async startWarden(dataDirectory, replacedConfig) {
+      if (replacedConfig !== undefined) extraConfig = replacedConfig;
       const mark = recorder.mark();
       if ((scenario.warden as RunningWardenProcess | undefined) !== undefined) previousLogs.push(scenario.warden.logs());
       scenario.warden = startWardenProcess({
@@ -107,7 +110,7 @@ export async function startScenario(
         managementRoom: managementRoomId,
         allowlist: options.allowEveryLocalUser === true ? [`@*:${synapse.serverName}`] : [moderatorUser.userId],
         ...(dataDirectory === undefined ? {} : { dataDirectory }),
-        ...(options.extraConfig === undefined ? {} : { extraConfig: options.extraConfig }),
+        ...(extraConfig === undefined ? {} : { extraConfig }),
       });
       const exited = scenario.warden.exited.then((code) => {
         throw new Error(`Warden exited (code ${String(code)}) before it was ready:\n${scenario.warden.logs()}`);
