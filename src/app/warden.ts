@@ -326,7 +326,8 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
       // Jobs are durable: the next start resumes tracking them.
       await retention.stop();
       tracker.stop();
-      engine.stop();
+      // Waits for a summary or board edit still being sent and recorded: the database closes next.
+      await engine.stop();
       // Every write is committed as it happens; closing checkpoints the WAL into the database file.
       state.database.close();
       return { inProgress, leftForNextStart };

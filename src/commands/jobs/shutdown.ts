@@ -41,9 +41,10 @@ function asWave(args: ShutdownArguments): WaveOrder | undefined {
     kind: "shutdown",
     targets: args.targets,
     // Blocking works on a room the homeserver does not know; shutting it down has nothing to do.
-    unknownRooms: args.block ? "keep" : "leave-out",
+    unknownRooms: args.block || args.purgeAfterMs !== undefined ? "keep" : "leave-out",
     parameters: {
-      block: args.block,
+      // --purge-after blocks too: nobody may rejoin a room whose history is about to go.
+      block: args.block || args.purgeAfterMs !== undefined,
       // With --purge-after the rooms are emptied now and purged when the cooldown ends.
       purge: args.purgeAfterMs === undefined ? args.purge : false,
       forcePurge: args.forcePurge,
@@ -78,7 +79,7 @@ export function shutdownCommand(dependencies: ShutdownDependencies) {
         name: "purge-after",
         kind: "text",
         valueName: "AGE",
-        description: "block and empty the rooms now, keep their history, and purge them from the database once AGE has passed (such as 7d)",
+        description: "block and empty the rooms now (--block is implied), keep their history, and purge them from the database once AGE has passed (such as 7d)",
       },
       { name: "block", kind: "boolean", description: "block the room so nobody on this server can join it again" },
       { name: "no-purge", kind: "boolean", description: "keep the room's data in the database" },

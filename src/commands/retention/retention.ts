@@ -174,9 +174,11 @@ function retentionPreview(planned: RetentionPlan, next: number | "paused" | unde
     policy: policy.name,
   });
   return {
-    title: `run retention policy ${policy.name}: ${preview.title}`,
+    // wavePreview's title names the policy already.
+    title: preview.title,
     lines: [
       ...preview.lines,
+      { label: "Keeps", value: `the last ${policy.keep} of history` },
       { label: "Rooms with nothing before the point", value: "skipped: no job is sent for them" },
       {
         label: "Schedule",

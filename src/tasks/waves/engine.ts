@@ -78,6 +78,8 @@ export type EngineTaskStore = Pick<TaskStore, "get" | "all">;
  */
 export class WaveEngine implements WaveControl {
   private readonly alarm: Alarm;
+  /** Steps running in the background (pump, board edits, summaries); stop() waits for them. */
+  private readonly working = new Set<Promise<void>>();
   private pumping = false;
   private pumpAgain = false;
   private stopped = false;
@@ -106,7 +108,9 @@ export class WaveEngine implements WaveControl {
     private readonly options: WaveEngineOptions = DEFAULT_WAVE_OPTIONS,
     timers: Timers = REAL_TIMERS,
   ) {
-    this.alarm = new Alarm(timers, clock, () => void this.pump());
+    this.alarm = new Alarm(timers, clock, () => {
+      this.background(this.pump());
+    });
   }
 
   // ---- WaveControl -------------------------------------------------------------------------
@@ -208,9 +212,24 @@ export class WaveEngine implements WaveControl {
     this.wake(this.clock.now());
   }
 
-  stop(): void {
+  /**
+   * Stops sending and resolves once the work in progress is recorded (a pump step, a board
+   * edit, a summary and its record), so the database can be closed after it. Nothing new starts.
+   */
+  async stop(): Promise<void> {
     this.stopped = true;
     this.alarm.clear();
+    while (this.working.size > 0) await Promise.allSettled([...this.working]);
+  }
+
+  /** Keeps a background step in `working` until it settles, for stop(). */
+  private background(step: Promise<unknown>): void {
+    const settled = step.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.working.add(settled);
+    void settled.then(() => this.working.delete(settled));
   }
 
   /** Rooms waiting to be sent, over all waves (the `warden_wave_queue_length` gauge). */
@@ -569,7 +588,7 @@ export class WaveEngine implements WaveControl {
       }
       summary.sending = true;
       summary.tries++;
-      void this.notifier
+      const sending = this.notifier
         .finished(view)
         .then(async (done) => {
           if (done) {
@@ -590,6 +609,7 @@ export class WaveEngine implements WaveControl {
         .finally(() => {
           summary.sending = false;
         });
+      this.background(sending);
     }
   }
 
@@ -614,7 +634,7 @@ export class WaveEngine implements WaveControl {
       board.dirty = false;
       board.sending = true;
       board.lastAt = now;
-      void this.notifier
+      const editing = this.notifier
         .moved(view)
         .catch((error: unknown) => {
           this.log.warn({ err: error, waveId }, "could not edit the wave's board");
@@ -622,6 +642,7 @@ export class WaveEngine implements WaveControl {
         .finally(() => {
           board.sending = false;
         });
+      this.background(editing);
     }
   }
 

@@ -141,6 +141,15 @@ describe("!shutdown over several rooms", () => {
     expect(fakes.selector.requests[0]).toMatchObject({ unknownRooms: "keep" });
   });
 
+  it("block the rooms with --purge-after even without --block: nobody may rejoin before the purge", async () => {
+    const fakes = commandFakes();
+    withRooms(fakes, 1);
+
+    await runCommand(command(fakes, "shutdown"), "#one:example.org --purge-after 1min");
+
+    expect(fakes.waves.requests[0]?.parameters).toMatchObject({ block: true, purge: false, purgeAfterMs: 60_000 });
+  });
+
   it("leave out unknown rooms without --block, and take a space", async () => {
     const fakes = commandFakes();
     withRooms(fakes, 3);

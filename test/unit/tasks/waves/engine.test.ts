@@ -162,7 +162,7 @@ describe("wave engine", () => {
     expect(states(store, wave.id)).toEqual({ "main:done": 7 });
     expect(board.posts).toBe(1);
     expect(store.get(wave.id)?.finalNotificationSent).toBe(true);
-    engine.stop();
+    await engine.stop();
   });
 
   it("count the homeserver's other heavy jobs against the limit, and not light ones", async () => {
@@ -181,7 +181,7 @@ describe("wave engine", () => {
     await world.endAll(engine);
     await runUntil(() => world.running().length === 3);
     expect(world.running()).toHaveLength(3);
-    engine.stop();
+    await engine.stop();
   });
 
   it("retry a failed room with back-off, and count it failed after waveRetries more tries", async () => {
@@ -200,7 +200,7 @@ describe("wave engine", () => {
     expect(failed).toMatchObject({ state: "failed", attempts: 3, reason: "database is locked" });
     expect(store.room(wave.id, "main", "!r0:example.org")).toMatchObject({ state: "done", attempts: 1 });
     expect(world.sent.filter((send) => send.roomId === "!r1:example.org").map((send) => send.attempt)).toEqual([1, 2, 3]);
-    engine.stop();
+    await engine.stop();
   });
 
   it("wait out a slow-down without counting it as a try", async () => {
@@ -216,7 +216,7 @@ describe("wave engine", () => {
     await runUntil(() => world.running().length === 1);
 
     expect(store.room(wave.id, "main", "!r0:example.org")).toMatchObject({ state: "sent", attempts: 1 });
-    engine.stop();
+    await engine.stop();
   });
 
   it("mark a room with nothing to do as skipped and send nothing more for it", async () => {
@@ -230,7 +230,7 @@ describe("wave engine", () => {
 
     expect(store.room(wave.id, "main", "!r0:example.org")).toMatchObject({ state: "skipped", reason: "nothing to purge" });
     expect(world.sent).toHaveLength(1);
-    engine.stop();
+    await engine.stop();
   });
 
   it("on cancel, send no queued room, follow the sent ones to their end, then summarize", async () => {
@@ -250,7 +250,7 @@ describe("wave engine", () => {
     expect(states(store, wave.id)).toEqual({ "main:done": 2, "main:cancelled": 4 });
     expect(store.get(wave.id)).toMatchObject({ status: "finished", cancelledBy: "@mod:example.org" });
     expect((await engine.cancel(wave.id, "@mod:example.org")).ok).toBe(false);
-    engine.stop();
+    await engine.stop();
   });
 
   it("after a restart, follow a room caught sending whose task was recorded, and send again one whose task was not", async () => {
@@ -259,7 +259,7 @@ describe("wave engine", () => {
     const first = engineFor(world, board, { maxConcurrentJobs: 2 });
     const wave = await startWave(first.engine, 3);
     await runUntil(() => world.running().length === 2);
-    first.engine.stop();
+    await first.engine.stop();
     // As a kill would leave it: r0 marked sending with its task recorded, r1 marked sending with none.
     const r0Task = world.running().find((task) => task.roomId === "!r0:example.org");
     await first.store.updateRooms(wave.id, [
@@ -281,7 +281,7 @@ describe("wave engine", () => {
     expect(world.sent.filter((send) => send.roomId === "!r0:example.org")).toHaveLength(1);
     expect(world.sent.filter((send) => send.roomId === "!r1:example.org").map((send) => send.attempt)).toEqual([1, 1]);
     expect(states(second.store, wave.id)).toEqual({ "main:done": 3 });
-    second.engine.stop();
+    await second.engine.stop();
   });
 
   it("with purgeAfterMs, queue each shut-down room's purge for when the cooldown ends", async () => {
@@ -301,7 +301,7 @@ describe("wave engine", () => {
     await world.endAll(engine);
     await runUntil(() => board.summaries.length === 1);
     expect(states(store, wave.id)).toEqual({ "main:done": 2, "purge:done": 2 });
-    engine.stop();
+    await engine.stop();
   });
 
   it("never send two jobs to one room at once, even from two waves", async () => {
@@ -317,7 +317,7 @@ describe("wave engine", () => {
     await world.endAll(engine);
     await runUntil(() => world.running().length === 1);
     expect(world.sent).toHaveLength(2);
-    engine.stop();
+    await engine.stop();
   });
 
   it("edit the board as the wave moves, not more often than boardEveryMs", async () => {
@@ -340,8 +340,40 @@ describe("wave engine", () => {
     expect(editTimes.length).toBeGreaterThan(0);
     for (let index = 1; index < editTimes.length; index++) expect((editTimes[index] ?? 0) - (editTimes[index - 1] ?? 0)).toBeGreaterThanOrEqual(3_000);
     expect(board.moves.at(-1)?.wave.id).toBe(wave.id);
-    engine.stop();
+    await engine.stop();
   });
 });
 
 export type { WaveRoom };
+
+describe("wave engine stop", () => {
+  it("wait for a summary still being sent and recorded, so the database can close after it", async () => {
+    vi.useRealTimers();
+    const world = new World();
+    let release: (() => void) | undefined;
+    const board = new Board();
+    board.finished = (view) => {
+      board.summaries.push(view);
+      return new Promise<boolean>((resolve) => {
+        release = () => {
+          resolve(true);
+        };
+      });
+    };
+    const { engine, store } = engineFor(world, board);
+    world.scripted.set("!r0:example.org", [{ kind: "skipped", reason: "nothing to purge" }]);
+    const wave = await startWave(engine, 1);
+    while (board.summaries.length === 0) await new Promise((resolve) => setImmediate(resolve));
+
+    let stopped = false;
+    const stopping = engine.stop().then(() => {
+      stopped = true;
+    });
+    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(stopped).toBe(false);
+    release?.();
+    await stopping;
+
+    expect(store.get(wave.id)?.finalNotificationSent).toBe(true);
+  });
+});
