@@ -66,7 +66,7 @@ export class WardenMetrics {
     const waveQueueLength = options.waveQueueLength ?? (() => 0);
     new Gauge({
       name: "warden_wave_queue_length",
-      help: "Jobs waiting in the wave queue (0 until the wave queue exists).",
+      help: "Wave rooms waiting to be sent, over all waves (a retry in its back-off and a purge phase in its cooldown included).",
       registers,
       collect() {
         this.set(waveQueueLength());

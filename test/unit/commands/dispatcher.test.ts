@@ -371,7 +371,7 @@ describe("CommandDispatcher: unknown commands and bad arguments", () => {
     await dispatcher.handle(commandEvent("!purge #spam:example.org 1700000000"));
     const plain = chat.plainBodies()[0] ?? "";
     expect(plain).toContain('Bad <point> (got "1700000000"): expected milliseconds since 1970; this looks like seconds, which would be 1700000000000.');
-    expect(plain).toContain("\nUsage: !purge <room> <point> [--local] [--reason TEXT] [--yes] [--dry-run]\n");
+    expect(plain).toContain("\nUsage: !purge <room>... <point> [--local] [--reason TEXT] [--matching WORDS] [--space ROOM] [--empty] [--all] [--yes] [--dry-run]\n");
     expect(plain).toContain("See !help purge");
     expect(fakes.admin.calls).toEqual([]);
     expect(fakes.launcher.requests).toEqual([]);
@@ -381,9 +381,9 @@ describe("CommandDispatcher: unknown commands and bad arguments", () => {
     const { dispatcher, chat } = setup({ table: commandFakes().table });
     await dispatcher.handle(commandEvent("!shutdown #spam:example.org --blcok"));
     const plain = chat.plainBodies()[0] ?? "";
-    expect(plain).toContain("Bad --blcok: expected one of the options --block, --no-purge, --force-purge, --notify-as, --room-name, --message, --yes, --dry-run.");
+    expect(plain).toContain("Bad --blcok: expected one of the options --matching, --space, --empty, --purge-after, --block, --no-purge, --force-purge, --notify-as, --room-name, --message, --yes, --dry-run.");
     expect(plain).toContain(
-      "Usage: !shutdown <room> [--block] [--no-purge] [--force-purge] [--notify-as USER] [--room-name TEXT] [--message TEXT] [--yes] [--dry-run]",
+      "Usage: !shutdown <room>... [--matching WORDS] [--space ROOM] [--empty] [--purge-after AGE] [--block] [--no-purge] [--force-purge] [--notify-as USER] [--room-name TEXT] [--message TEXT] [--yes] [--dry-run]",
     );
   });
 });
@@ -396,7 +396,7 @@ describe("CommandDispatcher: help", () => {
     await dispatcher.handle(commandEvent("!help purge"));
     const [all, purge] = chat.plainBodies();
     for (const command of table) expect(all).toContain(`!${command.name} `.trimEnd());
-    expect(all).toContain("!purge <room> <point> [--local] [--reason TEXT] [--yes] [--dry-run]");
+    expect(all).toContain("!purge <room>... <point> [--local] [--reason TEXT] [--matching WORDS] [--space ROOM] [--empty] [--all] [--yes] [--dry-run]");
     expect(all).toContain("!status [task-id]");
     expect(all).toContain("!help [command]");
     expect(purge).toContain("  --local: ");
@@ -496,7 +496,7 @@ describe("CommandDispatcher: the configured prefix", () => {
     await dispatcher.handle(commandEvent("?echo", { content: { msgtype: "m.text", body: "* ?echo", "m.relates_to": { rel_type: "m.replace", event_id: "$x" } } }));
     const [unknown, bad, edit] = chat.plainBodies();
     expect(unknown).toBe('Unknown command "purg". Did you mean ?purge? ?help lists the commands.');
-    expect(bad).toContain("Usage: ?purge <room> <point>");
+    expect(bad).toContain("Usage: ?purge <room>... <point>");
     expect(bad).toContain("See ?help purge");
     expect(edit).toContain("(e.g. ?help)");
   });

@@ -39,12 +39,13 @@ describe("help", () => {
     const purge = command("purge");
     const reply = renderOutcome({ kind: "help-one", command: purge }, "!", FIXED_NOW);
     if (reply === undefined) throw new Error("no reply");
-    expect(reply.plain.split("\n")[0]).toBe("!purge <room> <point> [--local] [--reason TEXT] [--yes] [--dry-run]");
+    expect(reply.plain.split("\n")[0]).toBe("!purge <room>... <point> [--local] [--reason TEXT] [--matching WORDS] [--space ROOM] [--empty] [--all] [--yes] [--dry-run]");
     for (const positional of purge.positionals) expect(reply.plain).toContain(`  ${positionalLabel(positional)}: ${positional.description}`);
-    expect(reply.plain).toContain("  <room>: ");
+    expect(reply.plain).toContain("  <room>...: ");
     expect(reply.plain).toContain("  <point>: ");
     expect(reply.plain).toContain("  --local: also delete messages sent by this server's users");
     expect(reply.plain).toContain("  --reason TEXT: why, for the record");
+    for (const flag of ["--matching WORDS: ", "--space ROOM: ", "--empty: ", "--all: ", "--yes: ", "--dry-run: "]) expect(reply.plain).toContain(`  ${flag}`);
     for (const detail of purge.details) expect(reply.plain).toContain(detail);
     for (const example of purge.examples) expect(reply.plain).toContain(`  ${example}`);
     expectOnlyOwnMarkup(reply.html);
@@ -60,7 +61,7 @@ describe("help", () => {
 
   it("writes usage and examples with the configured prefix", () => {
     const reply = renderOutcome({ kind: "help-one", command: command("purge") }, "warden ", FIXED_NOW);
-    expect(reply?.plain.split("\n")[0]).toBe("warden purge <room> <point> [--local] [--reason TEXT] [--yes] [--dry-run]");
+    expect(reply?.plain.split("\n")[0]).toBe("warden purge <room>... <point> [--local] [--reason TEXT] [--matching WORDS] [--space ROOM] [--empty] [--all] [--yes] [--dry-run]");
     expect(reply?.plain).toContain("  warden purge #spam:example.org 30d");
     expect(reply?.plain).not.toMatch(/^ {2}!/m);
   });
@@ -81,10 +82,10 @@ describe("refusals and problems", () => {
     const reply = renderArgumentProblem({ argument: "<point>", given: HOSTILE, expected: "an age such as 30d" }, purge, "!");
     expect(reply.plain).toBe(
       `Bad <point> (got ${JSON.stringify(`${HOSTILE.slice(0, 119)}…`)}): expected an age such as 30d.\n` +
-        "Usage: !purge <room> <point> [--local] [--reason TEXT] [--yes] [--dry-run]\nSee !help purge",
+        "Usage: !purge <room>... <point> [--local] [--reason TEXT] [--matching WORDS] [--space ROOM] [--empty] [--all] [--yes] [--dry-run]\nSee !help purge",
     );
     expect(reply.html).toContain("<b>Bad &lt;point&gt;</b>");
-    expect(reply.html).toContain("<code>!purge &lt;room&gt; &lt;point&gt; [--local] [--reason TEXT] [--yes] [--dry-run]</code>");
+    expect(reply.html).toContain("<code>!purge &lt;room&gt;... &lt;point&gt; [--local] [--reason TEXT] [--matching WORDS] [--space ROOM] [--empty] [--all] [--yes] [--dry-run]</code>");
     expectOnlyOwnMarkup(reply.html);
   });
 

@@ -113,11 +113,19 @@ describe("!block", () => {
   });
 
   it.each([
-    ["", { argument: "<room>", expected: ROOM_EXPECTED }],
+    ["", { argument: "<room>", expected: "at least one room (a room ID, alias or matrix.to link), or a selection: --matching, --space, --empty" }],
     ["#not-an-alias", { argument: "<room>", given: "#not-an-alias", expected: ROOM_EXPECTED }],
-    [`${SPAM} now`, { argument: "arguments", given: "now", expected: "at most 1 argument; quote text that contains spaces" }],
-    [`${SPAM} --yes`, { argument: "--yes", expected: "no options: this command takes none" }],
+    // Several rooms make a wave, so every word must be a room.
+    [`${SPAM} now`, { argument: "<room>", given: "now", expected: ROOM_EXPECTED }],
   ])("rejects %j", (text, problem) => {
     expect(parseProblem(blockSetup().block, text)).toEqual(problem);
+  });
+
+  it("takes --yes and --dry-run through the table, and names a flag it does not take (--all is for purges only)", () => {
+    const block = commandFakes().table.find((command) => command.name === "block");
+    if (block === undefined) throw new Error("no !block in the table");
+    expect(parseProblem(block, `${SPAM} --yes`)).toBeUndefined();
+    expect(parseProblem(block, `${SPAM} !other:example.org --dry-run`)).toBeUndefined();
+    expect(parseProblem(block, "--all")).toEqual({ argument: "--all", expected: "one of the options --matching, --space, --empty, --yes, --dry-run" });
   });
 });

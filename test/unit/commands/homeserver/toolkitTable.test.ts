@@ -7,11 +7,13 @@ import { runCommand } from "../../../fakes/runCommand.js";
 const TOOLKIT = ["room", "rooms", "members", "tasks", "block", "unblock", "make-admin"];
 
 describe("the room and homeserver commands in the table", () => {
-  it("come after !status and before !help, in this order", () => {
+  it("come after !status and !cancel (the job commands) and before !help, in this order", () => {
     const names = commandFakes().table.map((command) => command.name);
     const status = names.indexOf("status");
-    expect(names.slice(status + 1, status + 1 + TOOLKIT.length)).toEqual(TOOLKIT);
-    expect(names.indexOf("help")).toBeGreaterThan(status + TOOLKIT.length);
+    expect(names[status + 1]).toBe("cancel");
+    const cancel = status + 1;
+    expect(names.slice(cancel + 1, cancel + 1 + TOOLKIT.length)).toEqual(TOOLKIT);
+    expect(names.indexOf("help")).toBeGreaterThan(cancel + TOOLKIT.length);
   });
 
   it("have the usage lines the README documents", () => {
@@ -26,8 +28,8 @@ describe("the room and homeserver commands in the table", () => {
       "!rooms [search words] [--order-by ORDER] [--limit N] [--from OFFSET]",
       "!members <room>",
       "!tasks",
-      "!block <room>",
-      "!unblock <room>",
+      "!block <room>... [--matching WORDS] [--space ROOM] [--empty] [--yes] [--dry-run]",
+      "!unblock <room>... [--matching WORDS] [--space ROOM] [--empty] [--yes] [--dry-run]",
       "!make-admin <room> [user]",
     ]);
   });

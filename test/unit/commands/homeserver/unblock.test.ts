@@ -3,7 +3,11 @@ import { ROOM_EXPECTED } from "../../../../src/commands/parsing/arguments.js";
 import type { Command } from "../../../../src/commands/spec.js";
 import { unblockCommand } from "../../../../src/commands/homeserver/unblock.js";
 import type { RoomId } from "../../../../src/matrix/ids.js";
-import { commandFakes, PROTECTED_ROOM, type CommandFakes } from "../../../fakes/commandDependencies.js";
+import { AdminRoomSelector } from "../../../../src/commands/selection/roomSelector.js";
+import { splitWords } from "../../../../src/commands/parsing/words.js";
+import { WavePlanner } from "../../../../src/commands/waves/waves.js";
+import { commandFakes, MANAGEMENT_ROOM, PROTECTED_ROOM, type CommandFakes } from "../../../fakes/commandDependencies.js";
+import { FakeSelectionAdmin } from "../../../fakes/fakeSelectionAdmin.js";
 import { adminError } from "../../../fakes/fakeAdmin.js";
 import { parseProblem, runCommand } from "../../../fakes/runCommand.js";
 
@@ -71,10 +75,27 @@ describe("!unblock", () => {
   });
 
   it.each([
-    ["", { argument: "<room>", expected: ROOM_EXPECTED }],
+    ["", { argument: "<room>", expected: "at least one room (a room ID, alias or matrix.to link), or a selection: --matching, --space, --empty" }],
     ["spam", { argument: "<room>", given: "spam", expected: ROOM_EXPECTED }],
-    [`${SPAM} ${SPAM}`, { argument: "arguments", given: SPAM, expected: "at most 1 argument; quote text that contains spaces" }],
+    [`${SPAM} spam`, { argument: "<room>", given: "spam", expected: ROOM_EXPECTED }],
   ])("rejects %j", (text, problem) => {
     expect(parseProblem(unblockSetup().unblock, text)).toEqual(problem);
+  });
+
+  it("takes a room listed twice as a wave, always previewed, of that one room: the selector keeps each room once", async () => {
+    const fakes = commandFakes();
+    const admin = new FakeSelectionAdmin().addRoom(SPAM);
+    const selector = new AdminRoomSelector({ admin, directory: fakes.directory, managementRoomId: MANAGEMENT_ROOM, protectedRooms: fakes.targets.protectedRooms });
+    const unblock = unblockCommand({ ...fakes.dependencies, planner: new WavePlanner(selector, fakes.clock) });
+    const words = splitWords(`${SPAM} ${SPAM}`, unblock);
+    const args = words.ok ? unblock.parse(words.value) : words;
+    if (!args.ok) throw new Error("parse");
+
+    expect(unblock.confirmation?.always?.(args.value)).toBe(true);
+    expect(await runCommand(unblock, `${SPAM} ${SPAM}`)).toMatchObject({ kind: "wave-started", wave: { kind: "unblock" } });
+    expect(fakes.waves.started[0]?.rooms.map((room) => room.roomId)).toEqual([SPAM]);
+    expect(fakes.waves.started[0]?.selection.listed).toEqual([SPAM, SPAM]);
+    // The wave unblocks the room when the engine sends it, not the command.
+    expect(fakes.admin.roomCalls).toEqual([]);
   });
 });

@@ -115,13 +115,17 @@ describe("!retention run", () => {
 
     const shown = await previewOf(command, "run old-history");
 
-    expect(shown.ok && shown.value.title).toBe("run retention policy old-history: purge the history before 2024-07-19 12:00:00 UTC in 23 rooms");
+    expect(shown.ok && shown.value.title).toBe('run retention policy old-history: purge the history of 23 rooms (retention policy "old-history")');
     const lines = shown.ok ? shown.value.lines.map((line) => `${line.label}: ${line.value}`) : [];
-    expect(lines).toContain("Selection: every room");
-    expect(lines).toContain("Removes history before: 2024-07-19 12:00:00 UTC (keeps 180d)");
+    expect(lines).toContain("Rooms: 23, chosen as every room");
+    expect(lines).toContain("Removes history before: 2024-07-19 12:00:00 UTC");
+    // A policy's preview does not suggest --local: the config decides.
     expect(lines).toContain("Local users' messages: kept");
-    expect(lines.find((line) => line.startsWith("Rooms:"))).toMatch(/^Rooms: 23 rooms: !r0:example.org, .*!r19:example.org, and 3 more$/);
-    expect(lines).toContain("Left out: 1: #dm:example.org (a direct-message room (exclude.dm))");
+    const roomLines = lines.filter((line) => line.startsWith("Room: "));
+    expect(roomLines).toEqual([...rooms(20).map((room) => `Room: ${room.roomId}: members not known`), "Room: and 3 more"]);
+    expect(lines).toContain("Left out: 1 room, listed below with why");
+    expect(lines).toContain("Left out: #dm:example.org: a direct-message room (exclude.dm)");
+    expect(lines).toContain("Rooms with nothing before the point: skipped: no job is sent for them");
     expect(lines).toContain("Schedule: unchanged; next scheduled run 2025-01-16 12:00:00 UTC");
   });
 
