@@ -93,8 +93,8 @@ describe("!unblock", () => {
 
     expect(unblock.confirmation?.always?.(args.value)).toBe(true);
     expect(await runCommand(unblock, `${SPAM} ${SPAM}`)).toMatchObject({ kind: "wave-started", wave: { kind: "unblock" } });
-    expect(fakes.waves.started[0]?.rooms.map((room) => room.roomId)).toEqual([SPAM]);
-    expect(fakes.waves.started[0]?.selection.listed).toEqual([SPAM, SPAM]);
+    expect(fakes.waves.requests[0]?.rooms.map((room) => room.roomId)).toEqual([SPAM]);
+    expect(fakes.waves.requests[0]?.selection.listed).toEqual([SPAM, SPAM]);
     // The wave unblocks the room when the engine sends it, not the command.
     expect(fakes.admin.roomCalls).toEqual([]);
   });

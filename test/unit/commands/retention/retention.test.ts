@@ -115,7 +115,7 @@ describe("!retention run", () => {
 
     const shown = await previewOf(command, "run old-history");
 
-    expect(shown.ok && shown.value.title).toBe('run retention policy old-history: purge the history of 23 rooms (retention policy "old-history")');
+    expect(shown.ok && shown.value.title).toBe('purge the history of 23 rooms (retention policy "old-history")');
     const lines = shown.ok ? shown.value.lines.map((line) => `${line.label}: ${line.value}`) : [];
     expect(lines).toContain("Rooms: 23, chosen as every room");
     expect(lines).toContain("Removes history before: 2024-07-19 12:00:00 UTC");
