@@ -13,10 +13,10 @@
  * should last at least a minute (printed), which on a busy two-core machine takes a few hundred
  * messages and on an idle fast one a few thousand.
  */
-import { readFileSync } from "node:fs";
 import { MatrixClient } from "../scripts/harness/client.js";
 import { bodyOf } from "../scripts/harness/roomRecorder.js";
 import { mentions, repliesTo, startScenario, type Scenario } from "../test/e2e/scenario.js";
+import { countRequests, percentile } from "./measure.js";
 
 const JOBS = Number(process.env["BENCH_LAG_JOBS"] ?? 6);
 const MESSAGES = Number(process.env["BENCH_LAG_MESSAGES"] ?? 250);
@@ -38,30 +38,9 @@ interface Job {
   seenAt?: number;
 }
 
-function percentile(values: readonly number[], fraction: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1));
-  return sorted[index] ?? Number.NaN;
-}
-
-/** Synapse's log time ("2026-11-26 00:35:12,345", local time) as epoch milliseconds. */
-function logTime(line: string): number | undefined {
-  const match = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}),(\d{3})/.exec(line);
-  return match === null ? undefined : new Date(`${match[1] ?? ""}T${match[2] ?? ""}.${match[3] ?? ""}`).getTime();
-}
-
 /** Status requests by `requester` in Synapse's access log between two times, by endpoint. */
 function statusRequests(logFile: string, requester: string, from: number, to: number): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const line of readFileSync(logFile, "utf8").split("\n")) {
-    if (!line.includes(`{${requester}}`)) continue;
-    const endpoint = STATUS_REQUEST.exec(line)?.[1];
-    const at = logTime(line);
-    if (endpoint === undefined || at === undefined || at < from || at > to) continue;
-    const name = endpoint.replace(/\/$/, "");
-    counts.set(name, (counts.get(name) ?? 0) + 1);
-  }
-  return counts;
+  return countRequests(logFile, requester, from, to, (line) => STATUS_REQUEST.exec(line)?.[1]?.replace(/\/$/, ""));
 }
 
 async function fill(job: Job): Promise<void> {

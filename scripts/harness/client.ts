@@ -22,6 +22,8 @@ const RoomState = z.looseObject({ state: z.array(z.looseObject({ type: z.string(
 const ScheduledTasks = z.looseObject({
   scheduled_tasks: z.array(z.looseObject({ id: z.string(), action: z.string(), status: z.string(), resource_id: z.string().nullable() })),
 });
+const PurgeStarted = z.looseObject({ purge_id: z.string() });
+const PurgeStatus = z.looseObject({ status: z.string(), error: z.string().optional() });
 const EventReports = z.looseObject({ event_reports: z.array(z.looseObject({ id: z.number(), event_id: z.string(), sender: z.string().nullish() })), total: z.number() });
 export type { AdminBlockStatus, AdminRoomDetails, AliasResponse, ClientEvent, MessagesPage, SyncResponse } from "./schemas.js";
 
@@ -213,6 +215,20 @@ export class MatrixClient {
   /** GET /_synapse/admin/v1/scheduled_tasks: the homeserver's task queue, unfiltered. */
   async adminScheduledTasks(): Promise<z.output<typeof ScheduledTasks>["scheduled_tasks"]> {
     return (await this.http.request("GET", `${ADMIN}/scheduled_tasks`, ScheduledTasks)).scheduled_tasks;
+  }
+
+  /**
+   * POST /_synapse/admin/v1/purge_history/<room_id> up to an event (it and everything after it
+   * stay); returns the purge id. Synapse queues it in its task scheduler, which runs five at once.
+   */
+  async adminPurgeHistory(roomId: string, upToEventId: string, deleteLocalEvents: boolean): Promise<string> {
+    const body = { purge_up_to_event_id: upToEventId, delete_local_events: deleteLocalEvents };
+    return (await this.http.request("POST", ADMIN + path`/purge_history/${roomId}`, PurgeStarted, { body })).purge_id;
+  }
+
+  /** GET /_synapse/admin/v1/purge_history_status/<purge_id>: "active" (also while queued), "complete" or "failed". */
+  adminPurgeStatus(purgeId: string): Promise<z.output<typeof PurgeStatus>> {
+    return this.http.request("GET", ADMIN + path`/purge_history_status/${purgeId}`, PurgeStatus);
   }
 
   /** GET /_synapse/admin/v1/rooms/<room_id>/members: the user ids of joined members. */
