@@ -4,7 +4,7 @@ import type { CommandSpec } from "./commandSpec.js";
 import type { LookupOutcome } from "./lookups.js";
 import type { ExtremitiesOutcome } from "./extremities.js";
 import type { ReportOutcome } from "./reports.js";
-import type { WaveOutcome } from "./waves.js";
+import type { WaveOutcome, WaveView } from "./waves.js";
 import type { RetentionOutcome } from "./retention.js";
 
 /** What an executor reports; render/replies.ts turns it into chat text. */
@@ -12,7 +12,8 @@ export type CommandOutcome =
   | { readonly kind: "task-started"; readonly task: TaskRecord }
   | { readonly kind: "task-joined"; readonly task: TaskRecord }
   | { readonly kind: "refused"; readonly reason: string; readonly hint?: string }
-  | { readonly kind: "status-list"; readonly inFlight: readonly TaskRecord[]; readonly recent: readonly TaskRecord[] }
+  /** Tasks of a wave are left out of the lists: the wave stands for them in `waves`. */
+  | { readonly kind: "status-list"; readonly inFlight: readonly TaskRecord[]; readonly recent: readonly TaskRecord[]; readonly waves?: readonly WaveView[] }
   /** One task in full; with `page`, that page of its long lists. */
   | { readonly kind: "status-one"; readonly task: TaskRecord; readonly page?: number }
   | { readonly kind: "help-all"; readonly commands: readonly CommandSpec[] }

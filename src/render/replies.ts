@@ -8,7 +8,8 @@ import { renderLookup } from "./lookups.js";
 import { renderExtremities } from "./extremities.js";
 import { renderReportOutcome } from "./reports.js";
 import { renderRetention } from "./retention.js";
-import { renderWaveOutcome } from "./waves.js";
+import { renderWaveOutcome, waveHeadline } from "./waves.js";
+import type { WaveView } from "../model/waves.js";
 import type { TaskRecord } from "../tasks/types.js";
 import { detailLines, joinLines, renderTaskPage, summaryLine, type Line } from "./taskMessages.js";
 import { inlineList, listLines, textLine } from "./budget.js";
@@ -34,7 +35,7 @@ export function renderOutcome(outcome: CommandOutcome, prefix: string, now: numb
       return message(`Not done: ${reason}${hint}`, `<b>Not done</b>: ${escapeHtml(reason)}${escapeHtml(hint)}`);
     }
     case "status-list":
-      return renderStatusList(outcome.inFlight, outcome.recent, now);
+      return renderStatusList(outcome.inFlight, outcome.recent, now, outcome.waves ?? []);
     case "status-one":
       return outcome.page === undefined ? detailLines(outcome.task, now, prefix) : renderTaskPage(outcome.task, outcome.page, prefix);
     case "help-all":
@@ -69,8 +70,13 @@ export function renderOutcome(outcome: CommandOutcome, prefix: string, now: numb
 }
 
 /** Both lists come ordered by the command: in flight running first, then queued, oldest first; finished newest first. */
-function renderStatusList(inFlight: readonly TaskRecord[], recent: readonly TaskRecord[], now: number): OutgoingMessage {
-  const lines: Line[] = [{ plain: `In flight (${inFlight.length}):`, html: `<b>In flight (${inFlight.length}):</b>` }];
+function renderStatusList(inFlight: readonly TaskRecord[], recent: readonly TaskRecord[], now: number, waves: readonly WaveView[]): OutgoingMessage {
+  const lines: Line[] = [];
+  if (waves.length > 0) {
+    lines.push({ plain: `Waves running (${waves.length}):`, html: `<b>Waves running (${waves.length}):</b>` });
+    lines.push(...listLines(waves, waveHeadline, STATUS_LIST_LIMITS));
+  }
+  lines.push({ plain: `In flight (${inFlight.length}):`, html: `<b>In flight (${inFlight.length}):</b>` });
   lines.push(...listLines(inFlight, (task) => summaryLine(task, now), STATUS_LIST_LIMITS));
   lines.push({ plain: `Finished in the last 7 days (${recent.length}):`, html: `<b>Finished in the last 7 days (${recent.length}):</b>` });
   lines.push(...listLines(recent, (task) => summaryLine(task, now), STATUS_LIST_LIMITS));

@@ -254,6 +254,12 @@ export function renderWaveBoard(view: WaveView, prefix: string): OutgoingMessage
   return join([...lines, hint], { record, short: join(heading === undefined ? [hint] : [heading, hint], { record }) });
 }
 
+/** The board's first line, for lists of waves (!status). */
+export function waveHeadline(view: WaveView): Line {
+  const [heading] = summaryLines(view, phases(view));
+  return heading ?? { plain: view.wave.id, html: escapeHtml(view.wave.id) };
+}
+
 /** "label", or "label (!room:id)" when the label is an alias or a name the moderator typed. */
 function roomText(label: string, roomId: string | undefined): { plain: string; html: string } {
   const shownLabel = flat(label, MAX_LABEL);

@@ -16,7 +16,7 @@ const IN_FLIGHT_RANK: Partial<Record<TaskStatus, number>> = { active: 0, schedul
 
 export interface StatusDependencies {
   readonly store: Pick<TaskStore, "all" | "get">;
-  readonly waves: Pick<WaveControl, "view">;
+  readonly waves: Pick<WaveControl, "view" | "active">;
   readonly clock: Clock;
 }
 
@@ -65,9 +65,15 @@ export function statusCommand(dependencies: StatusDependencies) {
         );
       }
       const since = dependencies.clock.now() - RECENT_MS;
-      const all = dependencies.store.all();
+      // A wave's tasks are shown as their wave: one line, not one per room.
+      const all = dependencies.store.all().filter((task) => typeof task.parameters["waveId"] !== "string");
+      const waves = dependencies.waves
+        .active()
+        .map((wave) => dependencies.waves.view(wave.id))
+        .filter((view) => view !== undefined);
       return Promise.resolve<CommandOutcome>({
         kind: "status-list",
+        ...(waves.length === 0 ? {} : { waves }),
         inFlight: all.filter((task) => !isFinal(task.status)).sort(inFlightOrder),
         // The store lists oldest first: reversed, the newest come first.
         recent: all.filter((task) => isFinal(task.status) && (task.finishedAt ?? task.createdAt) >= since).reverse(),

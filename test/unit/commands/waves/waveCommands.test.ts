@@ -4,6 +4,8 @@ import { splitWords } from "../../../../src/commands/parsing/words.js";
 import { ok } from "../../../../src/util/result.js";
 import { commandFakes, type CommandFakes } from "../../../fakes/commandDependencies.js";
 import { CONTEXT, parseProblem, runCommand } from "../../../fakes/runCommand.js";
+import { sampleTask } from "../../../fakes/sampleTask.js";
+import { renderOutcome } from "../../../../src/render/replies.js";
 
 function command(fakes: CommandFakes, name: string): Command {
   const found = fakes.table.find((candidate) => candidate.name === name);
@@ -212,5 +214,20 @@ describe("!cancel and !status of a wave", () => {
 
     expect(await runCommand(command(fakes, "status"), `${id} --page 2`)).toMatchObject({ kind: "wave-status", page: 2, view: { wave: { id } } });
     expect(await runCommand(command(fakes, "status"), "w-ffffff")).toMatchObject({ kind: "refused" });
+  });
+
+  it("list a running wave as one line in !status, and leave its rooms' tasks out of the task lists", async () => {
+    const fakes = commandFakes();
+    withRooms(fakes, 2);
+    await runCommand(command(fakes, "purge"), "--matching spam 30d");
+    const id = fakes.waves.active()[0]?.id ?? "";
+    fakes.store.tasks.push(sampleTask({ id: "p-00000a", status: "active", parameters: { waveId: id } }), sampleTask({ id: "p-00000b", status: "active" }));
+
+    const outcome = await runCommand(command(fakes, "status"), "");
+
+    expect(outcome).toMatchObject({ kind: "status-list", inFlight: [{ id: "p-00000b" }], waves: [{ wave: { id } }] });
+    const shown = renderOutcome(outcome, "!", 0)?.plain ?? "";
+    expect(shown).toMatch(new RegExp(`Waves running \\(1\\):\\n.*Wave ${id} \\(purge before`));
+    expect(shown).not.toContain("p-00000a");
   });
 });
