@@ -28,6 +28,7 @@ import type { CommandJournal, ReceivedEvent } from "../model/commandJournal.js";
 import { StoreError } from "../store/errors.js";
 import { closestCommand } from "./table.js";
 import { MAX_COMMAND_LENGTH, splitWords } from "./parsing/words.js";
+import { describeSelection } from "../model/waves.js";
 
 /** What still holds when an audit entry could not be stored. */
 const AUDIT_FALLBACK = "This room's history still shows what happened; Warden's audit log will not.";
@@ -363,6 +364,9 @@ export class CommandDispatcher {
         eventId: event.eventId,
         outcome: kind,
         ...(outcome !== "shown" && "task" in outcome ? { taskId: outcome.task.id, target: outcome.task.roomLabel } : {}),
+        ...(outcome !== "shown" && outcome.kind === "wave-started"
+          ? { taskId: outcome.wave.id, target: `${describeSelection(outcome.wave.selection)} (${outcome.wave.leftOut.length} left out)` }
+          : {}),
         ...(outcome !== "shown" && outcome.kind === "report-changed" ? { target: `report ${outcome.report.id}`, detail: outcome.change } : {}),
         ...(outcome !== "shown" && outcome.kind === "refused" ? { detail: outcome.reason } : {}),
       });

@@ -510,3 +510,33 @@ describe("CommandDispatcher: the configured prefix", () => {
     expect(plain).not.toContain("!status");
   });
 });
+
+describe("CommandDispatcher: waves in the audit log", () => {
+  it("records a started wave's id and selection with the command, and posts nothing itself (the board answers)", async () => {
+    const fakes: CommandFakes = commandFakes();
+    fakes.selector.answer = ok({ rooms: [{ roomId: "!r:example.org", label: "!r:example.org" }], leftOut: [{ label: "!mgmt:example.org", why: "Warden's management room" }] });
+    const entries: unknown[] = [];
+    const chat = new RecordingChat();
+    const allowlist = [parseAllowlistEntry(MOD)].filter((entry): entry is AllowlistEntry => entry !== undefined);
+    const dispatcher = new CommandDispatcher({
+      table: fakes.table,
+      prefix: "!",
+      allowlist,
+      managementRoomId: MANAGEMENT_ROOM,
+      selfUserId: SELF,
+      chat,
+      journal: new MemoryHandledEvents(),
+      clock: new FixedClock(),
+      log: new MemoryLogger().log,
+      maxCommandAgeMs: MAX_AGE,
+      concurrency: 1,
+      audit: { record: (entry) => entries.push(entry) },
+    });
+
+    await dispatcher.handle(commandEvent("!block --matching casino"));
+
+    const wave = fakes.waves.active()[0];
+    expect(entries).toEqual([expect.objectContaining({ type: "command", command: "block", outcome: "wave-started", taskId: wave?.id, target: 'rooms matching "casino" (1 left out)' })]);
+    expect(chat.sent).toHaveLength(0);
+  });
+});
