@@ -14,6 +14,13 @@ export const REAL_TIMERS: Timers = {
 };
 
 /**
+ * The longest a timer is set for. Node fires a setTimeout longer than about 24.8 days after 1 ms
+ * instead, which would spin a loop waiting for a 90-day cooldown; ringing early is harmless (the
+ * loop looks, finds nothing due, and sets the alarm again).
+ */
+export const LONGEST_WAIT_MS = 3_600_000;
+
+/**
  * One pending wake-up for a loop (the tracker's ticks, the wave engine's steps): asking for an
  * earlier time moves it, asking for a later one changes nothing, so many reasons to look again
  * never pile up as many timers.
@@ -31,7 +38,7 @@ export class Alarm {
   setFor(at: number): void {
     if (this.timer !== undefined && this.timer.at <= at) return;
     this.clear();
-    const delay = Math.max(0, Math.ceil(at - this.clock.now()));
+    const delay = Math.min(LONGEST_WAIT_MS, Math.max(0, Math.ceil(at - this.clock.now())));
     const handle = this.timers.setTimeout(() => {
       this.timer = undefined;
       this.ring();
