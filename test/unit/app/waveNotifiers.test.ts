@@ -1,0 +1,109 @@
+import { describe, expect, it } from "vitest";
+import { ChatWaveNotifier } from "../../../src/app/waveNotifier.js";
+import { WaveAwareTaskNotifier } from "../../../src/app/waveTaskNotifier.js";
+import type { AuditEntry } from "../../../src/audit/auditLog.js";
+import type { WaveRecord, WaveView } from "../../../src/model/waves.js";
+import { FixedClock } from "../../fakes/fixedClock.js";
+import { MemoryLogger } from "../../fakes/memoryLogger.js";
+import { RecordingChat } from "../../fakes/recordingChat.js";
+import { RecordingTaskNotifier } from "../../fakes/recordingTaskNotifier.js";
+import { sampleTask } from "../../fakes/sampleTask.js";
+
+const SELF = "@warden:example.org";
+
+function view(change: Partial<WaveRecord> = {}): WaveView {
+  const wave: WaveRecord = {
+    id: "w-4c1e0a",
+    kind: "purge",
+    requester: "@mod:example.org",
+    managementRoomId: "!mgmt:example.org",
+    commandEventId: "$command",
+    selection: { listed: [], matching: "casino" },
+    parameters: { cutoffTs: 0, cutoff: "1970-01-01 00:00:00 UTC", deleteLocalEvents: false },
+    leftOut: [],
+    status: "finished",
+    boardEventId: "$board",
+    createdAt: 0,
+    finishedAt: 60_000,
+    finalNotificationSent: false,
+    ...change,
+  };
+  return {
+    wave,
+    now: 60_000,
+    rooms: [
+      { waveId: wave.id, roomId: "!a:x", phase: "main", label: "!a:x", state: "done", attempts: 1 },
+      { waveId: wave.id, roomId: "!b:x", phase: "main", label: "!b:x", state: "failed", attempts: 3, reason: "locked" },
+    ],
+  };
+}
+
+describe("wave notifiers", () => {
+  it("route a wave's tasks to the engine and keep the room quiet; other tasks reach the chat, and their end reaches the engine too", async () => {
+    const inner = new RecordingTaskNotifier(new FixedClock());
+    const ended: string[] = [];
+    const notifier = new WaveAwareTaskNotifier(inner, new MemoryLogger().log);
+    notifier.attach({ taskEnded: (task) => Promise.resolve(void ended.push(task.id)) });
+    const waveTask = sampleTask({ id: "p-00000a", status: "complete", parameters: { waveId: "w-4c1e0a" } });
+    const single = sampleTask({ id: "p-00000b", status: "complete" });
+
+    expect(await notifier.accepted(waveTask)).toBeUndefined();
+    await notifier.progressed(waveTask);
+    await notifier.stuck(waveTask);
+    expect(await notifier.finished(waveTask)).toBe(true);
+    expect(await notifier.finished(single)).toBe(true);
+
+    expect(inner.calls.map((call) => `${call.method} ${call.task.id}`)).toEqual(["finished p-00000b"]);
+    expect(ended).toEqual(["p-00000a", "p-00000b"]);
+  });
+
+  it("ask the tracker to try again when the engine could not record a task's end", async () => {
+    const inner = new RecordingTaskNotifier(new FixedClock());
+    const notifier = new WaveAwareTaskNotifier(inner, new MemoryLogger().log);
+    notifier.attach({ taskEnded: () => Promise.reject(new Error("database is locked")) });
+
+    expect(await notifier.finished(sampleTask({ parameters: { waveId: "w-4c1e0a" } }))).toBe(false);
+    expect(inner.calls).toEqual([]);
+  });
+
+  it("post the board in reply to the command, and the summary once with a fixed transaction id, mentioning the requester", async () => {
+    const chat = new RecordingChat();
+    const audit: AuditEntry[] = [];
+    const notifier = new ChatWaveNotifier(chat, new FixedClock(), new MemoryLogger().log, SELF, { record: (entry) => audit.push(entry) });
+
+    expect(await notifier.posted(view({ status: "running" }))).toBe("$sent-1");
+    expect(await notifier.finished(view())).toBe(true);
+
+    expect(chat.sent.map((sent) => sent.options)).toEqual([{ replyTo: "$command" }, { replyTo: "$command", transactionId: "warden-wave-final-w-4c1e0a" }]);
+    expect(chat.sent[1]?.message.mentions).toEqual(["@mod:example.org"]);
+    expect(chat.edited.map((edit) => edit.eventId)).toEqual(["$board"]);
+    expect(audit).toEqual([
+      expect.objectContaining({ type: "task-finished", command: "wave purge", taskId: "w-4c1e0a", outcome: "finished", detail: "1 done, 1 failed, 0 skipped, 0 not sent" }),
+    ]);
+  });
+
+  it("reply to nothing and notify nobody for a wave Warden started itself", async () => {
+    const chat = new RecordingChat();
+    const notifier = new ChatWaveNotifier(chat, new FixedClock(), new MemoryLogger().log, SELF);
+    const scheduled = view({ requester: SELF, commandEventId: "retention:nightly:1", policy: "nightly" });
+
+    await notifier.posted(scheduled);
+    await notifier.finished(scheduled);
+
+    expect(chat.sent.map((sent) => sent.options)).toEqual([{}, { transactionId: "warden-wave-final-w-4c1e0a" }]);
+    expect(chat.sent[1]?.message.mentions).toEqual([]);
+  });
+
+  it("try the summary again when it could not be sent, and give up after ten tries, recording why", async () => {
+    const chat = new RecordingChat();
+    chat.failWith = "M_UNKNOWN";
+    const audit: AuditEntry[] = [];
+    const notifier = new ChatWaveNotifier(chat, new FixedClock(), new MemoryLogger().log, SELF, { record: (entry) => audit.push(entry) });
+
+    const answers: boolean[] = [];
+    for (let attempt = 0; attempt < 10; attempt++) answers.push(await notifier.finished(view()));
+
+    expect(answers).toEqual([false, false, false, false, false, false, false, false, false, true]);
+    expect(audit[0]?.detail).toMatch(/the summary could not be delivered \(M_UNKNOWN\)/);
+  });
+});
