@@ -83,14 +83,17 @@ export function parsePurgePoint(name: string, word: string, now: number): Result
   const age = AGE.exec(word);
   if (age !== null) {
     const amount = Number(age[1]);
+    // Stryker disable next-line StringLiteral: equivalent, AGE's second group always matches, so the fallback (for the type checker) is never read
     const unit = AGE_UNITS[age[2] ?? ""] ?? 0;
     if (amount === 0) return err({ argument: name, given: word, expected: "an age greater than zero, such as 30d" });
     return ok({ kind: "time", timestamp: now - amount * unit, form: "age" });
   }
   const ageLike = AGE_LIKE.exec(word);
+  // Stryker disable next-line StringLiteral: equivalent, AGE_LIKE's second group always matches, so the fallback (for the type checker) is never read
   if (ageLike !== null) return err({ argument: name, given: word, expected: unknownAgeUnit(Number(ageLike[1]), ageLike[2] ?? "") });
   if (ISO_DATE.test(word) || ISO_DATE_TIME.test(word)) {
     // Date.parse reads a date-time without a zone as local time; Warden promises UTC.
+    // Stryker disable next-line Regex: equivalent, dropping the end anchor finds no other zone, as the date part before the T cannot hold [+-]dd:dd
     const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(word) && !ISO_DATE.test(word);
     const text = ISO_DATE.test(word) ? `${word}T00:00:00Z` : hasZone ? word : `${word}Z`;
     const value = Date.parse(text);
@@ -113,8 +116,14 @@ function unknownAgeUnit(amount: number, unit: string): string {
 /** Date.parse rolls 2024-02-30 over to 1 March; a typed date must exist as typed. */
 function isRealCalendarDate(word: string): boolean {
   const [year, month, day] = word.slice(0, 10).split("-").map(Number);
+  // Stryker disable next-line ConditionalExpression,BooleanLiteral: equivalent, the ISO regexes guarantee three numbers; the check is for the type checker
   if (year === undefined || month === undefined || day === undefined) return false;
   const date = new Date(Date.UTC(year, month - 1, day));
+  // A day its month lacks rolls over into the next month (Date.parse has already refused months
+  // and days out of range), changing month and day both, so any one comparison would refuse it:
+  // dropping one, or joining two with ||, changes nothing. All three stay so the check stands alone.
+  // (The line's whole-condition mutants, which the tests kill, are disabled with them.)
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, see above
   return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 

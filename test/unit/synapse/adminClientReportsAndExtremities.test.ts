@@ -1,0 +1,182 @@
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { EventId, RoomId, UserId } from "../../../src/matrix/ids.js";
+import { SynapseAdminClient } from "../../../src/synapse/adminClient.js";
+import { blockRealNetwork, HOMESERVER_URL, resetSynapseNock, SynapseNock } from "../../fakes/synapseNock.js";
+
+const ROOM = "!room/with?odd#chars:example.org" as RoomId;
+const ENCODED_ROOM = encodeURIComponent(ROOM);
+const EVENT = "$event/1" as EventId;
+const BROKEN = { status: 502, json: { errcode: "M_UNKNOWN", error: "Bad gateway" } } as const;
+
+function client(): { admin: SynapseAdminClient; waits: number[] } {
+  const waits: number[] = [];
+  const admin = new SynapseAdminClient({
+    homeserverUrl: HOMESERVER_URL,
+    accessToken: "syt_reports_token",
+    sleep: (milliseconds) => {
+      waits.push(milliseconds);
+      return Promise.resolve();
+    },
+  });
+  return { admin, waits };
+}
+
+function query(path: string): Record<string, string> {
+  return Object.fromEntries(new URL(path, HOMESERVER_URL).searchParams);
+}
+
+beforeAll(() => {
+  blockRealNetwork();
+});
+
+afterEach(() => {
+  const unused = SynapseNock.unused();
+  resetSynapseNock();
+  expect(unused).toEqual([]);
+});
+
+const REPORTS = { event_reports: [], total: 0 };
+
+describe("SynapseAdminClient.eventReports", () => {
+  it("asks GET /_synapse/admin/v1/event_reports with every filter under Synapse's parameter names", async () => {
+    const synapse = new SynapseNock().ok("GET", REPORTS);
+
+    const result = await client().admin.eventReports({
+      from: 40,
+      limit: 20,
+      direction: "f",
+      eventSender: "@spam:example.org" as UserId,
+      roomId: "!room:example.org" as RoomId,
+    });
+
+    expect(result).toEqual({ ok: true, value: REPORTS });
+    expect(synapse.seen).toHaveLength(1);
+    expect(synapse.seen[0]?.method).toBe("GET");
+    expect(synapse.seen[0]?.path.split("?")[0]).toBe("/_synapse/admin/v1/event_reports");
+    expect(query(synapse.seen[0]?.path ?? "")).toEqual({
+      from: "40",
+      limit: "20",
+      dir: "f",
+      event_sender_user_id: "@spam:example.org",
+      room_id: "!room:example.org",
+    });
+  });
+
+  it("sends no filter it was not given", async () => {
+    const synapse = new SynapseNock().ok("GET", REPORTS);
+
+    await client().admin.eventReports();
+
+    expect(synapse.seen[0]?.path).toBe("/_synapse/admin/v1/event_reports");
+  });
+
+  it("asks again after a 5xx: reading reports is harmless to repeat", async () => {
+    const synapse = new SynapseNock().answer("GET", BROKEN, { status: 200, json: REPORTS });
+    const { admin, waits } = client();
+
+    const result = await admin.eventReports();
+
+    expect(result.ok).toBe(true);
+    expect(synapse.seen).toHaveLength(2);
+    expect(waits).toHaveLength(1);
+  });
+});
+
+describe("SynapseAdminClient.deleteEventReport", () => {
+  it("sends DELETE /_synapse/admin/v1/event_reports/<id>", async () => {
+    const synapse = new SynapseNock().ok("DELETE", {});
+
+    const result = await client().admin.deleteEventReport(17);
+
+    expect(result).toEqual({ ok: true, value: {} });
+    expect(synapse.seen.map((request) => [request.method, request.path])).toEqual([["DELETE", "/_synapse/admin/v1/event_reports/17"]]);
+  });
+
+  it("sends it again after a 5xx: deleting a report twice deletes it once", async () => {
+    const synapse = new SynapseNock().answer("DELETE", BROKEN, { status: 200, json: {} });
+
+    const result = await client().admin.deleteEventReport(17);
+
+    expect(result.ok).toBe(true);
+    expect(synapse.seen).toHaveLength(2);
+  });
+});
+
+describe("SynapseAdminClient.eventContext", () => {
+  const EVENT_JSON = { event_id: EVENT, type: "m.room.message", sender: "@spam:example.org", origin_server_ts: 5, content: { body: "hi" } };
+
+  it("asks GET .../rooms/<room>/context/<event> with the limit and a lazy-loading filter, both ids encoded", async () => {
+    const synapse = new SynapseNock().ok("GET", { event: EVENT_JSON, events_before: [], events_after: [] });
+
+    const result = await client().admin.eventContext(ROOM, EVENT, 6);
+
+    expect(result).toEqual({ ok: true, value: { event: EVENT_JSON, events_before: [], events_after: [] } });
+    const path = synapse.seen[0]?.path ?? "";
+    expect(path.split("?")[0]).toBe(`/_synapse/admin/v1/rooms/${ENCODED_ROOM}/context/${encodeURIComponent(EVENT)}`);
+    expect(query(path)).toEqual({ limit: "6", filter: JSON.stringify({ lazy_load_members: true }) });
+  });
+
+  it("asks again after a 5xx", async () => {
+    const synapse = new SynapseNock().answer("GET", BROKEN, { status: 200, json: { event: EVENT_JSON } });
+
+    const result = await client().admin.eventContext(ROOM, EVENT, 6);
+
+    expect(result.ok).toBe(true);
+    expect(synapse.seen).toHaveLength(2);
+  });
+});
+
+describe("SynapseAdminClient forward extremities", () => {
+  it("reads them with GET .../rooms/<room>/forward_extremities", async () => {
+    const body = { count: 1, results: [{ event_id: "$x", state_group: 3, depth: 9, received_ts: 12 }] };
+    const synapse = new SynapseNock().ok("GET", body);
+
+    const result = await client().admin.forwardExtremities(ROOM);
+
+    expect(result).toEqual({ ok: true, value: body });
+    expect(synapse.seen.map((request) => [request.method, request.path])).toEqual([
+      ["GET", `/_synapse/admin/v1/rooms/${ENCODED_ROOM}/forward_extremities`],
+    ]);
+  });
+
+  it("asks again for them after a 5xx", async () => {
+    const synapse = new SynapseNock().answer("GET", BROKEN, { status: 200, json: { count: 0, results: [] } });
+
+    const result = await client().admin.forwardExtremities(ROOM);
+
+    expect(result.ok).toBe(true);
+    expect(synapse.seen).toHaveLength(2);
+  });
+
+  it("deletes them with DELETE on the same path and answers how many went", async () => {
+    const synapse = new SynapseNock().ok("DELETE", { deleted: 4 });
+
+    const result = await client().admin.deleteForwardExtremities(ROOM);
+
+    expect(result).toEqual({ ok: true, value: { deleted: 4 } });
+    expect(synapse.seen.map((request) => [request.method, request.path])).toEqual([
+      ["DELETE", `/_synapse/admin/v1/rooms/${ENCODED_ROOM}/forward_extremities`],
+    ]);
+  });
+
+  it("sends the delete again after a 5xx: Synapse keeps the extremities it needs, so a second delete removes nothing more", async () => {
+    const synapse = new SynapseNock().answer("DELETE", BROKEN, { status: 200, json: { deleted: 0 } });
+
+    const result = await client().admin.deleteForwardExtremities(ROOM);
+
+    expect(result.ok).toBe(true);
+    expect(synapse.seen).toHaveLength(2);
+  });
+});
+
+describe("SynapseAdminClient.roomHierarchy", () => {
+  it("asks again for a page after a 5xx: reading a space's tree is harmless to repeat", async () => {
+    const page = { rooms: [{ room_id: "!a:example.org", num_joined_members: 1 }] };
+    const synapse = new SynapseNock().answer("GET", BROKEN, { status: 200, json: page });
+
+    const result = await client().admin.roomHierarchy(ROOM);
+
+    expect(result.ok).toBe(true);
+    expect(synapse.seen).toHaveLength(2);
+  });
+});
