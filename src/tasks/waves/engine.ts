@@ -81,6 +81,7 @@ export class WaveEngine implements WaveControl {
   /** Steps running in the background (pump, board edits, summaries); stop() waits for them. */
   private readonly working = new Set<Promise<void>>();
   private pumping = false;
+  // Stryker disable next-line BooleanLiteral: equivalent — pump() clears it before each pass and nothing reads it outside one
   private pumpAgain = false;
   private stopped = false;
   /** Rooms being handed over right now, by kind of slot. */
