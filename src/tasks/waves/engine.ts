@@ -126,6 +126,7 @@ export class WaveEngine implements WaveControl {
       commandEventId: request.commandEventId,
       selection: request.selection,
       parameters: request.parameters,
+      // Stryker disable next-line ConditionalExpression: equivalent — `policy: undefined` reads as no policy everywhere, and the store writes null for both
       ...(request.policy === undefined ? {} : { policy: request.policy }),
       leftOut: request.leftOut,
       status: request.rooms.length === 0 ? "finished" : "running",
@@ -138,6 +139,7 @@ export class WaveEngine implements WaveControl {
       roomId: room.roomId,
       phase: "main",
       label: room.label,
+      // Stryker disable next-line ConditionalExpression: equivalent — `name: undefined` reads as no name everywhere, and the store writes null for both
       ...(room.name === undefined ? {} : { name: room.name }),
       ...(room.joinedMembers === undefined ? {} : { joinedMembers: room.joinedMembers }),
       ...(room.joinedLocalMembers === undefined ? {} : { joinedLocalMembers: room.joinedLocalMembers }),
