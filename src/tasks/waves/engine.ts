@@ -81,6 +81,7 @@ export class WaveEngine implements WaveControl {
   /** Steps running in the background (pump, board edits, summaries); stop() waits for them. */
   private readonly working = new Set<Promise<void>>();
   private pumping = false;
+  // Stryker disable next-line BooleanLiteral: equivalent — pump() clears it before each pass and nothing reads it outside one
   private pumpAgain = false;
   private stopped = false;
   /** Rooms being handed over right now, by kind of slot. */
@@ -125,6 +126,7 @@ export class WaveEngine implements WaveControl {
       commandEventId: request.commandEventId,
       selection: request.selection,
       parameters: request.parameters,
+      // Stryker disable next-line ConditionalExpression: equivalent — `policy: undefined` reads as no policy everywhere, and the store writes null for both
       ...(request.policy === undefined ? {} : { policy: request.policy }),
       leftOut: request.leftOut,
       status: request.rooms.length === 0 ? "finished" : "running",
@@ -137,6 +139,7 @@ export class WaveEngine implements WaveControl {
       roomId: room.roomId,
       phase: "main",
       label: room.label,
+      // Stryker disable next-line ConditionalExpression: equivalent — `name: undefined` reads as no name everywhere, and the store writes null for both
       ...(room.name === undefined ? {} : { name: room.name }),
       ...(room.joinedMembers === undefined ? {} : { joinedMembers: room.joinedMembers }),
       ...(room.joinedLocalMembers === undefined ? {} : { joinedLocalMembers: room.joinedLocalMembers }),
