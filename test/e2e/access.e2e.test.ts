@@ -72,7 +72,7 @@ describe("who may command Warden", () => {
   it("answers help from the command table and suggests the closest command", async () => {
     const help = await scenario.send("!help");
     const helpText = bodyOf(await scenario.replyTo(help.eventId, help.mark));
-    for (const command of ["!purge <room> <point>", "!shutdown <room>", "!status [task-id]", "!help [command]"]) {
+    for (const command of ["!purge <room>... <point>", "!shutdown <room>...", "!status [task-id]", "!cancel <wave-id>", "!help [command]"]) {
       expect(helpText).toContain(command);
     }
     const typo = await scenario.send("!purg #x:localhost 1d");
