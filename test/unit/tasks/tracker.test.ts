@@ -566,3 +566,62 @@ describe("TaskTracker stuck warning", () => {
     expect(reloaded("p-stuck1")?.warnedStuckAt).toBeDefined();
   });
 });
+
+describe("TaskTracker stuck warning: the boundary", () => {
+  it("warns at the tick where the job has run exactly stuckAfterMs, not a tick later", async () => {
+    // One tick a second, and a budget that allows it, so a tick falls on the boundary.
+    const { store, queue, notifier, tracker } = world({ stuckAfterMs: 10_000, firstTickMs: 1_000, ceilingMs: 1_000, listRequestsPerMinute: 60 });
+    const job = queue.add("purge_history", ROOM, "active");
+    await store.insert(purgeTask(job.id, { status: "active", statusChangedAt: FIXED_NOW }));
+
+    tracker.track(store.all()[0]?.id ?? "");
+    await pass(15_000);
+
+    expect(notifier.calls.filter((call) => call.method === "stuck").map((call) => call.at)).toEqual([FIXED_NOW + 10_000]);
+  });
+});
+
+describe("TaskTracker per-job polling: back-off", () => {
+  it("a status change resets a job's back-off: it is polled again after firstTickMs, then slows from there", async () => {
+    const { store, queue, tracker } = world({ firstTickMs: 1_000, backoffFactor: 2, fallbackCeilingMs: 8_000 });
+    queue.queueFailures.push(FakeTaskQueue.error("not-found", 404, "Unrecognized request"));
+    const job = queue.add("purge_history", ROOM, "scheduled");
+    const task = purgeTask(job.id, { kind: "redact" });
+    await store.insert(task);
+
+    tracker.track(task.id);
+    await pass(20_000);
+    queue.set(job.id, "active");
+    const changedFrom = Date.now();
+    await pass(20_000);
+
+    const polls = times(queue, "own-status");
+    const before = polls.filter((time) => time <= changedFrom);
+    const after = polls.filter((time) => time > changedFrom);
+    const gaps = (list: number[]): number[] => list.slice(1).map((time, index) => time - (list[index] ?? 0));
+    expect(gaps(before).slice(0, 4)).toEqual([1_000, 2_000, 4_000, 8_000]);
+    // The first poll after the change sees it; the next comes firstTickMs later, then 1 s, 2 s, 4 s ...
+    expect(gaps(after).slice(0, 4)).toEqual([1_000, 1_000, 2_000, 4_000]);
+  });
+});
+
+describe("TaskTracker pace: a new job", () => {
+  it("a job tracked after a quiet spell is looked at firstTickMs later, not at the slowed pace", async () => {
+    const { store, queue, tracker } = world();
+    const quiet = queue.add("purge_history", "!quiet:example.org", "active");
+    await store.insert(purgeTask(quiet.id, { roomId: "!quiet:example.org", status: "active" }));
+    tracker.track(store.all()[0]?.id ?? "");
+    await pass(30_000);
+    // Just after a task-queue request, at the slowed pace (1.7 s apart).
+    while (Date.now() - (times(queue, "in-flight").at(-1) ?? 0) >= 100) await pass(100);
+    const fresh = queue.add("purge_history", ROOM, "scheduled");
+    const task = purgeTask(fresh.id);
+    await store.insert(task);
+    const trackedAt = Date.now();
+
+    tracker.track(task.id);
+    await pass(1_500);
+
+    expect(times(queue, "in-flight").filter((time) => time > trackedAt)).toEqual([trackedAt + 1_000]);
+  });
+});
