@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { WaveRecord, WaveRoom } from "../../../../src/model/waves.js";
 import type { AdminError } from "../../../../src/synapse/errors.js";
-import type { LaunchOutcome, TaskLauncher, TaskRequest } from "../../../../src/tasks/launcher.js";
-import type { TaskRecord } from "../../../../src/tasks/types.js";
+import { SubmittingLauncher } from "../../../fakes/submittingLauncher.js";
 import { blockSender, deleteOptions, purgeSender, shutdownSender } from "../../../../src/tasks/waves/senders.js";
 import { err, ok, type Result } from "../../../../src/util/result.js";
 
@@ -12,34 +11,6 @@ function adminError(kind: AdminError["kind"], detail?: string, retryAfterMs?: nu
   return { kind, userMessage: `the homeserver said ${kind}`, ...(detail === undefined ? {} : { detail }), ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
 }
 
-/** Submits like the real launcher: a refused request ends the task as failed, an unclear one leaves it submitting. */
-class SubmittingLauncher implements Pick<TaskLauncher, "launch"> {
-  readonly requests: TaskRequest[] = [];
-  joined: TaskRecord | undefined;
-
-  async launch(request: TaskRequest): Promise<LaunchOutcome> {
-    this.requests.push(request);
-    if (this.joined !== undefined) return { kind: "joined", task: this.joined };
-    const base: TaskRecord = {
-      id: `t-${this.requests.length}`,
-      kind: request.kind,
-      roomId: request.roomId,
-      roomLabel: request.roomLabel,
-      requester: request.requester,
-      managementRoomId: request.managementRoomId,
-      commandEventId: request.commandEventId,
-      parameters: request.parameters,
-      status: "submitting",
-      createdAt: 0,
-      statusChangedAt: 0,
-      finalNotificationSent: false,
-    };
-    const submitted = await request.submit();
-    if (submitted.ok) return { kind: "started", task: { ...base, status: "scheduled", homeserverTaskId: submitted.value } };
-    if (["timeout", "unreachable", "server-error", "bad-response"].includes(submitted.error.kind)) return { kind: "started", task: base };
-    return { kind: "started", task: { ...base, status: "failed", reason: submitted.error.userMessage } };
-  }
-}
 
 const wave: WaveRecord = {
   id: "w-000001",

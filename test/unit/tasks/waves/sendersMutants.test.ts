@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { WaveRecord, WaveRoom } from "../../../../src/model/waves.js";
 import type { AdminError } from "../../../../src/synapse/errors.js";
-import type { LaunchOutcome, TaskLauncher, TaskRequest } from "../../../../src/tasks/launcher.js";
 import type { TaskRecord } from "../../../../src/tasks/types.js";
+import type { TaskLauncher, TaskRequest } from "../../../../src/tasks/launcher.js";
+import { SubmittingLauncher } from "../../../fakes/submittingLauncher.js";
 import { blockSender, deleteOptions, purgeSender, shutdownSender } from "../../../../src/tasks/waves/senders.js";
 import { formatUtc } from "../../../../src/util/duration.js";
 import { err, ok, type Result } from "../../../../src/util/result.js";
@@ -31,19 +32,6 @@ function taskOf(request: TaskRequest, id: string, change: Partial<TaskRecord>): 
   };
 }
 
-/** Submits like the real launcher: a refused request ends the task as failed, an unclear one leaves it submitting. */
-class SubmittingLauncher implements Pick<TaskLauncher, "launch"> {
-  readonly requests: TaskRequest[] = [];
-
-  async launch(request: TaskRequest): Promise<LaunchOutcome> {
-    this.requests.push(request);
-    const id = `t-${this.requests.length}`;
-    const submitted = await request.submit();
-    if (submitted.ok) return { kind: "started", task: taskOf(request, id, { status: "scheduled", homeserverTaskId: submitted.value }) };
-    if (["timeout", "unreachable", "server-error", "bad-response"].includes(submitted.error.kind)) return { kind: "started", task: taskOf(request, id, {}) };
-    return { kind: "started", task: taskOf(request, id, { status: "failed", reason: submitted.error.userMessage }) };
-  }
-}
 
 const wave: WaveRecord = {
   id: "w-000001",
