@@ -86,6 +86,8 @@ export class WaveStore {
   constructor(
     private readonly database: WardenDatabase,
     private readonly now: () => number,
+    /** A candidate wave id; a test gives a sequence to see a taken one skipped. */
+    private readonly candidateId: () => string = () => `w-${randomBytes(3).toString("hex")}`,
   ) {
     this.prune();
     for (const row of database.statement(`SELECT id FROM waves WHERE status != 'finished' OR final_notification_sent = 0 ORDER BY created_at`).all()) {
@@ -96,7 +98,7 @@ export class WaveStore {
   /** "w-4c1e0a": short enough to type. */
   newId(): string {
     for (;;) {
-      const id = `w-${randomBytes(3).toString("hex")}`;
+      const id = this.candidateId();
       if (this.get(id) === undefined) return id;
     }
   }
@@ -121,6 +123,11 @@ export class WaveStore {
       .map((entry) => entry.wave)
       .filter((wave) => wave.status !== "finished" || !wave.finalNotificationSent)
       .sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /** How many waves memory holds with their rooms: the open ones, and any read again since. */
+  held(): number {
+    return this.loaded.size;
   }
 
   /** Whether a command started a wave: its board answers it, so a restart must not run it again. */

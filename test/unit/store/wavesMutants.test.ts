@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { WaveRecord, WaveRoom } from "../../../src/model/waves.js";
 import { WardenDatabase } from "../../../src/store/database.js";
 import { WaveStore } from "../../../src/store/waves.js";
-import { freshDirectory } from "./storeTestKit.js";
+import { freshDirectory, makeReadOnly } from "./storeTestKit.js";
 
 const NOW = Date.parse("2026-11-26T00:00:00Z");
 const DAY = 86_400_000;
@@ -199,5 +199,106 @@ describe("wave store: rows it cannot read", () => {
 
     const again = reopen(database, directory).store;
     expect(again.get("w-a")).toEqual(full);
+  });
+});
+
+describe("wave store: what it keeps in memory", () => {
+  it("leaves a finished, summarized wave out of open() even after !status read it again", async () => {
+    const { store } = open();
+    await store.insert(wave("w-a"), [room("w-a", "!a:x")]);
+    await store.insert(wave("w-b"), []);
+    await store.update("w-a", { status: "finished", finishedAt: NOW, finalNotificationSent: true });
+
+    expect(store.get("w-a")?.status).toBe("finished");
+    expect(store.open().map((entry) => entry.id)).toEqual(["w-b"]);
+  });
+
+  it("lets go of a wave once it is finished and summarized, and of no other", async () => {
+    const { store } = open();
+    await store.insert(wave("w-a"), [room("w-a", "!a:x", { state: "sent", taskId: "t-1" })]);
+    await store.insert(wave("w-b"), []);
+    expect(store.held()).toBe(2);
+
+    await store.update("w-a", { boardEventId: "$board" });
+    await store.update("w-b", { status: "finished", finishedAt: NOW });
+    expect(store.held()).toBe(2);
+    // A running wave's rooms are still found by their task after the wave changed.
+    expect(store.roomsOfTask("t-1").map((entry) => entry.roomId)).toEqual(["!a:x"]);
+
+    await store.update("w-b", { finalNotificationSent: true });
+    expect(store.held()).toBe(1);
+  });
+
+  it("changes a wave it no longer holds in memory, reading it from the database", async () => {
+    const { directory, database, store } = open();
+    await store.insert(wave("w-a", { status: "finished", finishedAt: NOW, finalNotificationSent: true }), [room("w-a", "!a:x", { state: "done" })]);
+    const again = reopen(database, directory);
+    expect(again.store.held()).toBe(0);
+
+    await again.store.update("w-a", { boardEventId: "$late" });
+    await again.store.updateRooms("w-a", [{ phase: "main", roomId: "!a:x", change: { reason: "noted" } }]);
+    const third = reopen(again.database, directory);
+    expect(third.store.held()).toBe(0);
+    await third.store.addRooms("w-a", [room("w-a", "!a:x", { phase: "purge" })]);
+
+    const fourth = reopen(third.database, directory).store;
+    expect(fourth.get("w-a")?.boardEventId).toBe("$late");
+    expect(fourth.rooms("w-a").map((entry) => `${entry.phase} ${entry.roomId} ${entry.reason ?? "-"}`)).toEqual(["main !a:x noted", "purge !a:x -"]);
+  });
+
+  it("adds several rooms at once in the order given, behind the ones already there", async () => {
+    const { directory, database, store } = open();
+    await store.insert(wave("w-a"), [room("w-a", "!a:x"), room("w-a", "!b:x"), room("w-a", "!c:x")]);
+    await store.addRooms("w-a", [room("w-a", "!c:x", { phase: "purge" }), room("w-a", "!a:x", { phase: "purge" }), room("w-a", "!b:x", { phase: "purge" })]);
+
+    const again = reopen(database, directory).store;
+    expect(again.rooms("w-a").map((entry) => `${entry.phase} ${entry.roomId}`)).toEqual(["main !a:x", "main !b:x", "main !c:x", "purge !c:x", "purge !a:x", "purge !b:x"]);
+  });
+
+  it("leaves a wave it cannot read out of the recent ones", async () => {
+    const { directory, database, store } = open();
+    await store.insert(wave("w-a", { createdAt: NOW - 2 }), []);
+    await store.insert(wave("w-b", { createdAt: NOW - 1 }), []);
+    database.statement("UPDATE waves SET kind = 'explode' WHERE id = 'w-b'").run();
+
+    const again = reopen(database, directory).store;
+    expect(again.recent(5).map((entry) => entry.id)).toEqual(["w-a"]);
+  });
+
+  it("gives a new wave an id no wave in the store has", async () => {
+    const { database } = open();
+    const candidates = ["w-aaaaaa", "w-aaaaaa", "w-bbbbbb"];
+    const store = new WaveStore(database, () => NOW, () => candidates.shift() ?? "w-none");
+    await store.insert(wave(store.newId()), []);
+    expect(store.get("w-aaaaaa")).toBeDefined();
+
+    expect(store.newId()).toBe("w-bbbbbb");
+  });
+
+  it("makes ids of the form w- and six hex digits by default", () => {
+    const { store } = open();
+    expect(store.newId()).toMatch(/^w-[0-9a-f]{6}$/);
+  });
+});
+
+describe("wave store: a failed write names what it could not record", () => {
+  it.each([
+    ["a new wave", "wave w-new", (store: WaveStore) => store.insert(wave("w-new"), [room("w-new", "!n:x")])],
+    ["a wave's change", "the change to wave w-a", (store: WaveStore) => store.update("w-a", { boardEventId: "$b" })],
+    ["a room's change", "the change to 1 room(s) of wave w-a", (store: WaveStore) => store.updateRooms("w-a", [{ phase: "main", roomId: "!a:x", change: { state: "sent" } }])],
+    ["rooms added", "2 room(s) added to wave w-a", (store: WaveStore) => store.addRooms("w-a", [room("w-a", "!a:x", { phase: "purge" }), room("w-a", "!b:x", { phase: "purge" })])],
+  ])("%s", async (_name, what, write) => {
+    const { database, store } = open();
+    await store.insert(wave("w-a"), [room("w-a", "!a:x")]);
+    makeReadOnly(database);
+
+    await expect(write(store)).rejects.toThrow(`could not record ${what}: `);
+  });
+
+  it("the removal of old waves at start", () => {
+    const { database } = open();
+    makeReadOnly(database);
+
+    expect(() => new WaveStore(database, () => NOW)).toThrow("could not record the removal of old waves: ");
   });
 });
