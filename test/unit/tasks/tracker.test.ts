@@ -1,105 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { TaskStore } from "../../../src/store/tasks.js";
-import { openTaskStore } from "../../fakes/taskStore.js";
-import { DEFAULT_TRACKER_OPTIONS, LOST_TASK_REASON, TaskTracker, type TrackerOptions } from "../../../src/tasks/tracker.js";
-import type { TaskRecord } from "../../../src/tasks/types.js";
-import type { Clock } from "../../../src/util/clock.js";
+import { describe, expect, it, vi } from "vitest";
+import { LOST_TASK_REASON } from "../../../src/tasks/tracker.js";
 import { FakeTaskQueue } from "../../fakes/fakeTaskQueue.js";
 import { FIXED_NOW } from "../../fakes/fixedClock.js";
-import { MemoryLogger } from "../../fakes/memoryLogger.js";
-import { RecordingTaskNotifier } from "../../fakes/recordingTaskNotifier.js";
-import { sampleTask } from "../../fakes/sampleTask.js";
-import { runUntil, useFakeClock } from "./fakeTime.js";
+import { runUntil } from "./fakeTime.js";
+import { ROOM, pass, purgeTask, times, useTrackerHarness } from "./trackerHarness.js";
 
-const now = (): number => Date.now();
-const clock: Clock = { now };
-const ROOM = "!target:example.org";
-
-let directory: string;
-const running: TaskTracker[] = [];
-
-beforeEach(() => {
-  directory = mkdtempSync(join(tmpdir(), "warden-tracker-"));
-  useFakeClock(FIXED_NOW);
-});
-
-afterEach(() => {
-  for (const tracker of running.splice(0)) tracker.stop();
-  vi.useRealTimers();
-  rmSync(directory, { recursive: true, force: true });
-});
-
-interface World {
-  readonly store: TaskStore;
-  readonly queue: FakeTaskQueue;
-  readonly notifier: RecordingTaskNotifier;
-  readonly logger: MemoryLogger;
-  readonly tracker: TaskTracker;
-}
-
-/** A tracker as Warden builds it at start-up: a fresh TaskStore read from `directory`, over a fake task queue. */
-function world(options: Partial<TrackerOptions> = {}, queue = new FakeTaskQueue(clock), store = openTaskStore(directory, now)): World {
-  const notifier = new RecordingTaskNotifier(clock);
-  const logger = new MemoryLogger();
-  const handlers = {
-    purge: queue.handler("purge_history", { resubmit: true, queuedReadsActive: true }),
-    shutdown: queue.handler("shutdown_and_purge_room", { resubmit: true }),
-    redact: queue.handler("redact_all_events"),
-  };
-  const tracker = new TaskTracker(store, handlers, queue, notifier, clock, logger.log, { ...DEFAULT_TRACKER_OPTIONS, ...options });
-  running.push(tracker);
-  return { store, queue, notifier, logger, tracker };
-}
-
-let taskNumber = 0;
-
-/** A purge task already accepted by the homeserver as `jobId`. */
-function purgeTask(jobId: string, overrides: Partial<TaskRecord> = {}): TaskRecord {
-  taskNumber += 1;
-  return sampleTask({
-    id: `p-${String(taskNumber).padStart(6, "0")}`,
-    roomId: ROOM,
-    status: "scheduled",
-    homeserverTaskId: jobId,
-    createdAt: Date.now(),
-    statusChangedAt: Date.now(),
-    parameters: { deleteLocalEvents: false, cutoffTs: FIXED_NOW - 3600_000, cutoff: "an hour ago" },
-    ...overrides,
-  });
-}
-
-/** The task as a later run of Warden would read it from disk. */
-function reloaded(id: string): TaskRecord | undefined {
-  return openTaskStore(directory, now).get(id);
-}
-
-/**
- * Runs fake time forward by exactly `milliseconds`. A timer of our own marks the end, so time
- * never jumps past it; while the tracker has no timer of its own it is waiting on the disk,
- * and the real event loop gets turns (for a while: a tracker with nothing to do is idle).
- */
-async function pass(milliseconds: number): Promise<void> {
-  const end = { reached: false };
-  setTimeout(() => {
-    end.reached = true;
-  }, milliseconds);
-  let waitingSince = performance.now();
-  while (!end.reached) {
-    if (vi.getTimerCount() > 1 || performance.now() - waitingSince > 2_000) {
-      await vi.advanceTimersToNextTimerAsync();
-      waitingSince = performance.now();
-    } else {
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  }
-}
-
-function times(queue: FakeTaskQueue, kind: "in-flight" | "own-status" | "of" | "resubmit"): number[] {
-  return queue.requests.filter((request) => request.kind === kind).map((request) => request.at);
-}
+const { world, openStore, reloaded } = useTrackerHarness();
 
 describe("TaskTracker: one loop, statuses from the task queue", () => {
   it("scheduled -> active -> complete: one progress update, one final notification, one own-status read (the result)", async () => {
@@ -374,7 +280,7 @@ describe("TaskTracker: a job the homeserver reports as finished is finished once
   });
 
   it("a task that ended before a crash but was never announced is announced once, without asking the homeserver", async () => {
-    const seed = openTaskStore(directory, now);
+    const seed = openStore();
     await seed.insert(purgeTask("job-done", { id: "p-ended1", status: "complete", finishedAt: Date.now(), finalNotificationSent: false }));
 
     const { queue, notifier, tracker } = world();
@@ -388,7 +294,7 @@ describe("TaskTracker: a job the homeserver reports as finished is finished once
   });
 
   it("a task already announced is left alone, even when asked to follow it", async () => {
-    const seed = openTaskStore(directory, now);
+    const seed = openStore();
     await seed.insert(purgeTask("job-done", { id: "p-ended2", status: "failed", reason: "x", finishedAt: Date.now(), finalNotificationSent: true }));
 
     const { queue, notifier, tracker } = world();
