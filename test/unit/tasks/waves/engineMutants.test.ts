@@ -1,187 +1,13 @@
-import pino from "pino";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { SelectedRoom, WaveKind, WaveRecord, WaveRoom, WaveView } from "../../../../src/model/waves.js";
-import { WardenDatabase } from "../../../../src/store/database.js";
+import { describe, expect, it, vi } from "vitest";
+import type { WaveRoom } from "../../../../src/model/waves.js";
 import { WaveStore } from "../../../../src/store/waves.js";
-import type { AdminError } from "../../../../src/synapse/errors.js";
-import type { HomeserverJob } from "../../../../src/tasks/homeserverJobs.js";
 import type { TaskRecord } from "../../../../src/tasks/types.js";
-import { DEFAULT_WAVE_OPTIONS, WaveEngine, type WaveEngineOptions, type WaveNotifier } from "../../../../src/tasks/waves/engine.js";
-import type { RoomSender, SendResult } from "../../../../src/tasks/waves/senders.js";
-import { err, ok, type Result } from "../../../../src/util/result.js";
-import { freshDirectory } from "../../store/storeTestKit.js";
-import { runUntil, useFakeClock } from "../fakeTime.js";
+import { err } from "../../../../src/util/result.js";
+import { runUntil } from "../fakeTime.js";
+import type { SendResult } from "../../../../src/tasks/waves/senders.js";
+import { Board, START, World, start, unreachable, useEngineHarness } from "./engineHarness.js";
 
-const log = pino({ level: "silent" });
-const START = Date.parse("2026-11-26T00:00:00Z");
-
-/** A send as the sender saw it, with the (fake) time it happened. */
-interface Sent {
-  readonly roomId: string;
-  readonly phase: string;
-  readonly attempt: number;
-  readonly at: number;
-}
-
-/**
- * A homeserver and Warden's task records of its jobs. Each send answers from `scripted` (per
- * room, in order) and otherwise starts a job and records its task.
- */
-class World {
-  readonly jobs = new Map<string, HomeserverJob>();
-  readonly tasks = new Map<string, TaskRecord>();
-  readonly sent: Sent[] = [];
-  readonly prepared: string[] = [];
-  readonly scripted = new Map<string, (SendResult | "throw" | "hold")[]>();
-  /** Sends held until the test releases them, with what they answer then. */
-  readonly held: ((result: SendResult) => void)[] = [];
-  inFlightCalls = 0;
-  inFlightAnswers: (Result<readonly HomeserverJob[], AdminError> | "throw")[] = [];
-  private next = 0;
-
-  sender(usesJobSlot = true): RoomSender {
-    return {
-      usesJobSlot,
-      prepare: (_wave, room) => {
-        this.prepared.push(room.roomId);
-      },
-      send: (wave, room) => {
-        this.sent.push({ roomId: room.roomId, phase: room.phase, attempt: room.attempts, at: Date.now() });
-        const scripted = this.scripted.get(room.roomId)?.shift();
-        if (scripted === "throw") return Promise.reject(new Error("store failed"));
-        if (scripted === "hold") return new Promise<SendResult>((resolve) => this.held.push(resolve));
-        if (scripted !== undefined) return Promise.resolve(scripted);
-        if (!usesJobSlot) return Promise.resolve({ kind: "done" });
-        return Promise.resolve(this.startJob(wave, room));
-      },
-    };
-  }
-
-  startJob(wave: WaveRecord, room: WaveRoom, status: TaskRecord["status"] = "scheduled"): SendResult {
-    const id = `t-${++this.next}`;
-    const jobId = `job-${this.next}`;
-    this.jobs.set(jobId, { id: jobId, action: "purge_history", resourceId: room.roomId, status: "active", timestampMs: Date.now() });
-    this.tasks.set(id, {
-      id,
-      kind: wave.kind === "shutdown" ? "shutdown" : "purge",
-      roomId: room.roomId,
-      roomLabel: room.label,
-      requester: wave.requester,
-      managementRoomId: wave.managementRoomId,
-      commandEventId: wave.commandEventId,
-      homeserverTaskId: jobId,
-      parameters: { waveId: wave.id, wavePhase: room.phase, waveAttempt: room.attempts },
-      status,
-      createdAt: Date.now(),
-      statusChangedAt: Date.now(),
-      finalNotificationSent: false,
-    });
-    return { kind: "sent", taskId: id, jobId };
-  }
-
-  running(): TaskRecord[] {
-    return [...this.tasks.values()].filter((task) => task.status === "scheduled" || task.status === "active");
-  }
-
-  /** Ends the job of a room as the tracker would report it. */
-  async end(engine: WaveEngine, roomId: string, change: Partial<TaskRecord> = {}): Promise<TaskRecord> {
-    const task = this.running().find((candidate) => candidate.roomId === roomId);
-    if (task === undefined) throw new Error(`no job runs for ${roomId}`);
-    this.jobs.delete(task.homeserverTaskId ?? "");
-    const ended: TaskRecord = { ...task, status: "complete", finishedAt: Date.now(), ...change };
-    this.tasks.set(task.id, ended);
-    await engine.taskEnded(ended);
-    return ended;
-  }
-}
-
-class Board implements WaveNotifier {
-  posts = 0;
-  boardEventId: string | undefined = "$board";
-  moves: WaveView[] = [];
-  summaries: { view: WaveView; at: number }[] = [];
-  /** What the next summaries answer, in order; afterwards true. */
-  summaryAnswers: (boolean | "throw")[] = [];
-  failMoves = false;
-  posted(): Promise<string | undefined> {
-    this.posts++;
-    return Promise.resolve(this.boardEventId);
-  }
-  moved(view: WaveView): Promise<void> {
-    this.moves.push(view);
-    return this.failMoves ? Promise.reject(new Error("edit refused")) : Promise.resolve();
-  }
-  finished(view: WaveView): Promise<boolean> {
-    this.summaries.push({ view, at: Date.now() });
-    const answer = this.summaryAnswers.shift() ?? true;
-    return answer === "throw" ? Promise.reject(new Error("room gone")) : Promise.resolve(answer);
-  }
-}
-
-function rooms(count: number): SelectedRoom[] {
-  return Array.from({ length: count }, (_, index) => ({ roomId: `!r${index}:x`, label: `#r${index}:x` }));
-}
-
-let directory: string;
-let database: WardenDatabase;
-const engines: WaveEngine[] = [];
-
-beforeEach(() => {
-  useFakeClock(START);
-  directory = freshDirectory();
-  database = WardenDatabase.open(directory);
-});
-
-afterEach(async () => {
-  for (const engine of engines.splice(0)) await engine.stop();
-  database.close();
-  vi.useRealTimers();
-});
-
-interface Setup {
-  readonly world: World;
-  readonly board: Board;
-  readonly engine: WaveEngine;
-  readonly store: WaveStore;
-}
-
-function setUp(options: Partial<WaveEngineOptions> = {}, direct = false, world = new World(), board = new Board(), store = new WaveStore(database, () => Date.now())): Setup {
-  const jobSender = world.sender();
-  const blockSender = world.sender(direct ? false : true);
-  const engine = new WaveEngine(
-    store,
-    { get: (id) => world.tasks.get(id), all: () => [...world.tasks.values()] },
-    { purge: jobSender, shutdown: jobSender, block: blockSender, unblock: blockSender },
-    {
-      inFlight: () => {
-        world.inFlightCalls++;
-        const answer = world.inFlightAnswers.shift() ?? ok([...world.jobs.values()]);
-        return answer === "throw" ? Promise.reject(new Error("bug")) : Promise.resolve(answer);
-      },
-    },
-    board,
-    { now: () => Date.now() },
-    log,
-    { ...DEFAULT_WAVE_OPTIONS, ...options },
-  );
-  engines.push(engine);
-  return { world, board, engine, store };
-}
-
-function start(engine: WaveEngine, count: number, kind: WaveKind = "purge", parameters: WaveRecord["parameters"] = { cutoffTs: START - 1000, deleteLocalEvents: false }, selected = rooms(count)): Promise<WaveRecord> {
-  return engine.start({
-    kind,
-    requester: "@mod:x",
-    managementRoomId: "!mgmt:x",
-    commandEventId: "$command",
-    selection: { listed: [] },
-    parameters,
-    rooms: selected,
-    leftOut: [],
-  });
-}
-
-const unreachable: AdminError = { kind: "unreachable", userMessage: "down", detail: "ECONNREFUSED" };
+const { setUp, database: currentDatabase } = useEngineHarness();
 
 describe("wave engine: starting", () => {
   it("records a wave with no rooms as finished at once, and summarizes it", async () => {
@@ -516,7 +342,7 @@ describe("wave engine: after a restart", () => {
   it("settles sent rooms whose task was lost or ended, queues owed purge phases, and cancels untried rooms of a cancelled wave", async () => {
     const world = new World();
     const board = new Board();
-    const store = new WaveStore(database, () => Date.now());
+    const store = new WaveStore(currentDatabase(), () => Date.now());
     const first = setUp({ maxConcurrentJobs: 0 }, false, world, board, store);
     const shutdown = await start(first.engine, 3, "shutdown", { purgeAfterMs: 60_000 });
     const cancelled = await start(first.engine, 0, "purge", {}, [{ roomId: "!c:x", label: "!c:x" }]);
@@ -538,7 +364,7 @@ describe("wave engine: after a restart", () => {
     await store.update(cancelled.id, { status: "cancelled", cancelledBy: "@mod:x" });
     vi.setSystemTime(START + 1_000);
 
-    const second = setUp({ maxConcurrentJobs: 0 }, false, world, board, new WaveStore(database, () => Date.now()));
+    const second = setUp({ maxConcurrentJobs: 0 }, false, world, board, new WaveStore(currentDatabase(), () => Date.now()));
     await second.engine.resumeAll();
 
     expect(second.store.room(wave.id, "main", "!r0:x")).toMatchObject({ state: "failed", reason: "Warden lost the record of this room's job" });
@@ -553,14 +379,14 @@ describe("wave engine: after a restart", () => {
 
   it("a block wave's room caught sending is sent again (a block leaves no task to find)", async () => {
     const world = new World();
-    const store = new WaveStore(database, () => Date.now());
+    const store = new WaveStore(currentDatabase(), () => Date.now());
     const first = setUp({ maxConcurrentJobs: 0 }, true, world, new Board(), store);
     const wave = await start(first.engine, 1, "block", {});
     await first.engine.stop();
     await store.updateRooms(wave.id, [{ phase: "main", roomId: "!r0:x", change: { state: "sending", attempts: 1 } }]);
     world.tasks.set("looks-like-it", { id: "looks-like-it", kind: "purge", roomId: "!r0:x", roomLabel: "!r0:x", requester: "@m:x", managementRoomId: "!mgmt:x", commandEventId: "$c", parameters: { waveId: wave.id, wavePhase: "main", waveAttempt: 1 }, status: "active", createdAt: START, statusChangedAt: START, finalNotificationSent: false });
 
-    const second = setUp({ maxConcurrentJobs: 0 }, true, world, new Board(), new WaveStore(database, () => Date.now()));
+    const second = setUp({ maxConcurrentJobs: 0 }, true, world, new Board(), new WaveStore(currentDatabase(), () => Date.now()));
     await second.engine.resumeAll();
 
     expect(second.store.room(wave.id, "main", "!r0:x")).toMatchObject({ state: "queued", attempts: 0 });
