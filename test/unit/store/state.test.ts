@@ -5,7 +5,7 @@ import { WardenDatabase } from "../../../src/store/database.js";
 import { openWardenState } from "../../../src/store/state.js";
 import { FIXED_NOW } from "../../fakes/fixedClock.js";
 import { MemoryLogger } from "../../fakes/memoryLogger.js";
-import { freshDirectory } from "./storeTestKit.js";
+import { freshDirectory, insertUnreadableTask } from "./storeTestKit.js";
 
 const FIXTURE = join(import.meta.dirname, "../../fixtures/legacy-data");
 const IMPORTED = "imported the old state files; they were renamed *.imported";
@@ -35,12 +35,7 @@ describe("opening Warden's state", () => {
 
     const directory = freshDirectory();
     const database = WardenDatabase.open(directory);
-    database
-      .statement(
-        "INSERT INTO tasks (id, kind, room_id, room_label, requester, management_room_id, command_event_id, parameters, status, created_at, status_changed_at, final_notification_sent) " +
-          "VALUES ('x-000001', 'teleport', '!r:x', '!r:x', '@m:x', '!m:x', '$c', '{}', 'scheduled', 1, 1, 0)",
-      )
-      .run();
+    insertUnreadableTask(database, "x-000001");
     database
       .statement(
         "INSERT INTO waves (id, kind, requester, management_room_id, command_event_id, selection, parameters, left_out, status, created_at, final_notification_sent) " +

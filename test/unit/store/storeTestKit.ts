@@ -15,3 +15,13 @@ export function makeFull(database: WardenDatabase): void {
   const pages = database.statement("PRAGMA page_count").get()?.["page_count"];
   database.statement(`PRAGMA max_page_count = ${Number(pages)}`).get();
 }
+
+/** A task row of a kind no Warden knows ("teleport"), as a newer Warden or a hand edit could leave. */
+export function insertUnreadableTask(database: WardenDatabase, id: string): void {
+  database
+    .statement(
+      "INSERT INTO tasks (id, kind, room_id, room_label, requester, management_room_id, command_event_id, parameters, status, created_at, status_changed_at, final_notification_sent) " +
+        "VALUES (?, 'teleport', '!r:x', '!r:x', '@m:x', '!m:x', '$c', '{}', 'scheduled', 1, 1, 0)",
+    )
+    .run(id);
+}

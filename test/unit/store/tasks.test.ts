@@ -3,7 +3,7 @@ import { WardenDatabase } from "../../../src/store/database.js";
 import { TaskStore } from "../../../src/store/tasks.js";
 import type { TaskRecord } from "../../../src/tasks/types.js";
 import { FIXED_NOW } from "../../fakes/fixedClock.js";
-import { freshDirectory, makeFull, makeReadOnly } from "./storeTestKit.js";
+import { freshDirectory, insertUnreadableTask, makeFull, makeReadOnly } from "./storeTestKit.js";
 
 const DAY = 86_400_000;
 const now = (): number => FIXED_NOW;
@@ -114,12 +114,7 @@ describe("TaskStore", () => {
   it("names rows it cannot read instead of failing", () => {
     const directory = freshDirectory();
     const database = WardenDatabase.open(directory);
-    database
-      .statement(
-        "INSERT INTO tasks (id, kind, room_id, room_label, requester, management_room_id, command_event_id, parameters, status, created_at, status_changed_at, final_notification_sent) " +
-          "VALUES ('x-000001', 'teleport', '!r:x', '!r:x', '@m:x', '!m:x', '$c', '{}', 'scheduled', 1, 1, 0)",
-      )
-      .run();
+    insertUnreadableTask(database, "x-000001");
 
     const store = new TaskStore(database, now);
 
