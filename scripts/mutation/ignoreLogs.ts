@@ -21,6 +21,7 @@ interface Node {
   readonly callee?: Node;
   readonly computed?: boolean;
   readonly expression?: Node;
+  readonly body?: unknown;
 }
 
 function isNode(value: unknown): value is Node {
@@ -42,9 +43,16 @@ export function isLogCall(node: unknown): boolean {
   return callee.property?.type === "Identifier" && LEVELS.has(callee.property.name ?? "") && namesLog(callee.object);
 }
 
-/** A log call, or a statement that is only a log call (Stryker removes whole call statements too). */
+/**
+ * A log call, a statement that is only a log call (Stryker removes whole call statements too),
+ * or a block of nothing but log calls (a `catch` that only logs: emptying it changes no behaviour).
+ */
 export function isLogStatementOrCall(node: unknown): boolean {
   if (isNode(node) && node.type === "ExpressionStatement") return isLogCall(node.expression);
+  if (isNode(node) && node.type === "BlockStatement") {
+    const body = Array.isArray(node.body) ? (node.body as unknown[]) : [];
+    return body.length > 0 && body.every((statement) => isNode(statement) && statement.type === "ExpressionStatement" && isLogCall(statement.expression));
+  }
   return isLogCall(node);
 }
 

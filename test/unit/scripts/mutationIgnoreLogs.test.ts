@@ -14,6 +14,12 @@ describe("the mutation run leaves log calls alone", () => {
     expect(isLogStatementOrCall(call(member(thisLog, "warn")))).toBe(true);
     expect(isLogStatementOrCall(call(member(member(member({ type: "ThisExpression" }, "options"), "log"), "error")))).toBe(true);
     expect(isLogStatementOrCall(statement(call(member(thisLog, "debug"))))).toBe(true);
+    expect(isLogStatementOrCall({ type: "BlockStatement", body: [statement(call(member(thisLog, "warn"))), statement(call(member(id("log"), "info")))] })).toBe(true);
+  });
+
+  it("mutates a block that does more than log, and an empty one", () => {
+    expect(isLogStatementOrCall({ type: "BlockStatement", body: [statement(call(member(thisLog, "warn"))), statement(call(member(id("store"), "update")))] })).toBe(false);
+    expect(isLogStatementOrCall({ type: "BlockStatement", body: [] })).toBe(false);
   });
 
   it("mutates every other call: a notifier's, a level that is not a log's, a computed one, a non-logger", () => {
