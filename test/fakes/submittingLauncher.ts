@@ -15,23 +15,29 @@ export class SubmittingLauncher implements Pick<TaskLauncher, "launch"> {
   async launch(request: TaskRequest): Promise<LaunchOutcome> {
     this.requests.push(request);
     if (this.joined !== undefined) return { kind: "joined", task: this.joined };
-    const task: TaskRecord = {
-      id: `t-${this.requests.length}`,
-      kind: request.kind,
-      roomId: request.roomId,
-      roomLabel: request.roomLabel,
-      requester: request.requester,
-      managementRoomId: request.managementRoomId,
-      commandEventId: request.commandEventId,
-      parameters: request.parameters,
-      status: "submitting",
-      createdAt: 0,
-      statusChangedAt: 0,
-      finalNotificationSent: false,
-    };
+    const task = submittingTaskOf(request, `t-${this.requests.length}`);
     const submitted = await request.submit();
     if (submitted.ok) return { kind: "started", task: { ...task, status: "scheduled", homeserverTaskId: submitted.value } };
     if (UNCERTAIN.includes(submitted.error.kind)) return { kind: "started", task };
     return { kind: "started", task: { ...task, status: "failed", reason: submitted.error.userMessage } };
   }
+}
+
+/** The task a launcher records for a request before it is sent: "submitting", at time 0. */
+export function submittingTaskOf(request: TaskRequest, id: string, change: Partial<TaskRecord> = {}): TaskRecord {
+  return {
+    id,
+    kind: request.kind,
+    roomId: request.roomId,
+    roomLabel: request.roomLabel,
+    requester: request.requester,
+    managementRoomId: request.managementRoomId,
+    commandEventId: request.commandEventId,
+    parameters: request.parameters,
+    status: "submitting",
+    createdAt: 0,
+    statusChangedAt: 0,
+    finalNotificationSent: false,
+    ...change,
+  };
 }

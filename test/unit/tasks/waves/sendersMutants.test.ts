@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { WaveRecord, WaveRoom } from "../../../../src/model/waves.js";
 import type { AdminError } from "../../../../src/synapse/errors.js";
-import type { TaskRecord } from "../../../../src/tasks/types.js";
-import type { TaskLauncher, TaskRequest } from "../../../../src/tasks/launcher.js";
-import { SubmittingLauncher } from "../../../fakes/submittingLauncher.js";
+import type { TaskLauncher } from "../../../../src/tasks/launcher.js";
+import { SubmittingLauncher, submittingTaskOf } from "../../../fakes/submittingLauncher.js";
 import { blockSender, deleteOptions, purgeSender, shutdownSender } from "../../../../src/tasks/waves/senders.js";
 import { formatUtc } from "../../../../src/util/duration.js";
 import { err, ok, type Result } from "../../../../src/util/result.js";
@@ -13,25 +12,6 @@ const CUTOFF = Date.parse("2026-05-01T00:00:00Z");
 function adminError(kind: AdminError["kind"], detail?: string, retryAfterMs?: number): AdminError {
   return { kind, userMessage: `the homeserver said ${kind}`, ...(detail === undefined ? {} : { detail }), ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
 }
-
-function taskOf(request: TaskRequest, id: string, change: Partial<TaskRecord>): TaskRecord {
-  return {
-    id,
-    kind: request.kind,
-    roomId: request.roomId,
-    roomLabel: request.roomLabel,
-    requester: request.requester,
-    managementRoomId: request.managementRoomId,
-    commandEventId: request.commandEventId,
-    parameters: request.parameters,
-    status: "submitting",
-    createdAt: 0,
-    statusChangedAt: 0,
-    finalNotificationSent: false,
-    ...change,
-  };
-}
-
 
 const wave: WaveRecord = {
   id: "w-000001",
@@ -164,13 +144,13 @@ describe("purge sender: answers", () => {
     expect(await purgeSender(limited.admin, new SubmittingLauncher()).send(wave, roomOf("!a:x"))).toEqual({ kind: "slow-down", reason: "the homeserver said rate-limited" });
 
     const refusing: Pick<TaskLauncher, "launch"> = {
-      launch: (request) => Promise.resolve({ kind: "started", task: taskOf(request, "t-1", { status: "failed" }) }),
+      launch: (request) => Promise.resolve({ kind: "started", task: submittingTaskOf(request, "t-1", { status: "failed" }) }),
     };
     expect(await purgeSender(purgeAdmin().admin, refusing).send(wave, roomOf("!a:x"))).toEqual({ kind: "failed", reason: "the homeserver refused the job", retry: true });
     const withReason: Pick<TaskLauncher, "launch"> = {
       launch: async (request) => {
         await request.submit();
-        return { kind: "started", task: taskOf(request, "t-1", { status: "failed", reason: "Warden's words" }) };
+        return { kind: "started", task: submittingTaskOf(request, "t-1", { status: "failed", reason: "Warden's words" }) };
       },
     };
     const refused = purgeAdmin({ started: err(adminError("bad-request")) });
@@ -178,7 +158,7 @@ describe("purge sender: answers", () => {
     const silent: Pick<TaskLauncher, "launch"> = {
       launch: async (request) => {
         await request.submit();
-        return { kind: "started", task: taskOf(request, "t-1", { status: "failed" }) };
+        return { kind: "started", task: submittingTaskOf(request, "t-1", { status: "failed" }) };
       },
     };
     const refusedAgain = purgeAdmin({ started: err(adminError("bad-request")) });
