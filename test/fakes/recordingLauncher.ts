@@ -1,6 +1,7 @@
 import type { LaunchOutcome, TaskLauncher, TaskRequest } from "../../src/tasks/launcher.js";
 import type { TaskRecord } from "../../src/tasks/types.js";
 import type { Clock } from "../../src/util/clock.js";
+import { submittingTaskOf } from "./submittingLauncher.js";
 
 /**
  * Records launch requests without running them. A test that wants to see what would reach the
@@ -19,20 +20,7 @@ export class RecordingLauncher implements Pick<TaskLauncher, "launch"> {
     if (this.joinExisting !== undefined) return Promise.resolve({ kind: "joined", task: this.joinExisting });
     this.counter += 1;
     const now = this.clock.now();
-    const task: TaskRecord = {
-      id: `${request.kind.charAt(0)}-${this.counter.toString(16).padStart(6, "0")}`,
-      kind: request.kind,
-      roomId: request.roomId,
-      roomLabel: request.roomLabel,
-      requester: request.requester,
-      managementRoomId: request.managementRoomId,
-      commandEventId: request.commandEventId,
-      parameters: request.parameters,
-      status: "submitting",
-      createdAt: now,
-      statusChangedAt: now,
-      finalNotificationSent: false,
-    };
+    const task = submittingTaskOf(request, `${request.kind.charAt(0)}-${this.counter.toString(16).padStart(6, "0")}`, { createdAt: now, statusChangedAt: now });
     return Promise.resolve({ kind: "started", task });
   }
 }

@@ -226,20 +226,29 @@ describe("TaskTracker: track() and stop()", () => {
   });
 });
 
+/**
+ * A running job followed for `followedMs`, then a new task stored but not yet tracked, while
+ * the task-queue read that just left is held at the gate.
+ */
+async function aReadHeldWithANewTask(followedMs: number) {
+  const { store, queue, tracker } = world();
+  const gate = gateReads(queue);
+  const running = queue.add("purge_history", ROOM, "active");
+  await store.insert(purgeTask(running.id, { status: "active" }));
+  tracker.track(store.all()[0]?.id ?? "");
+  await pass(followedMs);
+  const fresh = queue.add("purge_history", "!b:example.org");
+  const task = purgeTask(fresh.id, { roomId: "!b:example.org" });
+  await store.insert(task);
+  gate.hold = true;
+  await runUntil(() => gate.waiting > 0);
+  return { store, queue, tracker, gate, task };
+}
+
+
 describe("TaskTracker: one tick at a time", () => {
   it("a task tracked while a tick waits for the task queue starts no second tick alongside it", async () => {
-    const { store, queue, tracker } = world();
-    const gate = gateReads(queue);
-    const running = queue.add("purge_history", ROOM, "active");
-    await store.insert(purgeTask(running.id, { status: "active" }));
-    tracker.track(store.all()[0]?.id ?? "");
-    await pass(5_000);
-    const fresh = queue.add("purge_history", "!b:example.org");
-    const task = purgeTask(fresh.id, { roomId: "!b:example.org" });
-    await store.insert(task);
-
-    gate.hold = true;
-    await runUntil(() => gate.waiting > 0);
+    const { queue, tracker, gate, task } = await aReadHeldWithANewTask(5_000);
     const reads = queue.count("in-flight");
     tracker.track(task.id);
     await vi.advanceTimersByTimeAsync(5_000);
@@ -253,18 +262,7 @@ describe("TaskTracker: one tick at a time", () => {
   });
 
   it("a task tracked while a tick is in flight quickens the pace: the next read comes firstTickMs after that tick's", async () => {
-    const { store, queue, tracker } = world();
-    const gate = gateReads(queue);
-    const running = queue.add("purge_history", ROOM, "active");
-    await store.insert(purgeTask(running.id, { status: "active" }));
-    tracker.track(store.all()[0]?.id ?? "");
-    await pass(30_000);
-    const fresh = queue.add("purge_history", "!b:example.org");
-    const task = purgeTask(fresh.id, { roomId: "!b:example.org" });
-    await store.insert(task);
-
-    gate.hold = true;
-    await runUntil(() => gate.waiting > 0);
+    const { queue, tracker, gate, task } = await aReadHeldWithANewTask(30_000);
     const heldAt = times(queue, "in-flight").at(-1) ?? 0;
     tracker.track(task.id);
     gate.hold = false;
