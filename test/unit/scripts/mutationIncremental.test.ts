@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { mergeIncremental } from "../../../scripts/mutation/merge.js";
+import { mergeIncremental, withoutStaticSurvivors } from "../../../scripts/mutation/incremental.js";
 
-function run(files: Record<string, readonly { id: string; status: string; coveredBy?: string[]; killedBy?: string[] }[]>, testFiles: Record<string, { source: string; tests: string[] }>): unknown {
+function run(files: Record<string, readonly { id: string; status: string; static?: boolean; coveredBy?: string[]; killedBy?: string[] }[]>, testFiles: Record<string, { source: string; tests: string[] }>): unknown {
   return {
     schemaVersion: "1.0",
     thresholds: { high: 95, low: 85, break: null },
@@ -50,5 +50,36 @@ describe("merging the incremental files of per-file mutation runs", () => {
   it("refuses what is not an incremental file, naming which one", () => {
     expect(() => mergeIncremental([run({}, {}), { files: "none" }])).toThrow(/incremental file 2 is not a Stryker report/);
     expect(() => mergeIncremental([])).toThrow("nothing to merge");
+  });
+});
+
+describe("forgetting the static mutants that survived", () => {
+  it("drops static survivors and static mutants without coverage, and keeps everything else as it was", () => {
+    const report = run(
+      {
+        "src/arguments.ts": [
+          { id: "0", status: "Survived", static: true },
+          { id: "1", status: "Killed", static: true, killedBy: ["0"] },
+          { id: "2", status: "Survived", static: false, coveredBy: ["0"] },
+          { id: "3", status: "NoCoverage", static: true },
+          { id: "4", status: "Timeout", static: true },
+          { id: "5", status: "Survived" },
+        ],
+        "src/other.ts": [{ id: "0", status: "Killed", killedBy: ["0"] }],
+      },
+      { "test/arguments.test.ts": { source: "a", tests: ["reads"] } },
+    );
+
+    const { report: kept, forgotten } = withoutStaticSurvivors(report);
+
+    expect(forgotten).toBe(2);
+    expect(kept.files["src/arguments.ts"]?.mutants.map((entry) => entry.id)).toEqual(["1", "2", "4", "5"]);
+    expect(kept.files["src/other.ts"]?.mutants).toEqual([{ id: "0", status: "Killed", killedBy: ["0"] }]);
+    expect(kept.testFiles).toEqual({ "test/arguments.test.ts": { source: "a", tests: [{ id: "0", name: "reads" }] } });
+    expect(kept).toMatchObject({ schemaVersion: "1.0", projectRoot: "/work/x" });
+  });
+
+  it("refuses what is not an incremental file", () => {
+    expect(() => withoutStaticSurvivors({ files: [] })).toThrow(/the incremental file is not a Stryker report/);
   });
 });
