@@ -64,6 +64,16 @@ export const HEAVY_ACTIONS: ReadonlySet<string> = new Set(["purge_history", "shu
 
 const SLOW_DOWN_CEILING_MS = 60_000;
 
+/**
+ * How long after its shutdown a room's purge waits (`--purge-after`), when this wave still queues
+ * purges: only a running shutdown does. Other waves never owe a purge phase, whatever their
+ * parameters say, so they finish when their rooms end.
+ */
+function purgePhaseDelay(wave: WaveRecord): number | undefined {
+  const delay = wave.parameters["purgeAfterMs"];
+  return wave.kind === "shutdown" && wave.status === "running" && typeof delay === "number" ? delay : undefined;
+}
+
 /** The part of the task store the engine reads. */
 export type EngineTaskStore = Pick<TaskStore, "get" | "all">;
 
@@ -150,9 +160,15 @@ export class WaveEngine implements WaveControl {
     }));
     await this.store.insert(wave, rooms);
     this.log.info({ waveId: wave.id, kind: wave.kind, rooms: rooms.length, leftOut: wave.leftOut.length, requester: wave.requester, policy: wave.policy }, "wave accepted");
+    // Rooms may be sent while the board is being posted (the pump serves every wave), and an edit
+    // then would find no message to edit: the post counts as an edit under way, and a change
+    // meanwhile is edited in after it, as after any edit.
+    const board = { dirty: false, lastAt: now, sending: true };
+    this.boards.set(wave.id, board);
     const boardEventId = await this.notifier.posted(this.viewOf(wave.id) as WaveView);
     const recorded = boardEventId === undefined ? wave : await this.store.update(wave.id, { boardEventId });
-    this.boards.set(wave.id, { dirty: false, lastAt: this.clock.now(), sending: false });
+    board.sending = false;
+    board.lastAt = this.clock.now();
     if (recorded.status === "finished") this.summarize(recorded.id);
     else this.wake(this.clock.now());
     return recorded;
@@ -521,8 +537,8 @@ export class WaveEngine implements WaveControl {
   /** `--purge-after`: a shutdown that ended queues the room's purge for when the cooldown ends. */
   private async queuePurgePhase(waveId: string, room: WaveRoom): Promise<void> {
     const wave = this.store.get(waveId);
-    const purgeAfterMs = wave?.parameters["purgeAfterMs"];
-    if (wave === undefined || wave.kind !== "shutdown" || room.phase !== "main" || typeof purgeAfterMs !== "number" || wave.status !== "running") return;
+    const purgeAfterMs = wave === undefined ? undefined : purgePhaseDelay(wave);
+    if (purgeAfterMs === undefined || room.phase !== "main") return;
     // From when the shutdown ended, also when this is queued late (after a restart).
     const notBefore = (room.finishedAt ?? this.clock.now()) + purgeAfterMs;
     await this.store.addRooms(waveId, [
@@ -584,7 +600,7 @@ export class WaveEngine implements WaveControl {
     const rooms = this.store.rooms(waveId);
     if (!rooms.every((room) => FINAL_WAVE_ROOM_STATES.has(room.state))) return;
     // A shutdown whose rooms all just ended may still owe their purge phase.
-    const owed = wave.status === "running" && typeof wave.parameters["purgeAfterMs"] === "number" && rooms.some((room) => room.phase === "main" && room.state === "done" && this.store.room(waveId, "purge", room.roomId) === undefined);
+    const owed = purgePhaseDelay(wave) !== undefined && rooms.some((room) => room.phase === "main" && room.state === "done" && this.store.room(waveId, "purge", room.roomId) === undefined);
     if (owed) return;
     await this.store.update(waveId, { status: "finished", finishedAt: this.clock.now() });
     this.log.info({ waveId }, "wave finished");

@@ -80,6 +80,17 @@ describe("wave engine: the purge phase of a shutdown", () => {
     expect(world.sent).toHaveLength(1);
   });
 
+  it("a purge wave with purgeAfterMs among its parameters finishes when its rooms end: it owes no purge phase", async () => {
+    const { engine, world, store, board } = setUp();
+    const wave = await start(engine, 1, "purge", { purgeAfterMs: 1_000 });
+    await runUntil(() => world.running().length === 1);
+    await world.end(engine, "!r0:x");
+    await vi.advanceTimersByTimeAsync(10_000);
+
+    expect(store.get(wave.id)?.status).toBe("finished");
+    expect(board.summaries).toHaveLength(1);
+  });
+
   it("a cancelled shutdown queues no purge phase for a room that ends after the cancel, and finishes", async () => {
     const { engine, world, store, board } = setUp();
     const wave = await start(engine, 1, "shutdown", { purgeAfterMs: 60_000 });
@@ -255,6 +266,34 @@ describe("wave engine: the board (more)", () => {
 
     expect(edits(board.moves)).toEqual([[1_000, ["main:sent"]]]);
     expect(board.summaries.map((summary) => summary.at - START)).toEqual([5_000, 7_000]);
+  });
+
+  it("a room sent while its wave's board is still being posted shows on the board's next edit", async () => {
+    const { engine, world, board, store } = setUp({ maxConcurrentJobs: 1, boardEveryMs: 1_000 });
+    await start(engine, 1);
+    await runUntil(() => world.running().length === 1);
+    // The second wave's board post hangs; its room is stored and waits for the slot.
+    let post: ((eventId: string | undefined) => void) | undefined;
+    board.posted = () => {
+      board.posts++;
+      return new Promise<string | undefined>((resolve) => {
+        post = resolve;
+      });
+    };
+    const starting = start(engine, 1, "purge", undefined, [{ roomId: "!b0:x", label: "#b0:x" }]);
+    await runUntil(() => post !== undefined);
+    // The first wave's room ends: the slot goes to the second wave's room while its post is on its way.
+    await world.end(engine, "!r0:x");
+    await runUntil(() => world.running().length === 1);
+    post?.("$second");
+    const second = await starting;
+    await vi.advanceTimersByTimeAsync(5_000);
+
+    expect(store.room(second.id, "main", "!b0:x")?.state).toBe("sent");
+    // An edit asked for before the post has no message to edit (the chat notifier drops it): only
+    // edits of the posted board reach the room, and the post itself showed the room queued.
+    const shown = board.moves.filter((view) => view.wave.id === second.id && view.wave.boardEventId === "$second");
+    expect(edits(shown).map(([, states]) => states)).toEqual([["main:sent"]]);
   });
 
   it("stop() waits for a board edit still under way", async () => {
