@@ -1,9 +1,10 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
 import { WardenDatabase } from "../../../src/store/database.js";
-import { checkOrder, MIGRATIONS, type Migration } from "../../../src/store/migrations.js";
+import { checkOrder, migrate, MIGRATIONS, readUserVersion, type Migration } from "../../../src/store/migrations.js";
 
 const freshDirectory = (): string => mkdtempSync(join(tmpdir(), "warden-migrations-"));
 
@@ -110,5 +111,16 @@ describe("migrations", () => {
     newer.close();
 
     expect(() => WardenDatabase.open(directory)).toThrow(new RegExp(`newer Warden \\(schema version ${MIGRATIONS.length + 5}; this one knows up to ${MIGRATIONS.length}\\)`));
+  });
+});
+
+describe("migrate", () => {
+  it("refuses a list of migrations with a gap before it changes anything", () => {
+    const db = new DatabaseSync(":memory:");
+    const gap: Migration[] = [...MIGRATIONS, { version: MIGRATIONS.length + 2, description: "gap", up: () => undefined }];
+
+    expect(() => migrate(db, gap)).toThrow(/without gaps/);
+    expect(readUserVersion(db)).toBe(0);
+    db.close();
   });
 });

@@ -122,3 +122,18 @@ describe("TaskStore", () => {
     expect(store.all()).toEqual([]);
   });
 });
+
+describe("TaskStore: removing old tasks", () => {
+  it("looks for old finished tasks at most once an hour, on an insert", async () => {
+    let clock = FIXED_NOW;
+    const store = new TaskStore(WardenDatabase.open(freshDirectory()), () => clock);
+    await store.insert(task("s-old", { status: "complete", finishedAt: FIXED_NOW - 31 * DAY, finalNotificationSent: true }));
+    clock += 59 * 60_000;
+    await store.insert(task("s-000002"));
+    expect(store.get("s-old")).toBeDefined();
+
+    clock += 60_000;
+    await store.insert(task("s-000003"));
+    expect(store.get("s-old")).toBeUndefined();
+  });
+});
