@@ -35,6 +35,10 @@ export function splitWords(text: string, spec: CommandSpec): Result<Words, Argum
   if (switchWithValue !== null) {
     return err({ argument: `--${switchWithValue[2] ?? ""}`, expected: "no value: it is a switch" });
   }
+  // yargs-parser keeps the positional words under the key "_": a flag of that name overwrote them,
+  // or made the parser throw. It is refused as the unknown option it is.
+  const underscore = wordsOf(text).find((word) => /^--?_(=|$)/.test(word));
+  if (underscore !== undefined) return err(unknownOption(underscore.replace(/=.*$/, ""), spec));
   // Only a command with a repeatable flag keeps duplicates; every other command parses as before.
   const keepDuplicates = spec.flags.some((f) => f.repeatable === true);
   const parsed = parser.detailed(normaliseWhitespace(text), {
@@ -48,13 +52,7 @@ export function splitWords(text: string, spec: CommandSpec): Result<Words, Argum
   for (const [key, value] of Object.entries(parsed.argv)) {
     if (key === "_") continue;
     const flag = spec.flags.find((f) => f.name === key);
-    if (flag === undefined) {
-      const known = spec.flags.map((f) => `--${f.name}`).join(", ");
-      return err({
-        argument: `--${key}`,
-        expected: known === "" ? "no options: this command takes none" : `one of the options ${known}`,
-      });
-    }
+    if (flag === undefined) return err(unknownOption(`--${key}`, spec));
     if (flag.kind === "text") {
       // With duplicates kept, a flag given several times is a list; a non-repeatable one keeps its last value.
       const given: unknown[] = Array.isArray(value) ? value : [value];
@@ -97,6 +95,30 @@ export function splitWords(text: string, spec: CommandSpec): Result<Words, Argum
     return err({ argument: "arguments", expected: `each argument at most ${MAX_ARGUMENT_LENGTH} characters (got ${tooLong.length})` });
   }
   return ok({ positionals, flags });
+}
+
+function unknownOption(argument: string, spec: CommandSpec): ArgumentProblem {
+  const known = spec.flags.map((f) => `--${f.name}`).join(", ");
+  return { argument, expected: known === "" ? "no options: this command takes none" : `one of the options ${known}` };
+}
+
+/** The words of the text split on whitespace outside quotes, a quoted part kept in its word. */
+function wordsOf(text: string): string[] {
+  const words: string[] = [];
+  let word = "";
+  let open: string | undefined;
+  for (const character of text) {
+    if (open === undefined && /\s/.test(character)) {
+      if (word !== "") words.push(word);
+      word = "";
+      continue;
+    }
+    if (open === undefined && (character === '"' || character === "'")) open = character;
+    else if (character === open) open = undefined;
+    word += character;
+  }
+  if (word !== "") words.push(word);
+  return words;
 }
 
 /** yargs-parser splits on spaces only: tabs and line breaks outside quotes become spaces. */

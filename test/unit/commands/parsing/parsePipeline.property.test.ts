@@ -26,6 +26,8 @@ const TOKENS = [
   "-",
   "-l",
   "---x",
+  "-_",
+  "--_=x",
   "--=x",
   "--reason=",
   "--block=yes",

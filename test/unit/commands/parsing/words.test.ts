@@ -255,3 +255,29 @@ describe("splitWords: repeatable text flags", () => {
     expect(usageLine(command("purge"), "!")).toBe("!purge <room>... <point> [--local] [--reason TEXT] [--matching WORDS] [--space ROOM] [--empty] [--all] [--yes] [--dry-run]");
   });
 });
+
+// yargs-parser keeps the positional words under the key "_": a flag named _ overwrote them, and
+// "!purge -_" threw instead of answering (found by the property test on arbitrary text).
+describe("splitWords: a flag named _", () => {
+  it.each([
+    ["-_", "-_"],
+    ["!r:x 30d -_", "-_"],
+    ["!r:x --_ x", "--_"],
+    ["!r:x --_=x 30d", "--_"],
+    ["!r:x -_=1 30d", "-_"],
+  ])("refuses %s, naming %s and the options the command takes", (text, flag) => {
+    const problem = problemOf(split("purge", text));
+    expect(problem.argument).toBe(flag);
+    expect(problem.expected).toBe("one of the options --local, --reason, --matching, --space, --empty, --all, --yes, --dry-run");
+  });
+
+  it("refuses it for a command with a repeatable flag too", () => {
+    expect(problemOf(split("redact", "@u:x --room !a:x -_")).argument).toBe("-_");
+  });
+
+  it("leaves -_ inside quoted text alone", () => {
+    const words = wordsOf(split("purge", '!r:x 30d --reason "a -_ b"'));
+    expect(words.positionals).toEqual(["!r:x", "30d"]);
+    expect(flagsOf(words)).toEqual({ reason: "a -_ b" });
+  });
+});
