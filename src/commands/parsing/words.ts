@@ -25,7 +25,8 @@ const PARSER_CONFIGURATION = {
 
 /** Splits the text after the command word and checks flags and counts against the spec. */
 export function splitWords(text: string, spec: CommandSpec): Result<Words, ArgumentProblem> {
-  if (hasUnbalancedQuote(text)) {
+  const scanned = scanWords(text);
+  if (scanned.openQuote !== undefined) {
     return err({ argument: "quotes", expected: 'a closing quote: wrap text with spaces in "double" or \'single\' quotes' });
   }
   const booleanFlags = spec.flags.filter((f) => f.kind === "boolean").map((f) => f.name);
@@ -37,7 +38,7 @@ export function splitWords(text: string, spec: CommandSpec): Result<Words, Argum
   }
   // yargs-parser keeps the positional words under the key "_": a flag of that name overwrote them,
   // or made the parser throw. It is refused as the unknown option it is.
-  const underscore = wordsOf(text).find((word) => /^--?_(=|$)/.test(word));
+  const underscore = scanned.words.find((word) => /^--?_(=|$)/.test(word));
   if (underscore !== undefined) return err(unknownOption(underscore.replace(/=.*$/, ""), spec));
   // Only a command with a repeatable flag keeps duplicates; every other command parses as before.
   const keepDuplicates = spec.flags.some((f) => f.repeatable === true);
@@ -102,8 +103,11 @@ function unknownOption(argument: string, spec: CommandSpec): ArgumentProblem {
   return { argument, expected: known === "" ? "no options: this command takes none" : `one of the options ${known}` };
 }
 
-/** The words of the text split on whitespace outside quotes, a quoted part kept in its word. */
-function wordsOf(text: string): string[] {
+/**
+ * The words of the text split on whitespace outside quotes (a quoted part stays in its word),
+ * and the quote still open at the end, if any.
+ */
+function scanWords(text: string): { words: string[]; openQuote: string | undefined } {
   const words: string[] = [];
   let word = "";
   let open: string | undefined;
@@ -118,7 +122,7 @@ function wordsOf(text: string): string[] {
     word += character;
   }
   if (word !== "") words.push(word);
-  return words;
+  return { words, openQuote: open };
 }
 
 /** yargs-parser splits on spaces only: tabs and line breaks outside quotes become spaces. */
@@ -147,17 +151,6 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-function hasUnbalancedQuote(text: string): boolean {
-  let open: string | undefined;
-  for (const character of text) {
-    if (open === undefined) {
-      if (character === '"' || character === "'") open = character;
-    } else if (character === open) {
-      open = undefined;
-    }
-  }
-  return open !== undefined;
-}
 
 export function textFlag(words: Words, name: string): string | undefined {
   const value = words.flags.get(name);
