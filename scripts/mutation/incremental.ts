@@ -21,7 +21,8 @@
  * test *covering it* was added, and for a static mutant that list is empty, so a test written to
  * kill one never runs against it and the old "Survived" stands forever. (Seen on `arguments.ts`:
  * five pattern survivors stayed "Survived" after tests that kill each one when applied by hand.)
- * Killed static mutants need nothing: the diff already tests them again on every run.
+ * Killed static mutants are left to the diff, which reuses a kill only while the test that made
+ * it is unchanged.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";

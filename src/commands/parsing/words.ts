@@ -151,7 +151,6 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-
 export function textFlag(words: Words, name: string): string | undefined {
   const value = words.flags.get(name);
   return typeof value === "string" ? value : undefined;
