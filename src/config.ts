@@ -36,6 +36,8 @@ export interface Config {
   readonly maxConcurrentJobs: number;
   /** How many times a wave sends a room's job again after it failed. */
   readonly waveRetries: number;
+  /** The longest a shutdown's purge waits for the kicked members' clients to see that they left. */
+  readonly shutdownPurgeAfterMs: number;
   /** Purge waves Warden starts by itself, on a schedule; in the config's order. */
   readonly retention: readonly RetentionPolicy[];
   /** Problems worth a log line that do not stop Warden (e.g. a token file others can read). */
@@ -43,6 +45,8 @@ export interface Config {
 }
 
 const STUCK_AFTER_BOUNDS: DurationBounds = { minMs: 60_000, maxMs: 30 * 86_400_000 };
+/** As --purge-after: long enough for a client to sync, short enough to be remembered. */
+const SHUTDOWN_PURGE_AFTER_BOUNDS: DurationBounds = { minMs: 60_000, maxMs: 90 * 86_400_000 };
 
 export interface ReportsConfig {
   readonly enabled: boolean;
@@ -220,6 +224,12 @@ const configSchema = z.strictObject({
     .min(0, "expected a whole number from 0 to 10")
     .max(10, "expected a whole number from 0 to 10")
     .default(2),
+  shutdownPurgeAfter: z
+    .string({ error: "expected an age such as 1d, 12h or 30min" })
+    .refine((text) => parseDuration(text, SHUTDOWN_PURGE_AFTER_BOUNDS) !== undefined, {
+      message: "expected an age between 1min and 90d in s, min, h or d, such as 1d, 12h or 30min (m alone is not accepted: write min)",
+    })
+    .default("1d"),
   retention: retentionSchema.default([]),
 });
 
@@ -275,6 +285,7 @@ export function parseConfig(document: unknown, path: string, environment: NodeJS
     },
     maxConcurrentJobs: raw.maxConcurrentJobs,
     waveRetries: raw.waveRetries,
+    shutdownPurgeAfterMs: parseDuration(raw.shutdownPurgeAfter, SHUTDOWN_PURGE_AFTER_BOUNDS) ?? 86_400_000,
     retention: raw.retention.map((policy, index) => toRetentionPolicy(policy, index, warnings)),
     warnings,
   });

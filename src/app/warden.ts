@@ -37,6 +37,7 @@ import { AdminRoomSelector } from "../commands/selection/roomSelector.js";
 import { WavePlanner } from "../commands/waves/waves.js";
 import { DEFAULT_WAVE_OPTIONS, WaveEngine } from "../tasks/waves/engine.js";
 import { blockSender, purgeSender, shutdownSender } from "../tasks/waves/senders.js";
+import { LeaveSeenGate } from "../tasks/waves/leaveSeen.js";
 import { ChatWaveNotifier } from "./waveNotifier.js";
 import { WaveAwareTaskNotifier } from "./waveTaskNotifier.js";
 import { RetentionScheduler } from "../retention/scheduler.js";
@@ -190,22 +191,25 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
   const tracker = new TaskTracker(
     tasks,
     { purge: purgeHandler(admin), shutdown: shutdownHandler(admin), redact: redactHandler(admin) },
-    homeserverJobs(admin),
+    homeserverJobs(admin, clock),
     notifier,
     clock,
     log,
     { ...DEFAULT_TRACKER_OPTIONS, stuckAfterMs: config.stuckAfterMs },
   );
   const launcher = new TaskLauncher(tasks, tracker, notifier, clock, log);
+  const leaveSeen = new LeaveSeenGate(admin, clock, log.child({ component: "leave-seen" }));
   const engine = new WaveEngine(
     waveStore,
     tasks,
-    { purge: purgeSender(admin, launcher), shutdown: shutdownSender(admin, launcher), block: blockSender(admin, true), unblock: blockSender(admin, false) },
-    homeserverJobs(admin),
+    { purge: purgeSender(admin, launcher), shutdown: shutdownSender(admin, launcher, leaveSeen), block: blockSender(admin, true), unblock: blockSender(admin, false) },
+    homeserverJobs(admin, clock),
     new ChatWaveNotifier(bot, clock, log, selfUserId, audit, config.commandPrefix),
     clock,
     log,
     { ...DEFAULT_WAVE_OPTIONS, maxConcurrentJobs: config.maxConcurrentJobs, retries: config.waveRetries },
+    REAL_TIMERS,
+    tracker,
   );
   waveQueue.length = () => engine.queueLength();
   waveAware.attach(engine);
@@ -246,6 +250,7 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
     planner: new WavePlanner(selector, clock),
     waves: engine,
     retention,
+    shutdownPurgeAfterMs: config.shutdownPurgeAfterMs,
   }).map((command) => instrumentCommand(command, metrics, clock));
   const dispatcher = new CommandDispatcher({
     table,

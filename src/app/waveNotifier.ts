@@ -3,7 +3,7 @@ import type { AuditSink } from "../audit/auditLog.js";
 import type { ChatSender } from "../matrix/chat.js";
 import type { RoomId } from "../matrix/ids.js";
 import { countRooms, describeSelection, type WaveView } from "../model/waves.js";
-import { renderWaveBoard, renderWaveFinished } from "../render/waves.js";
+import { renderWaveBoard, renderWaveFinished, renderWaveMainPhaseEnded } from "../render/waves.js";
 import type { WaveNotifier } from "../tasks/waves/engine.js";
 import type { Clock } from "../util/clock.js";
 
@@ -53,6 +53,11 @@ export class ChatWaveNotifier implements WaveNotifier {
 
   async finished(view: WaveView): Promise<boolean> {
     const { wave } = view;
+    // A wave without a board spoke through its tasks' own final messages: only the record is left.
+    if (wave.board === false) {
+      this.record(view);
+      return true;
+    }
     const tries = (this.tries.get(wave.id) ?? 0) + 1;
     // The transaction id is fixed per wave, so a resend after a crash is dropped by the homeserver.
     const summary = renderWaveFinished(view, this.prefix);
@@ -71,6 +76,27 @@ export class ChatWaveNotifier implements WaveNotifier {
     }
     this.tries.set(wave.id, tries);
     this.log.warn({ waveId: wave.id, tries, error: sent.error }, "could not send the wave's summary; will try again");
+    return false;
+  }
+
+  async mainPhaseEnded(view: WaveView): Promise<boolean> {
+    const { wave } = view;
+    const key = `main ${wave.id}`;
+    const tries = (this.tries.get(key) ?? 0) + 1;
+    const rendered = renderWaveMainPhaseEnded(view, this.prefix);
+    const message = wave.requester === this.selfUserId ? { ...rendered, mentions: [] } : rendered;
+    const sent = await this.chat.send(wave.managementRoomId as RoomId, message, {
+      ...(answersEvent(wave.commandEventId) ? { replyTo: wave.commandEventId } : {}),
+      transactionId: `warden-wave-main-phase-${wave.id}`,
+    });
+    if (tries === 1) await this.moved(view);
+    if (sent.ok || sent.error.kind === "too-large" || tries >= SUMMARY_TRIES) {
+      this.tries.delete(key);
+      if (!sent.ok) this.log.error({ waveId: wave.id, tries, error: sent.error }, "gave up on the message that the wave's main phase ended");
+      return true;
+    }
+    this.tries.set(key, tries);
+    this.log.warn({ waveId: wave.id, tries, error: sent.error }, "could not send the message that the wave's main phase ended; will try again");
     return false;
   }
 

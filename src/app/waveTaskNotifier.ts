@@ -9,9 +9,13 @@ export interface TaskEndListener {
   taskEnded(task: TaskRecord): Promise<void>;
 }
 
-/** A task a wave started: its room gets no messages of its own, the wave's board tells. */
+/**
+ * A task a wave with a board started: its room gets no messages of its own, the wave's board
+ * tells. A wave without a board (a single-room shutdown with a purge phase) speaks through its
+ * tasks' own messages, as a single command does.
+ */
 export function isWaveTask(task: TaskRecord): boolean {
-  return typeof task.parameters["waveId"] === "string";
+  return typeof task.parameters["waveId"] === "string" && task.parameters["waveBoard"] !== false;
 }
 
 /**

@@ -85,6 +85,11 @@ export function scheduledRunId(policy: string, startedAt: number): string {
   return `retention:${policy}:${startedAt}`;
 }
 
+/** Whether a wave's command event id is a scheduled run's stand-in (see scheduledRunId). */
+export function isScheduledRunId(commandEventId: string): boolean {
+  return commandEventId.startsWith("retention:");
+}
+
 /** One room of `!retention run <name> --dry-run`: what would go. */
 export interface RetentionEstimate {
   readonly roomId: string;

@@ -69,7 +69,25 @@ export const WAVE_ROOM_STATES = ["queued", "sending", "sent", "done", "failed", 
 export type WaveRoomState = (typeof WAVE_ROOM_STATES)[number];
 export const FINAL_WAVE_ROOM_STATES: ReadonlySet<WaveRoomState> = new Set(["done", "failed", "skipped", "cancelled"]);
 
-/** main: the wave's own action; purge: the second phase of `--purge-after`. */
+/**
+ * When a shutdown's rooms are purged from the database after they were emptied (purge: false):
+ * - after: a fixed cooldown after each room's shutdown (`--purge-after AGE`);
+ * - members-seen: once the kicked local members' clients have had the chance to see that they
+ *   left, at the latest `deadlineMs` after the shutdown (the default; config shutdownPurgeAfter).
+ * Undefined: no purge phase (`--purge-now` purges with the shutdown, `--no-purge` never).
+ */
+export type PurgePhase = { readonly kind: "after"; readonly delayMs: number } | { readonly kind: "members-seen"; readonly deadlineMs: number };
+
+/** The purge phase a shutdown wave's (or its task's) parameters ask for. */
+export function purgePhaseOf(parameters: Readonly<Record<string, WaveParameterValue>>): PurgePhase | undefined {
+  const after = parameters["purgeAfterMs"];
+  if (typeof after === "number") return { kind: "after", delayMs: after };
+  const deadline = parameters["purgeDeadlineMs"];
+  if (parameters["purgeWhen"] === "members-seen" && typeof deadline === "number") return { kind: "members-seen", deadlineMs: deadline };
+  return undefined;
+}
+
+/** main: the wave's own action; purge: a shutdown's purge phase (see PurgePhase). */
 export const WAVE_PHASES = ["main", "purge"] as const;
 export type WavePhase = (typeof WAVE_PHASES)[number];
 
@@ -90,6 +108,11 @@ export interface WaveRoom {
   readonly reason?: string;
   readonly finishedAt?: number;
   readonly durationMs?: number;
+  /**
+   * The send this room is in (set when it is claimed for sending, carried by the task it starts):
+   * after a crash the room follows exactly that task, never an earlier try's.
+   */
+  readonly sendId?: string;
 }
 
 /** running: sending and following; cancelled: sends nothing more, follows what was sent; finished: all final. */
@@ -121,6 +144,14 @@ export interface WaveRecord {
   readonly finishedAt?: number;
   readonly cancelledBy?: string;
   readonly finalNotificationSent: boolean;
+  /**
+   * false: the wave posts no board and no summary; its rooms' tasks post their own progress and
+   * final messages, as a single command's do (a single-room `!shutdown` with a purge phase).
+   * Absent: the wave has a board.
+   */
+  readonly board?: false;
+  /** Set once the requester was told that the main phase ended (a wave with a purge phase). */
+  readonly mainPhaseNotified?: true;
 }
 
 /** Counts by state, per phase, as the board shows them. */
@@ -201,6 +232,8 @@ export interface WaveRequest {
   readonly policy?: string;
   readonly rooms: readonly SelectedRoom[];
   readonly leftOut: readonly LeftOutRoom[];
+  /** false: no board; the rooms' tasks speak for the wave (see WaveRecord.board). */
+  readonly board?: false;
 }
 
 /** What commands and the retention scheduler may do with waves. */

@@ -1,6 +1,7 @@
 import type { OutgoingMessage } from "../matrix/chat.js";
 import type { UserId } from "../matrix/ids.js";
 import type { TaskKind, TaskRecord, TaskStatus } from "../tasks/types.js";
+import { purgePhaseOf } from "../model/waves.js";
 import { formatDuration, formatUtc } from "../util/duration.js";
 import { firstEntries, inlineEntry, inlineList, listLines, pages, recordEntries, textLine, type Line } from "./budget.js";
 import { code, escapeHtml, mentionHtml, truncate } from "./html.js";
@@ -136,15 +137,49 @@ function plannedLines(task: TaskRecord): Line[] {
     lines.push(
       line("Local users' messages", p["deleteLocalEvents"] === true ? "deleted too (--local)" : "kept (add --local to delete them)"),
     );
+  } else if (p["wavePhase"] === "purge") {
+    lines.push(line("Step", `the purge phase of ${text(p["waveId"])}: deletes the emptied room from the database`));
   } else {
     if (p["knownRoom"] === false) lines.push(line("Note", "this homeserver does not know the room: it can only be blocked"));
     else lines.push(line("Members", `${text(p["joinedMembers"])} joined, ${text(p["joinedLocalMembers"])} of them local`));
     lines.push(line("Block afterwards", p["block"] === true ? "yes" : "no"));
-    lines.push(line("Delete from database", p["purge"] === false ? "no (--no-purge)" : p["forcePurge"] === true ? "yes, forced" : "yes"));
+    lines.push(line("Delete from database", deleteText(p)));
     if (typeof p["notifyAs"] === "string") lines.push(line("New room for members, created by", truncate(p["notifyAs"], 255)));
   }
   if (typeof p["reason"] === "string") lines.push(line("Reason", truncate(p["reason"])));
   return lines;
+}
+
+/** When a shutdown's room leaves the database: now, never, or in a purge phase after the kick (see PurgePhase). */
+function deleteText(p: TaskRecord["parameters"]): string {
+  const forced = p["forcePurge"] === true ? ", forced" : "";
+  const phase = purgePhaseOf(p);
+  if (phase?.kind === "after") return `later: ${formatDuration(phase.delayMs)} after the shutdown (${text(p["waveId"])})${forced}`;
+  if (phase?.kind === "members-seen") {
+    return `later, once the kicked members' clients have seen that they left, at the latest ${formatDuration(phase.deadlineMs)} after the shutdown (${text(p["waveId"])})${forced}`;
+  }
+  if (p["purge"] === false) return "no (--no-purge)";
+  return `yes${forced}`;
+}
+
+/** What a shutdown with a purge phase says at the end of its first step: when the purge follows, and how to keep the data. */
+function purgeFollowsLines(task: TaskRecord, prefix: string): Line[] {
+  const phase = purgePhaseOf(task.parameters);
+  const waveId = text(task.parameters["waveId"]);
+  if (phase === undefined || task.status !== "complete" || task.parameters["wavePhase"] === "purge" || waveId === "") return [];
+  const endedAt = task.finishedAt ?? task.statusChangedAt;
+  const when =
+    phase.kind === "after"
+      ? `at ${formatUtc(endedAt + phase.delayMs)}`
+      : `once the kicked members' clients have seen that they left, at the latest ${formatUtc(endedAt + phase.deadlineMs)}`;
+  const status = `${prefix}status ${waveId}`;
+  const cancel = `${prefix}cancel ${waveId}`;
+  return [
+    {
+      plain: `Purge from the database: ${when}; ${status} shows it, ${cancel} keeps the room's data.`,
+      html: `Purge from the database: ${escapeHtml(when)}; ${code(status)} shows it, ${code(cancel)} keeps the room's data.`,
+    },
+  ];
 }
 
 /** A redact task's `roomId` and `roomLabel` hold the user; `rooms` is empty for Synapse's default set. */
@@ -227,7 +262,7 @@ export function renderFinished(task: TaskRecord, now: number, prefix = "!"): Out
   };
   const lines: Line[] = [heading];
   if (task.status !== "complete") lines.push(line("Reason", truncate(task.reason ?? "the homeserver gave no reason", REASON_CHARACTERS)));
-  if (task.kind === "shutdown") lines.push(...shutdownResultLines(task));
+  if (task.kind === "shutdown") lines.push(...shutdownResultLines(task), ...purgeFollowsLines(task, prefix));
   if (task.kind === "redact") lines.push(...redactResultLines(task));
   if (listsCut(task)) lines.push(pagesHint(task, prefix));
   return join(lines, [requester], taskRecord(task), shortForm(task, heading, prefix, [requester]));
@@ -236,6 +271,11 @@ export function renderFinished(task: TaskRecord, now: number, prefix = "!"): Out
 function shutdownResultLines(task: TaskRecord): Line[] {
   const outcome = task.outcome ?? {};
   const lines: Line[] = [];
+  if (task.parameters["wavePhase"] === "purge") {
+    if (task.status === "complete") lines.push(line("Result", "the room is deleted from the database"));
+    if (typeof outcome["blocked"] === "boolean") lines.push(line("Blocked now", outcome["blocked"] ? "yes" : "no"));
+    return lines;
+  }
   if (task.parameters["knownRoom"] === false) {
     lines.push(line("Result", outcome["blocked"] === true ? "unknown room (blocked only)" : "unknown room: nothing was done"));
     return lines;

@@ -2,6 +2,7 @@ import type { Preview, PreviewLine } from "../model/commandSpec.js";
 import {
   countRooms,
   describeSelection,
+  purgePhaseOf,
   type LeftOutRoom,
   type SelectedRoom,
   type WaveCounts,
@@ -87,8 +88,9 @@ function actionText(kind: WaveKind, parameters: Readonly<Record<string, WavePara
       return cutoff === undefined ? "purge" : `purge before ${cutoff}`;
     }
     case "shutdown": {
-      const after = parameters["purgeAfterMs"];
-      return typeof after === "number" ? `shut down then purge after ${formatDuration(after)}` : "shut down";
+      const phase = purgePhaseOf(parameters);
+      if (phase === undefined) return "shut down";
+      return phase.kind === "after" ? `shut down then purge after ${formatDuration(phase.delayMs)}` : "shut down then purge once members have seen it";
     }
     case "block":
     case "unblock":
@@ -143,9 +145,32 @@ function boardHeading(view: WaveView, counts: Phases): Line {
   return { plain: `${title.plain}: ${rest}`, html: `${title.html}: ${escapeHtml(rest)}` };
 }
 
-/** The second phase of a shutdown with --purge-after: how many wait for their cooldown, and until when. */
+/**
+ * When the purge phase of a wave waiting for members' clients ends at the latest: the last of its
+ * rooms' deadlines (each room's shutdown end plus the wait).
+ */
+function latestDeadline(view: WaveView, deadlineMs: number): number | undefined {
+  let latest: number | undefined;
+  for (const room of view.rooms) {
+    if (room.phase !== "main" || room.state !== "done" || room.finishedAt === undefined) continue;
+    latest = Math.max(latest ?? 0, room.finishedAt + deadlineMs);
+  }
+  return latest;
+}
+
+/** The second phase of a shutdown: how many wait (for their cooldown, or for members' clients), and until when. */
 function purgePhaseLine(view: WaveView, counts: WaveCounts): Line {
   const parts = countParts(counts);
+  const phase = purgePhaseOf(view.wave.parameters);
+  if (phase?.kind === "members-seen") {
+    const waiting = counts.waiting + counts.queued;
+    const latest = latestDeadline(view, phase.deadlineMs);
+    if (waiting > 0) {
+      parts.splice(2, 1);
+      parts.unshift(`${waiting} waiting for members' clients to see that they left${latest === undefined ? "" : ` (at the latest until ${utcMinute(latest)})`}`);
+    }
+    return labelled("Purge phase", parts.join(", "));
+  }
   if (counts.waiting > 0) {
     // The rooms countRooms counted as waiting; a loop, as thousands of arguments to Math.min could overflow the stack.
     let earliest = Infinity;
@@ -162,6 +187,24 @@ function purgePhaseLine(view: WaveView, counts: WaveCounts): Line {
   return labelled("Purge phase", parts.join(", "));
 }
 
+/** What a shutdown's preview says about when the rooms leave the database. */
+export function purgePhasePreview(parameters: Readonly<Record<string, WaveParameterValue>>): PreviewLine[] {
+  const phase = purgePhaseOf(parameters);
+  if (phase?.kind === "after") return [{ label: "Purge phase", value: `each room is purged ${formatDuration(phase.delayMs)} after its shutdown` }];
+  if (phase?.kind === "members-seen") {
+    return [
+      {
+        label: "Purge phase",
+        value: `each room is purged once its kicked members' clients have seen that they left (every device active in the last ${formatDuration(phase.deadlineMs)} seen again after the shutdown), at the latest ${formatDuration(phase.deadlineMs)} after its shutdown`,
+      },
+    ];
+  }
+  if (parameters["purge"] !== false) {
+    return [{ label: "Members' clients", value: "will keep the room in their room list: the purge deletes their leave before they sync (without --purge-now, the purge waits until they have seen it)" }];
+  }
+  return [];
+}
+
 /** Which rooms, how many were left out, and who asked (a moderator, or a retention policy). */
 function selectionLine(wave: WaveRecord): Line {
   const described = flat(describeSelection(wave.selection), MAX_SELECTION);
@@ -176,7 +219,7 @@ function optionLines(kind: WaveKind, parameters: Readonly<Record<string, WavePar
   if (kind === "purge") lines.push(labelled("Local users' messages", parameters["deleteLocalEvents"] === true ? "deleted too" : "kept"));
   if (kind === "shutdown") {
     const purge = parameters["purge"] === false ? "no" : parameters["forcePurge"] === true ? "yes, forced" : "yes";
-    lines.push(textLine(`Block afterwards: ${parameters["block"] === true ? "yes" : "no"}; delete from database: ${purge}`));
+    lines.push(textLine(`Block afterwards: ${parameters["block"] === true ? "yes" : "no"}; delete from database: ${purgePhaseOf(parameters) === undefined ? purge : "in the purge phase"}`));
   }
   const reason = parameters["reason"];
   if (typeof reason === "string") lines.push(labelled("Reason", flat(reason, MAX_REASON)));
@@ -354,6 +397,48 @@ export function renderWaveFinished(view: WaveView, prefix: string): OutgoingMess
   return join(lines, { ...mentions, record, short: join(shortLines, { ...mentions, record }) });
 }
 
+/**
+ * The message that ends a wave's main phase when its purge phase is still to come (it may be a
+ * day away): it mentions the requester, who wants to know when the rooms are emptied; the
+ * summary follows at the very end.
+ */
+export function renderWaveMainPhaseEnded(view: WaveView, prefix: string): OutgoingMessage {
+  const { wave } = view;
+  const counts = phases(view);
+  const requester: UserId | undefined = asUserId(wave.requester);
+  const who = requester ?? truncate(wave.requester, MAX_ID);
+  const { main } = counts;
+  const took = formatDuration(view.now - wave.createdAt);
+  const tally = [`${main.done} done`, `${main.failed} failed`];
+  if (main.skipped > 0) tally.push(`${main.skipped} skipped`);
+  if (main.cancelled > 0) tally.push(`${main.cancelled} cancelled before they were sent`);
+  const title = waveTitle(wave, main.total);
+  const ending = `main phase finished in ${took}`;
+  const heading: Line = {
+    plain: `${who}: ${title.plain} ${ending}: ${tally.join(", ")}.`,
+    html: `${requester === undefined ? escapeHtml(who) : mentionHtml(requester)}: ${title.html} <b>${escapeHtml(ending)}</b>: ${escapeHtml(tally.join(", "))}.`,
+  };
+  const lines: Line[] = [heading];
+  if (counts.purge !== undefined) lines.push(purgePhaseLine(view, counts.purge));
+  const failed = view.rooms.filter((room) => room.phase === "main" && room.state === "failed");
+  const status = `${prefix}status ${wave.id}`;
+  if (failed.length > 0) {
+    lines.push(bold(`Failed (${failed.length}):`));
+    const { shown, rest } = firstEntries(failed, failedLine, FAILED_LIMITS);
+    lines.push(...shown);
+    if (rest > 0) lines.push({ plain: `... and ${rest} more: ${status}`, html: `… and ${rest} more: ${code(status)}` });
+  }
+  const cancel = `${prefix}cancel ${wave.id}`;
+  lines.push({
+    plain: `The summary follows when the purge phase ends. ${status} for every room; ${cancel} keeps the rooms' data (drops the purge phase).`,
+    html: `The summary follows when the purge phase ends. ${code(status)} for every room; ${code(cancel)} keeps the rooms' data (drops the purge phase).`,
+  });
+  const mentions = requester === undefined ? {} : { mentions: [requester] };
+  const record = { type: "wave-main-phase-ended", ...waveFields(wave, counts) };
+  const short = join([heading, ...(counts.purge === undefined ? [] : [purgePhaseLine(view, counts.purge)]), commandLine("", status, " for every room")], { ...mentions, record });
+  return join(lines, { ...mentions, record, short });
+}
+
 type StatusEntry = { readonly kind: "room"; readonly room: WaveRoom } | { readonly kind: "left-out"; readonly room: LeftOutRoom };
 
 function stateText(room: WaveRoom, now: number): string {
@@ -525,9 +610,12 @@ export function wavePreview(input: WavePreviewInput): Preview {
   }
   if (input.kind === "shutdown") {
     lines.push({ label: "Block afterwards", value: p["block"] === true ? "yes" : "no" });
-    lines.push({ label: "Delete from database", value: p["purge"] === false ? "no (--no-purge)" : p["forcePurge"] === true ? "yes, forced" : "yes" });
-    const after = p["purgeAfterMs"];
-    if (typeof after === "number") lines.push({ label: "Purge phase", value: `each room is purged ${formatDuration(after)} after its shutdown` });
+    const forced = p["forcePurge"] === true ? ", forced" : "";
+    lines.push({
+      label: "Delete from database",
+      value: purgePhaseOf(p) !== undefined ? `in the purge phase${forced}` : p["purge"] === false ? "no (--no-purge)" : `yes, with the shutdown (--purge-now)${forced}`,
+    });
+    lines.push(...purgePhasePreview(p));
     const notifyAs = p["notifyAs"];
     if (typeof notifyAs === "string") lines.push({ label: "New room for members, created by", value: truncate(notifyAs, MAX_ID) });
   }

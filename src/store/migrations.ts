@@ -208,6 +208,24 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    // Stryker disable next-line StringLiteral: equivalent — nothing reads a migration's description
+    description: "waves: each send of a room has its own id, a wave may report through its tasks' messages, the end of a main phase is announced once",
+    up(db) {
+      db.exec(`
+        -- The send a room is in: written when it is claimed and carried by the task it starts,
+        -- so a restart follows exactly that task (an earlier failed try of the same attempt number
+        -- keeps its own record).
+        ALTER TABLE wave_rooms ADD COLUMN send_id TEXT;
+        -- 0: the wave has no board; its tasks' own progress and final messages speak for it (a
+        -- single-room !shutdown with a purge phase).
+        ALTER TABLE waves ADD COLUMN board INTEGER NOT NULL DEFAULT 1;
+        -- 1 once the requester was told that the main phase ended (a wave with a purge phase).
+        ALTER TABLE waves ADD COLUMN main_phase_notified INTEGER NOT NULL DEFAULT 0;
+      `);
+    },
+  },
 ];
 
 /** Brings the database to the last migration's version; returns the versions before and after. */

@@ -43,6 +43,8 @@ const waveSchema = z.object({
   finishedAt: z.number().exactOptional(),
   cancelledBy: z.string().exactOptional(),
   finalNotificationSent: z.boolean(),
+  board: z.literal(false).exactOptional(),
+  mainPhaseNotified: z.literal(true).exactOptional(),
 });
 
 const roomSchema = z.object({
@@ -60,6 +62,7 @@ const roomSchema = z.object({
   reason: z.string().exactOptional(),
   finishedAt: z.number().exactOptional(),
   durationMs: z.number().exactOptional(),
+  sendId: z.string().exactOptional(),
 });
 
 interface Loaded {
@@ -186,6 +189,51 @@ export class WaveStore {
     });
   }
 
+  /**
+   * Changes one room only if it is still queued and its wave still running, in one conditional
+   * write: what a wave step read before an await (a room due to be sent, a room waiting for its
+   * purge phase) is checked again at the moment of the write, so a cancel in between wins.
+   * Resolves to the changed room, or undefined when the room was no longer queued (or the wave no
+   * longer running) and nothing was written.
+   */
+  updateQueued(id: string, phase: WavePhase, roomId: string, change: Partial<WaveRoom>): Promise<WaveRoom | undefined> {
+    const entry = this.loaded.get(id) ?? this.load(id);
+    const current = entry?.rooms.get(roomKey(phase, roomId));
+    if (entry === undefined || current === undefined || current.state !== "queued" || entry.wave.status !== "running") return Promise.resolve(undefined);
+    const next: WaveRoom = { ...current, ...change, waveId: current.waveId, roomId: current.roomId, phase: current.phase };
+    return settled(() => {
+      const written = this.database.run(`the change to room ${roomId} (${phase}) of wave ${id}`, () =>
+        this.database.statement(`${UPDATE_ROOM} AND state = 'queued'`).run(roomUpdateRow(next)),
+      );
+      // Memory and database agree, so the SQL condition holds whenever the check above did; it is
+      // there so the write itself is the check.
+      if (Number(written.changes) !== 1) return undefined;
+      entry.rooms.set(roomKey(phase, roomId), next);
+      return next;
+    });
+  }
+
+  /**
+   * Cancels a running wave: the wave and every room still queued, in one transaction, so no
+   * room can be claimed for sending after the cancel and none is left queued in a cancelled
+   * wave. Resolves to the rooms cancelled, or undefined when the wave was not running.
+   */
+  cancel(id: string, by: string, reason: string, now: number): Promise<WaveRoom[] | undefined> {
+    const entry = this.loaded.get(id) ?? this.load(id);
+    if (entry === undefined || entry.wave.status !== "running") return Promise.resolve(undefined);
+    const wave: WaveRecord = { ...entry.wave, status: "cancelled", cancelledBy: by };
+    const rooms = [...entry.rooms.values()].filter((room) => room.state === "queued").map((room): WaveRoom => ({ ...room, state: "cancelled", reason, finishedAt: now }));
+    return settled(() => {
+      this.database.transaction(`the cancel of wave ${id}`, () => {
+        this.database.statement(UPDATE_WAVE).run(waveToRow(wave));
+        for (const room of rooms) this.database.statement(UPDATE_ROOM).run(roomUpdateRow(room));
+      });
+      entry.wave = wave;
+      for (const room of rooms) entry.rooms.set(roomKey(room.phase, room.roomId), room);
+      return rooms;
+    });
+  }
+
   /** Adds rooms to a wave's queue (the purge phase of a room whose shutdown ended). */
   addRooms(id: string, rooms: readonly WaveRoom[]): Promise<void> {
     const entry = this.loaded.get(id) ?? this.load(id);
@@ -257,6 +305,8 @@ const WAVE_COLUMNS = [
   "finished_at",
   "cancelled_by",
   "final_notification_sent",
+  "board",
+  "main_phase_notified",
 ] as const;
 const ROOM_COLUMNS = [
   "wave_id",
@@ -274,8 +324,9 @@ const ROOM_COLUMNS = [
   "reason",
   "finished_at",
   "duration_ms",
+  "send_id",
 ] as const;
-const ROOM_MUTABLE = ["state", "task_id", "attempts", "not_before", "reason", "finished_at", "duration_ms"] as const;
+const ROOM_MUTABLE = ["state", "task_id", "attempts", "not_before", "reason", "finished_at", "duration_ms", "send_id"] as const;
 
 const INSERT_WAVE = `INSERT INTO waves (${WAVE_COLUMNS.join(", ")}) VALUES (${WAVE_COLUMNS.map((column) => `:${column}`).join(", ")})`;
 // Stryker disable next-line MethodExpression,ConditionalExpression: equivalent — without the filter the row's id is set to the same id, which changes nothing
@@ -302,6 +353,8 @@ function waveToRow(wave: WaveRecord): Record<string, SQLInputValue> {
     finished_at: wave.finishedAt ?? null,
     cancelled_by: wave.cancelledBy ?? null,
     final_notification_sent: wave.finalNotificationSent ? 1 : 0,
+    board: wave.board === false ? 0 : 1,
+    main_phase_notified: wave.mainPhaseNotified === true ? 1 : 0,
   };
 }
 
@@ -317,6 +370,7 @@ function roomUpdateRow(room: WaveRoom): Record<string, SQLInputValue> {
     reason: room.reason ?? null,
     finished_at: room.finishedAt ?? null,
     duration_ms: room.durationMs ?? null,
+    send_id: room.sendId ?? null,
   };
 }
 
@@ -357,6 +411,8 @@ function rowToWave(row: Record<string, unknown>): WaveRecord | undefined {
       ...present(row, "finishedAt", "finished_at"),
       ...present(row, "cancelledBy", "cancelled_by"),
       finalNotificationSent: row["final_notification_sent"] === 1,
+      ...(row["board"] === 0 ? { board: false } : {}),
+      ...(row["main_phase_notified"] === 1 ? { mainPhaseNotified: true } : {}),
     });
     return parsed.success ? parsed.data : undefined;
   } catch {
@@ -380,6 +436,7 @@ function rowToRoom(row: Record<string, unknown>): WaveRoom | undefined {
     ...present(row, "reason", "reason"),
     ...present(row, "finishedAt", "finished_at"),
     ...present(row, "durationMs", "duration_ms"),
+    ...present(row, "sendId", "send_id"),
   });
   return parsed.success ? parsed.data : undefined;
 }

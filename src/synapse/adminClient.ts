@@ -23,6 +23,7 @@ import {
   scheduledTasksBody,
   serverVersionBody,
   userMembershipsBody,
+  userDevicesBody,
   eventReportsBody,
   eventContextBody,
   forwardExtremitiesBody,
@@ -371,6 +372,16 @@ export class SynapseAdminClient {
     );
   }
 
+  /**
+   * GET /_synapse/admin/v2/users/<user_id>/devices: a local user's devices with `last_seen_ts`
+   * (null for a device never seen). Synapse writes a device's last-seen time at most once every
+   * two minutes per access token and address, and marks a dehydrated device `dehydrated: true`.
+   * 404 for a user the server does not know; 400 for a remote user.
+   */
+  userDevices(userId: UserId) {
+    return this.send({ method: "GET", path: `${ADMIN_V2}/users/${segment(userId)}/devices`, idempotent: true }, userDevicesBody);
+  }
+
   /** GET /_synapse/admin/v1/user/redact_status/<redact_id>. Reads "complete" (docs: "completed"). */
   redactStatus(redactId: string) {
     return this.send(
@@ -389,9 +400,10 @@ export class SynapseAdminClient {
    * when both are sent). Synapse 1.163 reads every value of a repeated `status` or `job_status`;
    * older versions read the first value only, so they answer a list of statuses with the tasks
    * of its first status. Callers that need the whole list must check for that (the tracker does).
-   * Before 1.128 the path answers 404 M_UNRECOGNIZED.
+   * Before 1.128 the path answers 404 M_UNRECOGNIZED. The list includes tasks scheduled for the
+   * future ("scheduled" with a `timestamp_ms` ahead), unless `max_timestamp` leaves them out.
    */
-  scheduledTasks(filter: { actionName?: string; resourceId?: string; statuses?: readonly ScheduledTaskStatus[] } = {}) {
+  scheduledTasks(filter: { actionName?: string; resourceId?: string; statuses?: readonly ScheduledTaskStatus[]; maxTimestamp?: number } = {}) {
     return this.send(
       {
         method: "GET",
@@ -403,6 +415,9 @@ export class SynapseAdminClient {
           // (the line's other mutant, `undefined` read as a list, throws and is disabled with them).
           // Stryker disable next-line ConditionalExpression: equivalent, see above
           job_status: filter.statuses === undefined || filter.statuses.length === 0 ? undefined : filter.statuses,
+          // Tasks stamped at or before this time only: a task scheduled for later (such as the
+          // purge Synapse schedules a week ahead for a room every local user forgot) is left out.
+          max_timestamp: filter.maxTimestamp,
         },
         idempotent: true,
       },

@@ -158,6 +158,17 @@ export const redactStatusBody = z.looseObject({
 /** Room ID -> the user's membership there ("join", "ban", "leave", "invite", "knock"). */
 export const userMembershipsBody = z.looseObject({ memberships: z.record(z.string(), z.string()) });
 
+/** A local user's devices; `last_seen_ts` is null for a device that never made a request. */
+export const userDevicesBody = z.looseObject({
+  devices: z.array(
+    z.looseObject({
+      device_id: z.string(),
+      last_seen_ts: z.number().nullish(),
+      dehydrated: z.boolean().nullish(),
+    }),
+  ),
+});
+
 export const eventReportsBody = z.looseObject({
   event_reports: z.array(
     z.looseObject({
@@ -209,6 +220,7 @@ export const forwardExtremitiesBody = z.looseObject({
 export const deletedExtremitiesBody = z.looseObject({ deleted: z.number().int() });
 
 export type EventReportsBody = z.infer<typeof eventReportsBody>;
+export type UserDevicesBody = z.infer<typeof userDevicesBody>;
 export type EventReport = EventReportsBody["event_reports"][number];
 export type EventContextBody = z.infer<typeof eventContextBody>;
 export type ClientEvent = EventContextBody["event"];

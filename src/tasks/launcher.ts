@@ -5,6 +5,7 @@ import type { Clock } from "../util/clock.js";
 import type { Result } from "../util/result.js";
 import type { TaskStore } from "../store/tasks.js";
 import type { TaskTracker } from "./tracker.js";
+import { covers } from "./kinds/coverage.js";
 import type { TaskKind, TaskParameters, TaskRecord } from "./types.js";
 
 export interface TaskRequest {
@@ -19,7 +20,12 @@ export interface TaskRequest {
   readonly submit: () => Promise<Result<string, AdminError>>;
 }
 
-export type LaunchOutcome = { readonly kind: "started"; readonly task: TaskRecord } | { readonly kind: "joined"; readonly task: TaskRecord };
+export type LaunchOutcome =
+  | { readonly kind: "started"; readonly task: TaskRecord }
+  /** A job of the same kind already runs on the target and does at least what this one asks: followed as this one's. */
+  | { readonly kind: "joined"; readonly task: TaskRecord }
+  /** A job of the same kind runs on the target and does less: nothing was sent; try again when it ends. */
+  | { readonly kind: "busy"; readonly task: TaskRecord };
 
 export interface AcceptanceNotifier {
   /** Posts the message that will be edited as the job moves; resolves to its event id. */
@@ -42,10 +48,22 @@ export class TaskLauncher {
     private readonly log: Logger,
   ) {}
 
+  /**
+   * What a launch of this request would meet: a job of the same kind already running on the
+   * target, which it would join (it does at least as much) or wait for (it does less), or
+   * nothing (undefined: it would start one). Synapse runs one job of a kind per target at a
+   * time; joining one that does less would report work as done that nobody did.
+   */
+  existing(kind: TaskRequest["kind"], roomId: string, parameters: TaskParameters): Exclude<LaunchOutcome, { kind: "started" }> | undefined {
+    const running = this.store.inFlightFor(kind, roomId);
+    if (running === undefined) return undefined;
+    return { kind: covers(running, kind, parameters) ? "joined" : "busy", task: running };
+  }
+
   async launch(request: TaskRequest): Promise<LaunchOutcome> {
     // Checked and inserted with no await in between, so two identical commands cannot both pass.
-    const existing = this.store.inFlightFor(request.kind, request.roomId);
-    if (existing !== undefined) return { kind: "joined", task: existing };
+    const existing = this.existing(request.kind, request.roomId, request.parameters);
+    if (existing !== undefined) return existing;
     const now = this.clock.now();
     const task: TaskRecord = {
       id: this.store.newId(request.kind),

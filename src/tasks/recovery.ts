@@ -1,11 +1,6 @@
-import type { HomeserverJob } from "./homeserverJobs.js";
+import { CLOCK_SLACK_MS, type HomeserverJob } from "./homeserverJobs.js";
 
-/**
- * Synapse stamps a job at creation and again at each status change, so a job created by
- * Warden's request never carries a time before the request left. The slack only covers a
- * difference between Warden's clock and the homeserver's.
- */
-export const CLOCK_SLACK_MS = 2_000;
+export { CLOCK_SLACK_MS };
 
 export type Adoption =
   | { readonly kind: "found"; readonly jobId: string }

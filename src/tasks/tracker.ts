@@ -115,6 +115,10 @@ interface Entry {
   due: number;
   /** Quiet rounds of its own (fallback polls, notification retries), for its back-off. */
   quiet: number;
+  /** Someone saw its job missing from the homeserver's queue: its own status is read at the next tick (see lookNow). */
+  lookNow?: boolean;
+  /** When its own status was last read because of lookNow. */
+  lookedAt?: number;
 }
 
 /**
@@ -178,6 +182,27 @@ export class TaskTracker {
     const task = this.store.get(taskId);
     const ownWork = task !== undefined && (isFinal(task.status) || task.status === "submitting");
     this.wake(this.clock.now() + (ownWork ? 0 : this.options.firstTickMs));
+  }
+
+  /**
+   * The wave engine reads the homeserver's queue more often than this loop while rooms wait for
+   * a slot, and tells it when a job Warden follows was missing from a read that began after the
+   * job was accepted: either it ended (its slot is free once the end is recorded) or the
+   * homeserver lists only some of the statuses asked for. Its own status is read at once, not at
+   * the next tick; a job found still running turns the loop to per-job polling, as when the loop
+   * finds one left out itself. A task looked at in the last `firstTickMs` is not looked at again.
+   */
+  lookNow(taskIds: readonly string[]): void {
+    if (this.halted()) return;
+    const now = this.clock.now();
+    let any = false;
+    for (const taskId of taskIds) {
+      const entry = this.entries.get(taskId);
+      if (entry === undefined || entry.lookNow === true || now - (entry.lookedAt ?? Number.NEGATIVE_INFINITY) < this.options.firstTickMs) continue;
+      entry.lookNow = true;
+      any = true;
+    }
+    if (any) this.wake(now);
   }
 
   isTracking(taskId: string): boolean {
@@ -251,7 +276,7 @@ export class TaskTracker {
     for (const [taskId, entry] of this.entries) {
       const task = this.store.get(taskId);
       if (task === undefined) continue;
-      if (this.followedByQueue(task)) consider(Math.max(this.lastListAt + this.interval(), this.budgetAllows()));
+      if (this.followedByQueue(task)) consider(entry.lookNow === true ? this.clock.now() : Math.max(this.lastListAt + this.interval(), this.budgetAllows()));
       else if (!this.notifying.has(taskId)) consider(entry.due);
     }
     return next;
@@ -281,6 +306,7 @@ export class TaskTracker {
     let changed = false;
     const queued: TaskRecord[] = [];
     const ownPolls: TaskRecord[] = [];
+    const missing: TaskRecord[] = [];
     for (const [taskId, entry] of [...this.entries]) {
       const task = this.store.get(taskId);
       if (task === undefined) {
@@ -294,11 +320,17 @@ export class TaskTracker {
         if (entry.due <= now) changed = (await this.lookForLostJob(task, entry)) || changed;
         if (this.halted()) return changed;
       } else if (this.followedByQueue(task)) {
-        queued.push(task);
+        if (entry.lookNow === true) {
+          entry.lookNow = false;
+          entry.lookedAt = now;
+          missing.push(task);
+        } else queued.push(task);
       } else if (entry.due <= now) {
         ownPolls.push(task);
       }
     }
+    if (missing.length > 0) changed = (await this.pollEach(missing, "left-queue")) || changed;
+    if (this.halted()) return changed;
     if (queued.length > 0 && now >= this.lastListAt + this.interval() && now >= this.budgetAllows()) {
       changed = (await this.readQueue(queued)) || changed;
     }

@@ -11,10 +11,13 @@ const UNCERTAIN = ["timeout", "unreachable", "server-error", "bad-response"];
 export class SubmittingLauncher implements Pick<TaskLauncher, "launch"> {
   readonly requests: TaskRequest[] = [];
   joined: TaskRecord | undefined;
+  /** With `busy` set, every launch meets that task, which does less: nothing is submitted. */
+  busy: TaskRecord | undefined;
 
   async launch(request: TaskRequest): Promise<LaunchOutcome> {
     this.requests.push(request);
     if (this.joined !== undefined) return { kind: "joined", task: this.joined };
+    if (this.busy !== undefined) return { kind: "busy", task: this.busy };
     const task = submittingTaskOf(request, `t-${this.requests.length}`);
     const submitted = await request.submit();
     if (submitted.ok) return { kind: "started", task: { ...task, status: "scheduled", homeserverTaskId: submitted.value } };

@@ -64,6 +64,7 @@ describe("parseConfig", () => {
       reports: { enabled: true, pollEveryMs: 30_000, burst: 5, burstWindowMs: 600_000 },
       maxConcurrentJobs: 2,
       waveRetries: 2,
+      shutdownPurgeAfterMs: 86_400_000,
       retention: [],
       warnings: [],
     });

@@ -209,7 +209,7 @@ async function executePurge(args: PurgeArguments, context: CommandContext, depen
       return started;
     },
   });
-  return launchOutcome(launched);
+  return launchOutcome(launched, context.prefix);
 }
 
 /** A time point resolved to this room's boundary (see findPurgeBoundary), with the texts the preview and the task show. */

@@ -196,7 +196,7 @@ async function executeRedact(args: RedactArguments, context: CommandContext, dep
       return err(explainRefusal(started.error));
     },
   });
-  return launchOutcome(launched);
+  return launchOutcome(launched, context.prefix);
 }
 
 /** Synapse refuses a second redaction of a user while one is active, with a 400 of its own words. */

@@ -13,16 +13,28 @@ import { booleanFlag, textFlag } from "../parsing/words.js";
 import { parseDuration } from "../../util/duration.js";
 import { isSingleRoom, parseRoomTargets, selectionFlags, type RoomTargets } from "../waves/selection.js";
 import { previewWave, startWave, type WaveCommandDependencies, type WaveOrder } from "../waves/waves.js";
+import type { ArgumentProblem, Words } from "../../model/commandSpec.js";
+import type { WaveParameterValue } from "../../model/waves.js";
+import { purgePhasePreview } from "../../render/waves.js";
+import { formatDuration } from "../../util/duration.js";
+
+/**
+ * When the rooms leave the database:
+ * - members-seen (the default): emptied now with `purge: false`, so the kicked members' clients
+ *   receive the leave; purged once they have seen it, at the latest shutdownPurgeAfter later;
+ * - after (`--purge-after AGE`): emptied and blocked now, purged AGE later;
+ * - now (`--purge-now`): emptied and purged at once; the purge deletes the leaves before the
+ *   members' clients fetch them, so the room stays in their room lists;
+ * - never (`--no-purge`).
+ */
+type PurgeWhen = { readonly kind: "members-seen" } | { readonly kind: "after"; readonly ms: number; readonly text: string } | { readonly kind: "now" } | { readonly kind: "never" };
 
 interface ShutdownArguments {
   readonly room: RoomArgument;
-  /** Every room named or selected: one listed room, no selection and no --purge-after is the single-room shutdown. */
+  /** Every room named or selected: one listed room and no selection is the single-room shutdown. */
   readonly targets: RoomTargets;
-  /** Two-phase removal: block and empty now, purge after this long. */
-  readonly purgeAfterMs?: number;
-  readonly purgeAfterText?: string;
+  readonly purgeWhen: PurgeWhen;
   readonly block: boolean;
-  readonly purge: boolean;
   readonly forcePurge: boolean;
   readonly notifyAs?: UserId;
   readonly newRoomName?: string;
@@ -34,42 +46,62 @@ const SHUTDOWN_SELECTIONS = ["matching", "space", "empty"] as const;
 /** The shortest and longest cooldown of --purge-after: long enough for leaves to reach other servers, short enough to be remembered. */
 const PURGE_AFTER_BOUNDS = { minMs: 60_000, maxMs: 90 * 86_400_000 };
 
-/** Several rooms, or a two-phase removal: a wave. */
-function asWave(args: ShutdownArguments): WaveOrder | undefined {
-  if (isSingleRoom(args.targets) && args.purgeAfterMs === undefined) return undefined;
+/** The default bound of the wait for members' clients (config shutdownPurgeAfter). */
+export const DEFAULT_SHUTDOWN_PURGE_AFTER_MS = 86_400_000;
+
+/** The parameters every room of the shutdown gets, its wave's and its task's alike. */
+function shutdownParameters(args: ShutdownArguments, deadlineMs: number): Record<string, WaveParameterValue> {
+  const { purgeWhen } = args;
+  return {
+    // --purge-after blocks too: nobody may rejoin a room whose history is about to go.
+    block: args.block || purgeWhen.kind === "after",
+    // With a purge phase, the first delete keeps the room's data (and the members' leaves).
+    purge: purgeWhen.kind === "now",
+    forcePurge: args.forcePurge,
+    ...(purgeWhen.kind === "after" ? { purgeAfterMs: purgeWhen.ms, purgeAfter: purgeWhen.text } : {}),
+    ...(purgeWhen.kind === "members-seen" ? { purgeWhen: "members-seen", purgeDeadlineMs: deadlineMs } : {}),
+    ...(args.notifyAs === undefined ? {} : { notifyAs: args.notifyAs }),
+    ...(args.newRoomName === undefined ? {} : { newRoomName: args.newRoomName }),
+    ...(args.message === undefined ? {} : { message: args.message }),
+  };
+}
+
+/** Several rooms, or a selection: a wave (with a board). */
+function asWave(args: ShutdownArguments, deadlineMs: number): WaveOrder | undefined {
+  if (isSingleRoom(args.targets)) return undefined;
+  const parameters = shutdownParameters(args, deadlineMs);
   return {
     kind: "shutdown",
     targets: args.targets,
     // Blocking works on a room the homeserver does not know; shutting it down has nothing to do.
-    unknownRooms: args.block || args.purgeAfterMs !== undefined ? "keep" : "leave-out",
-    parameters: {
-      // --purge-after blocks too: nobody may rejoin a room whose history is about to go.
-      block: args.block || args.purgeAfterMs !== undefined,
-      // With --purge-after the rooms are emptied now and purged when the cooldown ends.
-      purge: args.purgeAfterMs === undefined ? args.purge : false,
-      forcePurge: args.forcePurge,
-      ...(args.purgeAfterMs === undefined ? {} : { purgeAfterMs: args.purgeAfterMs, purgeAfter: args.purgeAfterText ?? "" }),
-      ...(args.notifyAs === undefined ? {} : { notifyAs: args.notifyAs }),
-      ...(args.newRoomName === undefined ? {} : { newRoomName: args.newRoomName }),
-      ...(args.message === undefined ? {} : { message: args.message }),
-    },
+    unknownRooms: parameters["block"] === true ? "keep" : "leave-out",
+    parameters,
   };
+}
+
+/** One room with a purge phase: both steps are followed by the wave engine, and told by the room's own task messages. */
+function hasPurgePhase(args: ShutdownArguments): boolean {
+  return args.purgeWhen.kind === "members-seen" || args.purgeWhen.kind === "after";
 }
 
 export interface ShutdownDependencies extends WaveCommandDependencies {
   readonly admin: Pick<SynapseAdminClient, "roomDetails" | "startDelete">;
-  readonly launcher: Pick<TaskLauncher, "launch">;
+  readonly launcher: Pick<TaskLauncher, "launch" | "existing">;
   readonly targets: TargetRules;
+  /** The longest a shutdown's purge waits for the kicked members' clients (config shutdownPurgeAfter). */
+  readonly shutdownPurgeAfterMs?: number;
 }
 
 export function shutdownCommand(dependencies: ShutdownDependencies) {
+  const deadlineMs = dependencies.shutdownPurgeAfterMs ?? DEFAULT_SHUTDOWN_PURGE_AFTER_MS;
   return defineCommand<ShutdownArguments>({
     name: "shutdown",
-    summary: "Empty a room: kick its local users, move them to a new room if asked, and delete it from the database.",
+    summary: "Empty a room: kick its local users, move them to a new room if asked, and delete it from the database once they have seen that they left.",
     details: [
       "Uses Synapse's asynchronous room delete; progress is shown until it ends.",
+      `Two steps: the room is emptied now and its data kept, so the kicked members' clients receive the leave; it is deleted from the database once their recently active devices have been seen since (at the latest ${formatDuration(deadlineMs)} later, config shutdownPurgeAfter). --purge-now deletes it at once, and the members' clients then keep the room in their room list.`,
       "Without --notify-as, users are removed without a new room to go to.",
-      "If some users cannot be kicked the delete fails; --force-purge deletes the room anyway.",
+      "If some users cannot be kicked the purge fails; --force-purge deletes the room anyway.",
       "A room this homeserver does not know can only be blocked (with --block), so it cannot be joined later.",
     ],
     positionals: [{ name: "room", description: `${ROOM_EXPECTED}; several rooms (or a selection flag instead) make one wave`, repeatable: true }],
@@ -81,6 +113,11 @@ export function shutdownCommand(dependencies: ShutdownDependencies) {
         valueName: "AGE",
         description: "block and empty the rooms now (--block is implied), keep their history, and purge them from the database once AGE has passed (such as 7d)",
       },
+      {
+        name: "purge-now",
+        kind: "boolean",
+        description: "delete the rooms from the database at once, for the urgent case: the purge deletes the members' leave events before their clients sync, so the room stays in their room list",
+      },
       { name: "block", kind: "boolean", description: "block the room so nobody on this server can join it again" },
       { name: "no-purge", kind: "boolean", description: "keep the room's data in the database" },
       { name: "force-purge", kind: "boolean", description: "delete even if some local users could not be kicked" },
@@ -90,6 +127,7 @@ export function shutdownCommand(dependencies: ShutdownDependencies) {
     ],
     examples: [
       "!shutdown #spam:example.org --block",
+      "!shutdown #spam:example.org --block --purge-now",
       '!shutdown !abc:example.org --block --notify-as @abuse:example.org --message "This room was closed."',
       "!shutdown --space #hostile-space:example.org --block",
       "!shutdown --matching casino --block --purge-after 7d",
@@ -97,20 +135,13 @@ export function shutdownCommand(dependencies: ShutdownDependencies) {
     parse(words) {
       const targets = parseRoomTargets(words, words.positionals, SHUTDOWN_SELECTIONS);
       if (!targets.ok) return targets;
-      const purgeAfterText = textFlag(words, "purge-after");
-      const purgeAfterMs = purgeAfterText === undefined ? undefined : parseDuration(purgeAfterText, PURGE_AFTER_BOUNDS);
-      if (purgeAfterText !== undefined && purgeAfterMs === undefined) {
-        return err({ argument: "--purge-after", given: purgeAfterText, expected: "an age between 1min and 90d, such as 7d, 12h or 30min (units: s, min, h, d)" });
-      }
-      if (purgeAfterText !== undefined && booleanFlag(words, "no-purge")) {
-        return err({ argument: "--purge-after", expected: "not together with --no-purge: --purge-after purges later, --no-purge never" });
-      }
+      const purgeWhen = parsePurgeWhen(words);
+      if (!purgeWhen.ok) return purgeWhen;
       const notifyAsText = textFlag(words, "notify-as");
       const notifyAs = notifyAsText === undefined ? undefined : parseUserArgument("--notify-as", notifyAsText);
       if (notifyAs !== undefined && !notifyAs.ok) return notifyAs;
-      const noPurge = booleanFlag(words, "no-purge");
       const forcePurge = booleanFlag(words, "force-purge");
-      if (noPurge && forcePurge) {
+      if (purgeWhen.value.kind === "never" && forcePurge) {
         return { ok: false, error: { argument: "--force-purge", expected: "not together with --no-purge: there is nothing to force when nothing is purged" } };
       }
       const newRoomName = textFlag(words, "room-name");
@@ -125,9 +156,8 @@ export function shutdownCommand(dependencies: ShutdownDependencies) {
         // The single-room form reads `room`; a wave reads `targets`.
         room: targets.value.listed[0] ?? { kind: "id", roomId: "" as RoomId },
         targets: targets.value,
-        ...(purgeAfterMs === undefined ? {} : { purgeAfterMs, purgeAfterText: purgeAfterText ?? "" }),
+        purgeWhen: purgeWhen.value,
         block: booleanFlag(words, "block"),
-        purge: !noPurge,
         forcePurge,
         ...(notifyAs === undefined ? {} : { notifyAs: notifyAs.value }),
         ...(newRoomName === undefined ? {} : { newRoomName }),
@@ -135,18 +165,36 @@ export function shutdownCommand(dependencies: ShutdownDependencies) {
       });
     },
     execute: (args, context) => {
-      const wave = asWave(args);
-      return wave === undefined ? executeShutdown(args, context, dependencies) : startWave(wave, context, dependencies);
+      const wave = asWave(args, deadlineMs);
+      return wave === undefined ? executeShutdown(args, context, dependencies, deadlineMs) : startWave(wave, context, dependencies);
     },
     confirmation: {
       kind: () => "shutdown",
-      always: (args) => asWave(args) !== undefined,
+      // A selection always shows what it chose first; one room named follows confirmBefore.
+      always: (args) => asWave(args, deadlineMs) !== undefined,
       preview: (args, context) => {
-        const wave = asWave(args);
-        return wave === undefined ? previewShutdown(args, dependencies) : previewWave(wave, context, dependencies);
+        const wave = asWave(args, deadlineMs);
+        return wave === undefined ? previewShutdown(args, dependencies, deadlineMs) : previewWave(wave, context, dependencies);
       },
     },
   });
+}
+
+/** --purge-now, --purge-after AGE and --no-purge: at most one of them; none is the default two-step removal. */
+function parsePurgeWhen(words: Words): Result<PurgeWhen, ArgumentProblem> {
+  const afterText = textFlag(words, "purge-after");
+  const now = booleanFlag(words, "purge-now");
+  const never = booleanFlag(words, "no-purge");
+  if (afterText !== undefined) {
+    if (never) return err({ argument: "--purge-after", expected: "not together with --no-purge: --purge-after purges later, --no-purge never" });
+    if (now) return err({ argument: "--purge-after", expected: "not together with --purge-now: --purge-after purges later, --purge-now at once" });
+    const ms = parseDuration(afterText, PURGE_AFTER_BOUNDS);
+    if (ms === undefined) return err({ argument: "--purge-after", given: afterText, expected: "an age between 1min and 90d, such as 7d, 12h or 30min (units: s, min, h, d)" });
+    return ok({ kind: "after", ms, text: afterText });
+  }
+  if (now && never) return err({ argument: "--purge-now", expected: "not together with --no-purge: --purge-now purges at once, --no-purge never" });
+  if (now) return ok({ kind: "now" });
+  return ok(never ? { kind: "never" } : { kind: "members-seen" });
 }
 
 /** What both the preview and the run need: the room, and its details when the server knows it. */
@@ -175,49 +223,76 @@ async function prepareShutdown(args: ShutdownArguments, dependencies: ShutdownDe
   return ok({ roomId, label, details: details.ok ? details.value : undefined });
 }
 
-async function previewShutdown(args: ShutdownArguments, dependencies: ShutdownDependencies): Promise<Result<Preview, Refusal>> {
+async function previewShutdown(args: ShutdownArguments, dependencies: ShutdownDependencies, deadlineMs: number): Promise<Result<Preview, Refusal>> {
   const prepared = await prepareShutdown(args, dependencies);
   if (!prepared.ok) return prepared;
   const { label, details } = prepared.value;
+  const parameters = shutdownParameters(args, deadlineMs);
+  const forced = args.forcePurge ? ", forced" : "";
+  const purge = hasPurgePhase(args) ? `later, in a second step${forced}` : args.purgeWhen.kind === "now" ? `yes, at once (--purge-now)${forced}` : "no (--no-purge)";
   return ok({
     title: details !== undefined ? `shut down ${label}` : `block ${label}, which this homeserver does not know`,
     lines: [
       ...roomLines(label, details),
       { label: "Local members", value: details !== undefined ? `kicked${args.notifyAs === undefined ? "" : ` and moved to a new room created by ${args.notifyAs}`}` : "none" },
-      { label: "Block afterwards", value: args.block ? "yes" : "no" },
-      { label: "Delete from database", value: args.purge ? (args.forcePurge ? "yes, forced" : "yes") : "no (--no-purge)" },
+      { label: "Block afterwards", value: parameters["block"] === true ? "yes" : "no" },
+      { label: "Delete from database", value: details === undefined ? "nothing to delete" : purge },
+      ...(details === undefined ? [] : purgePhasePreview(parameters)),
       ...(args.newRoomName === undefined ? [] : [{ label: "New room name", value: args.newRoomName }]),
       ...(args.message === undefined ? [] : [{ label: "Message in the new room", value: args.message }]),
     ],
   });
 }
 
-async function executeShutdown(args: ShutdownArguments, context: CommandContext, dependencies: ShutdownDependencies): Promise<CommandOutcome> {
+async function executeShutdown(args: ShutdownArguments, context: CommandContext, dependencies: ShutdownDependencies, deadlineMs: number): Promise<CommandOutcome> {
   const prepared = await prepareShutdown(args, dependencies);
   if (!prepared.ok) return prepared.error;
   const { roomId, label, details } = prepared.value;
+  const parameters = shutdownParameters(args, deadlineMs);
+  const { block, purge, forcePurge } = parameters;
+  const taskParameters = {
+    knownRoom: details !== undefined,
+    roomName: details?.name ?? "",
+    joinedMembers: details?.joined_members ?? 0,
+    joinedLocalMembers: details?.joined_local_members ?? 0,
+    block: block === true,
+    // A room the homeserver does not know has no data to keep for a later purge: one delete blocks it.
+    purge: purge === true || (details === undefined && args.purgeWhen.kind !== "never"),
+    forcePurge: forcePurge === true,
+    ...(args.notifyAs === undefined ? {} : { notifyAs: args.notifyAs }),
+    ...(args.newRoomName === undefined ? {} : { newRoomName: args.newRoomName }),
+    ...(args.message === undefined ? {} : { message: args.message }),
+  };
+  if (details !== undefined && hasPurgePhase(args)) {
+    // A shutdown of this room already running answers this one (it does as much) or refuses it.
+    const running = dependencies.launcher.existing("shutdown", roomId, taskParameters);
+    if (running !== undefined) return launchOutcome(running, context.prefix);
+    // Both steps as a wave of one room, so the purge step is stored, survives restarts and can be
+    // cancelled; without a board, its tasks' own messages answer, and it is sent at once.
+    const wave = await dependencies.waves.start({
+      kind: "shutdown",
+      requester: context.requester,
+      managementRoomId: context.managementRoomId,
+      commandEventId: context.commandEventId,
+      selection: { listed: args.targets.listedText },
+      parameters,
+      rooms: [{ roomId, label, ...(details.name === null || details.name === undefined ? {} : { name: details.name }), joinedMembers: details.joined_members, joinedLocalMembers: details.joined_local_members }],
+      leftOut: [],
+      board: false,
+    });
+    return { kind: "wave-started", wave };
+  }
   const launched = await dependencies.launcher.launch({
     kind: "shutdown",
     roomId,
     roomLabel: label,
     ...taskOrigin(context),
-    parameters: {
-      knownRoom: details !== undefined,
-      roomName: details?.name ?? "",
-      joinedMembers: details?.joined_members ?? 0,
-      joinedLocalMembers: details?.joined_local_members ?? 0,
-      block: args.block,
-      purge: args.purge,
-      forcePurge: args.forcePurge,
-      ...(args.notifyAs === undefined ? {} : { notifyAs: args.notifyAs }),
-      ...(args.newRoomName === undefined ? {} : { newRoomName: args.newRoomName }),
-      ...(args.message === undefined ? {} : { message: args.message }),
-    },
+    parameters: taskParameters,
     submit: async () => {
       const started = await dependencies.admin.startDelete(roomId, {
-        block: args.block,
-        purge: args.purge,
-        forcePurge: args.forcePurge,
+        block: taskParameters.block,
+        purge: taskParameters.purge,
+        forcePurge: taskParameters.forcePurge,
         ...(args.notifyAs === undefined ? {} : { newRoomUserId: args.notifyAs }),
         ...(args.newRoomName === undefined ? {} : { roomName: args.newRoomName }),
         ...(args.message === undefined ? {} : { message: args.message }),
@@ -225,5 +300,5 @@ async function executeShutdown(args: ShutdownArguments, context: CommandContext,
       return started.ok ? ok(started.value.delete_id) : started;
     },
   });
-  return launchOutcome(launched);
+  return launchOutcome(launched, context.prefix);
 }

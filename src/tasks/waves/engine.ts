@@ -1,6 +1,10 @@
+import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
+import { isScheduledRunId } from "../../model/retention.js";
 import {
   FINAL_WAVE_ROOM_STATES,
+  purgePhaseOf,
+  type PurgePhase,
   type WaveControl,
   type WaveKind,
   type WaveRecord,
@@ -12,7 +16,7 @@ import type { TaskStore } from "../../store/tasks.js";
 import type { WaveStore } from "../../store/waves.js";
 import type { Clock } from "../../util/clock.js";
 import { err, ok, type Result } from "../../util/result.js";
-import type { HomeserverJob, HomeserverJobs } from "../homeserverJobs.js";
+import { isDue, type HomeserverJobs } from "../homeserverJobs.js";
 import { Alarm, REAL_TIMERS, type Timers } from "../alarm.js";
 import { isFinal, type TaskRecord } from "../types.js";
 import type { RoomSender, SendResult } from "./senders.js";
@@ -25,6 +29,16 @@ export interface WaveNotifier {
   moved(view: WaveView): Promise<void>;
   /** The wave ended: the board's last edit and the summary. True when done with it (delivered, or given up for good). */
   finished(view: WaveView): Promise<boolean>;
+  /**
+   * Every room's main phase ended and their purge phase is still to come (it may be a day
+   * away): tells the requester, as the summary will at the very end. True when done with it.
+   */
+  mainPhaseEnded(view: WaveView): Promise<boolean>;
+}
+
+/** Who follows Warden's own jobs (the tracker): asked to look at once at jobs the engine saw missing from the homeserver's queue. */
+export interface JobFollower {
+  lookNow(taskIds: readonly string[]): void;
 }
 
 export interface WaveEngineOptions {
@@ -65,13 +79,60 @@ export const HEAVY_ACTIONS: ReadonlySet<string> = new Set(["purge_history", "shu
 const SLOW_DOWN_CEILING_MS = 60_000;
 
 /**
- * How long after its shutdown a room's purge waits (`--purge-after`), when this wave still queues
- * purges: only a running shutdown does. Other waves never owe a purge phase, whatever their
- * parameters say, so they finish when their rooms end.
+ * Rooms whose step waits for something besides a slot (a purge phase waiting for members'
+ * clients) checked in one pass at most; each check reads the homeserver. The rest are checked
+ * in the passes that follow at once.
  */
-function purgePhaseDelay(wave: WaveRecord): number | undefined {
-  const delay = wave.parameters["purgeAfterMs"];
-  return wave.kind === "shutdown" && wave.status === "running" && typeof delay === "number" ? delay : undefined;
+const GATE_CHECKS_PER_PASS = 8;
+
+/**
+ * The purge phase this wave still queues for its rooms: only a running shutdown does. Other
+ * waves never owe a purge phase, whatever their parameters say, so they finish when their
+ * rooms end; a cancelled shutdown drops it.
+ */
+function owedPurgePhase(wave: WaveRecord): PurgePhase | undefined {
+  return wave.kind === "shutdown" && wave.status === "running" ? purgePhaseOf(wave.parameters) : undefined;
+}
+
+/**
+ * The order rooms are served in: a single command's room first (it is not paced at all), then
+ * moderators' waves, then scheduled retention runs (a run a moderator started with !retention
+ * run is a moderator's): a run draining thousands of quiet rooms at night must not hold back a
+ * shutdown someone is waiting for. Within each group, oldest wave first.
+ */
+function priority({ wave, room }: Due): number {
+  if (immediate(wave, room)) return 0;
+  return isScheduledRunId(wave.commandEventId) ? 2 : 1;
+}
+
+/** A wave without a board speaks through its tasks' messages, as a single command does: a failure is reported, not retried. */
+function retriesOf(wave: WaveRecord | undefined, retries: number): number {
+  return wave?.board === false ? 0 : retries;
+}
+
+/**
+ * A single command's room (a one-room wave without a board, see WaveRecord.board) goes to the
+ * homeserver at once, as every single command does: not paced by the slots, nor by a slow-down.
+ * Its later steps (the purge phase) are paced like any wave's.
+ */
+function immediate(wave: WaveRecord, room: WaveRoom): boolean {
+  return wave.board === false && room.phase === "main";
+}
+
+interface Due {
+  readonly wave: WaveRecord;
+  readonly room: WaveRoom;
+  /** Why a gate let the room go (recorded with the send). */
+  readonly passed?: string;
+}
+
+/** A message about a wave still to be delivered: the summary at its end, or the end of its main phase. */
+interface Notice {
+  readonly waveId: string;
+  readonly kind: "summary" | "main-phase";
+  tries: number;
+  due: number;
+  sending: boolean;
 }
 
 /** The part of the task store the engine reads. */
@@ -94,17 +155,18 @@ export class WaveEngine implements WaveControl {
   // Stryker disable next-line BooleanLiteral: equivalent — pump() clears it before each pass and nothing reads it outside one
   private pumpAgain = false;
   private stopped = false;
-  /** Rooms being handed over right now, by kind of slot. */
-  private sendingJobs = 0;
+  /**
+   * Rooms being handed over right now: the send ids of those that take a job slot (their task,
+   * once the launcher records it, carries the same id, so it is not counted twice), and a count
+   * of the others.
+   */
+  private readonly handingOver = new Set<string>();
   private sendingDirect = 0;
-  /** Jobs sent since the last read of the homeserver's queue began: it may not list them yet. */
-  private readonly recentlySent = new Map<string, number>();
-  private lastList: { readonly at: number; readonly startedAt: number; readonly jobs: readonly HomeserverJob[] } | undefined;
   private quietChecks = 0;
   private slowUntil = 0;
   private slowDownStreak = 0;
   private readonly boards = new Map<string, { dirty: boolean; lastAt: number; sending: boolean }>();
-  private readonly summaries = new Map<string, { tries: number; due: number; sending: boolean }>();
+  private readonly notices = new Map<string, Notice>();
   /** When the wave's first room was handed over, for the estimate of time left. */
   private readonly firstSentAt = new Map<string, number>();
 
@@ -118,6 +180,7 @@ export class WaveEngine implements WaveControl {
     private readonly log: Logger,
     private readonly options: WaveEngineOptions = DEFAULT_WAVE_OPTIONS,
     timers: Timers = REAL_TIMERS,
+    private readonly follower?: JobFollower,
   ) {
     this.alarm = new Alarm(timers, clock, () => {
       this.background(this.pump());
@@ -143,6 +206,7 @@ export class WaveEngine implements WaveControl {
       createdAt: now,
       ...(request.rooms.length === 0 ? { finishedAt: now } : {}),
       finalNotificationSent: false,
+      ...(request.board === false ? { board: false } : {}),
     };
     const rooms: WaveRoom[] = request.rooms.map((room) => ({
       waveId: wave.id,
@@ -160,6 +224,12 @@ export class WaveEngine implements WaveControl {
     }));
     await this.store.insert(wave, rooms);
     this.log.info({ waveId: wave.id, kind: wave.kind, rooms: rooms.length, leftOut: wave.leftOut.length, requester: wave.requester, policy: wave.policy }, "wave accepted");
+    if (wave.board === false) {
+      // Its rooms' tasks post their own messages, as a single command's do.
+      if (wave.status === "finished") this.summarize(wave.id);
+      else this.wake(this.clock.now());
+      return wave;
+    }
     // Rooms may be sent while the board is being posted (the pump serves every wave), and an edit
     // then would find no message to edit: the post counts as an edit under way, and a change
     // meanwhile is edited in after it, as after any edit.
@@ -175,19 +245,15 @@ export class WaveEngine implements WaveControl {
   }
 
   async cancel(waveId: string, by: string): Promise<Result<WaveView, string>> {
-    const wave = this.store.get(waveId);
-    if (wave === undefined) return err(`there is no wave ${waveId}.`);
-    if (wave.status !== "running") return err(`wave ${waveId} is already ${wave.status === "cancelled" ? `cancelled (by ${wave.cancelledBy ?? "someone"})` : "finished"}.`);
-    const now = this.clock.now();
-    const queued = this.store.rooms(waveId).filter((room) => room.state === "queued");
-    await this.store.updateRooms(
-      waveId,
-      queued.map((room) => ({ phase: room.phase, roomId: room.roomId, change: { state: "cancelled" as const, reason: `cancelled by ${by} before it was sent`, finishedAt: now } })),
-    );
-    // The last room may have ended while this waited: a wave that finished stays finished.
-    if (this.store.get(waveId)?.status !== "running") return err(`wave ${waveId} is already finished.`);
-    await this.store.update(waveId, { status: "cancelled", cancelledBy: by });
-    this.log.info({ waveId, by, notSent: queued.length }, "wave cancelled");
+    // The wave and its queued rooms in one write: a room a pass read as due before this cannot
+    // be claimed for sending after it (see WaveStore.updateQueued), and none stays queued.
+    const cancelled = await this.store.cancel(waveId, by, `cancelled by ${by} before it was sent`, this.clock.now());
+    if (cancelled === undefined) {
+      const wave = this.store.get(waveId);
+      if (wave === undefined) return err(`there is no wave ${waveId}.`);
+      return err(`wave ${waveId} is already ${wave.status === "cancelled" ? `cancelled (by ${wave.cancelledBy ?? "someone"})` : "finished"}.`);
+    }
+    this.log.info({ waveId, by, notSent: cancelled.length }, "wave cancelled");
     await this.settleIfDone(waveId);
     this.touch(waveId);
     return ok(this.viewOf(waveId) as WaveView);
@@ -213,7 +279,7 @@ export class WaveEngine implements WaveControl {
    */
   async resumeAll(): Promise<void> {
     for (const wave of this.store.open()) {
-      this.boards.set(wave.id, { dirty: true, lastAt: 0, sending: false });
+      if (wave.board !== false) this.boards.set(wave.id, { dirty: true, lastAt: 0, sending: false });
       for (const room of this.store.rooms(wave.id)) {
         if (room.state === "sending") await this.reconcileSending(wave, room);
         else if (room.state === "sent" && room.taskId !== undefined) {
@@ -276,7 +342,6 @@ export class WaveEngine implements WaveControl {
   async taskEnded(task: TaskRecord): Promise<void> {
     const rooms = this.store.roomsOfTask(task.id);
     for (const room of rooms) await this.applyTaskEnd(room.waveId, room, task);
-    if (task.homeserverTaskId !== undefined) this.recentlySent.delete(task.homeserverTaskId);
     // A slot is free: look again soon, and at once if something is due.
     this.quietChecks = 0;
     this.wake(this.clock.now());
@@ -319,7 +384,7 @@ export class WaveEngine implements WaveControl {
       this.pumping = false;
     }
     this.flushBoards();
-    this.retrySummaries();
+    this.retryNotices();
     if (next !== undefined) this.wake(next);
   }
 
@@ -330,10 +395,10 @@ export class WaveEngine implements WaveControl {
     const consider = (at: number): void => {
       wakeAt = wakeAt === undefined ? at : Math.min(wakeAt, at);
     };
-    for (const summary of this.summaries.values()) if (!summary.sending) consider(summary.due);
+    for (const notice of this.notices.values()) if (!notice.sending) consider(notice.due);
     // A board whose edit is under way is looked at again when the edit ends, not before.
     for (const board of this.boards.values()) if (board.dirty && !board.sending) consider(board.lastAt + this.options.boardEveryMs);
-    const due: { wave: WaveRecord; room: WaveRoom }[] = [];
+    const due: Due[] = [];
     const busyRooms = new Set<string>();
     for (const wave of this.store.open()) {
       for (const room of this.store.rooms(wave.id)) {
@@ -344,42 +409,54 @@ export class WaveEngine implements WaveControl {
       }
     }
     if (due.length === 0) return wakeAt;
-    if (now < this.slowUntil) {
-      consider(this.slowUntil);
-      return wakeAt;
-    }
+    // While the homeserver asks Warden to slow down, only a single command's room goes out (as
+    // a single command always does).
+    const slowing = now < this.slowUntil;
+    if (slowing) consider(this.slowUntil);
+    // Stable: oldest first within each group.
+    due.sort((a, b) => priority(a) - priority(b));
+    const running = this.runningTasksByRoom();
+    const free = due.filter(({ wave, room }) => (!slowing || immediate(wave, room)) && !busyRooms.has(room.roomId) && !this.heldByRunningTask(wave, room, running));
+    if (free.length === 0) return wakeAt;
+    const open = await this.openGates(free, consider);
+    if (this.halted()) return undefined;
     let freeJobs: number | undefined;
     let freeDirect = this.options.maxConcurrentJobs - this.sendingDirect;
     let waitingForSlot = false;
     const sends: Promise<void>[] = [];
-    for (const { wave, room } of due) {
+    for (const entry of open) {
+      const { wave, room } = entry;
       // One job per room at a time, across waves: a second purge or delete of a room only queues behind the first.
       if (busyRooms.has(room.roomId)) continue;
       const sender = this.senderOf(wave);
-      if (sender.usesJobSlot) {
-        freeJobs ??= await this.freeJobSlots();
-        if (this.halted()) return undefined;
-        if (freeJobs <= 0) {
-          waitingForSlot = true;
-          continue;
+      // A single command's room is not paced: its job takes a slot the waves then wait for.
+      if (!immediate(wave, room)) {
+        if (sender.usesJobSlot) {
+          freeJobs ??= await this.freeJobSlots();
+          if (this.halted()) return undefined;
+          if (freeJobs <= 0) {
+            waitingForSlot = true;
+            continue;
+          }
+          freeJobs--;
+        } else {
+          if (freeDirect <= 0) {
+            waitingForSlot = true;
+            continue;
+          }
+          freeDirect--;
         }
-        freeJobs--;
-      } else {
-        if (freeDirect <= 0) {
-          waitingForSlot = true;
-          continue;
-        }
-        freeDirect--;
       }
       busyRooms.add(room.roomId);
       // Counted before the first await, so the next read of free slots sees it.
-      if (sender.usesJobSlot) this.sendingJobs++;
+      const sendId = `${room.attempts + 1}-${randomBytes(4).toString("hex")}`;
+      if (sender.usesJobSlot) this.handingOver.add(sendId);
       else this.sendingDirect++;
-      sends.push(this.send(wave, room, sender));
+      sends.push(this.send(entry, sender, sendId));
     }
     await Promise.all(sends);
     if (waitingForSlot) {
-      this.prepareAhead(due, busyRooms);
+      this.prepareAhead(open, busyRooms);
       const delay = Math.min(this.options.slotCheckCeilingMs, this.options.slotCheckMs * 1.5 ** this.quietChecks);
       this.quietChecks++;
       consider(this.clock.now() + delay);
@@ -387,8 +464,77 @@ export class WaveEngine implements WaveControl {
     return wakeAt;
   }
 
+  /** Warden's tasks still in flight, by the room (or user) they act on. */
+  private runningTasksByRoom(): Map<string, TaskRecord[]> {
+    const running = new Map<string, TaskRecord[]>();
+    for (const task of this.tasks.all()) {
+      if (isFinal(task.status)) continue;
+      const list = running.get(task.roomId) ?? [];
+      list.push(task);
+      running.set(task.roomId, list);
+    }
+    return running;
+  }
+
+  /**
+   * A room with a job of Warden's already running on it (a single command's, or a wave's that
+   * is not this room's) waits for it to end, unless that job does at least what this room needs:
+   * then sending the room joins it (see coverage.ts). taskEnded wakes the queue when it ends.
+   */
+  private heldByRunningTask(wave: WaveRecord, room: WaveRoom, running: ReadonlyMap<string, readonly TaskRecord[]>): boolean {
+    const tasks = running.get(room.roomId);
+    if (tasks === undefined) return false;
+    const sender = this.senderOf(wave);
+    return tasks.some((task) => sender.joins?.(wave, room, task) !== true);
+  }
+
+  /**
+   * Asks the gates of the rooms whose step waits for something besides a slot (a shutdown's
+   * purge phase waits for the kicked members' clients); a room not ready is given its next look
+   * (notBefore) and why it waits, with one conditional write (a cancel in between wins). At most
+   * GATE_CHECKS_PER_PASS are asked in one pass; the others come back in the next pass, at once.
+   */
+  private async openGates(due: readonly Due[], consider: (at: number) => void): Promise<Due[]> {
+    const open: Due[] = [];
+    const asking: Promise<void>[] = [];
+    for (const entry of due) {
+      const { wave, room } = entry;
+      const sender = this.senderOf(wave);
+      if (room.phase !== "purge" || sender.ready === undefined) {
+        open.push(entry);
+        continue;
+      }
+      if (asking.length >= GATE_CHECKS_PER_PASS) {
+        consider(this.clock.now());
+        continue;
+      }
+      const main = this.store.room(wave.id, "main", room.roomId);
+      const previous = { task: main?.taskId === undefined ? undefined : this.tasks.get(main.taskId), endedAt: main?.finishedAt ?? this.clock.now() };
+      const ask = sender.ready(wave, room, previous).then(async (readiness) => {
+        if (readiness.ready) {
+          open.push({ wave, room, ...(readiness.reason === undefined ? {} : { passed: readiness.reason }) });
+          return;
+        }
+        const waiting = await this.store.updateQueued(wave.id, room.phase, room.roomId, { notBefore: readiness.until, reason: readiness.reason });
+        if (waiting !== undefined) {
+          consider(readiness.until);
+          this.touch(wave.id);
+        }
+      });
+      asking.push(
+        ask.catch((error: unknown) => {
+          // A bug or a store failure: looked at again in a while, never sent on a guess.
+          this.log.error({ err: error, waveId: wave.id, roomId: room.roomId }, "could not tell whether a wave room may be sent");
+          consider(this.clock.now() + this.options.slotCheckCeilingMs);
+        }),
+      );
+    }
+    await Promise.all(asking);
+    return open;
+  }
+
   /** Lets the senders read ahead for the rooms next in line (about two rounds of slots), so a freed slot is used at once. */
-  private prepareAhead(due: readonly { wave: WaveRecord; room: WaveRoom }[], busyRooms: ReadonlySet<string>): void {
+  private prepareAhead(due: readonly Due[], busyRooms: ReadonlySet<string>): void {
     let ahead = 0;
     for (const { wave, room } of due) {
       if (ahead >= 2 * this.options.maxConcurrentJobs) return;
@@ -404,56 +550,67 @@ export class WaveEngine implements WaveControl {
   }
 
   /**
-   * Slots left under maxConcurrentJobs: the homeserver's heavy jobs in flight (anyone's), plus
-   * Warden's jobs it may not list yet (sent since the read began, or still being submitted).
+   * Slots left under maxConcurrentJobs: the homeserver's heavy jobs that take a slot now (anyone's;
+   * a job scheduled for later does not, see isDue), plus every job of Warden's that has not ended
+   * in its own records, listed or not — a homeserver that lists only some of the statuses asked
+   * for (Synapse before 1.163) would otherwise make Warden's queued jobs look ended — plus the
+   * rooms being handed over whose task is not recorded yet. A job of Warden's accepted before this
+   * read began and missing from it has ended or was left out: the tracker is asked to find out
+   * at once, so its slot frees as soon as its end is recorded.
    */
   private async freeJobSlots(): Promise<number> {
     const startedAt = this.clock.now();
     const listed = await this.jobs.inFlight();
-    const listedIds = new Set<string>();
-    let heavy = 0;
+    const now = this.clock.now();
+    const own = this.tasks.all().filter((task) => !isFinal(task.status));
+    const ownJobs = new Set(own.flatMap((task) => (task.homeserverTaskId === undefined ? [] : [task.homeserverTaskId])));
+    const ownSends = new Set(own.flatMap((task) => (typeof task.parameters["waveSend"] === "string" ? [task.parameters["waveSend"]] : [])));
+    let others = 0;
     if (listed.ok) {
-      this.lastList = { at: this.clock.now(), startedAt, jobs: listed.value };
+      const listedIds = new Set<string>();
       for (const job of listed.value) {
         listedIds.add(job.id);
-        if (HEAVY_ACTIONS.has(job.action)) heavy++;
+        if (HEAVY_ACTIONS.has(job.action) && !ownJobs.has(job.id) && isDue(job, now)) others++;
       }
+      const missing = own.filter(
+        (task) => task.status !== "submitting" && task.homeserverTaskId !== undefined && task.statusChangedAt < startedAt && !listedIds.has(task.homeserverTaskId),
+      );
+      if (missing.length > 0) this.follower?.lookNow(missing.map((task) => task.id));
     } else {
       this.log.warn({ error: listed.error.kind }, "could not read the homeserver's task queue; counting Warden's own jobs only");
     }
-    let unlisted = 0;
-    for (const task of this.tasks.all()) {
-      if (isFinal(task.status)) continue;
-      if (task.status === "submitting") unlisted++;
-      else if (task.homeserverTaskId !== undefined && !listedIds.has(task.homeserverTaskId)) {
-        const sentAt = this.recentlySent.get(task.homeserverTaskId);
-        // Not listed and sent before the read began: it ended; the tracker will say so.
-        if (!listed.ok || (sentAt !== undefined && sentAt >= startedAt)) unlisted++;
-      }
-    }
-    for (const [jobId, sentAt] of this.recentlySent) if (sentAt < startedAt && !listedIds.has(jobId)) this.recentlySent.delete(jobId);
-    const free = this.options.maxConcurrentJobs - heavy - unlisted - this.sendingJobs;
+    let handing = 0;
+    for (const sendId of this.handingOver) if (!ownSends.has(sendId)) handing++;
+    const free = this.options.maxConcurrentJobs - others - own.length - handing;
     if (free > 0) this.quietChecks = 0;
     return free;
   }
 
-  private async send(wave: WaveRecord, room: WaveRoom, sender: RoomSender): Promise<void> {
+  private async send({ wave, room, passed }: Due, sender: RoomSender, sendId: string): Promise<void> {
     const attempt = room.attempts + 1;
-    if (!this.firstSentAt.has(wave.id)) this.firstSentAt.set(wave.id, this.clock.now());
-    let result: SendResult;
+    let result: SendResult | undefined;
     try {
-      // Marked before the request leaves: a crash from here on is resolved by reconcileSending.
-      await this.store.updateRooms(wave.id, [{ phase: room.phase, roomId: room.roomId, change: { state: "sending", attempts: attempt } }]);
-      result = await sender.send(wave, { ...room, attempts: attempt, state: "sending" });
+      // Claimed before the request leaves, and only if still queued in a running wave (a cancel
+      // while this pass read the task queue wins): a crash from here on is resolved by
+      // reconcileSending, which follows the task carrying this send's id.
+      const claimed = await this.store.updateQueued(wave.id, room.phase, room.roomId, { state: "sending", attempts: attempt, sendId, ...(passed === undefined ? {} : { reason: passed }) });
+      if (claimed === undefined) {
+        this.log.info({ waveId: wave.id, roomId: room.roomId }, "wave room no longer queued when its turn came; not sent");
+        return;
+      }
+      if (!this.firstSentAt.has(wave.id)) this.firstSentAt.set(wave.id, this.clock.now());
+      result = await sender.send(wave, claimed);
     } catch (error) {
       // A store failure or a bug: the room goes back to the queue; resumeAll would find its task if one was recorded.
       this.log.error({ err: error, waveId: wave.id, roomId: room.roomId }, "sending a wave room failed unexpectedly");
       result = { kind: "slow-down", reason: "an unexpected error (see Warden's log)" };
     } finally {
-      if (sender.usesJobSlot) this.sendingJobs--;
+      if (sender.usesJobSlot) this.handingOver.delete(sendId);
       else this.sendingDirect--;
     }
     const current = this.store.room(wave.id, room.phase, room.roomId) ?? room;
+    // Nothing to apply when the claim found the room gone, or when the room is no longer this send's.
+    if (current.state !== "sending" || current.sendId !== sendId) return;
     try {
       await this.applySend(wave.id, current, result);
     }
@@ -467,7 +624,6 @@ export class WaveEngine implements WaveControl {
     const now = this.clock.now();
     switch (result.kind) {
       case "sent": {
-        if (result.jobId !== undefined) this.recentlySent.set(result.jobId, now);
         await this.store.updateRooms(waveId, [{ phase: room.phase, roomId: room.roomId, change: { state: "sent", taskId: result.taskId } }]);
         this.slowDownStreak = 0;
         // The task may have ended already (refused at once, or joined one that was ending).
@@ -492,20 +648,31 @@ export class WaveEngine implements WaveControl {
         const wait = result.waitMs ?? Math.min(SLOW_DOWN_CEILING_MS, this.options.slowDownMs * 2 ** (this.slowDownStreak - 1));
         this.slowUntil = Math.max(this.slowUntil, now + wait);
         this.log.warn({ waveId, roomId: room.roomId, waitMs: wait, reason: result.reason }, "the homeserver asks Warden to slow down; the wave waits");
-        if (this.store.get(waveId)?.status !== "running") {
-          // Cancelled while this room was being handed over: it was never sent, and now never will be.
-          await this.settleRoom(waveId, room, { state: "cancelled", attempts: Math.max(0, room.attempts - 1), reason: "the wave was cancelled before this room could be sent" });
-          break;
-        }
-        await this.store.updateRooms(waveId, [{ phase: room.phase, roomId: room.roomId, change: { state: "queued", attempts: Math.max(0, room.attempts - 1), reason: `waiting: ${result.reason}` } }]);
+        await this.requeueUnsent(waveId, room, `waiting: ${result.reason}`);
         break;
       }
+      case "busy":
+        // Only this room waits, for the task named (the queue holds it while that task runs).
+        this.log.info({ waveId, roomId: room.roomId, taskId: result.taskId }, "wave room waits for a smaller job of the same kind on the room to end");
+        await this.requeueUnsent(waveId, room, result.reason);
+        break;
     }
     this.touch(waveId);
   }
 
+  /** A room handed over but not sent goes back to the queue, the try not counted; in a wave cancelled meanwhile it ends as never sent. */
+  private async requeueUnsent(waveId: string, room: WaveRoom, reason: string): Promise<void> {
+    const attempts = Math.max(0, room.attempts - 1);
+    if (this.store.get(waveId)?.status !== "running") {
+      await this.settleRoom(waveId, room, { state: "cancelled", attempts, reason: "the wave was cancelled before this room could be sent" });
+      return;
+    }
+    await this.store.updateRooms(waveId, [{ phase: room.phase, roomId: room.roomId, change: { state: "queued", attempts, reason } }]);
+  }
+
   private async failOrRetry(waveId: string, room: WaveRoom, reason: string, retry: boolean): Promise<void> {
-    if (retry && room.attempts <= this.options.retries && this.store.get(waveId)?.status === "running") {
+    const wave = this.store.get(waveId);
+    if (retry && room.attempts <= retriesOf(wave, this.options.retries) && wave?.status === "running") {
       const wait = this.options.retryAfterMs * 2 ** (room.attempts - 1);
       this.log.info({ waveId, roomId: room.roomId, attempt: room.attempts, waitMs: wait, reason }, "wave room failed; trying again later");
       await this.store.updateRooms(waveId, [
@@ -534,13 +701,18 @@ export class WaveEngine implements WaveControl {
     await this.failOrRetry(waveId, room, reason, true);
   }
 
-  /** `--purge-after`: a shutdown that ended queues the room's purge for when the cooldown ends. */
+  /**
+   * A shutdown with a purge phase that ended queues the room's purge: for when the cooldown ends
+   * (`--purge-after`), or at once behind its gate, which holds it until the kicked members'
+   * clients have seen the leave (see LeaveSeenGate).
+   */
   private async queuePurgePhase(waveId: string, room: WaveRoom): Promise<void> {
     const wave = this.store.get(waveId);
-    const purgeAfterMs = wave === undefined ? undefined : purgePhaseDelay(wave);
-    if (purgeAfterMs === undefined || room.phase !== "main") return;
+    const phase = wave === undefined ? undefined : owedPurgePhase(wave);
+    if (phase === undefined || room.phase !== "main") return;
     // From when the shutdown ended, also when this is queued late (after a restart).
-    const notBefore = (room.finishedAt ?? this.clock.now()) + purgeAfterMs;
+    const endedAt = room.finishedAt ?? this.clock.now();
+    const notBefore = phase.kind === "after" ? endedAt + phase.delayMs : endedAt;
     await this.store.addRooms(waveId, [
       {
         waveId,
@@ -565,17 +737,7 @@ export class WaveEngine implements WaveControl {
 
   private async reconcileSending(wave: WaveRecord, room: WaveRoom): Promise<void> {
     const sender = this.senderOf(wave);
-    const task = sender.usesJobSlot
-      ? this.tasks
-          .all()
-          .find(
-            (candidate) =>
-              candidate.parameters["waveId"] === wave.id &&
-              candidate.roomId === room.roomId &&
-              candidate.parameters["wavePhase"] === room.phase &&
-              candidate.parameters["waveAttempt"] === room.attempts,
-          )
-      : undefined;
+    const task = sender.usesJobSlot ? this.taskOfSend(wave, room) : undefined;
     if (task !== undefined) {
       this.log.info({ waveId: wave.id, roomId: room.roomId, taskId: task.id }, "wave room was sent before the restart; following its task");
       await this.store.updateRooms(wave.id, [{ phase: room.phase, roomId: room.roomId, change: { state: "sent", taskId: task.id } }]);
@@ -590,7 +752,20 @@ export class WaveEngine implements WaveControl {
     ]);
   }
 
-  /** Ends the wave once every room is final, and sends its summary. */
+  /**
+   * The task a room caught "sending" handed over: the one carrying the room's send id. A room
+   * claimed by an older Warden has none; then the newest task of its attempt (an earlier try
+   * that slowed down left a task with the same attempt number behind).
+   */
+  private taskOfSend(wave: WaveRecord, room: WaveRoom): TaskRecord | undefined {
+    const mine = this.tasks
+      .all()
+      .filter((candidate) => candidate.parameters["waveId"] === wave.id && candidate.roomId === room.roomId && candidate.parameters["wavePhase"] === room.phase);
+    if (room.sendId !== undefined) return mine.find((candidate) => candidate.parameters["waveSend"] === room.sendId);
+    return mine.filter((candidate) => candidate.parameters["waveAttempt"] === room.attempts).reduce<TaskRecord | undefined>((newest, candidate) => (newest === undefined || candidate.createdAt >= newest.createdAt ? candidate : newest), undefined);
+  }
+
+  /** Ends the wave once every room is final, and sends its summary; tells the requester when only the purge phase is left. */
   private async settleIfDone(waveId: string): Promise<void> {
     const wave = this.store.get(waveId);
     if (wave === undefined || wave.status === "finished") {
@@ -598,60 +773,81 @@ export class WaveEngine implements WaveControl {
       return;
     }
     const rooms = this.store.rooms(waveId);
-    if (!rooms.every((room) => FINAL_WAVE_ROOM_STATES.has(room.state))) return;
+    const mainEnded = rooms.every((room) => room.phase !== "main" || FINAL_WAVE_ROOM_STATES.has(room.state));
     // A shutdown whose rooms all just ended may still owe their purge phase.
-    const owed = purgePhaseDelay(wave) !== undefined && rooms.some((room) => room.phase === "main" && room.state === "done" && this.store.room(waveId, "purge", room.roomId) === undefined);
-    if (owed) return;
-    await this.store.update(waveId, { status: "finished", finishedAt: this.clock.now() });
-    this.log.info({ waveId }, "wave finished");
-    this.summarize(waveId);
+    const owed = owedPurgePhase(wave) !== undefined && rooms.some((room) => room.phase === "main" && room.state === "done" && this.store.room(waveId, "purge", room.roomId) === undefined);
+    if (!owed && rooms.every((room) => FINAL_WAVE_ROOM_STATES.has(room.state))) {
+      await this.store.update(waveId, { status: "finished", finishedAt: this.clock.now() });
+      this.log.info({ waveId }, "wave finished");
+      this.summarize(waveId);
+      return;
+    }
+    if (mainEnded && wave.board !== false && wave.mainPhaseNotified !== true) this.announce(waveId, "main-phase");
   }
 
   private summarize(waveId: string): void {
-    if (!this.summaries.has(waveId)) this.summaries.set(waveId, { tries: 0, due: this.clock.now(), sending: false });
-    this.retrySummaries();
+    this.announce(waveId, "summary");
   }
 
-  private retrySummaries(): void {
+  private announce(waveId: string, kind: Notice["kind"]): void {
+    const key = `${kind} ${waveId}`;
+    if (!this.notices.has(key)) this.notices.set(key, { waveId, kind, tries: 0, due: this.clock.now(), sending: false });
+    this.retryNotices();
+  }
+
+  /** Whether a notice is still owed: a summary until delivered; the main phase's end only before the wave finished. */
+  private owed(notice: Notice, wave: WaveRecord): boolean {
+    if (notice.kind === "summary") return !wave.finalNotificationSent;
+    return wave.mainPhaseNotified !== true && wave.status !== "finished";
+  }
+
+  private retryNotices(): void {
     const now = this.clock.now();
-    for (const [waveId, summary] of this.summaries) {
-      if (summary.sending || summary.due > now) continue;
-      const view = this.viewOf(waveId);
-      if (view === undefined || view.wave.finalNotificationSent) {
-        // Stryker disable next-line CallExpression: equivalent — never reached: a summary is queued only while undelivered, and delivering it removes it first
-        this.summaries.delete(waveId);
+    for (const [key, notice] of this.notices) {
+      if (notice.sending || notice.due > now) continue;
+      const view = this.viewOf(notice.waveId);
+      if (view === undefined || !this.owed(notice, view.wave)) {
+        // Stryker disable next-line CallExpression: equivalent — only frees memory: a notice no longer owed is never sent
+        this.notices.delete(key);
         continue;
       }
-      summary.sending = true;
-      summary.tries++;
-      const sending = this.notifier
-        .finished(view)
+      notice.sending = true;
+      notice.tries++;
+      const delivering = notice.kind === "summary" ? this.notifier.finished(view) : this.notifier.mainPhaseEnded(view);
+      const sending = delivering
         .then(async (done) => {
           if (done) {
-            await this.store.update(waveId, { finalNotificationSent: true });
-            this.summaries.delete(waveId);
-            this.boards.delete(waveId);
+            this.notices.delete(key);
+            if (notice.kind === "main-phase") {
+              await this.store.update(notice.waveId, { mainPhaseNotified: true });
+              return;
+            }
+            await this.store.update(notice.waveId, { finalNotificationSent: true });
+            this.boards.delete(notice.waveId);
             // Stryker disable next-line CallExpression: equivalent — only frees memory: a finished wave's view has no estimate, and wave ids are never reused
-            this.firstSentAt.delete(waveId);
+            this.firstSentAt.delete(notice.waveId);
           } else {
-            summary.due = this.clock.now() + Math.min(this.options.summaryRetryMs, 1_000 * 2 ** summary.tries);
-            this.wake(summary.due);
+            notice.due = this.clock.now() + Math.min(this.options.summaryRetryMs, 1_000 * 2 ** notice.tries);
+            this.wake(notice.due);
           }
         })
         .catch((error: unknown) => {
-          this.log.error({ err: error, waveId }, "could not send or record the wave's summary");
-          summary.due = this.clock.now() + this.options.summaryRetryMs;
-          this.wake(summary.due);
+          this.log.error({ err: error, waveId: notice.waveId, notice: notice.kind }, "could not send or record a wave's message");
+          // Back in the list if it was taken out before the record failed.
+          this.notices.set(key, notice);
+          notice.due = this.clock.now() + this.options.summaryRetryMs;
+          this.wake(notice.due);
         })
         .finally(() => {
-          summary.sending = false;
+          notice.sending = false;
         });
       this.background(sending);
     }
   }
 
-  /** The board needs an edit; sent at most every boardEveryMs. */
+  /** The board needs an edit; sent at most every boardEveryMs. A wave without a board has nothing to edit. */
   private touch(waveId: string): void {
+    if (this.store.get(waveId)?.board === false) return;
     const board = this.boards.get(waveId) ?? { dirty: false, lastAt: 0, sending: false };
     board.dirty = true;
     this.boards.set(waveId, board);

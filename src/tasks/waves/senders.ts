@@ -5,7 +5,9 @@ import { formatUtc } from "../../util/duration.js";
 import { ok, type Result } from "../../util/result.js";
 import { findPurgeBoundary, isNothingToPurge } from "../kinds/purgePoint.js";
 import type { TaskLauncher, TaskRequest } from "../launcher.js";
-import type { TaskParameters } from "../types.js";
+import { covers } from "../kinds/coverage.js";
+import type { TaskParameters, TaskRecord } from "../types.js";
+import type { LeaveSeenGate, PreviousPhase, Readiness } from "./leaveSeen.js";
 
 /** How handing one room to the homeserver went. */
 export type SendResult =
@@ -18,7 +20,12 @@ export type SendResult =
   /** The homeserver refused; `retry` when another try may go better. */
   | { readonly kind: "failed"; readonly reason: string; readonly retry: boolean }
   /** Rate-limited or a server error before anything started: try again later, not counted as a try. */
-  | { readonly kind: "slow-down"; readonly reason: string; readonly waitMs?: number };
+  | { readonly kind: "slow-down"; readonly reason: string; readonly waitMs?: number }
+  /**
+   * A job of the same kind runs on the room and does less than this room needs: nothing was
+   * sent; the room waits for that task to end, not counted as a try (see coverage.ts).
+   */
+  | { readonly kind: "busy"; readonly taskId: string; readonly reason: string };
 
 export interface RoomSender {
   /** True when each send starts a homeserver job, which takes one of the `maxConcurrentJobs` slots. */
@@ -29,6 +36,16 @@ export interface RoomSender {
    * room waits for a slot, so the slot is used the moment it frees. Optional; changes nothing.
    */
   prepare?(wave: WaveRecord, room: WaveRoom): void;
+  /**
+   * Whether a task already running on the room (another wave's, or a single command's) does
+   * at least what this room needs, so that sending the room joins it. Absent: never.
+   */
+  joins?(wave: WaveRecord, room: WaveRoom, running: TaskRecord): boolean;
+  /**
+   * A step that waits for something besides a slot (a shutdown's purge phase waits for the
+   * kicked members' clients): asked before the room takes a slot. Absent: always ready.
+   */
+  ready?(wave: WaveRecord, room: WaveRoom, previous: PreviousPhase): Promise<Readiness>;
 }
 
 /** Boundaries read ahead and not yet used; a few slots' worth is all that is ever useful. */
@@ -45,9 +62,19 @@ function slowDownOr(error: AdminError, failed: (error: AdminError) => SendResult
   return failed(error);
 }
 
-/** The task parameters that tie a task to its wave room, so a restart can find it (see WaveEngine.resumeAll). */
+/**
+ * The task parameters that tie a task to its wave room, so a restart can find it (see
+ * WaveEngine.resumeAll): the send's own id above all. `waveBoard: false` for a wave without a
+ * board, whose tasks post their own messages.
+ */
 export function waveTaskParameters(wave: WaveRecord, room: WaveRoom): TaskParameters {
-  return { waveId: wave.id, wavePhase: room.phase, waveAttempt: room.attempts };
+  return {
+    waveId: wave.id,
+    wavePhase: room.phase,
+    waveAttempt: room.attempts,
+    ...(room.sendId === undefined ? {} : { waveSend: room.sendId }),
+    ...(wave.board === false ? { waveBoard: false } : {}),
+  };
 }
 
 function origin(wave: WaveRecord): Pick<TaskRequest, "requester" | "managementRoomId" | "commandEventId"> {
@@ -70,6 +97,9 @@ async function launchAndRead(launcher: Pick<TaskLauncher, "launch">, request: Om
     },
   });
   const task = launched.task;
+  if (launched.kind === "busy") {
+    return { kind: "busy", taskId: task.id, reason: `waiting for ${task.id}, which runs on this room and does less than this wave asks, to end` };
+  }
   if (
     // Stryker disable next-line ConditionalExpression: equivalent — the launcher joins only a task in flight, never a failed one
     launched.kind === "joined" ||
@@ -91,6 +121,10 @@ export function purgeSender(admin: Pick<SynapseAdminClient, "timestampToEvent" |
   const keyOf = (wave: WaveRecord, room: WaveRoom): string => `${wave.id} ${room.phase} ${room.roomId}`;
   return {
     usesJobSlot: true,
+    joins(wave, _room, running) {
+      const { cutoffTs, deleteLocalEvents } = wave.parameters;
+      return typeof cutoffTs === "number" && typeof deleteLocalEvents === "boolean" && covers(running, "purge", { cutoffTs, deleteLocalEvents });
+    },
     prepare(wave, room) {
       const { cutoffTs } = wave.parameters;
       const key = keyOf(wave, room);
@@ -160,10 +194,29 @@ export function deleteOptions(wave: WaveRecord, room: WaveRoom): DeleteRoomOptio
   };
 }
 
-/** A shutdown wave: Synapse's asynchronous delete per room (both phases of --purge-after). */
-export function shutdownSender(admin: Pick<SynapseAdminClient, "startDelete">, launcher: Pick<TaskLauncher, "launch">): RoomSender {
+/** The purge phase's settings, carried by a shutdown's first task so its messages can say what follows. */
+function purgePhaseParameters(wave: WaveRecord, room: WaveRoom): TaskParameters {
+  if (room.phase !== "main") return {};
+  const { purgeWhen, purgeDeadlineMs, purgeAfterMs } = wave.parameters;
+  return {
+    ...(typeof purgeAfterMs === "number" ? { purgeAfterMs } : {}),
+    ...(typeof purgeWhen === "string" && typeof purgeDeadlineMs === "number" ? { purgeWhen, purgeDeadlineMs } : {}),
+  };
+}
+
+/**
+ * A shutdown wave: Synapse's asynchronous delete per room, in two phases when the wave has a
+ * purge phase (empty now with `purge: false`, purge later; see PurgePhase), the later one gated
+ * by `gate` until the kicked members' clients have seen that they left.
+ */
+export function shutdownSender(admin: Pick<SynapseAdminClient, "startDelete">, launcher: Pick<TaskLauncher, "launch">, gate?: Pick<LeaveSeenGate, "ready">): RoomSender {
   return {
     usesJobSlot: true,
+    joins(wave, room, running) {
+      const { block, purge, forcePurge } = deleteOptions(wave, room);
+      return covers(running, "shutdown", { block, purge, forcePurge });
+    },
+    ...(gate === undefined ? {} : { ready: (wave: WaveRecord, room: WaveRoom, previous: PreviousPhase) => gate.ready(wave, room, previous) }),
     send(wave, room) {
       const options = deleteOptions(wave, room);
       const roomId = room.roomId as RoomId;
@@ -176,6 +229,7 @@ export function shutdownSender(admin: Pick<SynapseAdminClient, "startDelete">, l
           ...origin(wave),
           parameters: {
             ...waveTaskParameters(wave, room),
+            ...purgePhaseParameters(wave, room),
             knownRoom: room.joinedMembers !== undefined,
             roomName: room.name ?? "",
             joinedMembers: room.joinedMembers ?? 0,

@@ -57,6 +57,58 @@ describe("wave notifiers", () => {
     expect(ended).toEqual(["p-00000a", "p-00000b"]);
   });
 
+  it("let the tasks of a wave without a board reach the chat like a single command's, and their end the engine too", async () => {
+    const inner = new RecordingTaskNotifier(new FixedClock());
+    const ended: string[] = [];
+    const notifier = new WaveAwareTaskNotifier(inner, new MemoryLogger().log);
+    notifier.attach({ taskEnded: (task) => Promise.resolve(void ended.push(task.id)) });
+    const task = sampleTask({ id: "s-00000a", kind: "shutdown", status: "complete", parameters: { waveId: "w-4c1e0a", waveBoard: false } });
+
+    expect(await notifier.accepted(task)).toBe("$progress");
+    await notifier.progressed(task);
+    await notifier.stuck(task);
+    expect(await notifier.finished(task)).toBe(true);
+
+    expect(inner.calls.map((call) => call.method)).toEqual(["accepted", "progressed", "stuck", "finished"]);
+    expect(ended).toEqual(["s-00000a"]);
+  });
+
+  it("post no summary for a wave without a board (its tasks' messages told), only its record", async () => {
+    const chat = new RecordingChat();
+    const audit: AuditEntry[] = [];
+    const notifier = new ChatWaveNotifier(chat, new FixedClock(), new MemoryLogger().log, SELF, { record: (entry) => audit.push(entry) });
+
+    expect(await notifier.finished(view({ board: false }))).toBe(true);
+
+    expect(chat.sent).toEqual([]);
+    expect(chat.edited).toEqual([]);
+    expect(audit).toEqual([expect.objectContaining({ type: "task-finished", taskId: "w-4c1e0a", detail: "1 done, 1 failed, 0 skipped, 0 not sent" })]);
+  });
+
+  it("tell the requester the main phase ended, once, replying to the command with a fixed transaction id; try again when it fails, up to ten times", async () => {
+    const chat = new RecordingChat();
+    const notifier = new ChatWaveNotifier(chat, new FixedClock(), new MemoryLogger().log, SELF);
+    const running = view({ status: "running", kind: "shutdown", parameters: { block: true, purge: false, forcePurge: false, purgeWhen: "members-seen", purgeDeadlineMs: 86_400_000 } });
+
+    expect(await notifier.mainPhaseEnded(running)).toBe(true);
+    expect(chat.sent.map((sent) => sent.options)).toEqual([{ replyTo: "$command", transactionId: "warden-wave-main-phase-w-4c1e0a" }]);
+    expect(chat.sent[0]?.message.mentions).toEqual(["@mod:example.org"]);
+    expect(chat.sent[0]?.message.plain).toMatch(/^@mod:example.org: Wave w-4c1e0a \(shut down then purge once members have seen it, 2 rooms\) main phase finished in/);
+    expect(chat.edited.map((edit) => edit.eventId)).toEqual(["$board"]);
+
+    chat.failWith = "M_UNKNOWN";
+    const tries: boolean[] = [];
+    for (let attempt = 0; attempt < 10; attempt++) tries.push(await notifier.mainPhaseEnded(running));
+    expect(tries).toEqual([false, false, false, false, false, false, false, false, false, true]);
+  });
+
+  it("notify nobody of a main phase's end for a wave Warden started itself", async () => {
+    const chat = new RecordingChat();
+    const notifier = new ChatWaveNotifier(chat, new FixedClock(), new MemoryLogger().log, SELF);
+    await notifier.mainPhaseEnded(view({ status: "running", requester: SELF, commandEventId: "retention:nightly:1" }));
+    expect(chat.sent.map((sent) => [sent.options, sent.message.mentions])).toEqual([[{ transactionId: "warden-wave-main-phase-w-4c1e0a" }, []]]);
+  });
+
   it("ask the tracker to try again when the engine could not record a task's end", async () => {
     const inner = new RecordingTaskNotifier(new FixedClock());
     const notifier = new WaveAwareTaskNotifier(inner, new MemoryLogger().log);

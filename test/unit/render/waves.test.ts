@@ -93,7 +93,7 @@ describe("renderWaveBoard", () => {
       "Wave w-4c1e0a (shut down then purge after 2 d, 43 rooms): 43 done, 0 running, 0 queued, 0 failed",
       "Purge phase: 40 waiting until 2025-01-17 10:00 UTC, 2 done, 0 running, 0 queued, 1 failed",
       "Selection: 2 listed rooms. Requested by @mod:example.org.",
-      "Block afterwards: yes; delete from database: no",
+      "Block afterwards: yes; delete from database: in the purge phase",
     ]);
     const later = roomsIn({ queued: 1 }, { phase: "purge", notBefore: until + 3 * 3_600_000 }, 100);
     expect(renderWaveBoard({ ...view, rooms: [...view.rooms, ...later] }, "!").plain).toContain(
@@ -290,7 +290,7 @@ describe("wavePreview", () => {
     expect(shown.slice(0, 5)).toEqual([
       "Rooms: 40, chosen as space #spam-space:example.org and its rooms",
       "Block afterwards: yes",
-      "Delete from database: no (--no-purge)",
+      "Delete from database: in the purge phase",
       "Purge phase: each room is purged 7 d after its shutdown",
       "Reason: spam",
     ]);

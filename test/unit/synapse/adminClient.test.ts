@@ -262,6 +262,15 @@ describe("SynapseAdminClient requests", () => {
     expect(synapse.seen.map((request) => request.path)).toEqual(["/_synapse/admin/v1/scheduled_tasks"]);
   });
 
+  it("scheduledTasks up to a time: max_timestamp, after the statuses", async () => {
+    const { client, synapse } = harness();
+    synapse.ok("GET", { scheduled_tasks: [] });
+
+    await client.scheduledTasks({ statuses: ["active", "scheduled"], maxTimestamp: 1_795_651_200_000 });
+
+    expect(synapse.seen.map((request) => request.path)).toEqual(["/_synapse/admin/v1/scheduled_tasks?job_status=active&job_status=scheduled&max_timestamp=1795651200000"]);
+  });
+
   it("scheduledTasks without a filter: no query string at all", async () => {
     const { client, synapse } = harness();
     synapse.ok("GET", { scheduled_tasks: [] });

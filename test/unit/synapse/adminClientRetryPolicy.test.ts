@@ -60,6 +60,7 @@ const REPEATABLE: Record<string, Call> = {
   timestampToEvent: { method: "GET", answer: { event_id: "$e", origin_server_ts: 1 }, call: (c) => c.timestampToEvent(ROOM, 1, "b") },
   makeRoomAdmin: { method: "POST", answer: {}, call: (c) => c.makeRoomAdmin(ROOM) },
   userMemberships: { method: "GET", answer: { memberships: {} }, call: (c) => c.userMemberships(USER) },
+  userDevices: { method: "GET", answer: { devices: [] }, call: (c) => c.userDevices(USER) },
   redactStatus: { method: "GET", answer: { status: "active" }, call: (c) => c.redactStatus("redact-1") },
   scheduledTasks: { method: "GET", answer: { scheduled_tasks: [] }, call: (c) => c.scheduledTasks() },
 };

@@ -23,6 +23,29 @@ afterEach(() => {
 });
 
 describe("SynapseAdminClient requests about users", () => {
+  it("userDevices: GET v2 users/<encoded user>/devices, each device's last-seen time (null when never seen) and dehydrated flag", async () => {
+    const devices = [
+      { device_id: "PHONE", last_seen_ts: 1_700_000_000_000, last_seen_ip: "10.0.0.1", display_name: "phone" },
+      { device_id: "NEVER", last_seen_ts: null },
+      { device_id: "DEHYDRATED", dehydrated: true },
+    ];
+    const synapse = new SynapseNock().ok("GET", { devices, total: 3 });
+
+    const result = await client().userDevices(USER);
+
+    expect(result).toEqual({ ok: true, value: { devices, total: 3 } });
+    expect(synapse.seen.map((request) => [request.method, request.path, request.authorization])).toEqual([["GET", `/_synapse/admin/v2/users/${USER_IN_PATH}/devices`, `Bearer ${TOKEN}`]]);
+  });
+
+  it("userDevices: a device without an id, or an answer without devices, is unreadable; 404 Unknown user is not-found", async () => {
+    new SynapseNock().ok("GET", { devices: [{ last_seen_ts: 5 }] });
+    expect(await client().userDevices(USER)).toMatchObject({ ok: false, error: { kind: "bad-response" } });
+    new SynapseNock().ok("GET", { total: 0 });
+    expect(await client().userDevices(USER)).toMatchObject({ ok: false, error: { kind: "bad-response" } });
+    new SynapseNock().answer("GET", { status: 404, json: { errcode: "M_NOT_FOUND", error: "Unknown user" } });
+    expect(await client().userDevices(USER)).toMatchObject({ ok: false, error: { kind: "not-found", errcode: "M_NOT_FOUND", detail: "Unknown user" } });
+  });
+
   it("userMemberships: GET users/<encoded user>/memberships", async () => {
     const synapse = new SynapseNock().ok("GET", { memberships: { "!a:example.org": "join", "!b:example.org": "ban", "!c:example.org": "leave" } });
 

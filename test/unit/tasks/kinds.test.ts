@@ -3,7 +3,7 @@ import { SynapseAdminClient } from "../../../src/synapse/adminClient.js";
 import { PURGE_ACTION, purgeHandler } from "../../../src/tasks/kinds/purge.js";
 import { redactHandler } from "../../../src/tasks/kinds/redact.js";
 import { SHUTDOWN_ACTION, shutdownHandler } from "../../../src/tasks/kinds/shutdown.js";
-import { homeserverJobs } from "../../../src/tasks/homeserverJobs.js";
+import { homeserverJobs, isDue } from "../../../src/tasks/homeserverJobs.js";
 import type { TaskRecord } from "../../../src/tasks/types.js";
 import { FIXED_NOW } from "../../fakes/fixedClock.js";
 import { sampleTask } from "../../fakes/sampleTask.js";
@@ -215,7 +215,7 @@ describe("homeserver jobs (the task queue the tracker reads)", () => {
       scheduled_tasks: [job("delete-1", SHUTDOWN_ACTION, REQUESTED_AT, { status: "active" }), job("purge-1", PURGE_ACTION, REQUESTED_AT + 1, { status: "scheduled", resource_id: null })],
     });
 
-    const result = await homeserverJobs(admin()).inFlight();
+    const result = await homeserverJobs(admin(), { now: () => FIXED_NOW }).inFlight();
 
     expect(result).toEqual({
       ok: true,
@@ -224,13 +224,24 @@ describe("homeserver jobs (the task queue the tracker reads)", () => {
         { id: "purge-1", action: PURGE_ACTION, resourceId: undefined, status: "scheduled", timestampMs: REQUESTED_AT + 1 },
       ],
     });
-    expect(synapse.seen.map((request) => request.path)).toEqual(["/_synapse/admin/v1/scheduled_tasks?job_status=active&job_status=scheduled"]);
+    // Tasks scheduled more than an hour past Warden's clock (a forgotten room's purge a week ahead) are not read at every tick.
+    expect(synapse.seen.map((request) => request.path)).toEqual([`/_synapse/admin/v1/scheduled_tasks?job_status=active&job_status=scheduled&max_timestamp=${FIXED_NOW + 3_600_000}`]);
+  });
+
+  it("a job takes a slot when it runs, or waits whose time has come; not one scheduled for later (a forgotten room's purge a week ahead)", () => {
+    const job = (status: string, timestampMs: number) => ({ id: "j", action: "purge_room", resourceId: ROOM, status, timestampMs });
+    expect(isDue(job("active", FIXED_NOW + 7 * 86_400_000), FIXED_NOW)).toBe(true);
+    expect(isDue(job("scheduled", FIXED_NOW - 1), FIXED_NOW)).toBe(true);
+    // A homeserver's clock a little ahead of Warden's: its own fresh jobs still count.
+    expect(isDue(job("scheduled", FIXED_NOW + 2_000), FIXED_NOW)).toBe(true);
+    expect(isDue(job("scheduled", FIXED_NOW + 2_001), FIXED_NOW)).toBe(false);
+    expect(isDue(job("scheduled", FIXED_NOW + 7 * 86_400_000), FIXED_NOW)).toBe(false);
   });
 
   it("of one action and resource: every status, for recovery", async () => {
     const synapse = new SynapseNock().ok("GET", { scheduled_tasks: [] });
 
-    await homeserverJobs(admin()).of(PURGE_ACTION, ROOM);
+    await homeserverJobs(admin(), { now: () => FIXED_NOW }).of(PURGE_ACTION, ROOM);
 
     expect(synapse.seen.map((request) => request.path)).toEqual([`/_synapse/admin/v1/scheduled_tasks?action_name=${PURGE_ACTION}&resource_id=${ROOM_IN_QUERY}`]);
   });
@@ -238,7 +249,7 @@ describe("homeserver jobs (the task queue the tracker reads)", () => {
   it("passes a failure on (a homeserver without the endpoint answers 404 M_UNRECOGNIZED)", async () => {
     new SynapseNock().answer("GET", { status: 404, json: { errcode: "M_UNRECOGNIZED", error: "Unrecognized request" } });
 
-    const result = await homeserverJobs(admin()).inFlight();
+    const result = await homeserverJobs(admin(), { now: () => FIXED_NOW }).inFlight();
 
     expect(result).toMatchObject({ ok: false, error: { kind: "not-found" } });
   });

@@ -18,6 +18,7 @@ import { FakeTaskQueue } from "../../fakes/fakeTaskQueue.js";
 import { runUntil, useFakeClock } from "./fakeTime.js";
 
 const ROOM = "!spam:example.org";
+const CUTOFF = Date.parse("2025-01-15T11:00:00Z");
 
 let directory: string;
 
@@ -64,7 +65,7 @@ function request(submit: ScriptedSubmit, overrides: Partial<Omit<TaskRequest, "s
     requester: "@mod:example.org",
     managementRoomId: "!mgmt:example.org",
     commandEventId: "$command",
-    parameters: { deleteLocalEvents: false, upTo: "2025-01-15 11:00:00 UTC" },
+    parameters: { deleteLocalEvents: false, cutoffTs: CUTOFF, cutoff: "2025-01-15 11:00:00 UTC" },
     submit: submit.submit,
     ...overrides,
   };
@@ -210,6 +211,70 @@ describe("TaskLauncher", () => {
     expect(submit.calls).toBe(2);
     expect([first.kind, second.kind]).toEqual(["started", "started"]);
     expect(second.task.id).not.toBe(first.task.id);
+  });
+
+  describe("joins a running job of the same kind only when it does at least as much", () => {
+    const purge = (cutoffTs: number, deleteLocalEvents: boolean) => ({ kind: "purge" as TaskKind, parameters: { cutoffTs, deleteLocalEvents, cutoff: String(cutoffTs) } });
+    const shutdown = (block: boolean, purge: boolean, forcePurge = false) => ({ kind: "shutdown" as TaskKind, parameters: { block, purge, forcePurge } });
+    const redact = (rooms: string[], limit?: number) => ({
+      kind: "redact" as TaskKind,
+      roomId: "@spammer:example.org",
+      parameters: { rooms, ...(limit === undefined ? {} : { limit }) },
+    });
+
+    it.each([
+      ["a purge to a later point joins one to an earlier point", purge(CUTOFF + 1000, false), purge(CUTOFF, false)],
+      ["a purge with --local joins one without", purge(CUTOFF, true), purge(CUTOFF, false)],
+      ["a delete that blocks and purges joins one that does neither", shutdown(true, true), shutdown(false, false)],
+      ["a forced purging delete joins one that only purges", shutdown(false, true, true), shutdown(false, true)],
+      ["a redaction of every room joins another of every room with a lower limit", redact([], 2000), redact([], 500)],
+      ["a redaction of two rooms joins one of one of them", redact(["!a:x", "!b:x"]), redact(["!a:x"])],
+    ])("%s", async (_label, running, wanted) => {
+      const { launcher } = setup();
+      const submit = new ScriptedSubmit([ok("job-1"), ok("job-2")]);
+
+      const first = await launcher.launch(request(submit, running));
+      const second = await launcher.launch(request(submit, wanted));
+
+      expect(second).toEqual({ kind: "joined", task: first.task });
+      expect(submit.calls).toBe(1);
+    });
+
+    it.each([
+      // A wave --matching casino 1h must not report a room done on a single !purge !r 30d: 29 days of spam would remain.
+      ["a purge to an earlier point", purge(CUTOFF - 29 * 86_400_000, false), purge(CUTOFF, false)],
+      ["a purge that keeps local users' messages, for one with --local", purge(CUTOFF, false), purge(CUTOFF, true)],
+      ["a delete without --block, for one with it", shutdown(false, true), shutdown(true, true)],
+      ["a delete that keeps the data (--no-purge, or a first step), for a purge", shutdown(true, false), shutdown(true, true)],
+      ["a delete without --force-purge, for one with it", shutdown(false, true), shutdown(false, true, true)],
+      ["a redaction with a lower limit", redact([], 100), redact([], 1000)],
+      ["a redaction of one room, for one of every room", redact(["!a:x"]), redact([])],
+      ["a redaction of every room the user is in, for one naming a room (perhaps one they left)", redact([]), redact(["!left:x"])],
+      ["a purge recorded without its point (an older Warden's record)", { kind: "purge" as TaskKind, parameters: { deleteLocalEvents: true } }, purge(CUTOFF, false)],
+    ])("a running job that does less is not joined: %s; nothing is sent and the launch names it as busy", async (_label, running, wanted) => {
+      const { launcher, store } = setup();
+      const submit = new ScriptedSubmit([ok("job-1"), ok("job-2")]);
+
+      const first = await launcher.launch(request(submit, running));
+      const second = await launcher.launch(request(submit, wanted));
+
+      expect(second).toEqual({ kind: "busy", task: first.task });
+      expect(submit.calls).toBe(1);
+      expect(store.all()).toHaveLength(1);
+    });
+
+    it("existing() answers what a launch would meet, without launching", async () => {
+      const { launcher, store } = setup();
+      const submit = new ScriptedSubmit([ok("job-1")]);
+      expect(launcher.existing("purge", ROOM, purge(CUTOFF, false).parameters)).toBeUndefined();
+
+      const first = await launcher.launch(request(submit, purge(CUTOFF, false)));
+
+      expect(launcher.existing("purge", ROOM, purge(CUTOFF - 1, false).parameters)).toEqual({ kind: "joined", task: first.task });
+      expect(launcher.existing("purge", ROOM, purge(CUTOFF + 1, false).parameters)).toEqual({ kind: "busy", task: first.task });
+      expect(launcher.existing("shutdown", ROOM, shutdown(false, false).parameters)).toBeUndefined();
+      expect(store.all()).toHaveLength(1);
+    });
   });
 
   it("names each kind's tasks with its own prefix: p- purge, s- shutdown, r- redact", async () => {

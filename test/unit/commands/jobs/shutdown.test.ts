@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { shutdownCommand } from "../../../../src/commands/jobs/shutdown.js";
+import { DEFAULT_SHUTDOWN_PURGE_AFTER_MS, shutdownCommand } from "../../../../src/commands/jobs/shutdown.js";
 import type { Command } from "../../../../src/commands/spec.js";
 import type { RoomId } from "../../../../src/matrix/ids.js";
 import { commandFakes, MANAGEMENT_ROOM, PROTECTED_ROOM, type CommandFakes } from "../../../fakes/commandDependencies.js";
@@ -17,14 +17,64 @@ function shutdownSetup(): { fakes: CommandFakes; shutdown: Command } {
 }
 
 describe("!shutdown: what it launches", () => {
-  it("launches a shutdown of a known room with its member counts, and submits the options as given", async () => {
+  it("by default empties the room now and purges it once the members' clients have seen the leave: a one-room wave without a board", async () => {
     const { fakes, shutdown } = shutdownSetup();
     const outcome = await runCommand(
       shutdown,
       '#spam:example.org --block --notify-as @abuse:example.org --room-name "Closed" --message "This room was closed."',
     );
 
+    expect(outcome.kind).toBe("wave-started");
+    expect(fakes.launcher.requests).toEqual([]);
+    expect(fakes.waves.requests).toEqual([
+      {
+        kind: "shutdown",
+        requester: REQUESTER,
+        managementRoomId: MANAGEMENT_ROOM,
+        commandEventId: CONTEXT.commandEventId,
+        selection: { listed: ["#spam:example.org"] },
+        // The first delete keeps the data (purge: false) so the leaves reach the clients; the purge phase follows.
+        parameters: {
+          block: true,
+          purge: false,
+          forcePurge: false,
+          purgeWhen: "members-seen",
+          purgeDeadlineMs: DEFAULT_SHUTDOWN_PURGE_AFTER_MS,
+          notifyAs: "@abuse:example.org",
+          newRoomName: "Closed",
+          message: "This room was closed.",
+        },
+        rooms: [{ roomId: SPAM, label: `#spam:example.org (${SPAM})`, name: "Spam central", joinedMembers: 40, joinedLocalMembers: 3 }],
+        leftOut: [],
+        board: false,
+      },
+    ]);
+  });
+
+  it("bounds the wait for members' clients by shutdownPurgeAfter", async () => {
+    const fakes = commandFakes();
+    fakes.admin.addRoom(SPAM, "Spam central", 40, 3);
+    const shutdown = shutdownCommand({ ...fakes.dependencies, shutdownPurgeAfterMs: 3_600_000 });
+    await runCommand(shutdown, SPAM);
+    expect(fakes.waves.requests[0]?.parameters).toMatchObject({ purgeWhen: "members-seen", purgeDeadlineMs: 3_600_000 });
+  });
+
+  it("with --purge-after, a one-room wave too: blocked, emptied now, purged after the cooldown", async () => {
+    const { fakes, shutdown } = shutdownSetup();
+    await runCommand(shutdown, `${SPAM} --purge-after 2h`);
+    expect(fakes.waves.requests[0]).toMatchObject({ board: false, parameters: { block: true, purge: false, forcePurge: false, purgeAfterMs: 7_200_000, purgeAfter: "2h" } });
+    expect(fakes.waves.requests[0]?.parameters["purgeWhen"]).toBeUndefined();
+  });
+
+  it("with --purge-now, one task deletes the room at once, the options submitted as given", async () => {
+    const { fakes, shutdown } = shutdownSetup();
+    const outcome = await runCommand(
+      shutdown,
+      '#spam:example.org --block --purge-now --notify-as @abuse:example.org --room-name "Closed" --message "This room was closed."',
+    );
+
     expect(outcome.kind).toBe("task-started");
+    expect(fakes.waves.requests).toEqual([]);
     expect(fakes.directory.lookups).toEqual(["#spam:example.org"]);
     const request = fakes.launcher.requests[0];
     expect(request).toMatchObject({
@@ -67,19 +117,22 @@ describe("!shutdown: what it launches", () => {
   it("passes --no-purge and --force-purge through", async () => {
     const { fakes, shutdown } = shutdownSetup();
     await runCommand(shutdown, `${SPAM} --no-purge`);
+    await runCommand(shutdown, `${SPAM} --force-purge --purge-now`);
     await runCommand(shutdown, `${SPAM} --force-purge`);
     expect(fakes.launcher.requests.map((request) => [request.parameters["purge"], request.parameters["forcePurge"]])).toEqual([
       [false, false],
       [true, true],
     ]);
+    expect(fakes.waves.requests.map((request) => [request.parameters["purge"], request.parameters["forcePurge"]])).toEqual([[false, true]]);
     await fakes.launcher.requests[0]?.submit();
     expect(fakes.admin.calls.at(-1)).toEqual({ method: "startDelete", roomId: SPAM, options: { block: false, purge: false, forcePurge: false } });
   });
 
-  it("launches a block-only shutdown of an unknown room with --block, marked knownRoom=false", async () => {
+  it("launches a block-only shutdown of an unknown room with --block, marked knownRoom=false: no data, so no purge step", async () => {
     const { fakes, shutdown } = shutdownSetup();
     const outcome = await runCommand(shutdown, "!unknown:remote.example --block");
     expect(outcome.kind).toBe("task-started");
+    expect(fakes.waves.requests).toEqual([]);
     expect(fakes.launcher.requests[0]?.parameters).toEqual({
       knownRoom: false,
       roomName: "",
@@ -91,11 +144,37 @@ describe("!shutdown: what it launches", () => {
     });
   });
 
-  it("joins a shutdown of the same room already in flight", async () => {
+  it("joins a shutdown of the same room already in flight that does as much, without starting a wave", async () => {
     const { fakes, shutdown } = shutdownSetup();
     const existing = sampleTask({ id: "s-bbbbbb", kind: "shutdown", roomId: SPAM });
     fakes.launcher.joinExisting = existing;
     expect(await runCommand(shutdown, SPAM)).toEqual({ kind: "task-joined", task: existing });
+    expect(await runCommand(shutdown, `${SPAM} --purge-now`)).toEqual({ kind: "task-joined", task: existing });
+    expect(fakes.waves.requests).toEqual([]);
+  });
+
+  it("refuses while a shutdown of the room that does less runs, naming it, and starts nothing", async () => {
+    const { fakes, shutdown } = shutdownSetup();
+    const existing = sampleTask({ id: "s-bbbbbb", kind: "shutdown", roomId: SPAM, roomLabel: SPAM, parameters: { block: false, purge: false, forcePurge: false } });
+    fakes.launcher.busyWith = existing;
+    const outcome = await runCommand(shutdown, `${SPAM} --block`);
+    expect(outcome).toEqual({
+      kind: "refused",
+      reason: `shutdown s-bbbbbb of ${SPAM} is still running and does less than this command asks (block: no, delete from database: no); the homeserver runs one such job per target at a time, so nothing was sent.`,
+      hint: "Send the command again once s-bbbbbb has ended (!status s-bbbbbb).",
+    });
+    expect(fakes.waves.requests).toEqual([]);
+  });
+
+  it.each([
+    ["--purge-now --no-purge", "--purge-now", "not together with --no-purge: --purge-now purges at once, --no-purge never"],
+    ["--purge-now --purge-after 7d", "--purge-after", "not together with --purge-now: --purge-after purges later, --purge-now at once"],
+    ["--purge-after 7d --no-purge", "--purge-after", "not together with --no-purge: --purge-after purges later, --no-purge never"],
+  ])("refuses %s, naming the flag", (flags, argument, expected) => {
+    const { fakes, shutdown } = shutdownSetup();
+    expect(parseProblem(shutdown, `${SPAM} ${flags}`)).toEqual({ argument, expected });
+    expect(fakes.waves.requests).toEqual([]);
+    expect(fakes.launcher.requests).toEqual([]);
   });
 });
 

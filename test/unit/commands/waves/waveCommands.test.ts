@@ -130,11 +130,34 @@ describe("!purge over several rooms", () => {
 });
 
 describe("!shutdown over several rooms", () => {
+  it("by default, empty the rooms now without purging, and purge each once its kicked members' clients have seen the leave", async () => {
+    const fakes = commandFakes();
+    withRooms(fakes, 2);
+
+    await runCommand(command(fakes, "shutdown"), "#one:example.org #two:example.org --block");
+
+    expect(fakes.waves.requests[0]).toMatchObject({
+      kind: "shutdown",
+      parameters: { block: true, purge: false, forcePurge: false, purgeWhen: "members-seen", purgeDeadlineMs: 86_400_000 },
+    });
+    // A wave of several rooms has its board.
+    expect(fakes.waves.requests[0]?.board).toBeUndefined();
+  });
+
+  it("with --purge-now, purge with the shutdown: no purge phase", async () => {
+    const fakes = commandFakes();
+    withRooms(fakes, 2);
+
+    await runCommand(command(fakes, "shutdown"), "#one:example.org #two:example.org --purge-now");
+
+    expect(fakes.waves.requests[0]?.parameters).toEqual({ block: false, purge: true, forcePurge: false });
+  });
+
   it("with --purge-after, empty the rooms now without purging and keep the cooldown for the purge phase", async () => {
     const fakes = commandFakes();
-    withRooms(fakes, 1);
+    withRooms(fakes, 2);
 
-    await runCommand(command(fakes, "shutdown"), "#one:example.org --block --purge-after 7d");
+    await runCommand(command(fakes, "shutdown"), "#one:example.org #two:example.org --block --purge-after 7d");
 
     expect(fakes.waves.requests[0]).toMatchObject({
       kind: "shutdown",
@@ -145,9 +168,9 @@ describe("!shutdown over several rooms", () => {
 
   it("block the rooms with --purge-after even without --block: nobody may rejoin before the purge", async () => {
     const fakes = commandFakes();
-    withRooms(fakes, 1);
+    withRooms(fakes, 2);
 
-    await runCommand(command(fakes, "shutdown"), "#one:example.org --purge-after 1min");
+    await runCommand(command(fakes, "shutdown"), "#one:example.org #two:example.org --purge-after 1min");
 
     expect(fakes.waves.requests[0]?.parameters).toMatchObject({ block: true, purge: false, purgeAfterMs: 60_000 });
   });
@@ -159,7 +182,7 @@ describe("!shutdown over several rooms", () => {
     await runCommand(command(fakes, "shutdown"), "--space #hostile:example.org");
 
     expect(fakes.selector.requests).toEqual([{ listed: [], space: { kind: "alias", alias: "#hostile:example.org" }, unknownRooms: "leave-out" }]);
-    expect(fakes.waves.requests[0]?.parameters).toMatchObject({ block: false, purge: true });
+    expect(fakes.waves.requests[0]?.parameters).toMatchObject({ block: false, purge: false, purgeWhen: "members-seen" });
   });
 
   it("refuse a bad --purge-after, and --purge-after with --no-purge, naming the flag", () => {

@@ -6,7 +6,7 @@ import { WaveStore } from "../../../../src/store/waves.js";
 import type { HomeserverJob } from "../../../../src/tasks/homeserverJobs.js";
 import type { TaskRecord } from "../../../../src/tasks/types.js";
 import { DEFAULT_WAVE_OPTIONS, WaveEngine, type WaveNotifier } from "../../../../src/tasks/waves/engine.js";
-import type { RoomSender, SendResult } from "../../../../src/tasks/waves/senders.js";
+import { waveTaskParameters, type RoomSender, type SendResult } from "../../../../src/tasks/waves/senders.js";
 import { ok } from "../../../../src/util/result.js";
 import { freshDirectory } from "../../store/storeTestKit.js";
 import { runUntil, useFakeClock } from "../fakeTime.js";
@@ -45,7 +45,7 @@ class World {
           managementRoomId: wave.managementRoomId,
           commandEventId: wave.commandEventId,
           homeserverTaskId: jobId,
-          parameters: { waveId: wave.id, wavePhase: room.phase, waveAttempt: room.attempts },
+          parameters: waveTaskParameters(wave, room),
           status: "scheduled",
           createdAt: Date.now(),
           statusChangedAt: Date.now(),
@@ -88,6 +88,9 @@ class Board implements WaveNotifier {
   }
   finished(view: WaveView): Promise<boolean> {
     this.summaries.push(view);
+    return Promise.resolve(true);
+  }
+  mainPhaseEnded(): Promise<boolean> {
     return Promise.resolve(true);
   }
 }

@@ -7,7 +7,9 @@ import type { AdminError } from "../../../../src/synapse/errors.js";
 import type { HomeserverJob } from "../../../../src/tasks/homeserverJobs.js";
 import type { TaskRecord } from "../../../../src/tasks/types.js";
 import { DEFAULT_WAVE_OPTIONS, WaveEngine, type WaveEngineOptions, type WaveNotifier } from "../../../../src/tasks/waves/engine.js";
-import type { RoomSender, SendResult } from "../../../../src/tasks/waves/senders.js";
+import { REAL_TIMERS } from "../../../../src/tasks/alarm.js";
+import { waveTaskParameters, type RoomSender, type SendResult } from "../../../../src/tasks/waves/senders.js";
+import type { PreviousPhase, Readiness } from "../../../../src/tasks/waves/leaveSeen.js";
 import { ok, type Result } from "../../../../src/util/result.js";
 import { freshDirectory } from "../../store/storeTestKit.js";
 import { useFakeClock } from "../fakeTime.js";
@@ -32,11 +34,20 @@ export class World {
   readonly tasks = new Map<string, TaskRecord>();
   readonly sent: Sent[] = [];
   readonly prepared: string[] = [];
-  readonly scripted = new Map<string, (SendResult | "throw" | "hold")[]>();
+  readonly scripted = new Map<string, (SendResult | "throw" | "hold" | ((wave: WaveRecord, room: WaveRoom) => SendResult))[]>();
+  /** Whether a running task of a room does what a wave room needs (RoomSender.joins); never by default. */
+  joinable: (task: TaskRecord) => boolean = () => false;
+  /** A gate for purge-phase rooms (RoomSender.ready); none by default. */
+  gate: ((wave: WaveRecord, room: WaveRoom, previous: PreviousPhase) => Promise<Readiness>) | undefined;
+  /** Reads of the homeserver's queue held until releaseInFlight(), when `holdInFlight` is set. */
+  holdInFlight = false;
+  private readonly heldReads: (() => void)[] = [];
   /** Sends held until the test releases them, with what they answer then. */
   readonly held: ((result: SendResult) => void)[] = [];
   inFlightCalls = 0;
   inFlightAnswers: (Result<readonly HomeserverJob[], AdminError> | "throw")[] = [];
+  /** The tasks the engine asked the tracker to look at at once (JobFollower.lookNow), a call each. */
+  readonly looked: string[][] = [];
   private next = 0;
 
   sender(usesJobSlot = true): RoomSender {
@@ -45,11 +56,14 @@ export class World {
       prepare: (_wave, room) => {
         this.prepared.push(room.roomId);
       },
+      joins: (_wave, _room, task) => this.joinable(task),
+      ready: (wave, room, previous) => (this.gate === undefined ? Promise.resolve({ ready: true }) : this.gate(wave, room, previous)),
       send: (wave, room) => {
         this.sent.push({ roomId: room.roomId, phase: room.phase, attempt: room.attempts, at: Date.now() });
         const scripted = this.scripted.get(room.roomId)?.shift();
         if (scripted === "throw") return Promise.reject(new Error("store failed"));
         if (scripted === "hold") return new Promise<SendResult>((resolve) => this.held.push(resolve));
+        if (typeof scripted === "function") return Promise.resolve(scripted(wave, room));
         if (scripted !== undefined) return Promise.resolve(scripted);
         if (!usesJobSlot) return Promise.resolve({ kind: "done" });
         return Promise.resolve(this.startJob(wave, room));
@@ -70,13 +84,38 @@ export class World {
       managementRoomId: wave.managementRoomId,
       commandEventId: wave.commandEventId,
       homeserverTaskId: jobId,
-      parameters: { waveId: wave.id, wavePhase: room.phase, waveAttempt: room.attempts },
+      parameters: waveTaskParameters(wave, room),
       status,
       createdAt: Date.now(),
       statusChangedAt: Date.now(),
       finalNotificationSent: false,
     });
     return { kind: "sent", taskId: id, jobId };
+  }
+
+  /** Answers every read of the homeserver's queue held so far. */
+  releaseInFlight(): void {
+    this.holdInFlight = false;
+    for (const release of this.heldReads.splice(0)) release();
+  }
+
+  /** How many reads of the homeserver's queue wait for releaseInFlight(). */
+  heldInFlight(): number {
+    return this.heldReads.length;
+  }
+
+  /** A read of the homeserver's queue, as the engine's HomeserverJobs sees it. */
+  inFlight(): Promise<Result<readonly HomeserverJob[], AdminError>> {
+    this.inFlightCalls++;
+    const answer = this.inFlightAnswers.shift();
+    if (answer === "throw") return Promise.reject(new Error("bug"));
+    const read = (): Result<readonly HomeserverJob[], AdminError> => answer ?? ok([...this.jobs.values()]);
+    if (!this.holdInFlight) return Promise.resolve(read());
+    return new Promise((resolve) => {
+      this.heldReads.push(() => {
+        resolve(read());
+      });
+    });
   }
 
   running(): TaskRecord[] {
@@ -114,6 +153,15 @@ export class Board implements WaveNotifier {
   finished(view: WaveView): Promise<boolean> {
     this.summaries.push({ view, at: Date.now() });
     const answer = this.summaryAnswers.shift() ?? true;
+    return answer === "throw" ? Promise.reject(new Error("room gone")) : Promise.resolve(answer);
+  }
+  /** The messages that a wave's main phase ended, with the time. */
+  mainPhases: { view: WaveView; at: number }[] = [];
+  /** What the next main-phase messages answer, in order; afterwards true. */
+  mainPhaseAnswers: (boolean | "throw")[] = [];
+  mainPhaseEnded(view: WaveView): Promise<boolean> {
+    this.mainPhases.push({ view, at: Date.now() });
+    const answer = this.mainPhaseAnswers.shift() ?? true;
     return answer === "throw" ? Promise.reject(new Error("room gone")) : Promise.resolve(answer);
   }
 }
@@ -166,17 +214,13 @@ export function useEngineHarness(): EngineHarness {
       store,
       { get: (id) => world.tasks.get(id), all: () => [...world.tasks.values()] },
       { purge: jobSender, shutdown: jobSender, block: blockSender, unblock: blockSender },
-      {
-        inFlight: () => {
-          world.inFlightCalls++;
-          const answer = world.inFlightAnswers.shift() ?? ok([...world.jobs.values()]);
-          return answer === "throw" ? Promise.reject(new Error("bug")) : Promise.resolve(answer);
-        },
-      },
+      { inFlight: () => world.inFlight() },
       board,
       { now: () => Date.now() },
       log,
       { ...DEFAULT_WAVE_OPTIONS, ...options },
+      REAL_TIMERS,
+      { lookNow: (taskIds) => world.looked.push([...taskIds]) },
     );
     engines.push(engine);
     return { world, board, engine, store };

@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import { runUntil } from "./fakeTime.js";
+import { pass, purgeTask, ROOM, times, useTrackerHarness } from "./trackerHarness.js";
+
+const { world } = useTrackerHarness("warden-tracker-look-now-");
+
+/** Real event-loop turns without moving fake time: lets disk writes and promise chains settle. */
+async function turns(count = 10): Promise<void> {
+  for (let turn = 0; turn < count; turn++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+describe("TaskTracker.lookNow: a job the wave engine saw missing from the homeserver's queue", () => {
+  it("is read on its own at once, not at the next tick, and its end is recorded then", async () => {
+    const { store, queue, tracker, notifier } = world();
+    const job = queue.add("purge_history", ROOM, "active");
+    const task = purgeTask(job.id, { status: "active" });
+    await store.insert(task);
+    tracker.track(task.id);
+    await runUntil(() => times(queue, "in-flight").length === 1);
+    const lastRead = times(queue, "in-flight")[0] ?? 0;
+    queue.set(job.id, "complete");
+
+    tracker.lookNow([task.id]);
+    await runUntil(() => store.get(task.id)?.status === "complete");
+
+    expect(times(queue, "own-status")).toEqual([Date.now()]);
+    // Well before the loop's next read of the queue would have seen it gone.
+    expect(Date.now() - lastRead).toBeLessThan(1_000);
+    expect(times(queue, "in-flight")).toEqual([lastRead]);
+    await runUntil(() => notifier.of("finished").some((finished) => finished.id === task.id));
+  });
+
+  it("a job still queued turns the loop to per-job polling, as on a homeserver that lists only some statuses", async () => {
+    const { store, queue, tracker, logger } = world();
+    const job = queue.add("purge_history", ROOM, "scheduled");
+    const task = purgeTask(job.id);
+    await store.insert(task);
+    tracker.track(task.id);
+    await runUntil(() => times(queue, "in-flight").length === 1);
+
+    tracker.lookNow([task.id]);
+    await runUntil(() => times(queue, "own-status").length === 1);
+    await turns();
+
+    expect(tracker.perJob).toBe(true);
+    expect(logger.withMessage("following each job on its own from now on: one status request per job")).toHaveLength(1);
+  });
+
+  it("is not read again when asked again within a second, and is read again after it", async () => {
+    const { store, queue, tracker } = world({ ceilingMs: 60_000, listRequestsPerMinute: 1 });
+    const job = queue.add("purge_history", ROOM, "active");
+    const task = purgeTask(job.id, { status: "active" });
+    await store.insert(task);
+    tracker.track(task.id);
+    await runUntil(() => times(queue, "in-flight").length === 1);
+
+    tracker.lookNow([task.id]);
+    await runUntil(() => times(queue, "own-status").length === 1);
+    await turns();
+    tracker.lookNow([task.id]);
+    await pass(500);
+    expect(times(queue, "own-status")).toHaveLength(1);
+
+    await pass(600);
+    tracker.lookNow([task.id]);
+    await runUntil(() => times(queue, "own-status").length === 2);
+  });
+
+  it("ignores tasks it does not follow, and does nothing once stopped", async () => {
+    const { queue, tracker } = world();
+    tracker.lookNow(["p-unknown"]);
+    await pass(3_000);
+    tracker.stop();
+    tracker.lookNow(["p-unknown"]);
+    await pass(3_000);
+    expect(queue.requests).toEqual([]);
+  });
+});
