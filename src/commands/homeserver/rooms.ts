@@ -29,6 +29,7 @@ export function roomsCommand(dependencies: RoomsDependencies) {
     details: [
       "The search matches part of a room's name or canonical alias, or a whole room ID, ignoring case.",
       "Several search words need no quotes: they are searched for as one phrase.",
+      "It is the homeserver's own search, a SQL LIKE, in which _ stands for any one character and % for any text: old_logs also lists old-logs. A wave's --matching checks each room against the words as typed.",
       "When there are more rooms, the reply ends with the exact command for the next page.",
       "size, joined_members, joined_local_members, version and state_events sort largest first; the others A to Z.",
     ],

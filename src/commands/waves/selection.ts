@@ -8,7 +8,12 @@ import { booleanFlag, textFlag } from "../parsing/words.js";
 export type SelectionFlagName = "matching" | "space" | "empty" | "all";
 
 const FLAG_SPECS: Record<SelectionFlagName, FlagSpec> = {
-  matching: { name: "matching", kind: "text", valueName: "WORDS", description: "every room whose name, canonical alias or ID matches WORDS (the admin room list's search)" },
+  matching: {
+    name: "matching",
+    kind: "text",
+    valueName: "WORDS",
+    description: "every room whose name or canonical alias contains WORDS as typed, ignoring case (_ and % are plain characters), or whose room ID is WORDS",
+  },
   space: { name: "space", kind: "text", valueName: "ROOM", description: "a space and every room in its hierarchy that this homeserver knows, the space included" },
   empty: { name: "empty", kind: "boolean", description: "rooms with no local members (with another selection: only those of its rooms)" },
   all: { name: "all", kind: "boolean", description: "every room on the homeserver" },

@@ -156,6 +156,11 @@ describe("!rooms: arguments", () => {
     });
   });
 
+  it("says in !help that the homeserver's search reads _ and % as wildcards, unlike a wave's --matching", () => {
+    const { rooms } = roomsSetup();
+    expect(rooms.details.join(" ")).toMatch(/_ stands for any one character and % for any text.*--matching/);
+  });
+
   it("rejects unknown flags, naming the known ones", () => {
     expect(parseProblem(roomsSetup().rooms, "--dir b")).toEqual({ argument: "--dir", expected: "one of the options --order-by, --limit, --from" });
   });
