@@ -7,6 +7,14 @@ import { booleanFlag, textFlag } from "../parsing/words.js";
 /** Which selection flags a command takes: `--all` only where a whole-server sweep makes sense (a retention purge). */
 export type SelectionFlagName = "matching" | "space" | "empty" | "all";
 
+/**
+ * Once its last local member leaves, this server is no longer in the room: Synapse drops the
+ * room's current state, and its room list (what --matching searches) keeps the room with no
+ * name and no alias. Only its exact room ID still matches.
+ */
+export const EMPTY_ROOMS_HAVE_NO_NAME =
+  "--matching cannot find a room with no local members by name: Synapse clears the name and alias of a room once no local member is left";
+
 const FLAG_SPECS: Record<SelectionFlagName, FlagSpec> = {
   matching: {
     name: "matching",
@@ -15,7 +23,11 @@ const FLAG_SPECS: Record<SelectionFlagName, FlagSpec> = {
     description: "every room whose name or canonical alias contains WORDS as typed, ignoring case (_ and % are plain characters), or whose room ID is WORDS",
   },
   space: { name: "space", kind: "text", valueName: "ROOM", description: "a space and every room in its hierarchy that this homeserver knows, the space included" },
-  empty: { name: "empty", kind: "boolean", description: "rooms with no local members (with another selection: only those of its rooms)" },
+  empty: {
+    name: "empty",
+    kind: "boolean",
+    description: `rooms with no local members (with another selection: only those of its rooms). ${EMPTY_ROOMS_HAVE_NO_NAME}. Use --empty alone or with --space, or list the room`,
+  },
   all: { name: "all", kind: "boolean", description: "every room on the homeserver" },
 };
 

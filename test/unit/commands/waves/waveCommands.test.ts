@@ -5,7 +5,7 @@ import { ok } from "../../../../src/util/result.js";
 import { commandFakes, type CommandFakes } from "../../../fakes/commandDependencies.js";
 import { CONTEXT, parseProblem, runCommand } from "../../../fakes/runCommand.js";
 import { sampleTask } from "../../../fakes/sampleTask.js";
-import { renderOutcome } from "../../../../src/render/replies.js";
+import { renderHelpOne, renderOutcome } from "../../../../src/render/replies.js";
 
 function command(fakes: CommandFakes, name: string): Command {
   const found = fakes.table.find((candidate) => candidate.name === name);
@@ -182,6 +182,30 @@ describe("!block and !unblock over several rooms", () => {
 
     expect(fakes.waves.requests.map((wave) => wave.kind)).toEqual(["block", "unblock"]);
     expect(fakes.selector.requests.map((request) => request.unknownRooms)).toEqual(["keep", "keep"]);
+  });
+});
+
+describe("--empty and --matching: Synapse forgets the name of a room it has left", () => {
+  it("say in !help of every wave command that --matching cannot find a room without local members by name", () => {
+    const fakes = commandFakes();
+    for (const name of ["purge", "shutdown", "block", "unblock"]) {
+      const help = renderHelpOne(command(fakes, name), "!").plain;
+      const empty = help.split("\n").find((line) => line.startsWith("  --empty:")) ?? "";
+      expect(empty).toMatch(/--matching cannot find .*by (its )?name/);
+      expect(empty).toMatch(/Synapse clears .*name and alias/);
+    }
+  });
+
+  it("say so when --matching with --empty selects nothing, and not otherwise", async () => {
+    const fakes = commandFakes();
+    fakes.selector.answer = ok({ rooms: [], leftOut: [] });
+
+    const both = await runCommand(command(fakes, "block"), "--matching spam --empty");
+    const matching = await runCommand(command(fakes, "block"), "--matching spam", { ...CONTEXT, commandEventId: "$second" });
+
+    expect(both).toMatchObject({ kind: "refused", reason: "no room was selected, so nothing was done." });
+    expect(both.kind === "refused" && both.hint).toMatch(/^--matching cannot find a room with no local members by name: Synapse clears the name and alias of a room once no local member is left/);
+    expect(matching).toEqual({ kind: "refused", reason: "no room was selected, so nothing was done." });
   });
 });
 
