@@ -4,7 +4,7 @@ import { present, type RoomListEntry } from "../../model/lookups.js";
 import { defineCommand, type CommandContext } from "../spec.js";
 import { type ArgumentProblem } from "../../model/commandSpec.js";
 import { type CommandOutcome } from "../../model/outcomes.js";
-import { textFlag } from "../parsing/words.js";
+import { MAX_ARGUMENT_LENGTH, textFlag } from "../parsing/words.js";
 
 export const DEFAULT_ROOM_PAGE = 25;
 export const LARGEST_ROOM_PAGE = 100;
@@ -46,6 +46,11 @@ export function roomsCommand(dependencies: RoomsDependencies) {
       const searchWords = words.positionals;
       if (searchWords.length > 0 && searchWords.join(" ").trim() === "") {
         return err({ argument: "[search words]", given: searchWords.join(" "), expected: "some text to look for in room names, aliases and IDs" });
+      }
+      // The next-page command repeats them, and Synapse gets them in the URL.
+      const searchLength = searchWords.join(" ").length;
+      if (searchLength > MAX_ARGUMENT_LENGTH) {
+        return err({ argument: "[search words]", given: searchWords.join(" "), expected: `at most ${MAX_ARGUMENT_LENGTH} characters of search words (got ${searchLength})` });
       }
       const orderText = textFlag(words, "order-by");
       const orderBy = ROOM_ORDERS.find((order) => order === orderText);

@@ -4,6 +4,14 @@ import { err, ok, type Result } from "../../util/result.js";
 import { parseRoomArgument, type RoomArgument } from "../parsing/arguments.js";
 import { booleanFlag, textFlag } from "../parsing/words.js";
 
+/**
+ * The most rooms one wave takes, listed and selected together. Thousands, so that a report's
+ * spam rooms or a whole space go in one command; bounded, because a wave runs for hours (at a
+ * few seconds a room, 5,000 rooms take most of a day) and every room is stored and followed:
+ * a selection that finds more is more likely a too-wide filter than a plan.
+ */
+export const MAX_WAVE_ROOMS = 5_000;
+
 /** Which selection flags a command takes: `--all` only where a whole-server sweep makes sense (a retention purge). */
 export type SelectionFlagName = "matching" | "space" | "empty" | "all";
 
@@ -71,6 +79,11 @@ export function selectionOf(targets: RoomTargets): WaveSelection {
  * (for !purge, all but the last). At least one room or one selection flag is needed.
  */
 export function parseRoomTargets(words: Words, roomWords: readonly string[], allowed: readonly SelectionFlagName[]): Result<RoomTargets, ArgumentProblem> {
+  // A room typed twice is one room of the wave.
+  const distinct = new Set(roomWords).size;
+  if (distinct > MAX_WAVE_ROOMS) {
+    return err({ argument: "<room>", expected: `at most ${MAX_WAVE_ROOMS} rooms in one wave (${distinct} were listed): send them as several commands` });
+  }
   const listed: RoomArgument[] = [];
   for (const word of roomWords) {
     const room = parseRoomArgument("<room>", word);

@@ -6,7 +6,7 @@ import type { Clock } from "../../util/clock.js";
 import { err, ok, type Result } from "../../util/result.js";
 import type { CommandContext } from "../spec.js";
 import type { CommandOutcome } from "../../model/outcomes.js";
-import { EMPTY_ROOMS_HAVE_NO_NAME, selectionOf, type RoomTargets } from "./selection.js";
+import { EMPTY_ROOMS_HAVE_NO_NAME, MAX_WAVE_ROOMS, selectionOf, type RoomTargets } from "./selection.js";
 
 /** How long a preview's selection is kept for its confirmation: longer than any confirmWindow Warden allows. */
 const KEEP_PLAN_MS = 60 * 60_000;
@@ -37,6 +37,14 @@ export class WavePlanner {
       unknownRooms,
     });
     if (!selected.ok) return err({ kind: "refused", reason: `could not select the rooms: ${selected.error}` });
+    const count = selected.value.rooms.length;
+    if (count > MAX_WAVE_ROOMS) {
+      return err({
+        kind: "refused",
+        reason: `the selection found ${count} rooms, and one wave takes at most ${MAX_WAVE_ROOMS}; nothing was done.`,
+        hint: "Narrow it (--matching, --space, --empty) or list the rooms in several commands.",
+      });
+    }
     this.plans.set(commandEventId, { at: now, result: selected.value });
     return ok(selected.value);
   }

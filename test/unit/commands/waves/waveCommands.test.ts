@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Command } from "../../../../src/commands/spec.js";
 import { splitWords } from "../../../../src/commands/parsing/words.js";
+import { MAX_WAVE_ROOMS } from "../../../../src/commands/waves/selection.js";
 import { ok } from "../../../../src/util/result.js";
 import { commandFakes, type CommandFakes } from "../../../fakes/commandDependencies.js";
 import { CONTEXT, parseProblem, runCommand } from "../../../fakes/runCommand.js";
@@ -182,6 +183,52 @@ describe("!block and !unblock over several rooms", () => {
 
     expect(fakes.waves.requests.map((wave) => wave.kind)).toEqual(["block", "unblock"]);
     expect(fakes.selector.requests.map((request) => request.unknownRooms)).toEqual(["keep", "keep"]);
+  });
+});
+
+describe("the most rooms one wave takes", () => {
+  const shortIds = (count: number): string => Array.from({ length: count }, (_, index) => `!r${index}:e.org`).join(" ");
+
+  it("refuse a list of more rooms, with the count and the limit, and take one at the limit", () => {
+    const fakes = commandFakes();
+    const limit = MAX_WAVE_ROOMS;
+
+    expect(parseProblem(command(fakes, "purge"), `${shortIds(limit + 1)} 30d`)).toEqual({
+      argument: "<room>",
+      expected: `at most ${limit} rooms in one wave (${limit + 1} were listed): send them as several commands`,
+    });
+    expect(parseProblem(command(fakes, "block"), shortIds(limit + 1))).toMatchObject({ argument: "<room>" });
+    expect(parseProblem(command(fakes, "shutdown"), shortIds(limit))).toBeUndefined();
+    // The same room twice is one room of the wave.
+    expect(parseProblem(command(fakes, "unblock"), `${shortIds(limit)} !r0:e.org`)).toBeUndefined();
+  });
+
+  it("refuse a selection that finds more rooms, before any preview, with the count and the limit", async () => {
+    const fakes = commandFakes();
+    withRooms(fakes, MAX_WAVE_ROOMS + 1);
+    const purge = command(fakes, "purge");
+    const args = parsed(purge, "--all 180d");
+
+    const preview = await purge.confirmation?.preview(args, CONTEXT);
+    const outcome = await purge.execute(args, { ...CONTEXT, commandEventId: "$second" });
+
+    const refusal = {
+      kind: "refused",
+      reason: `the selection found ${MAX_WAVE_ROOMS + 1} rooms, and one wave takes at most ${MAX_WAVE_ROOMS}; nothing was done.`,
+      hint: "Narrow it (--matching, --space, --empty) or list the rooms in several commands.",
+    };
+    expect(preview).toEqual({ ok: false, error: refusal });
+    expect(outcome).toEqual(refusal);
+    expect(fakes.waves.requests).toHaveLength(0);
+  });
+
+  it("take a selection of exactly that many rooms", async () => {
+    const fakes = commandFakes();
+    withRooms(fakes, MAX_WAVE_ROOMS);
+
+    await runCommand(command(fakes, "block"), "--matching spam");
+
+    expect(fakes.waves.requests.map((wave) => wave.rooms.length)).toEqual([MAX_WAVE_ROOMS]);
   });
 });
 
