@@ -14,7 +14,8 @@ type Method = SelectionAdminCall["method"];
 
 /**
  * The read-only admin calls of room selection, answered from one set of rooms the way Synapse
- * 1.163 answers them: the room list filters and pages by offset (sorted by name, then room ID),
+ * 1.163 answers them: the room list filters as its SQL does (search_term inside LIKE patterns,
+ * where _ and % are wildcards: see sqlLike) and pages by offset (sorted by name, then room ID),
  * the hierarchy walks depth first over the rooms this server is in (naming every child in the
  * spaces' children_state), 50 a page at most, and fails with 500 on a root the server is not in; details and members are 404 for unknown rooms.
  */
@@ -55,14 +56,16 @@ export class FakeSelectionAdmin implements SelectionAdmin {
     this.calls.push({ method: "listRooms", query });
     const failure = this.failures.get("listRooms");
     if (failure !== undefined) return Promise.resolve(err(failure));
-    const term = query.searchTerm?.toLowerCase();
+    const term = query.searchTerm;
+    const name = term === undefined ? undefined : sqlLike(`%${term.toLowerCase()}%`);
+    const alias = term === undefined ? undefined : sqlLike(`#%${term.toLowerCase()}%:%`);
     const matching = [...this.rooms.values()]
       .filter(
         (room) =>
           term === undefined ||
-          room.room_id === query.searchTerm ||
-          (room.name ?? "").toLowerCase().includes(term) ||
-          (room.canonical_alias ?? "").toLowerCase().split(":")[0]?.includes(term) === true,
+          room.room_id === term ||
+          name?.test((room.name ?? "").toLowerCase()) === true ||
+          alias?.test((room.canonical_alias ?? "").toLowerCase()) === true,
       )
       .sort((a, b) => (a.name ?? "").localeCompare(b.name ?? "") || a.room_id.localeCompare(b.room_id));
     const from = query.from ?? 0;
@@ -139,4 +142,15 @@ export class FakeSelectionAdmin implements SelectionAdmin {
   private serverIsIn(roomId: string): boolean {
     return (this.rooms.get(roomId)?.joined_local_members ?? 0) > 0;
   }
+}
+
+/**
+ * A SQL LIKE pattern as SQLite reads it (Synapse's get_rooms_paginate builds "%term%" for the
+ * name and "#%term%:%" for the canonical alias): _ is any one character, % any run of them,
+ * and there is no escape character.
+ */
+function sqlLike(pattern: string): RegExp {
+  // Escaping leaves _ and % alone, so they are turned into their regex forms after it.
+  const source = pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/_/g, ".").replace(/%/g, ".*");
+  return new RegExp(`^${source}$`, "s");
 }

@@ -4,7 +4,7 @@ import { present, type RoomListEntry } from "../../model/lookups.js";
 import { defineCommand, type CommandContext } from "../spec.js";
 import { type ArgumentProblem } from "../../model/commandSpec.js";
 import { type CommandOutcome } from "../../model/outcomes.js";
-import { textFlag } from "../parsing/words.js";
+import { MAX_ARGUMENT_LENGTH, textFlag } from "../parsing/words.js";
 
 export const DEFAULT_ROOM_PAGE = 25;
 export const LARGEST_ROOM_PAGE = 100;
@@ -29,6 +29,7 @@ export function roomsCommand(dependencies: RoomsDependencies) {
     details: [
       "The search matches part of a room's name or canonical alias, or a whole room ID, ignoring case.",
       "Several search words need no quotes: they are searched for as one phrase.",
+      "It is the homeserver's own search, a SQL LIKE, in which _ stands for any one character and % for any text: old_logs also lists old-logs. A wave's --matching checks each room against the words as typed.",
       "When there are more rooms, the reply ends with the exact command for the next page.",
       "size, joined_members, joined_local_members, version and state_events sort largest first; the others A to Z.",
     ],
@@ -45,6 +46,11 @@ export function roomsCommand(dependencies: RoomsDependencies) {
       const searchWords = words.positionals;
       if (searchWords.length > 0 && searchWords.join(" ").trim() === "") {
         return err({ argument: "[search words]", given: searchWords.join(" "), expected: "some text to look for in room names, aliases and IDs" });
+      }
+      // The next-page command repeats them, and Synapse gets them in the URL.
+      const searchLength = searchWords.join(" ").length;
+      if (searchLength > MAX_ARGUMENT_LENGTH) {
+        return err({ argument: "[search words]", given: searchWords.join(" "), expected: `at most ${MAX_ARGUMENT_LENGTH} characters of search words (got ${searchLength})` });
       }
       const orderText = textFlag(words, "order-by");
       const orderBy = ROOM_ORDERS.find((order) => order === orderText);

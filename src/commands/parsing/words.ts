@@ -2,9 +2,18 @@ import parser from "yargs-parser";
 import { err, ok, type Result } from "../../util/result.js";
 import { positionalLabel, type ArgumentProblem, type CommandSpec, type Words } from "../../model/commandSpec.js";
 
-/** The longest command Warden reads; longer text is refused rather than parsed. */
-export const MAX_COMMAND_LENGTH = 2_000;
+/**
+ * The longest command Warden reads, in characters; longer text is refused rather than parsed.
+ * It is what one Matrix event carries: a homeserver refuses an event of more than 65,536 bytes
+ * of JSON (M_TOO_LARGE), envelope and signatures included (about a kilobyte), so a plain-text
+ * message holds at most about 64,500 characters and anything a homeserver delivers passes. A
+ * pasted list of over 1,500 room IDs fits; a client that sends an HTML copy beside the text
+ * (formatted_body) halves what fits, and its homeserver refuses the rest before Warden sees it.
+ */
+export const MAX_COMMAND_LENGTH = 64_000;
 export const MAX_ARGUMENT_LENGTH = 500;
+/** The longest unknown option name a refusal repeats: a pasted text can make one as long as the command. */
+const SHOWN_OPTION_LENGTH = 60;
 
 /**
  * yargs-parser turns "1700000000000" into a number and "--no-block" into block=false by
@@ -100,7 +109,9 @@ export function splitWords(text: string, spec: CommandSpec): Result<Words, Argum
 
 function unknownOption(argument: string, spec: CommandSpec): ArgumentProblem {
   const known = spec.flags.map((f) => `--${f.name}`).join(", ");
-  return { argument, expected: known === "" ? "no options: this command takes none" : `one of the options ${known}` };
+  // Cut without splitting a surrogate pair, which no JSON encoder sends as it is.
+  const shown = argument.length <= SHOWN_OPTION_LENGTH ? argument : `${argument.slice(0, SHOWN_OPTION_LENGTH).replace(/[\uD800-\uDBFF]$/, "")}… (${argument.length} characters)`;
+  return { argument: shown, expected: known === "" ? "no options: this command takes none" : `one of the options ${known}` };
 }
 
 /**

@@ -6,7 +6,7 @@ import { listAllRooms } from "../../synapse/paging.js";
 import { err, ok, type Result } from "../../util/result.js";
 import type { ProtectedRoomSource } from "../parsing/protectedRooms.js";
 import { exclusionReason, prepareExclusions } from "./exclusions.js";
-import { resolveReference, roomInfo, type Candidate, type RoomFields, type SelectionAdmin } from "./rooms.js";
+import { containsWords, resolveReference, roomInfo, type Candidate, type RoomFields, type SelectionAdmin } from "./rooms.js";
 import { readSpace, type SpaceTree } from "./spaces.js";
 
 /** Room details and member reads in flight at once: enough to be quick, few enough to go unnoticed. */
@@ -25,7 +25,8 @@ export interface RoomSelectorDependencies {
  *
  * The rooms are the listed rooms plus the rooms that every given filter agrees on:
  * - `matching` WORDS: the admin room list's search_term (a substring of the name, of the
- *   canonical alias's localpart, or the exact room ID);
+ *   canonical alias's localpart, or the exact room ID), each room it answers checked against
+ *   WORDS as typed (containsWords: its SQL reads _ and % as wildcards);
  * - `space`: the space itself and every room of its tree this homeserver is in;
  * - `empty`: rooms with no local member (joined_local_members is 0);
  * - `all`: every room; it adds nothing to another filter.
@@ -126,7 +127,9 @@ export class AdminRoomSelector implements RoomSelector {
       if (matching.trim() === "") return err("--matching needs at least one word to look for");
       const found = await listAllRooms(admin, { searchTerm: matching });
       if (!found.ok) return err(`could not list the rooms matching "${matching}": ${found.error.userMessage}`);
-      rooms = found.value.flatMap((entry) => candidateOf(entry.room_id, entry, leftOut));
+      rooms = found.value
+        .filter((entry) => containsWords(matching, entry.room_id, roomInfo(entry)))
+        .flatMap((entry) => candidateOf(entry.room_id, entry, leftOut));
     }
     if (space !== undefined) {
       const tree = await readSpace(space, admin, directory);

@@ -50,6 +50,24 @@ export function roomInfo(fields: RoomFields): RoomInfo {
   };
 }
 
+/**
+ * Whether a room holds the words of `--matching` as typed: a part of its name or of its
+ * canonical alias's localpart, ignoring case, or its whole room ID. These are the admin room
+ * list's three rules, without its SQL: Synapse puts search_term inside LIKE patterns, where _
+ * stands for any one character and % for any text, so "old_logs" also finds "old-logs" and
+ * "100%" finds "1000"; and its alias pattern "#%words%:%" reaches past the localpart when a
+ * server name carries a port. Its answer holds every room these rules accept, so each room
+ * it sends is checked again here.
+ */
+export function containsWords(words: string, roomId: string, info: Pick<RoomInfo, "name" | "canonicalAlias">): boolean {
+  if (roomId === words) return true;
+  const wanted = words.toLowerCase();
+  if (info.name?.toLowerCase().includes(wanted) === true) return true;
+  const alias = info.canonicalAlias;
+  // A localpart holds no colon: the first one ends it.
+  return alias?.slice(1).split(":", 1)[0]?.toLowerCase().includes(wanted) === true;
+}
+
 /** A room reference made into a room ID; the label is what the moderator (or config) wrote. */
 export async function resolveReference(
   reference: RoomReference,

@@ -4,13 +4,38 @@ import { err, ok, type Result } from "../../util/result.js";
 import { parseRoomArgument, type RoomArgument } from "../parsing/arguments.js";
 import { booleanFlag, textFlag } from "../parsing/words.js";
 
+/**
+ * The most rooms one wave takes, listed and selected together. Thousands, so that a report's
+ * spam rooms or a whole space go in one command; bounded, because a wave runs for hours (at a
+ * few seconds a room, 5,000 rooms take most of a day) and every room is stored and followed:
+ * a selection that finds more is more likely a too-wide filter than a plan.
+ */
+export const MAX_WAVE_ROOMS = 5_000;
+
 /** Which selection flags a command takes: `--all` only where a whole-server sweep makes sense (a retention purge). */
 export type SelectionFlagName = "matching" | "space" | "empty" | "all";
 
+/**
+ * Once its last local member leaves, this server is no longer in the room: Synapse drops the
+ * room's current state, and its room list (what --matching searches) keeps the room with no
+ * name and no alias. Only its exact room ID still matches.
+ */
+export const EMPTY_ROOMS_HAVE_NO_NAME =
+  "--matching cannot find a room with no local members by name: Synapse clears the name and alias of a room once no local member is left";
+
 const FLAG_SPECS: Record<SelectionFlagName, FlagSpec> = {
-  matching: { name: "matching", kind: "text", valueName: "WORDS", description: "every room whose name, canonical alias or ID matches WORDS (the admin room list's search)" },
+  matching: {
+    name: "matching",
+    kind: "text",
+    valueName: "WORDS",
+    description: "every room whose name or canonical alias contains WORDS as typed, ignoring case (_ and % are plain characters), or whose room ID is WORDS",
+  },
   space: { name: "space", kind: "text", valueName: "ROOM", description: "a space and every room in its hierarchy that this homeserver knows, the space included" },
-  empty: { name: "empty", kind: "boolean", description: "rooms with no local members (with another selection: only those of its rooms)" },
+  empty: {
+    name: "empty",
+    kind: "boolean",
+    description: `rooms with no local members (with another selection: only those of its rooms). ${EMPTY_ROOMS_HAVE_NO_NAME}. Use --empty alone or with --space, or list the room`,
+  },
   all: { name: "all", kind: "boolean", description: "every room on the homeserver" },
 };
 
@@ -54,6 +79,11 @@ export function selectionOf(targets: RoomTargets): WaveSelection {
  * (for !purge, all but the last). At least one room or one selection flag is needed.
  */
 export function parseRoomTargets(words: Words, roomWords: readonly string[], allowed: readonly SelectionFlagName[]): Result<RoomTargets, ArgumentProblem> {
+  // A room typed twice is one room of the wave.
+  const distinct = new Set(roomWords).size;
+  if (distinct > MAX_WAVE_ROOMS) {
+    return err({ argument: "<room>", expected: `at most ${MAX_WAVE_ROOMS} rooms in one wave (${distinct} were listed): send them as several commands` });
+  }
   const listed: RoomArgument[] = [];
   for (const word of roomWords) {
     const room = parseRoomArgument("<room>", word);

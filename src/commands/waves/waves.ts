@@ -6,7 +6,7 @@ import type { Clock } from "../../util/clock.js";
 import { err, ok, type Result } from "../../util/result.js";
 import type { CommandContext } from "../spec.js";
 import type { CommandOutcome } from "../../model/outcomes.js";
-import { selectionOf, type RoomTargets } from "./selection.js";
+import { EMPTY_ROOMS_HAVE_NO_NAME, MAX_WAVE_ROOMS, selectionOf, type RoomTargets } from "./selection.js";
 
 /** How long a preview's selection is kept for its confirmation: longer than any confirmWindow Warden allows. */
 const KEEP_PLAN_MS = 60 * 60_000;
@@ -37,6 +37,14 @@ export class WavePlanner {
       unknownRooms,
     });
     if (!selected.ok) return err({ kind: "refused", reason: `could not select the rooms: ${selected.error}` });
+    const count = selected.value.rooms.length;
+    if (count > MAX_WAVE_ROOMS) {
+      return err({
+        kind: "refused",
+        reason: `the selection found ${count} rooms, and one wave takes at most ${MAX_WAVE_ROOMS}; nothing was done.`,
+        hint: "Narrow it (--matching, --space, --empty) or list the rooms in several commands.",
+      });
+    }
     this.plans.set(commandEventId, { at: now, result: selected.value });
     return ok(selected.value);
   }
@@ -56,18 +64,20 @@ export interface WaveOrder {
   readonly unknownRooms: SelectionRequest["unknownRooms"];
 }
 
-function nothingSelected(selection: SelectionResult): Refusal {
+function nothingSelected(selection: SelectionResult, targets: RoomTargets): Refusal {
   const leftOut = selection.leftOut.slice(0, 5).map((room) => `${room.label} (${room.why})`);
   return {
     kind: "refused",
     reason: `no room was selected, so nothing was done.${leftOut.length === 0 ? "" : ` Left out: ${leftOut.join("; ")}${selection.leftOut.length > 5 ? `, and ${selection.leftOut.length - 5} more` : ""}.`}`,
+    // The likeliest reason this combination finds nothing, and nothing else says it.
+    ...(targets.matching !== undefined && targets.empty ? { hint: `${EMPTY_ROOMS_HAVE_NO_NAME}. Use --empty alone or with --space, or list the rooms.` } : {}),
   };
 }
 
 export async function previewWave(order: WaveOrder, context: CommandContext, dependencies: WaveCommandDependencies): Promise<Result<Preview, Refusal>> {
   const planned = await dependencies.planner.plan(context.commandEventId, order.targets, order.unknownRooms);
   if (!planned.ok) return planned;
-  if (planned.value.rooms.length === 0) return err(nothingSelected(planned.value));
+  if (planned.value.rooms.length === 0) return err(nothingSelected(planned.value, order.targets));
   return ok(
     wavePreview({
       kind: order.kind,
@@ -82,7 +92,7 @@ export async function previewWave(order: WaveOrder, context: CommandContext, dep
 export async function startWave(order: WaveOrder, context: CommandContext, dependencies: WaveCommandDependencies): Promise<CommandOutcome> {
   const planned = await dependencies.planner.plan(context.commandEventId, order.targets, order.unknownRooms);
   if (!planned.ok) return planned.error;
-  if (planned.value.rooms.length === 0) return nothingSelected(planned.value);
+  if (planned.value.rooms.length === 0) return nothingSelected(planned.value, order.targets);
   const wave = await dependencies.waves.start({
     kind: order.kind,
     requester: context.requester,

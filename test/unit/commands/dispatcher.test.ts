@@ -337,6 +337,19 @@ describe("CommandDispatcher: events that are not run", () => {
     expect(chat.plainBodies()).toEqual(["Edited commands are never run: send the corrected command as a new message (e.g. !help)."]);
   });
 
+  it("runs a wave over 300 room IDs pasted one a line, as a moderator copies them from a report", async () => {
+    const fakes = commandFakes();
+    const rooms = Array.from({ length: 300 }, (_, index) => `!spamroom${String(index).padStart(3, "0")}abcdefghij:example.org`);
+    fakes.selector.answer = ok({ rooms: rooms.map((roomId) => ({ roomId, label: roomId })), leftOut: [] });
+    const { dispatcher, chat } = setup({ table: fakes.table });
+
+    await dispatcher.handle(commandEvent(`!block\n${rooms.join("\n")}\n`));
+
+    expect(chat.plainBodies()).toEqual([]);
+    expect(fakes.selector.requests.map((request) => request.listed.length)).toEqual([300]);
+    expect(fakes.waves.requests.map((wave) => wave.rooms.length)).toEqual([300]);
+  });
+
   it("refuses an over-long command without running it", async () => {
     const { dispatcher, chat, executions } = setup();
     await dispatcher.handle(commandEvent(`!echo ${"x".repeat(MAX_COMMAND_LENGTH)}`));

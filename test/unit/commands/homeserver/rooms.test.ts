@@ -5,6 +5,7 @@ import { ROOM_ORDERS, type RoomListQuery } from "../../../../src/synapse/adminCl
 import { commandFakes, type CommandFakes } from "../../../fakes/commandDependencies.js";
 import { adminError } from "../../../fakes/fakeAdmin.js";
 import { CONTEXT, parseProblem, runCommand } from "../../../fakes/runCommand.js";
+import { MAX_ARGUMENT_LENGTH } from "../../../../src/commands/parsing/words.js";
 
 function roomsSetup(count = 3): { fakes: CommandFakes; rooms: Command } {
   const fakes = commandFakes();
@@ -154,6 +155,24 @@ describe("!rooms: arguments", () => {
       given: "  ",
       expected: "some text to look for in room names, aliases and IDs",
     });
+  });
+
+  it("refuses search words longer than one argument may be, asking Synapse nothing: the next-page command repeats them", () => {
+    const { fakes, rooms } = roomsSetup();
+    const words = Array.from({ length: 100 }, (_, index) => `word${index}`).join(" ");
+
+    expect(parseProblem(rooms, words)).toEqual({
+      argument: "[search words]",
+      given: words,
+      expected: `at most ${MAX_ARGUMENT_LENGTH} characters of search words (got ${words.length})`,
+    });
+    expect(parseProblem(rooms, words.slice(0, MAX_ARGUMENT_LENGTH))).toBeUndefined();
+    expect(listQueries(fakes)).toEqual([]);
+  });
+
+  it("says in !help that the homeserver's search reads _ and % as wildcards, unlike a wave's --matching", () => {
+    const { rooms } = roomsSetup();
+    expect(rooms.details.join(" ")).toMatch(/_ stands for any one character and % for any text.*--matching/);
   });
 
   it("rejects unknown flags, naming the known ones", () => {

@@ -197,6 +197,37 @@ describe("filters", () => {
     expect(admin.callsOf("listRooms").map((call) => call.query)).toEqual([{ searchTerm: "spam", limit: 500, from: 0 }]);
   });
 
+  it("--matching takes _ and % as typed, though the homeserver's search reads them as wildcards", async () => {
+    const { admin, selector } = setup();
+    admin.addRoom("!under:example.org", { name: "old_logs" });
+    admin.addRoom("!dash:example.org", { name: "old-logs" });
+    admin.addRoom("!archive:example.org", { name: "archive", canonical_alias: "#old_logs_2024:example.org" });
+    admin.addRoom("!dashalias:example.org", { name: null, canonical_alias: "#old-logs-2024:example.org" });
+    admin.addRoom("!percent:example.org", { name: "100% off" });
+    admin.addRoom("!thousand:example.org", { name: "1000 members" });
+
+    const underscore = await selected(selector, request({ matching: "old_logs" }));
+    const percent = await selected(selector, request({ matching: "100%" }));
+
+    expect(ids(underscore)).toEqual(["!archive:example.org", "!under:example.org"]);
+    expect(ids(percent)).toEqual(["!percent:example.org"]);
+    // What the homeserver answered: every one of them, which a retention run would have purged unseen.
+    const answered = await admin.listRooms({ searchTerm: "old_logs" });
+    expect(answered.ok && answered.value.rooms.map((room) => room.room_id).sort()).toEqual(["!archive:example.org", "!dash:example.org", "!dashalias:example.org", "!under:example.org"]);
+  });
+
+  it("--matching looks in the alias's localpart, ignoring case, and takes a room ID only whole", async () => {
+    const { admin, selector } = setup();
+    admin.addRoom("!casino:example.org", { name: null, canonical_alias: "#CasinoRoyale:example.org" });
+    // Synapse's alias pattern "#%casino%:%" reaches past the localpart when the server name has a port.
+    admin.addRoom("!lobby:casino.example.org", { name: "Lobby", canonical_alias: "#lobby:casino.example.org:8448" });
+    admin.addRoom("!exact:example.org", { name: "Exact" });
+
+    expect(ids(await selected(selector, request({ matching: "CASINO" })))).toEqual(["!casino:example.org"]);
+    expect(ids(await selected(selector, request({ matching: "!exact:example.org" })))).toEqual(["!exact:example.org"]);
+    expect(ids(await selected(selector, request({ matching: "!EXACT:example.org" })))).toEqual([]);
+  });
+
   it("--matching with only blanks is an error, not every room", async () => {
     const { admin, selector } = homeserver();
 

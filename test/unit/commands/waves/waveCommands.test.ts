@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { Command } from "../../../../src/commands/spec.js";
 import { splitWords } from "../../../../src/commands/parsing/words.js";
+import { MAX_WAVE_ROOMS } from "../../../../src/commands/waves/selection.js";
 import { ok } from "../../../../src/util/result.js";
 import { commandFakes, type CommandFakes } from "../../../fakes/commandDependencies.js";
 import { CONTEXT, parseProblem, runCommand } from "../../../fakes/runCommand.js";
 import { sampleTask } from "../../../fakes/sampleTask.js";
-import { renderOutcome } from "../../../../src/render/replies.js";
+import { renderHelpOne, renderOutcome } from "../../../../src/render/replies.js";
 
 function command(fakes: CommandFakes, name: string): Command {
   const found = fakes.table.find((candidate) => candidate.name === name);
@@ -205,6 +206,76 @@ describe("!block and !unblock over several rooms", () => {
 
     expect(fakes.waves.requests.map((wave) => wave.kind)).toEqual(["block", "unblock"]);
     expect(fakes.selector.requests.map((request) => request.unknownRooms)).toEqual(["keep", "keep"]);
+  });
+});
+
+describe("the most rooms one wave takes", () => {
+  const shortIds = (count: number): string => Array.from({ length: count }, (_, index) => `!r${index}:e.org`).join(" ");
+
+  it("refuse a list of more rooms, with the count and the limit, and take one at the limit", () => {
+    const fakes = commandFakes();
+    const limit = MAX_WAVE_ROOMS;
+
+    expect(parseProblem(command(fakes, "purge"), `${shortIds(limit + 1)} 30d`)).toEqual({
+      argument: "<room>",
+      expected: `at most ${limit} rooms in one wave (${limit + 1} were listed): send them as several commands`,
+    });
+    expect(parseProblem(command(fakes, "block"), shortIds(limit + 1))).toMatchObject({ argument: "<room>" });
+    expect(parseProblem(command(fakes, "shutdown"), shortIds(limit))).toBeUndefined();
+    // The same room twice is one room of the wave.
+    expect(parseProblem(command(fakes, "unblock"), `${shortIds(limit)} !r0:e.org`)).toBeUndefined();
+  });
+
+  it("refuse a selection that finds more rooms, before any preview, with the count and the limit", async () => {
+    const fakes = commandFakes();
+    withRooms(fakes, MAX_WAVE_ROOMS + 1);
+    const purge = command(fakes, "purge");
+    const args = parsed(purge, "--all 180d");
+
+    const preview = await purge.confirmation?.preview(args, CONTEXT);
+    const outcome = await purge.execute(args, { ...CONTEXT, commandEventId: "$second" });
+
+    const refusal = {
+      kind: "refused",
+      reason: `the selection found ${MAX_WAVE_ROOMS + 1} rooms, and one wave takes at most ${MAX_WAVE_ROOMS}; nothing was done.`,
+      hint: "Narrow it (--matching, --space, --empty) or list the rooms in several commands.",
+    };
+    expect(preview).toEqual({ ok: false, error: refusal });
+    expect(outcome).toEqual(refusal);
+    expect(fakes.waves.requests).toHaveLength(0);
+  });
+
+  it("take a selection of exactly that many rooms", async () => {
+    const fakes = commandFakes();
+    withRooms(fakes, MAX_WAVE_ROOMS);
+
+    await runCommand(command(fakes, "block"), "--matching spam");
+
+    expect(fakes.waves.requests.map((wave) => wave.rooms.length)).toEqual([MAX_WAVE_ROOMS]);
+  });
+});
+
+describe("--empty and --matching: Synapse forgets the name of a room it has left", () => {
+  it("say in !help of every wave command that --matching cannot find a room without local members by name", () => {
+    const fakes = commandFakes();
+    for (const name of ["purge", "shutdown", "block", "unblock"]) {
+      const help = renderHelpOne(command(fakes, name), "!").plain;
+      const empty = help.split("\n").find((line) => line.startsWith("  --empty:")) ?? "";
+      expect(empty).toMatch(/--matching cannot find .*by (its )?name/);
+      expect(empty).toMatch(/Synapse clears .*name and alias/);
+    }
+  });
+
+  it("say so when --matching with --empty selects nothing, and not otherwise", async () => {
+    const fakes = commandFakes();
+    fakes.selector.answer = ok({ rooms: [], leftOut: [] });
+
+    const both = await runCommand(command(fakes, "block"), "--matching spam --empty");
+    const matching = await runCommand(command(fakes, "block"), "--matching spam", { ...CONTEXT, commandEventId: "$second" });
+
+    expect(both).toMatchObject({ kind: "refused", reason: "no room was selected, so nothing was done." });
+    expect(both.kind === "refused" && both.hint).toMatch(/^--matching cannot find a room with no local members by name: Synapse clears the name and alias of a room once no local member is left/);
+    expect(matching).toEqual({ kind: "refused", reason: "no room was selected, so nothing was done." });
   });
 });
 
