@@ -134,7 +134,9 @@ async function main(): Promise<void> {
   }
   printer.stop();
   const left = (await admin.adminRoomBlockStatus(sampleRoomId)).block;
-  say(`\nChecked with Synapse: the sample room is ${left ? "blocked" : "NOT blocked"}.`);
+  const members = (await admin.adminRoomMembers(sampleRoomId)).length;
+  say(`\nChecked with Synapse: the sample room is ${left ? "blocked" : "NOT blocked"} and has ${members} member${members === 1 ? "" : "s"} left.`);
+  say("Its data stays until the kicked members' clients have seen that they left (at the latest a day later, config shutdownPurgeAfter); then Warden purges it. --purge-now deletes at once.");
   await stopAll();
   say("Walkthrough finished; Warden and Synapse are stopped.");
 }

@@ -31,6 +31,7 @@ export interface RequestOptions {
   query?: Query;
   body?: unknown;
   timeoutMs?: number;
+  headers?: Record<string, string>;
 }
 
 function queryString(query: Query): string {
@@ -69,7 +70,7 @@ export class Transport {
     schema: Schema,
     options: RequestOptions = {},
   ): Promise<z.output<Schema>> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.accessToken}` };
+    const headers: Record<string, string> = { ...options.headers, authorization: `Bearer ${this.accessToken}` };
     if (options.body !== undefined) headers["content-type"] = "application/json";
     const response = await fetch(this.baseUrl + requestPath + queryString(options.query ?? {}), {
       method,

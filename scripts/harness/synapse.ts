@@ -40,6 +40,8 @@ export interface SynapseOptions {
   federation?: boolean;
   /** Default 60 s. */
   startTimeoutMs?: number;
+  /** Settings added to homeserver.yaml (e.g. forgotten_room_retention_period), over the harness's own. */
+  extraConfig?: Record<string, unknown>;
 }
 
 const STOP_GRACE_MS = 10_000;
@@ -92,7 +94,7 @@ export async function startSynapse(options: SynapseOptions = {}): Promise<Runnin
     logConfigPath,
     ...(federation === undefined ? {} : { federation }),
   });
-  await writeFile(configPath, JSON.stringify(config, null, 2), { mode: 0o600 });
+  await writeFile(configPath, JSON.stringify({ ...config, ...options.extraConfig }, null, 2), { mode: 0o600 });
 
   const isReady = async (): Promise<boolean> =>
     (await clientApiAnswers(baseUrl)) && (federation === undefined || (await federationApiAnswers(federation.port)));

@@ -39,10 +39,12 @@ function confirmationId(text: string): string {
 describe("confirm before destroying", () => {
   it("a shutdown waits for its requester's ✅ on the preview, then runs", async () => {
     const { roomId } = await spamRoom("confirm by reaction");
-    const { eventId, mark } = await scenario.send(`!shutdown ${roomId} --block`);
+    const { eventId, mark } = await scenario.send(`!shutdown ${roomId} --block --purge-now`);
     const preview = await scenario.replyTo(eventId, mark);
     expect(bodyOf(preview)).toMatch(/^Preview: shut down/);
     expect(bodyOf(preview)).toContain("Members: 1 joined, 1 of them local");
+    expect(bodyOf(preview)).toContain("Delete from database: yes, at once (--purge-now)");
+    expect(bodyOf(preview)).toContain("Members' clients: will keep the room in their room list");
     expect(bodyOf(preview)).toContain("Nothing is done yet");
     expect(await roomExists(roomId)).toBe(true);
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HoldingProxy } from "../../scripts/harness/holdingProxy.js";
 import { startSynapse } from "../../scripts/harness/synapse.js";
-import { repliesTo, type Scenario, startScenario } from "./scenario.js";
+import { bodyOf } from "../../scripts/harness/roomRecorder.js";
+import { pointAfterNow, repliesTo, type Scenario, startScenario } from "./scenario.js";
 
 /**
  * "A command that reached the homeserver is answered exactly once", with Warden as a real
@@ -85,5 +86,37 @@ describe("commands during a restart", () => {
 
     expect(await restartAndCount(burst)).toEqual(burst.map(() => 1));
     expect(scenario.warden.logs()).toContain("answering a command an earlier run received but did not answer");
+  });
+});
+
+describe("a cancel the wave engine crosses", () => {
+  it("!cancel while the engine waits for the homeserver's task queue: the rooms it read before are never sent", async () => {
+    const rooms: string[] = [];
+    for (const name of ["crossed a", "crossed b", "crossed c"]) {
+      const roomId = await scenario.spammer.createRoom({ name, preset: "public_chat" });
+      await scenario.spammer.sendText(roomId, "old spam");
+      rooms.push(roomId);
+    }
+    const cutoff = await pointAfterNow();
+    for (const roomId of rooms) await scenario.spammer.sendText(roomId, "after the point");
+    // The engine's first pass reads the rooms due, then waits here for the task queue, holding them.
+    proxy.hold((method, path) => method === "GET" && path.startsWith("/_synapse/admin/v1/scheduled_tasks"));
+    const { eventId, mark } = await scenario.send(`!purge ${rooms.join(" ")} ${String(cutoff)} --local --yes`);
+    const board = await scenario.replyTo(eventId, mark);
+    const waveId = /^Wave (w-[0-9a-f]{6}) /.exec(bodyOf(board))?.[1] ?? "no wave id";
+    await proxy.waitForHeld(1);
+
+    const cancel = await scenario.send(`!cancel ${waveId}`);
+    expect(bodyOf(await scenario.replyTo(cancel.eventId, cancel.mark))).toContain("3 rooms will not be sent");
+    proxy.release();
+    const summary = await scenario.finalFor(eventId, mark);
+
+    expect(bodyOf(summary)).toMatch(/: 0 done, 0 failed, 3 cancelled before they were sent\./);
+    // A later command's answer: whatever the engine was going to send, it has sent by now.
+    const probe = await scenario.send("!status");
+    await scenario.replyTo(probe.eventId, probe.mark);
+    const purges = (await scenario.admin.adminScheduledTasks()).filter((task) => task.action === "purge_history" && rooms.includes(task.resource_id ?? ""));
+    expect(purges).toEqual([]);
+    for (const roomId of rooms) expect((await scenario.admin.adminRoomMessages(roomId)).map(bodyOf)).toContain("old spam");
   });
 });

@@ -227,7 +227,7 @@ export class WaveEngine implements WaveControl {
     if (wave.board === false) {
       // Its rooms' tasks post their own messages, as a single command's do.
       if (wave.status === "finished") this.summarize(wave.id);
-      else this.wake(this.clock.now());
+      else this.sendAtOnce(wave, rooms);
       return wave;
     }
     // Rooms may be sent while the board is being posted (the pump serves every wave), and an edit
@@ -464,6 +464,22 @@ export class WaveEngine implements WaveControl {
     return wakeAt;
   }
 
+  /**
+   * A single command's rooms go out now, not at the queue's next pass (which may be waiting on
+   * the homeserver for another wave): their tasks are recorded before anything else runs, so a
+   * second command of the same room, checked right after, finds this one's task and joins it.
+   * The claim is conditional, so a pass that read the room as due too cannot send it again.
+   */
+  private sendAtOnce(wave: WaveRecord, rooms: readonly WaveRoom[]): void {
+    const sender = this.senderOf(wave);
+    for (const room of rooms) {
+      const sendId = `${room.attempts + 1}-${randomBytes(4).toString("hex")}`;
+      if (sender.usesJobSlot) this.handingOver.add(sendId);
+      else this.sendingDirect++;
+      this.background(this.send({ wave, room }, sender, sendId));
+    }
+  }
+
   /** Warden's tasks still in flight, by the room (or user) they act on. */
   private runningTasksByRoom(): Map<string, TaskRecord[]> {
     const running = new Map<string, TaskRecord[]>();
@@ -512,6 +528,7 @@ export class WaveEngine implements WaveControl {
       const previous = { task: main?.taskId === undefined ? undefined : this.tasks.get(main.taskId), endedAt: main?.finishedAt ?? this.clock.now() };
       const ask = sender.ready(wave, room, previous).then(async (readiness) => {
         if (readiness.ready) {
+          this.log.info({ waveId: wave.id, roomId: room.roomId, phase: room.phase, reason: readiness.reason }, "wave room may be sent now");
           open.push({ wave, room, ...(readiness.reason === undefined ? {} : { passed: readiness.reason }) });
           return;
         }
@@ -689,8 +706,14 @@ export class WaveEngine implements WaveControl {
     if (FINAL_WAVE_ROOM_STATES.has(room.state) || room.taskId !== task.id) return;
     const durationMs = task.finishedAt !== undefined ? Math.max(0, task.finishedAt - task.createdAt) : undefined;
     if (task.status === "complete") {
-      await this.settleRoom(waveId, room, { state: "done", ...(durationMs === undefined ? {} : { durationMs }) });
-      await this.queuePurgePhase(waveId, room);
+      const [done] = await this.store.updateRooms(waveId, [
+        { phase: room.phase, roomId: room.roomId, change: { state: "done", finishedAt: this.clock.now(), ...(durationMs === undefined ? {} : { durationMs }) } },
+      ]);
+      this.touch(waveId);
+      // Queued before the wave is looked at as a whole, so the message that its main phase
+      // ended counts this room's purge phase too.
+      await this.queuePurgePhase(waveId, done ?? room);
+      await this.settleIfDone(waveId);
       return;
     }
     const reason = task.reason ?? (task.status === "unknown" ? "the homeserver no longer knows this job" : "the homeserver gave no reason");

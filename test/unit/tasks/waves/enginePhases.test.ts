@@ -82,6 +82,8 @@ describe("wave engine: a shutdown's purge waits for its members' clients", () =>
     await runUntil(() => board.mainPhases.length === 1);
     await runUntil(() => store.get(wave.id)?.mainPhaseNotified === true);
     expect(board.mainPhases[0]?.view.rooms.filter((room) => room.phase === "main").map((room) => room.state)).toEqual(["done", "done"]);
+    // The last room's purge phase is queued before the message is made: it counts both.
+    expect(board.mainPhases[0]?.view.rooms.filter((room) => room.phase === "purge").map((room) => room.roomId)).toEqual(["!r0:x", "!r1:x"]);
     expect(board.summaries).toEqual([]);
     await first.engine.stop();
 
@@ -139,6 +141,21 @@ describe("wave engine: a single command's wave (no board)", () => {
     await vi.advanceTimersByTimeAsync(5_000);
     expect(board.mainPhases).toEqual([]);
     expect(board.moves).toEqual([]);
+  });
+
+  it("its room is handed over before any timer runs: a second command of the room, checked right after, finds its task", async () => {
+    const { engine, world } = setUp({ maxConcurrentJobs: 2 });
+    // The queue's pass is busy reading the homeserver for another wave.
+    world.holdInFlight = true;
+    await start(engine, 0, "purge", { cutoffTs: START, deleteLocalEvents: false }, [{ roomId: "!other:x", label: "!other:x" }]);
+    await runUntil(() => world.heldInFlight() === 1);
+
+    await single(engine);
+    for (let turn = 0; turn < 10; turn++) await Promise.resolve();
+
+    expect(world.sent.map((send) => send.roomId)).toEqual(["!r0:x"]);
+    expect(world.running().map((task) => task.roomId)).toEqual(["!r0:x"]);
+    world.releaseInFlight();
   });
 
   it("its room goes out while the waves slow down for the homeserver", async () => {
