@@ -179,7 +179,10 @@ function retentionPreview(planned: RetentionPlan, next: number | "paused" | unde
     lines: [
       ...preview.lines,
       { label: "Keeps", value: `the last ${policy.keep} of history` },
-      { label: "Rooms with nothing before the point", value: "skipped: no job is sent for them" },
+      {
+        label: "Rooms with nothing to purge",
+        value: "skipped, no job sent: nothing was sent before the point, or only the room's newest event, which Synapse always keeps",
+      },
       {
         label: "Schedule",
         value: next === "paused" ? "paused; this run does not resume it" : next === undefined ? "unchanged" : `unchanged; next scheduled run ${formatUtc(next)}`,

@@ -125,7 +125,7 @@ describe("!retention run", () => {
     expect(roomLines).toEqual([...rooms(20).map((room) => `Room: ${room.roomId}: members not known`), "Room: and 3 more"]);
     expect(lines).toContain("Left out: 1 room, listed below with why");
     expect(lines).toContain("Left out: #dm:example.org: a direct-message room (exclude.dm)");
-    expect(lines).toContain("Rooms with nothing before the point: skipped: no job is sent for them");
+    expect(lines).toContain("Rooms with nothing to purge: skipped, no job sent: nothing was sent before the point, or only the room's newest event, which Synapse always keeps");
     expect(lines).toContain("Schedule: unchanged; next scheduled run 2025-01-16 12:00:00 UTC");
   });
 
