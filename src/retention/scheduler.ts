@@ -30,8 +30,11 @@ export interface RetentionControl {
   states(): readonly RetentionPolicyState[];
   /** The rooms a run would act on now, for a preview or a dry run. Err: the selection failed (the reason, for the moderator). */
   plan(name: string): Promise<Result<RetentionPlan, string>>;
-  /** Starts a run now, outside the schedule (which it does not move). Err: why no wave started. */
-  runNow(name: string, requester: string, commandEventId: string): Promise<Result<WaveRecord, string>>;
+  /**
+   * Starts a run of `planned` now — the rooms and cut-off its preview showed — outside the schedule
+   * (which it does not move). Err: why no wave started.
+   */
+  runNow(planned: RetentionPlan, requester: string, commandEventId: string): Promise<Result<WaveRecord, string>>;
   pause(name: string): Promise<Result<RetentionPolicyState, string>>;
   resume(name: string): Promise<Result<RetentionPolicyState, string>>;
 }
@@ -137,12 +140,13 @@ export class RetentionScheduler implements RetentionControl {
     return ok({ policy, cutoffTs, rooms: selected.value.rooms, leftOut: selected.value.leftOut });
   }
 
-  async runNow(name: string, requester: string, commandEventId: string): Promise<Result<WaveRecord, string>> {
+  async runNow(planned: RetentionPlan, requester: string, commandEventId: string): Promise<Result<WaveRecord, string>> {
+    const { name } = planned.policy;
     const state = this.policyStates.get(name);
     const policy = this.policy(name);
     if (state === undefined || policy === undefined) return err(unknownPolicy(name, this.options.policies));
     // A moderator's explicit run goes ahead while the policy is paused: pausing stops the schedule only.
-    const started = await this.startRun(policy, state, requester, commandEventId);
+    const started = await this.startRun(policy, state, requester, commandEventId, () => Promise.resolve(ok(planned)));
     if (started.ok) await this.save(state, { ...state.row, lastWaveId: started.value.id, lastStartedAt: started.value.createdAt }, "could not record a retention run");
     return started;
   }
@@ -261,21 +265,30 @@ export class RetentionScheduler implements RetentionControl {
   private async runScheduled(policy: RetentionPolicy, state: PolicyState, now: number): Promise<void> {
     const slot = state.row.nextRunAt ?? now;
     // The wave's requester is Warden itself, so its summary mentions nobody: no one asked for it.
-    const started = await this.startRun(policy, state, this.options.selfUserId, scheduledRunId(policy.name, now));
+    const started = await this.startRun(policy, state, this.options.selfUserId, scheduledRunId(policy.name, now), () => this.plan(policy.name));
     const nextRunAt = nextAfter(policy, slot, this.options.clock.now());
     const row: RetentionStateRow = started.ok ? { ...state.row, nextRunAt, lastWaveId: started.value.id, lastStartedAt: started.value.createdAt } : { ...state.row, nextRunAt };
     await this.save(state, row, "could not store a retention run and the next one; after a restart it may run again");
   }
 
-  /** Selects and starts one run; a run that starts no wave is logged and kept as the policy's last miss. */
-  private async startRun(policy: RetentionPolicy, state: PolicyState, requester: string, commandEventId: string): Promise<Result<WaveRecord, string>> {
+  /**
+   * Starts one run of what `planned` gives (selected now for a scheduled run; what the preview
+   * showed for a moderator's); a run that starts no wave is logged and kept as the policy's last miss.
+   */
+  private async startRun(
+    policy: RetentionPolicy,
+    state: PolicyState,
+    requester: string,
+    commandEventId: string,
+    planned: () => Promise<Result<RetentionPlan, string>>,
+  ): Promise<Result<WaveRecord, string>> {
     const { log, waves } = this.options;
     if (state.starting) return this.miss(policy, state, "a run of this policy is being started already");
     state.starting = true;
     try {
       const running = this.runningWave(policy, state);
       if (running !== undefined) return this.miss(policy, state, `its previous run ${running.id} is still running`, { waveId: running.id });
-      const plan = await this.plan(policy.name);
+      const plan = await planned();
       if (!plan.ok) return this.miss(policy, state, `the rooms could not be selected: ${plan.error}`, { error: plan.error }, "error");
       if (plan.value.rooms.length === 0) return this.miss(policy, state, `it selected no room${leftOutText(plan.value.leftOut)}`);
       const { cutoffTs, rooms, leftOut } = plan.value;
