@@ -85,9 +85,12 @@ export class RetentionScheduler implements RetentionControl {
   }
 
   /**
-   * Settles each policy's next run against the config as it is now, stores what changed, and
-   * arms the timer. A store failure here is logged, not fatal: the schedule then lives in
-   * memory until a later write succeeds.
+   * Settles each policy's next run against the config as it is now, stores what changed, arms
+   * the timer, and starts checking the policies (checkAtStart) without waiting for the check:
+   * it selects every policy's rooms, which on a big server or a slow homeserver takes long, and
+   * Warden handles commands meanwhile. Its problems are logged as warnings when it ends. A store
+   * failure here is logged, not fatal: the schedule then lives in memory until a later write
+   * succeeds.
    */
   async start(): Promise<void> {
     const now = this.options.clock.now();
@@ -101,6 +104,16 @@ export class RetentionScheduler implements RetentionControl {
     }
     this.stopped = false;
     this.arm();
+    void this.warnAtStart();
+  }
+
+  private async warnAtStart(): Promise<void> {
+    try {
+      for (const problem of await this.checkAtStart()) this.options.log.warn({ problem }, "retention policy");
+    } catch (error) {
+      // A bug, not an expected failure (a selection that fails is a problem in the list).
+      this.options.log.error({ err: error }, "retention policies could not be checked at start");
+    }
   }
 
   /** Stops the timer and waits for a run being started to be recorded. */

@@ -384,6 +384,44 @@ describe("RetentionScheduler.checkAtStart", () => {
     ]);
   });
 
+  // With many policies or a slow homeserver the check takes long; Warden handles commands from
+  // its sync on, so start (called once the sync runs) must not wait for it.
+  it("runs at start in the background: start does not wait for it, and its problems are logged once it ends", async () => {
+    const selector = new ScriptedSelector();
+    const { scheduler: retention, logger } = scheduler([policy(), policy({ name: "spam", selection: { kind: "matching", words: "spam" } })], { selector });
+    let answer: () => void = () => undefined;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    selector.select = async (request) => {
+      selector.requests.push(request);
+      await answered;
+      return request.matching === undefined ? ok({ rooms: [{ roomId: "!a:example.org", label: "!a:example.org" }], leftOut: [] }) : ok({ rooms: [], leftOut: [] });
+    };
+
+    await retention.start();
+    expect(selector.requests).toHaveLength(1);
+    expect(logger.withMessage("retention policy")).toEqual([]);
+
+    answer();
+    await vi.waitFor(() => {
+      expect(logger.withMessage("retention policy")).toEqual([
+        expect.objectContaining({ level: 40, problem: "retention[1] (spam): selects no room today; its runs start no wave until it does" }),
+      ]);
+    });
+  });
+
+  it("logs a check that fails unexpectedly as an error, never as an unhandled rejection", async () => {
+    const selector = new ScriptedSelector();
+    const { scheduler: retention, logger } = scheduler([policy()], { selector });
+    selector.select = () => Promise.reject(new Error("a bug in the selector"));
+
+    await retention.start();
+
+    await vi.waitFor(() => {
+      const logged = logger.withMessage("retention policies could not be checked at start");
+      expect(logged.map((entry) => [entry["level"], (entry["err"] as { message?: unknown } | undefined)?.message])).toEqual([[50, "a bug in the selector"]]);
+    });
+  });
+
   it("passes listed rooms as references and the selection as typed for the board", async () => {
     useFakeClock(T0);
     const { scheduler: retention, waves, selector } = scheduler([policy({ selection: { kind: "rooms", rooms: ["!a:example.org", "#b:example.org"] } })]);
