@@ -99,7 +99,9 @@ export class RetentionScheduler implements RetentionControl {
       if (state === undefined) continue;
       const before = state.row;
       const after = this.adoptLostRun(policy, { ...before, nextRunAt: reconcile(policy, before.nextRunAt, now) }, now);
-      if (!sameRow(before, after)) await this.save(state, after, "could not store a retention policy's schedule");
+      // Only what changed is written. Start changes the next run, and with a lost run adopted
+      // the last run as well, but never the last run alone (the adopted run's next one is later).
+      if (after.nextRunAt !== before.nextRunAt) await this.save(state, after, "could not store a retention policy's schedule");
       this.options.log.info({ policy: policy.name, nextRunAt: after.nextRunAt, paused: after.paused }, "retention policy scheduled");
     }
     this.stopped = false;
@@ -179,6 +181,7 @@ export class RetentionScheduler implements RetentionControl {
     if (state === undefined || policy === undefined) return err(unknownPolicy(name, this.options.policies));
     const now = this.options.clock.now();
     const nextRunAt = !paused && (state.row.nextRunAt ?? 0) <= now ? reconcile(policy, undefined, now) : state.row.nextRunAt;
+    // Stryker disable next-line ConditionalExpression: equivalent — an undefined nextRunAt reads as an absent one everywhere, and the store writes both as NULL
     const row: RetentionStateRow = { ...state.row, paused, ...(nextRunAt === undefined ? {} : { nextRunAt }) };
     try {
       await this.options.store.save(row);
@@ -201,6 +204,7 @@ export class RetentionScheduler implements RetentionControl {
     const lastRun = row?.lastWaveId === undefined ? undefined : this.lastRun(row.lastWaveId, row.lastStartedAt);
     return {
       policy,
+      // Stryker disable next-line BooleanLiteral: equivalent — the constructor gives every configured policy a state, so the fallback is for the type checker only
       paused: row?.paused ?? false,
       ...(row?.nextRunAt === undefined ? {} : { nextRunAt: row.nextRunAt }),
       ...(lastRun === undefined ? {} : { lastRun }),
@@ -299,7 +303,7 @@ export class RetentionScheduler implements RetentionControl {
     if (state.starting) return this.miss(policy, state, "a run of this policy is being started already");
     state.starting = true;
     try {
-      const running = this.runningWave(policy, state);
+      const running = this.runningWave(policy);
       if (running !== undefined) return this.miss(policy, state, `its previous run ${running.id} is still running`, { waveId: running.id });
       const plan = await planned();
       if (!plan.ok) return this.miss(policy, state, `the rooms could not be selected: ${plan.error}`, { error: plan.error }, "error");
@@ -330,9 +334,12 @@ export class RetentionScheduler implements RetentionControl {
     }
   }
 
-  private runningWave(policy: RetentionPolicy, state: PolicyState): WaveRecord | undefined {
-    const last = state.row.lastWaveId === undefined ? undefined : this.options.waves.view(state.row.lastWaveId)?.wave;
-    if (last?.status === "running") return last;
+  /**
+   * The policy's run still sending, if any: every run's wave carries the policy's name, and the
+   * engine lists every wave not finished. A cancelled run, still following its last jobs, does
+   * not hold the next one back.
+   */
+  private runningWave(policy: RetentionPolicy): WaveRecord | undefined {
     return this.options.waves.active().find((wave) => wave.policy === policy.name && wave.status === "running");
   }
 
@@ -354,10 +361,6 @@ export class RetentionScheduler implements RetentionControl {
     }
     state.row = row;
   }
-}
-
-function sameRow(a: RetentionStateRow, b: RetentionStateRow): boolean {
-  return a.paused === b.paused && a.nextRunAt === b.nextRunAt && a.lastWaveId === b.lastWaveId && a.lastStartedAt === b.lastStartedAt;
 }
 
 export function unknownPolicy(name: string, policies: readonly RetentionPolicy[]): string {
