@@ -288,8 +288,6 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
   // Waves first: a job that ended while Warden was down is settled in its wave before the tracker reports it.
   await engine.resumeAll();
   tracker.resumeAll();
-  // Checked at start: a policy that selects nothing today is named in the log, not fatal.
-  for (const problem of await retention.checkAtStart()) log.warn({ problem }, "retention policy");
   // Before the sync starts, so that only what an earlier run left is "received and unanswered".
   const recovered = await dispatcher.recover();
   await bot.start(managementRoomId);
@@ -310,6 +308,8 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
   await guard.announce();
   if (config.reports.enabled) reportPoller.start();
   // After the engine resumed its waves, so a policy's wave still running is seen as running.
+  // It checks the policies (a policy that selects nothing today is named in the log, not fatal)
+  // in the background: commands are handled from the sync on, and never wait for that check.
   await retention.start();
 
   return ok({

@@ -30,8 +30,11 @@ export interface RetentionControl {
   states(): readonly RetentionPolicyState[];
   /** The rooms a run would act on now, for a preview or a dry run. Err: the selection failed (the reason, for the moderator). */
   plan(name: string): Promise<Result<RetentionPlan, string>>;
-  /** Starts a run now, outside the schedule (which it does not move). Err: why no wave started. */
-  runNow(name: string, requester: string, commandEventId: string): Promise<Result<WaveRecord, string>>;
+  /**
+   * Starts a run of `planned` now — the rooms and cut-off its preview showed — outside the schedule
+   * (which it does not move). Err: why no wave started.
+   */
+  runNow(planned: RetentionPlan, requester: string, commandEventId: string): Promise<Result<WaveRecord, string>>;
   pause(name: string): Promise<Result<RetentionPolicyState, string>>;
   resume(name: string): Promise<Result<RetentionPolicyState, string>>;
 }
@@ -82,9 +85,12 @@ export class RetentionScheduler implements RetentionControl {
   }
 
   /**
-   * Settles each policy's next run against the config as it is now, stores what changed, and
-   * arms the timer. A store failure here is logged, not fatal: the schedule then lives in
-   * memory until a later write succeeds.
+   * Settles each policy's next run against the config as it is now, stores what changed, arms
+   * the timer, and starts checking the policies (checkAtStart) without waiting for the check:
+   * it selects every policy's rooms, which on a big server or a slow homeserver takes long, and
+   * Warden handles commands meanwhile. Its problems are logged as warnings when it ends. A store
+   * failure here is logged, not fatal: the schedule then lives in memory until a later write
+   * succeeds.
    */
   async start(): Promise<void> {
     const now = this.options.clock.now();
@@ -93,11 +99,23 @@ export class RetentionScheduler implements RetentionControl {
       if (state === undefined) continue;
       const before = state.row;
       const after = this.adoptLostRun(policy, { ...before, nextRunAt: reconcile(policy, before.nextRunAt, now) }, now);
-      if (!sameRow(before, after)) await this.save(state, after, "could not store a retention policy's schedule");
+      // Only what changed is written. Start changes the next run, and with a lost run adopted
+      // the last run as well, but never the last run alone (the adopted run's next one is later).
+      if (after.nextRunAt !== before.nextRunAt) await this.save(state, after, "could not store a retention policy's schedule");
       this.options.log.info({ policy: policy.name, nextRunAt: after.nextRunAt, paused: after.paused }, "retention policy scheduled");
     }
     this.stopped = false;
     this.arm();
+    void this.warnAtStart();
+  }
+
+  private async warnAtStart(): Promise<void> {
+    try {
+      for (const problem of await this.checkAtStart()) this.options.log.warn({ problem }, "retention policy");
+    } catch (error) {
+      // A bug, not an expected failure (a selection that fails is a problem in the list).
+      this.options.log.error({ err: error }, "retention policies could not be checked at start");
+    }
   }
 
   /** Stops the timer and waits for a run being started to be recorded. */
@@ -137,12 +155,13 @@ export class RetentionScheduler implements RetentionControl {
     return ok({ policy, cutoffTs, rooms: selected.value.rooms, leftOut: selected.value.leftOut });
   }
 
-  async runNow(name: string, requester: string, commandEventId: string): Promise<Result<WaveRecord, string>> {
+  async runNow(planned: RetentionPlan, requester: string, commandEventId: string): Promise<Result<WaveRecord, string>> {
+    const { name } = planned.policy;
     const state = this.policyStates.get(name);
     const policy = this.policy(name);
     if (state === undefined || policy === undefined) return err(unknownPolicy(name, this.options.policies));
     // A moderator's explicit run goes ahead while the policy is paused: pausing stops the schedule only.
-    const started = await this.startRun(policy, state, requester, commandEventId);
+    const started = await this.startRun(policy, state, requester, commandEventId, () => Promise.resolve(ok(planned)));
     if (started.ok) await this.save(state, { ...state.row, lastWaveId: started.value.id, lastStartedAt: started.value.createdAt }, "could not record a retention run");
     return started;
   }
@@ -162,6 +181,7 @@ export class RetentionScheduler implements RetentionControl {
     if (state === undefined || policy === undefined) return err(unknownPolicy(name, this.options.policies));
     const now = this.options.clock.now();
     const nextRunAt = !paused && (state.row.nextRunAt ?? 0) <= now ? reconcile(policy, undefined, now) : state.row.nextRunAt;
+    // Stryker disable next-line ConditionalExpression: equivalent — an undefined nextRunAt reads as an absent one everywhere, and the store writes both as NULL
     const row: RetentionStateRow = { ...state.row, paused, ...(nextRunAt === undefined ? {} : { nextRunAt }) };
     try {
       await this.options.store.save(row);
@@ -184,6 +204,7 @@ export class RetentionScheduler implements RetentionControl {
     const lastRun = row?.lastWaveId === undefined ? undefined : this.lastRun(row.lastWaveId, row.lastStartedAt);
     return {
       policy,
+      // Stryker disable next-line BooleanLiteral: equivalent — the constructor gives every configured policy a state, so the fallback is for the type checker only
       paused: row?.paused ?? false,
       ...(row?.nextRunAt === undefined ? {} : { nextRunAt: row.nextRunAt }),
       ...(lastRun === undefined ? {} : { lastRun }),
@@ -261,21 +282,30 @@ export class RetentionScheduler implements RetentionControl {
   private async runScheduled(policy: RetentionPolicy, state: PolicyState, now: number): Promise<void> {
     const slot = state.row.nextRunAt ?? now;
     // The wave's requester is Warden itself, so its summary mentions nobody: no one asked for it.
-    const started = await this.startRun(policy, state, this.options.selfUserId, scheduledRunId(policy.name, now));
+    const started = await this.startRun(policy, state, this.options.selfUserId, scheduledRunId(policy.name, now), () => this.plan(policy.name));
     const nextRunAt = nextAfter(policy, slot, this.options.clock.now());
     const row: RetentionStateRow = started.ok ? { ...state.row, nextRunAt, lastWaveId: started.value.id, lastStartedAt: started.value.createdAt } : { ...state.row, nextRunAt };
     await this.save(state, row, "could not store a retention run and the next one; after a restart it may run again");
   }
 
-  /** Selects and starts one run; a run that starts no wave is logged and kept as the policy's last miss. */
-  private async startRun(policy: RetentionPolicy, state: PolicyState, requester: string, commandEventId: string): Promise<Result<WaveRecord, string>> {
+  /**
+   * Starts one run of what `planned` gives (selected now for a scheduled run; what the preview
+   * showed for a moderator's); a run that starts no wave is logged and kept as the policy's last miss.
+   */
+  private async startRun(
+    policy: RetentionPolicy,
+    state: PolicyState,
+    requester: string,
+    commandEventId: string,
+    planned: () => Promise<Result<RetentionPlan, string>>,
+  ): Promise<Result<WaveRecord, string>> {
     const { log, waves } = this.options;
     if (state.starting) return this.miss(policy, state, "a run of this policy is being started already");
     state.starting = true;
     try {
-      const running = this.runningWave(policy, state);
+      const running = this.runningWave(policy);
       if (running !== undefined) return this.miss(policy, state, `its previous run ${running.id} is still running`, { waveId: running.id });
-      const plan = await this.plan(policy.name);
+      const plan = await planned();
       if (!plan.ok) return this.miss(policy, state, `the rooms could not be selected: ${plan.error}`, { error: plan.error }, "error");
       if (plan.value.rooms.length === 0) return this.miss(policy, state, `it selected no room${leftOutText(plan.value.leftOut)}`);
       const { cutoffTs, rooms, leftOut } = plan.value;
@@ -304,9 +334,12 @@ export class RetentionScheduler implements RetentionControl {
     }
   }
 
-  private runningWave(policy: RetentionPolicy, state: PolicyState): WaveRecord | undefined {
-    const last = state.row.lastWaveId === undefined ? undefined : this.options.waves.view(state.row.lastWaveId)?.wave;
-    if (last?.status === "running") return last;
+  /**
+   * The policy's run still sending, if any: every run's wave carries the policy's name, and the
+   * engine lists every wave not finished. A cancelled run, still following its last jobs, does
+   * not hold the next one back.
+   */
+  private runningWave(policy: RetentionPolicy): WaveRecord | undefined {
     return this.options.waves.active().find((wave) => wave.policy === policy.name && wave.status === "running");
   }
 
@@ -328,10 +361,6 @@ export class RetentionScheduler implements RetentionControl {
     }
     state.row = row;
   }
-}
-
-function sameRow(a: RetentionStateRow, b: RetentionStateRow): boolean {
-  return a.paused === b.paused && a.nextRunAt === b.nextRunAt && a.lastWaveId === b.lastWaveId && a.lastStartedAt === b.lastStartedAt;
 }
 
 export function unknownPolicy(name: string, policies: readonly RetentionPolicy[]): string {

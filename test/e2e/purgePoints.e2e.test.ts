@@ -91,6 +91,33 @@ describe("!purge up to a time on a server with other rooms", () => {
   });
 });
 
+// After a purge, the event Synapse kept (a room's newest always stays) is the room's only event
+// before any later point: a second purge would remove nothing yet take one of Synapse's job slots.
+describe("a room already purged, with nothing said since", () => {
+  it("is not purged again: a second !purge is refused, and a wave skips it", async () => {
+    const { roomId, eventIds } = await roomWithMessages(3);
+    const first = await pointAfterNow();
+    const purged = await scenario.send(`!purge ${roomId} ${String(first)} --local --yes`);
+    expect(bodyOf(await scenario.finalFor(purged.eventId, purged.mark))).toMatch(/done in/);
+    expect(await existing(eventIds)).toEqual([false, false, true]);
+    const other = await roomWithMessages(2);
+
+    const second = await pointAfterNow();
+    const again = await scenario.send(`!purge ${roomId} ${String(second)} --local --yes`);
+    expect(bodyOf(await scenario.replyTo(again.eventId, again.mark))).toContain(
+      `nothing to purge: only the newest event of ${roomId} (${eventIds[2] ?? ""}, sent `,
+    );
+
+    const wave = await scenario.send(`!purge ${roomId} ${other.roomId} ${String(second)} --local --yes`);
+    expect(bodyOf(await scenario.finalFor(wave.eventId, wave.mark))).toMatch(/finished in [^:]+: 1 done, 0 failed, 1 skipped\./);
+
+    expect(await existing([...eventIds, ...other.eventIds])).toEqual([false, false, true, false, true]);
+    const purges = (await scenario.admin.adminScheduledTasks()).filter((task) => task.action === "purge_history");
+    expect(purges.filter((task) => task.resource_id === roomId)).toHaveLength(1);
+    expect(purges.filter((task) => task.resource_id === other.roomId)).toHaveLength(1);
+  });
+});
+
 describe("bad input changes nothing", () => {
   it.each([
     ["an unknown room", "!purge !nosuchroom:localhost 30d", /not a room this homeserver knows/],

@@ -82,12 +82,15 @@ export class FakeAdmin implements AdminSurface {
   }
 
   timestampFailure: AdminError | undefined;
+  /** Every timestamp_to_event read, in order: quiet rooms must not cost more reads than needed. */
+  readonly timestampReads: { readonly roomId: RoomId; readonly timestamp: number; readonly direction: "f" | "b" }[] = [];
 
   /**
    * timestamp_to_event as Synapse answers it, by sending time: backwards the room's latest event
    * sent at or before `timestamp`, forwards its earliest sent at or after; 404 when there is none.
    */
   timestampToEvent(roomId: RoomId, timestamp: number, direction: "f" | "b"): Promise<Result<{ event_id: string; origin_server_ts: number }, AdminError>> {
+    this.timestampReads.push({ roomId, timestamp, direction });
     if (this.timestampFailure !== undefined) return Promise.resolve(err(this.timestampFailure));
     const sign = direction === "f" ? 1 : -1;
     const found = [...this.events.entries()]

@@ -106,12 +106,18 @@ export function policy(overrides: Partial<RetentionPolicy> = {}): RetentionPolic
 /** The retention state in memory, for tests that need no database. */
 export class MemoryRetentionStore implements RetentionStateStore {
   readonly rows = new Map<string, RetentionStateRow>();
+  /** Every row written, in order. */
+  readonly saved: RetentionStateRow[] = [];
+  /** Set to make every write fail, as a full disk does. */
+  failure: Error | undefined;
 
   all(): readonly RetentionStateRow[] {
     return [...this.rows.values()];
   }
 
   save(row: RetentionStateRow): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    this.saved.push(row);
     this.rows.set(row.policy, row);
     return Promise.resolve();
   }

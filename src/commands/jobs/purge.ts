@@ -222,9 +222,15 @@ async function resolveTimePoint(
   const at = formatUtc(timestamp);
   const found = await findPurgeBoundary(dependencies.admin, roomId, timestamp);
   if (!found.ok) {
-    return found.error.kind === "nothing-before"
-      ? err({ kind: "refused", reason: `nothing to purge: no event of ${label} was sent before ${at}.` })
-      : err({ kind: "refused", reason: `could not find where ${at} falls in ${label}: ${found.error.error.userMessage}` });
+    if (found.error.kind === "admin") return err({ kind: "refused", reason: `could not find where ${at} falls in ${label}: ${found.error.error.userMessage}` });
+    const { newest } = found.error;
+    return err({
+      kind: "refused",
+      reason:
+        newest === undefined
+          ? `nothing to purge: no event of ${label} was sent before ${at}.`
+          : `nothing to purge: only the newest event of ${label} (${newest.eventId}, sent ${formatUtc(newest.sentTs)}), which Synapse always keeps, lies before ${at}.`,
+    });
   }
   const { eventId, sentTs, newestOnly } = found.value;
   const sent = formatUtc(sentTs);

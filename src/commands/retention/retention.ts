@@ -11,6 +11,7 @@ import type { Clock } from "../../util/clock.js";
 import { wavePreview } from "../../render/waves.js";
 import { formatUtc } from "../../util/duration.js";
 import { err, ok, type Result } from "../../util/result.js";
+import { KeptPlans } from "../confirmation/keptPlans.js";
 import { estimatePurge } from "../confirmation/previews.js";
 import { booleanFlag } from "../parsing/words.js";
 import { defineCommand, type CommandContext } from "../spec.js";
@@ -37,6 +38,8 @@ export const DRY_RUN_ROOMS = 50;
 const DRY_RUN_PARALLEL = 2;
 
 export function retentionCommand(dependencies: RetentionDependencies) {
+  // A run acts on the rooms and cut-off its preview showed, as a moderator's wave does.
+  const plans = new KeptPlans<RetentionPlan>(dependencies.clock);
   return defineCommand<RetentionArguments>({
     name: "retention",
     summary: "List the retention policies (next run, last result), or run, pause or resume one.",
@@ -65,14 +68,14 @@ export function retentionCommand(dependencies: RetentionDependencies) {
       if (dryRun) return err({ argument: "--dry-run", expected: `nothing after ${action}: --dry-run goes with run <name>` });
       return ok({ action, name });
     },
-    execute: (args, context) => executeRetention(args, context, dependencies),
+    execute: (args, context) => executeRetention(args, context, dependencies, plans),
     confirmation: {
       // No confirmBefore setting governs a run: it purges every room its selection finds today,
       // which nobody has looked at yet, so it is always previewed (only --yes skips that).
       kind: () => undefined,
       always: (args) => args.action === "run",
       executesDryRun: true,
-      preview: (args) => previewRun(args, dependencies),
+      preview: (args, context) => previewRun(args, context, dependencies, plans),
     },
   });
 }
@@ -89,7 +92,7 @@ function unknown(name: string, retention: RetentionControl): Refusal {
   return refused(unknownPolicy(name, retention.policies()), "!retention lists them with their next run.");
 }
 
-async function executeRetention(args: RetentionArguments, context: CommandContext, dependencies: RetentionDependencies): Promise<CommandOutcome> {
+async function executeRetention(args: RetentionArguments, context: CommandContext, dependencies: RetentionDependencies, plans: KeptPlans<RetentionPlan>): Promise<CommandOutcome> {
   const { retention, clock } = dependencies;
   if (args.action === "list") return { kind: "retention-list", policies: retention.states(), now: clock.now() };
   if (policyOf(retention, args.name) === undefined) return unknown(args.name, retention);
@@ -103,7 +106,9 @@ async function executeRetention(args: RetentionArguments, context: CommandContex
     }
     case "run": {
       if (args.dryRun) return dryRun(args.name, dependencies);
-      const started = await retention.runNow(args.name, context.requester, context.commandEventId);
+      const planned = await plans.take(context.commandEventId, () => plan(args.name, retention));
+      if (!planned.ok) return planned.error;
+      const started = await retention.runNow(planned.value, context.requester, context.commandEventId);
       return started.ok ? { kind: "wave-started", wave: started.value } : refused(`no run of ${args.name} was started: ${started.error}`);
     }
   }
@@ -143,9 +148,10 @@ async function estimate(room: SelectedRoom, cutoffTs: number, dependencies: Rete
 /** Rooms named in a preview; the rest are counted ("and N more"). */
 const PREVIEW_ROOMS = 20;
 
-async function previewRun(args: RetentionArguments, dependencies: RetentionDependencies): Promise<Result<Preview, Refusal>> {
+async function previewRun(args: RetentionArguments, context: CommandContext, dependencies: RetentionDependencies, plans: KeptPlans<RetentionPlan>): Promise<Result<Preview, Refusal>> {
   if (args.action !== "run") return err(refused("only run <name> has a preview"));
-  const planned = await plan(args.name, dependencies.retention);
+  const { name } = args;
+  const planned = await plans.plan(context.commandEventId, () => plan(name, dependencies.retention));
   if (!planned.ok) return planned;
   if (planned.value.rooms.length === 0) {
     const leftOut = planned.value.leftOut.length;
@@ -179,7 +185,10 @@ function retentionPreview(planned: RetentionPlan, next: number | "paused" | unde
     lines: [
       ...preview.lines,
       { label: "Keeps", value: `the last ${policy.keep} of history` },
-      { label: "Rooms with nothing before the point", value: "skipped: no job is sent for them" },
+      {
+        label: "Rooms with nothing to purge",
+        value: "skipped, no job sent: nothing was sent before the point, or only the room's newest event, which Synapse always keeps",
+      },
       {
         label: "Schedule",
         value: next === "paused" ? "paused; this run does not resume it" : next === undefined ? "unchanged" : `unchanged; next scheduled run ${formatUtc(next)}`,

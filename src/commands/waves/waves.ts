@@ -6,28 +6,34 @@ import type { Clock } from "../../util/clock.js";
 import { err, ok, type Result } from "../../util/result.js";
 import type { CommandContext } from "../spec.js";
 import type { CommandOutcome } from "../../model/outcomes.js";
+import { KeptPlans } from "../confirmation/keptPlans.js";
 import { EMPTY_ROOMS_HAVE_NO_NAME, MAX_WAVE_ROOMS, selectionOf, type RoomTargets } from "./selection.js";
-
-/** How long a preview's selection is kept for its confirmation: longer than any confirmWindow Warden allows. */
-const KEEP_PLAN_MS = 60 * 60_000;
 
 /**
  * Selects a wave's rooms once per command: the rooms a preview showed are the rooms that run
  * when it is confirmed, even if the homeserver's room list changed in between.
  */
 export class WavePlanner {
-  private readonly plans = new Map<string, { readonly at: number; readonly result: SelectionResult }>();
+  private readonly plans: KeptPlans<SelectionResult>;
 
   constructor(
     private readonly selector: RoomSelector,
-    private readonly clock: Clock,
-  ) {}
+    clock: Clock,
+  ) {
+    this.plans = new KeptPlans(clock);
+  }
 
-  async plan(commandEventId: string, targets: RoomTargets, unknownRooms: SelectionRequest["unknownRooms"]): Promise<Result<SelectionResult, Refusal>> {
-    const now = this.clock.now();
-    for (const [key, plan] of this.plans) if (now - plan.at > KEEP_PLAN_MS) this.plans.delete(key);
-    const kept = this.plans.get(commandEventId);
-    if (kept !== undefined) return ok(kept.result);
+  /** The rooms a preview shows; kept for the command's run. */
+  plan(commandEventId: string, targets: RoomTargets, unknownRooms: SelectionRequest["unknownRooms"]): Promise<Result<SelectionResult, Refusal>> {
+    return this.plans.plan(commandEventId, () => this.select(targets, unknownRooms));
+  }
+
+  /** The rooms a run acts on: those its preview showed, or (with --yes) selected now. */
+  take(commandEventId: string, targets: RoomTargets, unknownRooms: SelectionRequest["unknownRooms"]): Promise<Result<SelectionResult, Refusal>> {
+    return this.plans.take(commandEventId, () => this.select(targets, unknownRooms));
+  }
+
+  private async select(targets: RoomTargets, unknownRooms: SelectionRequest["unknownRooms"]): Promise<Result<SelectionResult, Refusal>> {
     const selected = await this.selector.select({
       listed: targets.listed,
       ...(targets.matching === undefined ? {} : { matching: targets.matching }),
@@ -45,13 +51,12 @@ export class WavePlanner {
         hint: "Narrow it (--matching, --space, --empty) or list the rooms in several commands.",
       });
     }
-    this.plans.set(commandEventId, { at: now, result: selected.value });
     return ok(selected.value);
   }
 }
 
 export interface WaveCommandDependencies {
-  readonly planner: Pick<WavePlanner, "plan">;
+  readonly planner: Pick<WavePlanner, "plan" | "take">;
   readonly waves: Pick<WaveControl, "start">;
 }
 
@@ -90,7 +95,7 @@ export async function previewWave(order: WaveOrder, context: CommandContext, dep
 }
 
 export async function startWave(order: WaveOrder, context: CommandContext, dependencies: WaveCommandDependencies): Promise<CommandOutcome> {
-  const planned = await dependencies.planner.plan(context.commandEventId, order.targets, order.unknownRooms);
+  const planned = await dependencies.planner.take(context.commandEventId, order.targets, order.unknownRooms);
   if (!planned.ok) return planned.error;
   if (planned.value.rooms.length === 0) return nothingSelected(planned.value, order.targets);
   const wave = await dependencies.waves.start({

@@ -1,5 +1,6 @@
 import { asEventId, type EventId, type RoomId } from "../../matrix/ids.js";
 import type { AdminError, SynapseAdminClient } from "../../synapse/adminClient.js";
+import { formatUtc } from "../../util/duration.js";
 import { err, ok, type Result } from "../../util/result.js";
 
 /** Where a purge by time stops in one room: the event it runs up to (kept), and whether it is only the newest. */
@@ -11,7 +12,14 @@ export interface PurgeBoundary {
   readonly newestOnly: boolean;
 }
 
-export type BoundaryProblem = { readonly kind: "nothing-before" } | { readonly kind: "admin"; readonly error: AdminError };
+/**
+ * Why no purge should be sent: nothing lies before the point that a purge would remove (`reason`
+ * says which case, in words for a wave's room list; `newest` names the only event there, the
+ * room's newest, which Synapse keeps), or the homeserver could not be read.
+ */
+export type BoundaryProblem =
+  | { readonly kind: "nothing-before"; readonly reason: string; readonly newest?: { readonly eventId: EventId; readonly sentTs: number } }
+  | { readonly kind: "admin"; readonly error: AdminError };
 
 /**
  * Resolves a time to this room's own boundary: its first event sent at or after the time, which
@@ -27,22 +35,39 @@ export type BoundaryProblem = { readonly kind: "nothing-before" } | { readonly k
  *
  * With nothing sent at or after the time, the purge runs up to the room's newest event, which
  * stays: Synapse always keeps a room's newest event. With nothing sent before the time there is
- * nothing to purge ("nothing-before"), and no job should be started.
+ * nothing to purge ("nothing-before"), and no job should be started. Nor when the newest event is
+ * the only one before the time: that is every room after its purge (the kept event is then its
+ * only non-outlier event, which is all timestamp_to_event sees), and a purge would remove nothing
+ * yet take one of the homeserver's few job slots at every retention run. Finding that out costs a
+ * third read, paid only by rooms where nothing was sent after the time; busy rooms read twice.
  */
 export async function findPurgeBoundary(
   admin: Pick<SynapseAdminClient, "timestampToEvent">,
   roomId: RoomId,
   timestamp: number,
 ): Promise<Result<PurgeBoundary, BoundaryProblem>> {
+  const point = formatUtc(timestamp);
   // Strictly before the time: an event sent exactly at the point is kept.
   const before = await admin.timestampToEvent(roomId, timestamp - 1, "b");
-  if (!before.ok) return err(before.error.kind === "not-found" ? { kind: "nothing-before" } : { kind: "admin", error: before.error });
+  if (!before.ok) return err(before.error.kind === "not-found" ? { kind: "nothing-before", reason: `no event was sent before ${point}` } : { kind: "admin", error: before.error });
   const after = await admin.timestampToEvent(roomId, timestamp, "f");
   if (!after.ok && after.error.kind !== "not-found") return err({ kind: "admin", error: after.error });
   const boundary = after.ok ? after.value : before.value;
   const eventId = asEventId(boundary.event_id);
   if (eventId === undefined) return err({ kind: "admin", error: badEventId(boundary.event_id) });
-  return ok({ eventId, sentTs: boundary.origin_server_ts, newestOnly: !after.ok });
+  if (after.ok) return ok({ eventId, sentTs: boundary.origin_server_ts, newestOnly: false });
+  // Anything sent before the newest event? Events sent in the same millisecond as it are not
+  // seen; a purge would have removed them, and the room's next purge, after it speaks again, will.
+  const older = await admin.timestampToEvent(roomId, boundary.origin_server_ts - 1, "b");
+  if (!older.ok && older.error.kind !== "not-found") return err({ kind: "admin", error: older.error });
+  if (!older.ok) {
+    return err({
+      kind: "nothing-before",
+      reason: `only the room's newest event, which Synapse always keeps, lies before ${point}`,
+      newest: { eventId, sentTs: boundary.origin_server_ts },
+    });
+  }
+  return ok({ eventId, sentTs: boundary.origin_server_ts, newestOnly: true });
 }
 
 function badEventId(given: string): AdminError {

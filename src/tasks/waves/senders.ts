@@ -143,7 +143,7 @@ export function purgeSender(admin: Pick<SynapseAdminClient, "timestampToEvent" |
       prepared.delete(key);
       const found = await (ahead ?? findPurgeBoundary(admin, roomId, cutoffTs));
       if (!found.ok) {
-        if (found.error.kind === "nothing-before") return { kind: "skipped", reason: `nothing to purge: no event was sent before ${formatUtc(cutoffTs)}` };
+        if (found.error.kind === "nothing-before") return { kind: "skipped", reason: `nothing to purge: ${found.error.reason}` };
         return slowDownOr(found.error.error, (error) =>
           // Stryker disable next-line ConditionalExpression: equivalent — findPurgeBoundary turns every 404 into "nothing-before" or a boundary, so none reaches here
           error.kind === "not-found" ||

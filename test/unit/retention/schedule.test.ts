@@ -39,6 +39,11 @@ describe("nextAfter", () => {
     expect(nextAfter({ everyMs: 7 * D, at: "00:00" }, DAY, DAY + 10 * D)).toBe(DAY + 14 * D);
   });
 
+  it("is later than now when the next slot falls exactly on now", () => {
+    expect(nextAfter({ everyMs: D }, DAY, DAY + D)).toBe(DAY + 2 * D);
+    expect(nextAfter({ everyMs: D, at: "00:00" }, DAY, DAY + D)).toBe(DAY + 2 * D);
+  });
+
   it("moves onto a changed time of day", () => {
     expect(nextAfter({ everyMs: D, at: "04:00" }, DAY + 3.5 * H, DAY + 3.5 * H)).toBe(DAY + D + 4 * H);
   });
@@ -53,6 +58,10 @@ describe("reconcile", () => {
   it("starts afresh when the stored run is more than one interval away (every was shortened)", () => {
     expect(reconcile({ everyMs: H }, DAY + 20 * H, DAY)).toBe(DAY + H);
     expect(reconcile({ everyMs: 6 * H, at: "03:30" }, DAY + D + 3.5 * H, DAY + 4 * H)).toBe(DAY + 9.5 * H);
+  });
+
+  it("keeps a run stored exactly one interval ahead, as a run just taken leaves it", () => {
+    expect(reconcile({ everyMs: D, at: "00:00" }, DAY + D, DAY)).toBe(DAY + D);
   });
 
   it("moves a stored run onto the grid when at changed", () => {

@@ -68,6 +68,13 @@ async function advanceTo(time: number): Promise<void> {
   await vi.advanceTimersByTimeAsync(time - Date.now());
 }
 
+/** A moderator's run: planned (as its preview does), then started with that plan. */
+async function runNow(retention: RetentionScheduler, name: string, requester: string, commandEventId: string) {
+  const planned = await retention.plan(name);
+  if (!planned.ok) throw new Error(planned.error);
+  return retention.runNow(planned.value, requester, commandEventId);
+}
+
 const startTimes = (waves: RecordingWaves): number[] => waves.requests.map((request) => Number(request.commandEventId.split(":")[2]));
 
 describe("RetentionScheduler: when runs happen", () => {
@@ -306,10 +313,10 @@ describe("RetentionScheduler: pause, resume, run now", () => {
     const { scheduler: retention, waves } = scheduler([policy({ local: true })]);
     await retention.start();
 
-    const started = await retention.runNow("old-history", "@alice:example.org", "$command");
+    const started = await runNow(retention, "old-history", "@alice:example.org", "$command");
     expect(started).toMatchObject({ ok: true, value: { id: "w-000001" } });
     expect(waves.requests[0]).toMatchObject({ requester: "@alice:example.org", commandEventId: "$command", parameters: { deleteLocalEvents: true } });
-    expect(await retention.runNow("old-history", "@alice:example.org", "$again")).toEqual(err("its previous run w-000001 is still running"));
+    expect(await runNow(retention, "old-history", "@alice:example.org", "$again")).toEqual(err("its previous run w-000001 is still running"));
 
     vi.setSystemTime(T0 + H);
     waves.finish("w-000001", ["done", "failed"]);
@@ -324,13 +331,25 @@ describe("RetentionScheduler: pause, resume, run now", () => {
     ]);
   });
 
+  it("runs exactly the plan it is given (the rooms and cut-off a preview showed), selecting nothing again", async () => {
+    useFakeClock(T0);
+    const { scheduler: retention, waves, selector } = scheduler([policy()]);
+    const rooms = [{ roomId: "!shown:example.org", label: "#shown:example.org" }];
+    const leftOut = [{ label: "!p:example.org", why: "protected" }];
+
+    await retention.runNow({ policy: policy(), cutoffTs: T0 - 7 * D, rooms, leftOut }, "@alice:example.org", "$command");
+
+    expect(selector.requests).toEqual([]);
+    expect(waves.requests[0]).toMatchObject({ rooms, leftOut, parameters: { cutoffTs: T0 - 7 * D, cutoff: "2025-01-08 12:00:00 UTC" } });
+  });
+
   it("runs a paused policy when a moderator asks", async () => {
     useFakeClock(T0);
     const { scheduler: retention } = scheduler([policy()]);
     await retention.start();
     await retention.pause("old-history");
 
-    expect((await retention.runNow("old-history", "@alice:example.org", "$command")).ok).toBe(true);
+    expect((await runNow(retention, "old-history", "@alice:example.org", "$command")).ok).toBe(true);
   });
 
   it("names the policies when asked for an unknown one", async () => {
@@ -338,7 +357,7 @@ describe("RetentionScheduler: pause, resume, run now", () => {
     const { scheduler: retention } = scheduler([policy(), policy({ name: "bridges" })]);
     const { scheduler: none } = scheduler([]);
 
-    expect(await retention.runNow("old", "@alice:example.org", "$c")).toEqual(err("there is no retention policy old; the policies are old-history, bridges"));
+    expect(await retention.runNow({ policy: policy({ name: "old" }), cutoffTs: T0, rooms: [], leftOut: [] }, "@alice:example.org", "$c")).toEqual(err("there is no retention policy old; the policies are old-history, bridges"));
     expect(await retention.pause("old")).toEqual(err("there is no retention policy old; the policies are old-history, bridges"));
     expect(await none.plan("old")).toEqual(err("there is no retention policy old: none is configured (config key retention)"));
   });
@@ -365,10 +384,48 @@ describe("RetentionScheduler.checkAtStart", () => {
     ]);
   });
 
+  // With many policies or a slow homeserver the check takes long; Warden handles commands from
+  // its sync on, so start (called once the sync runs) must not wait for it.
+  it("runs at start in the background: start does not wait for it, and its problems are logged once it ends", async () => {
+    const selector = new ScriptedSelector();
+    const { scheduler: retention, logger } = scheduler([policy(), policy({ name: "spam", selection: { kind: "matching", words: "spam" } })], { selector });
+    let answer: () => void = () => undefined;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    selector.select = async (request) => {
+      selector.requests.push(request);
+      await answered;
+      return request.matching === undefined ? ok({ rooms: [{ roomId: "!a:example.org", label: "!a:example.org" }], leftOut: [] }) : ok({ rooms: [], leftOut: [] });
+    };
+
+    await retention.start();
+    expect(selector.requests).toHaveLength(1);
+    expect(logger.withMessage("retention policy")).toEqual([]);
+
+    answer();
+    await vi.waitFor(() => {
+      expect(logger.withMessage("retention policy")).toEqual([
+        expect.objectContaining({ level: 40, problem: "retention[1] (spam): selects no room today; its runs start no wave until it does" }),
+      ]);
+    });
+  });
+
+  it("logs a check that fails unexpectedly as an error, never as an unhandled rejection", async () => {
+    const selector = new ScriptedSelector();
+    const { scheduler: retention, logger } = scheduler([policy()], { selector });
+    selector.select = () => Promise.reject(new Error("a bug in the selector"));
+
+    await retention.start();
+
+    await vi.waitFor(() => {
+      const logged = logger.withMessage("retention policies could not be checked at start");
+      expect(logged.map((entry) => [entry["level"], (entry["err"] as { message?: unknown } | undefined)?.message])).toEqual([[50, "a bug in the selector"]]);
+    });
+  });
+
   it("passes listed rooms as references and the selection as typed for the board", async () => {
     useFakeClock(T0);
     const { scheduler: retention, waves, selector } = scheduler([policy({ selection: { kind: "rooms", rooms: ["!a:example.org", "#b:example.org"] } })]);
-    await retention.runNow("old-history", "@alice:example.org", "$c");
+    await runNow(retention, "old-history", "@alice:example.org", "$c");
 
     expect(selector.requests[0]?.listed).toEqual([
       { kind: "id", roomId: "!a:example.org" },

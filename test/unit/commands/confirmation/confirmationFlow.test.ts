@@ -23,6 +23,7 @@ async function gatePurge(text: string, confirmBefore: readonly ConfirmationKind[
   const fakes = commandFakes();
   fakes.admin.addRoom(ROOM, "Spam", 3, 1);
   fakes.admin.addEvent("$old", ROOM, FIXED_NOW - 3 * 86_400_000);
+  fakes.admin.addEvent("$new", ROOM, FIXED_NOW - 60_000);
   const chat = new RecordingChat();
   const flow = new ConfirmationFlow(new ConfirmationBook(fakes.clock, 300_000), new Set(confirmBefore), chat, MANAGEMENT_ROOM, "!", new MemoryLogger().log);
   flows.push(flow);

@@ -113,6 +113,19 @@ describe("!purge: what it launches", () => {
     expect(fakes.launcher.requests).toEqual([]);
   });
 
+  it("answers 'nothing to purge' without starting a job when the room's only event before the time is its newest, which Synapse keeps", async () => {
+    const { fakes, purge } = purgeSetup();
+    fakes.admin.events.delete("$latest");
+
+    const outcome = await runCommand(purge, `${SPAM} 2024-05-01T12:00`);
+
+    expect(outcome).toEqual({
+      kind: "refused",
+      reason: `nothing to purge: only the newest event of ${SPAM} ($first, sent 2024-01-01 00:00:00 UTC), which Synapse always keeps, lies before 2024-05-01 12:00:00 UTC.`,
+    });
+    expect(fakes.launcher.requests).toEqual([]);
+  });
+
   it("refuses when it cannot find where the time falls in the room, saying why", async () => {
     const { fakes, purge } = purgeSetup();
     fakes.admin.timestampFailure = adminError("timeout");

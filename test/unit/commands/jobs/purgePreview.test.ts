@@ -38,6 +38,7 @@ describe("!purge preview", () => {
   it("says when nothing was sent after the point: only the room's newest event stays", async () => {
     const fakes = commandFakes();
     fakes.admin.addRoom("!spam:example.org", "Spam", 10, 4);
+    fakes.admin.addEvent("$older", "!spam:example.org", FIXED_NOW - 4 * 86_400_000);
     fakes.admin.addEvent("$old", "!spam:example.org", FIXED_NOW - 3 * 86_400_000);
     const { preview: shown } = await preview(fakes, "!spam:example.org 1d --local");
     const lines = shown.ok ? shown.value.lines.map((line) => `${line.label}: ${line.value}`) : [];
@@ -45,6 +46,16 @@ describe("!purge preview", () => {
       "Kept: only the room's newest event $old, sent 2025-01-12 12:00:00 UTC: nothing was sent after the point, and Synapse always keeps a room's newest event",
     );
     expect(lines.find((line) => line.startsWith("Removes history before"))).toContain("its newest event stays");
+  });
+
+  it("refuses the preview when the room's only event before the point is its newest, which Synapse keeps", async () => {
+    const fakes = commandFakes();
+    fakes.admin.addRoom("!spam:example.org", "Spam", 10, 4);
+    fakes.admin.addEvent("$old", "!spam:example.org", FIXED_NOW - 3 * 86_400_000);
+    const { preview: shown } = await preview(fakes, "!spam:example.org 1d --local");
+    expect(!shown.ok && shown.error.reason).toBe(
+      "nothing to purge: only the newest event of !spam:example.org ($old, sent 2025-01-12 12:00:00 UTC), which Synapse always keeps, lies before 2025-01-14 12:00:00 UTC.",
+    );
   });
 
   it("refuses the preview of an unknown room like the run would", async () => {

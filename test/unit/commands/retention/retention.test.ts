@@ -30,12 +30,12 @@ function rooms(count: number): SelectedRoom[] {
   return Array.from({ length: count }, (_, index) => ({ roomId: `!r${index}:example.org`, label: `!r${index}:example.org` }));
 }
 
-async function previewOf(command: Command, text: string) {
+async function previewOf(command: Command, text: string, context = CONTEXT) {
   const words = splitWords(text, command);
   if (!words.ok || command.confirmation === undefined) throw new Error("words");
   const args = command.parse(words.value);
   if (!args.ok) throw new Error("parse");
-  return command.confirmation.preview(args.value, CONTEXT);
+  return command.confirmation.preview(args.value, context);
 }
 
 describe("!retention: parsing", () => {
@@ -125,8 +125,36 @@ describe("!retention run", () => {
     expect(roomLines).toEqual([...rooms(20).map((room) => `Room: ${room.roomId}: members not known`), "Room: and 3 more"]);
     expect(lines).toContain("Left out: 1 room, listed below with why");
     expect(lines).toContain("Left out: #dm:example.org: a direct-message room (exclude.dm)");
-    expect(lines).toContain("Rooms with nothing before the point: skipped: no job is sent for them");
+    expect(lines).toContain("Rooms with nothing to purge: skipped, no job sent: nothing was sent before the point, or only the room's newest event, which Synapse always keeps");
     expect(lines).toContain("Schedule: unchanged; next scheduled run 2025-01-16 12:00:00 UTC");
+  });
+
+  it("runs the rooms and the cut-off its preview showed, even when the selection and the clock moved before the confirmation", async () => {
+    const { command, selector, waves, clock } = setup();
+    selector.answer = ok({ rooms: rooms(2), leftOut: [] });
+    expect((await previewOf(command, "run old-history")).ok).toBe(true);
+    clock.advance(4 * 60_000);
+    selector.answer = ok({ rooms: rooms(5), leftOut: [{ label: "!p:example.org", why: "protected" }] });
+
+    const outcome = await runCommand(command, "run old-history");
+
+    expect(outcome).toMatchObject({ kind: "wave-started" });
+    expect(waves.requests[0]).toMatchObject({ rooms: rooms(2), leftOut: [], parameters: { cutoffTs: FIXED_NOW - 180 * D, cutoff: "2024-07-19 12:00:00 UTC" } });
+    expect(selector.requests).toHaveLength(1);
+  });
+
+  it("selects once for a run with --yes, and afresh for another command", async () => {
+    const { command, selector, waves, clock } = setup();
+
+    await runCommand(command, "run old-history --yes");
+    expect(selector.requests).toHaveLength(1);
+    waves.finish("w-000001", ["done", "done"]);
+    clock.advance(60_000);
+    selector.answer = ok({ rooms: rooms(3), leftOut: [] });
+    await runCommand(command, "run old-history --yes", { ...CONTEXT, commandEventId: "$another-command" });
+
+    expect(selector.requests).toHaveLength(2);
+    expect(waves.requests[1]).toMatchObject({ rooms: rooms(3), parameters: { cutoffTs: FIXED_NOW + 60_000 - 180 * D } });
   });
 
   it("refuses the preview when nothing is selected or the selection fails", async () => {
@@ -136,7 +164,7 @@ describe("!retention run", () => {
       err({ kind: "refused", reason: "old-history selects no room today (1 left out: !p:example.org (protected)), so a run would do nothing." }),
     );
     selector.answer = err("the homeserver did not answer");
-    expect(await previewOf(command, "run old-history")).toEqual(err({ kind: "refused", reason: "the rooms of old-history could not be selected: the homeserver did not answer" }));
+    expect(await previewOf(command, "run old-history", { ...CONTEXT, commandEventId: "$another-command" })).toEqual(err({ kind: "refused", reason: "the rooms of old-history could not be selected: the homeserver did not answer" }));
   });
 
   it("asks before a run whatever confirmBefore says, runs at once with --yes, and answers --dry-run itself", async () => {

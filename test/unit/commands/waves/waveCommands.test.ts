@@ -130,6 +130,25 @@ describe("!purge over several rooms", () => {
   });
 });
 
+describe("a wave's preview and its confirmation", () => {
+  // confirmWindow may be up to 24 h: a plan dropped sooner would let a late confirmation run
+  // rooms nobody was shown.
+  it("run the rooms the preview showed when confirmed hours later, within the longest confirmation window", async () => {
+    const fakes = commandFakes();
+    withRooms(fakes, 2);
+    const purge = command(fakes, "purge");
+    const args = parsed(purge, "--matching spam 30d");
+    expect((await purge.confirmation?.preview(args, CONTEXT))?.ok).toBe(true);
+    fakes.clock.advance(23 * 3_600_000);
+    withRooms(fakes, 5);
+
+    await purge.execute(args, CONTEXT);
+
+    expect(fakes.selector.requests).toHaveLength(1);
+    expect(fakes.waves.requests[0]?.rooms).toHaveLength(2);
+  });
+});
+
 describe("!shutdown over several rooms", () => {
   it("by default, empty the rooms now without purging, and purge each once its kicked members' clients have seen the leave", async () => {
     const fakes = commandFakes();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { WaveRecord, WaveRoom } from "../../../../src/model/waves.js";
 import type { AdminError } from "../../../../src/synapse/errors.js";
+import { FakeAdmin } from "../../../fakes/fakeAdmin.js";
 import { SubmittingLauncher } from "../../../fakes/submittingLauncher.js";
 import { blockSender, deleteOptions, purgeSender, shutdownSender } from "../../../../src/tasks/waves/senders.js";
 import { err, ok, type Result } from "../../../../src/util/result.js";
@@ -70,6 +71,31 @@ describe("purge sender", () => {
 
     expect(result.kind).toBe("skipped");
     expect(calls.filter((call) => call.kind === "purge")).toHaveLength(0);
+  });
+
+  // After a purge, the event Synapse kept is the room's only event before any later point: a
+  // second purge would remove nothing, take a job slot and be counted as purged.
+  it("skip a room whose only event before the point is its newest, which Synapse keeps, sending no purge", async () => {
+    const admin = new FakeAdmin();
+    admin.addEvent("$kept", room.roomId, CUTOFF - 86_400_000);
+    const launcher = new SubmittingLauncher();
+
+    const result = await purgeSender(admin, launcher).send(wave, room);
+
+    expect(result).toEqual({ kind: "skipped", reason: "nothing to purge: only the room's newest event, which Synapse always keeps, lies before 2026-05-01 00:00:00 UTC" });
+    expect(launcher.requests).toEqual([]);
+    expect(admin.calls).toEqual([]);
+  });
+
+  it("purge up to the newest event when older events lie before the point too", async () => {
+    const admin = new FakeAdmin();
+    admin.addEvent("$older", room.roomId, CUTOFF - 2 * 86_400_000);
+    admin.addEvent("$newest", room.roomId, CUTOFF - 86_400_000);
+
+    const result = await purgeSender(admin, new SubmittingLauncher()).send(wave, room);
+
+    expect(result.kind).toBe("sent");
+    expect(admin.calls).toEqual([{ method: "startPurge", roomId: room.roomId, point: { eventId: "$newest" }, deleteLocalEvents: true }]);
   });
 
   it("slow down on a 429 or 5xx while finding the point, honouring retry_after_ms", async () => {
