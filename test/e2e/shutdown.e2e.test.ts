@@ -85,7 +85,7 @@ describe("!shutdown against a real Synapse", () => {
     expect(await roomIsGone(roomId)).toBe(true);
     expect((await scenario.admin.adminRoomBlockStatus(roomId)).block).toBe(false);
     expect(await deletesOf(roomId)).toEqual(["complete", "complete"]);
-    expect(scenario.allLogs()).toMatch(/"reason":"purged once every kicked member.s recently active clients had been seen after the shutdown","msg":"wave room may be sent now"/);
+    expect(scenario.allLogs()).toMatch(/"reason":"purged once every kicked member.s recently active clients had been seen after the shutdown","msg":"wave room sent once its gate opened"/);
   });
 
   it("--purge-now deletes at once, and then the members' next sync has no leave: their clients keep the room listed (Synapse removes the leaves)", async () => {

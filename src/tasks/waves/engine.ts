@@ -19,6 +19,7 @@ import { err, ok, type Result } from "../../util/result.js";
 import { isDue, type HomeserverJobs } from "../homeserverJobs.js";
 import { Alarm, REAL_TIMERS, type Timers } from "../alarm.js";
 import { isFinal, type TaskRecord } from "../types.js";
+import type { Readiness } from "./leaveSeen.js";
 import type { RoomSender, SendResult } from "./senders.js";
 
 /** Tells the management room about waves: one board edited as the wave moves, one summary at its end. */
@@ -119,6 +120,10 @@ function immediate(wave: WaveRecord, room: WaveRoom): boolean {
   return wave.board === false && room.phase === "main";
 }
 
+function gateKey(room: WaveRoom): string {
+  return `${room.waveId} ${room.phase} ${room.roomId}`;
+}
+
 interface Due {
   readonly wave: WaveRecord;
   readonly room: WaveRoom;
@@ -167,6 +172,10 @@ export class WaveEngine implements WaveControl {
   private slowDownStreak = 0;
   private readonly boards = new Map<string, { dirty: boolean; lastAt: number; sending: boolean }>();
   private readonly notices = new Map<string, Notice>();
+  /** Gates being asked, by room and phase (see openGates). */
+  private readonly gateChecks = new Set<string>();
+  /** Rooms whose gate said they may go, not sent yet, with why ("" when the gate gave no reason). */
+  private readonly gatesOpen = new Map<string, string>();
   /** When the wave's first room was handed over, for the estimate of time left. */
   private readonly firstSentAt = new Map<string, number>();
 
@@ -418,8 +427,7 @@ export class WaveEngine implements WaveControl {
     const running = this.runningTasksByRoom();
     const free = due.filter(({ wave, room }) => (!slowing || immediate(wave, room)) && !busyRooms.has(room.roomId) && !this.heldByRunningTask(wave, room, running));
     if (free.length === 0) return wakeAt;
-    const open = await this.openGates(free, consider);
-    if (this.halted()) return undefined;
+    const open = this.openGates(free);
     let freeJobs: number | undefined;
     let freeDirect = this.options.maxConcurrentJobs - this.sendingDirect;
     let waitingForSlot = false;
@@ -499,20 +507,22 @@ export class WaveEngine implements WaveControl {
    */
   private heldByRunningTask(wave: WaveRecord, room: WaveRoom, running: ReadonlyMap<string, readonly TaskRecord[]>): boolean {
     const tasks = running.get(room.roomId);
-    if (tasks === undefined) return false;
     const sender = this.senderOf(wave);
+    // A block starts no job: it goes whatever runs on the room.
+    if (tasks === undefined || !sender.usesJobSlot) return false;
     return tasks.some((task) => sender.joins?.(wave, room, task) !== true);
   }
 
   /**
-   * Asks the gates of the rooms whose step waits for something besides a slot (a shutdown's
-   * purge phase waits for the kicked members' clients); a room not ready is given its next look
-   * (notBefore) and why it waits, with one conditional write (a cancel in between wins). At most
-   * GATE_CHECKS_PER_PASS are asked in one pass; the others come back in the next pass, at once.
+   * The rooms of `due` that may go now. A room whose step waits for something besides a slot (a
+   * shutdown's purge phase waits for the kicked members' clients) goes once its gate has said so;
+   * the gate is asked in the background, at most GATE_CHECKS_PER_PASS rooms at a time, so that a
+   * slow answer (member devices to read) holds up no other room. Its answer wakes the queue: a
+   * room found ready goes at the next pass; one not ready is given its next look (notBefore) and
+   * why it waits, with one conditional write (a cancel in between wins).
    */
-  private async openGates(due: readonly Due[], consider: (at: number) => void): Promise<Due[]> {
+  private openGates(due: readonly Due[]): Due[] {
     const open: Due[] = [];
-    const asking: Promise<void>[] = [];
     for (const entry of due) {
       const { wave, room } = entry;
       const sender = this.senderOf(wave);
@@ -520,34 +530,43 @@ export class WaveEngine implements WaveControl {
         open.push(entry);
         continue;
       }
-      if (asking.length >= GATE_CHECKS_PER_PASS) {
-        consider(this.clock.now());
-        continue;
-      }
-      const main = this.store.room(wave.id, "main", room.roomId);
-      const previous = { task: main?.taskId === undefined ? undefined : this.tasks.get(main.taskId), endedAt: main?.finishedAt ?? this.clock.now() };
-      const ask = sender.ready(wave, room, previous).then(async (readiness) => {
+      const key = gateKey(room);
+      const passed = this.gatesOpen.get(key);
+      if (passed !== undefined) open.push({ wave, room, ...(passed === "" ? {} : { passed }) });
+      else if (!this.gateChecks.has(key) && this.gateChecks.size < GATE_CHECKS_PER_PASS) this.askGate(wave, room, sender, key);
+    }
+    return open;
+  }
+
+  private askGate(wave: WaveRecord, room: WaveRoom, sender: RoomSender, key: string): void {
+    const main = this.store.room(wave.id, "main", room.roomId);
+    const previous = { task: main?.taskId === undefined ? undefined : this.tasks.get(main.taskId), endedAt: main?.finishedAt ?? this.clock.now() };
+    this.gateChecks.add(key);
+    void (async (): Promise<void> => {
+      try {
+        const readiness = await (sender.ready?.(wave, room, previous) ?? Promise.resolve<Readiness>({ ready: true }));
+        // stop() does not wait for a gate (its reads may take a while): after it, nothing is written.
+        if (this.halted()) return;
         if (readiness.ready) {
-          this.log.info({ waveId: wave.id, roomId: room.roomId, phase: room.phase, reason: readiness.reason }, "wave room may be sent now");
-          open.push({ wave, room, ...(readiness.reason === undefined ? {} : { passed: readiness.reason }) });
+          this.gatesOpen.set(key, readiness.reason ?? "");
+          this.wake(this.clock.now());
           return;
         }
         const waiting = await this.store.updateQueued(wave.id, room.phase, room.roomId, { notBefore: readiness.until, reason: readiness.reason });
         if (waiting !== undefined) {
-          consider(readiness.until);
           this.touch(wave.id);
+          this.wake(readiness.until);
         }
-      });
-      asking.push(
-        ask.catch((error: unknown) => {
-          // A bug or a store failure: looked at again in a while, never sent on a guess.
-          this.log.error({ err: error, waveId: wave.id, roomId: room.roomId }, "could not tell whether a wave room may be sent");
-          consider(this.clock.now() + this.options.slotCheckCeilingMs);
-        }),
-      );
-    }
-    await Promise.all(asking);
-    return open;
+      } catch (error) {
+        // A bug or a store failure: looked at again in a while, never sent on a guess.
+        this.log.error({ err: error, waveId: wave.id, roomId: room.roomId }, "could not tell whether a wave room may be sent");
+        this.wake(this.clock.now() + this.options.slotCheckCeilingMs);
+      } finally {
+        this.gateChecks.delete(key);
+        // The next rooms waiting to be asked are asked at the next pass.
+        this.wake(this.clock.now());
+      }
+    })();
   }
 
   /** Lets the senders read ahead for the rooms next in line (about two rounds of slots), so a freed slot is used at once. */
@@ -610,11 +629,14 @@ export class WaveEngine implements WaveControl {
       // Claimed before the request leaves, and only if still queued in a running wave (a cancel
       // while this pass read the task queue wins): a crash from here on is resolved by
       // reconcileSending, which follows the task carrying this send's id.
+      // A gate's answer is for this send only: a later one asks again.
+      this.gatesOpen.delete(gateKey(room));
       const claimed = await this.store.updateQueued(wave.id, room.phase, room.roomId, { state: "sending", attempts: attempt, sendId, ...(passed === undefined ? {} : { reason: passed }) });
       if (claimed === undefined) {
         this.log.info({ waveId: wave.id, roomId: room.roomId }, "wave room no longer queued when its turn came; not sent");
         return;
       }
+      if (passed !== undefined) this.log.info({ waveId: wave.id, roomId: room.roomId, phase: room.phase, reason: passed }, "wave room sent once its gate opened");
       if (!this.firstSentAt.has(wave.id)) this.firstSentAt.set(wave.id, this.clock.now());
       result = await sender.send(wave, claimed);
     } catch (error) {
@@ -626,8 +648,12 @@ export class WaveEngine implements WaveControl {
       else this.sendingDirect--;
     }
     const current = this.store.room(wave.id, room.phase, room.roomId) ?? room;
-    // Nothing to apply when the claim found the room gone, or when the room is no longer this send's.
-    if (current.state !== "sending" || current.sendId !== sendId) return;
+    if (current.state !== "sending" || current.sendId !== sendId) {
+      // The claim itself failed (the room is as it was): nothing to put back, but the queue
+      // waits a while all the same, as after any unexpected error, instead of trying at once.
+      if (result.kind === "slow-down") this.slowDown(wave.id, room.roomId, result);
+      return;
+    }
     try {
       await this.applySend(wave.id, current, result);
     }
@@ -638,7 +664,6 @@ export class WaveEngine implements WaveControl {
   }
 
   private async applySend(waveId: string, room: WaveRoom, result: SendResult): Promise<void> {
-    const now = this.clock.now();
     switch (result.kind) {
       case "sent": {
         await this.store.updateRooms(waveId, [{ phase: room.phase, roomId: room.roomId, change: { state: "sent", taskId: result.taskId } }]);
@@ -659,15 +684,11 @@ export class WaveEngine implements WaveControl {
       case "failed":
         await this.failOrRetry(waveId, room, result.reason, result.retry);
         break;
-      case "slow-down": {
+      case "slow-down":
         // Not the room's fault: back in the queue, the try not counted, and the whole wave waits.
-        this.slowDownStreak++;
-        const wait = result.waitMs ?? Math.min(SLOW_DOWN_CEILING_MS, this.options.slowDownMs * 2 ** (this.slowDownStreak - 1));
-        this.slowUntil = Math.max(this.slowUntil, now + wait);
-        this.log.warn({ waveId, roomId: room.roomId, waitMs: wait, reason: result.reason }, "the homeserver asks Warden to slow down; the wave waits");
+        this.slowDown(waveId, room.roomId, result);
         await this.requeueUnsent(waveId, room, `waiting: ${result.reason}`);
         break;
-      }
       case "busy":
         // Only this room waits, for the task named (the queue holds it while that task runs).
         this.log.info({ waveId, roomId: room.roomId, taskId: result.taskId }, "wave room waits for a smaller job of the same kind on the room to end");
@@ -675,6 +696,15 @@ export class WaveEngine implements WaveControl {
         break;
     }
     this.touch(waveId);
+  }
+
+  /** Every wave waits: retry_after_ms when the homeserver gave one, else slowDownMs doubling while it lasts, up to a minute. */
+  private slowDown(waveId: string, roomId: string, result: Extract<SendResult, { kind: "slow-down" }>): void {
+    this.slowDownStreak++;
+    const wait = result.waitMs ?? Math.min(SLOW_DOWN_CEILING_MS, this.options.slowDownMs * 2 ** (this.slowDownStreak - 1));
+    this.slowUntil = Math.max(this.slowUntil, this.clock.now() + wait);
+    this.log.warn({ waveId, roomId, waitMs: wait, reason: result.reason }, "the homeserver asks Warden to slow down; the wave waits");
+    this.wake(this.slowUntil);
   }
 
   /** A room handed over but not sent goes back to the queue, the try not counted; in a wave cancelled meanwhile it ends as never sent. */

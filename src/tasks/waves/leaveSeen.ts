@@ -51,8 +51,12 @@ type Devices = { readonly kind: "devices"; readonly lastSeen: readonly (number |
  * lists are read per check.
  */
 export class LeaveSeenGate {
-  /** Per room waiting (wave id and room id): the kicked members already seen since the kick. */
-  private readonly seen = new Map<string, Set<string>>();
+  /**
+   * Per room waiting (wave id and room id): the kicked members already seen since the kick, kept
+   * until its deadline, so that a room found ready and then waiting for a job slot is not read
+   * again at every look.
+   */
+  private readonly seen = new Map<string, { readonly users: Set<string>; readonly deadline: number }>();
   private readonly warned = new Set<string>();
 
   constructor(
@@ -69,8 +73,8 @@ export class LeaveSeenGate {
     const since = previous.endedAt;
     const deadline = since + phase.deadlineMs;
     const now = this.clock.now();
+    for (const [other, entry] of this.seen) if (entry.deadline <= now) this.seen.delete(other);
     if (now >= deadline) {
-      this.seen.delete(key);
       return { ready: true, reason: `purged at the end of the wait (${formatUtc(deadline)}), whatever members' clients had seen` };
     }
     const kicked = kickedUsers(previous.task);
@@ -78,8 +82,8 @@ export class LeaveSeenGate {
       return { ready: false, until: deadline, reason: `waiting until ${formatUtc(deadline)}: Warden no longer has the record of who was kicked` };
     }
     if (kicked.length === 0) return { ready: true, reason: "no local member was kicked: purged at once" };
-    const seen = this.seen.get(key) ?? new Set<string>();
-    this.seen.set(key, seen);
+    const seen = this.seen.get(key)?.users ?? new Set<string>();
+    this.seen.set(key, { users: seen, deadline });
     let read = 0;
     for (const user of kicked) {
       if (seen.has(user)) continue;
@@ -88,21 +92,13 @@ export class LeaveSeenGate {
       if (await this.sawLeave(user, since, phase.deadlineMs)) seen.add(user);
     }
     const waiting = kicked.filter((user) => !seen.has(user)).length;
-    if (waiting === 0) {
-      this.seen.delete(key);
-      return { ready: true, reason: `purged once every kicked member's recently active clients had been seen after the shutdown` };
-    }
+    if (waiting === 0) return { ready: true, reason: `purged once every kicked member's recently active clients had been seen after the shutdown` };
     const wait = Math.min(this.options.recheckMaxMs, Math.max(this.options.recheckMinMs, now - since));
     return {
       ready: false,
       until: Math.min(now + wait, deadline),
       reason: `waiting for the clients of ${waiting} of ${kicked.length} kicked member${kicked.length === 1 ? "" : "s"} to see that they left (at the latest until ${formatUtc(deadline)})`,
     };
-  }
-
-  /** Forgets a room's progress (its wave was cancelled, or the room was sent). */
-  forget(wave: WaveRecord, room: WaveRoom): void {
-    this.seen.delete(`${wave.id} ${room.roomId}`);
   }
 
   /** Whether every device of the user that was active before the kick has been seen since. */

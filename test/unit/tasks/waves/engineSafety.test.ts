@@ -105,6 +105,19 @@ describe("wave engine: a cancel wins over a send it crossed", () => {
   });
 });
 
+describe("wave engine: a claim that cannot be written", () => {
+  it("sends nothing, and the queue waits as after a slow-down before it tries the room again", async () => {
+    const { engine, world, store } = setUp({ maxConcurrentJobs: 1, slowDownMs: 5_000 });
+    vi.spyOn(store, "updateQueued").mockRejectedValueOnce(new Error("disk I/O error"));
+    await start(engine, 1);
+    await vi.advanceTimersByTimeAsync(4_000);
+    expect(world.sent).toEqual([]);
+
+    await runUntil(() => world.sent.length === 1);
+    expect(world.sent[0]).toMatchObject({ roomId: "!r0:x", attempt: 1, at: START + 5_000 });
+  });
+});
+
 describe("wave engine: a room joins only a job that does what it needs", () => {
   it("waits for a single command's job on the room that does less, then sends its own", async () => {
     const { engine, world, store } = setUp({ maxConcurrentJobs: 2 });
@@ -157,6 +170,29 @@ describe("wave engine: a room joins only a job that does what it needs", () => {
     await engine.taskEnded(ended);
     await runUntil(() => world.sent.length === 2);
     expect(world.sent[1]).toMatchObject({ roomId: "!r0:x", attempt: 1 });
+  });
+});
+
+describe("wave engine: what waits for a running job, and in which order", () => {
+  it("a block starts no job: it goes whatever runs on the room", async () => {
+    const { engine, world } = setUp({ maxConcurrentJobs: 2 }, true);
+    world.tasks.set("p-single", singleTask("p-single", "!r0:x", { cutoffTs: START, deleteLocalEvents: false }));
+    await start(engine, 1, "block", {});
+    await runUntil(() => world.sent.length === 1);
+    expect(world.sent[0]?.roomId).toBe("!r0:x");
+  });
+
+  it("a gate slow to answer holds up no other room: another wave's rooms go meanwhile", async () => {
+    const { engine, world } = setUp({ maxConcurrentJobs: 2 });
+    world.gate = () => new Promise(() => undefined);
+    await start(engine, 1, "shutdown", { block: true, purge: false, forcePurge: false, purgeWhen: "members-seen", purgeDeadlineMs: DAY });
+    await runUntil(() => world.running().length === 1);
+    await world.end(engine, "!r0:x");
+    await vi.advanceTimersByTimeAsync(1_000);
+
+    await start(engine, 0, "purge", { cutoffTs: START, deleteLocalEvents: false }, [{ roomId: "!other:x", label: "!other:x" }]);
+    await runUntil(() => world.sent.some((send) => send.roomId === "!other:x"));
+    expect(world.sent.filter((send) => send.phase === "purge")).toEqual([]);
   });
 });
 

@@ -171,6 +171,19 @@ describe("LeaveSeenGate: a shutdown's purge waits until the kicked members' clie
     expect(admin.reads).toEqual(["@a:x", "@b:x", "@c:x", "@d:x", "@d:x"]);
   });
 
+  it("a room found ready is not read again while it waits for a job slot; what it saw is forgotten at its deadline", async () => {
+    const { gate, admin, clock } = gateAt(KICKED_AT + 1_000);
+    admin.devices.set("@alice:x", [{ device_id: "PHONE", last_seen_ts: KICKED_AT + 500 }]);
+    expect((await gate.ready(wave, purgeRoom, previous(["@alice:x"]))).ready).toBe(true);
+    expect((await gate.ready(wave, purgeRoom, previous(["@alice:x"]))).ready).toBe(true);
+    expect(admin.reads).toEqual(["@alice:x"]);
+
+    // A look after the deadline forgets what was seen: asked again with a longer wait, it reads again.
+    clock.set(DEADLINE + 10);
+    await gate.ready({ ...wave, parameters: { ...wave.parameters, purgeDeadlineMs: 2 * DAY } }, purgeRoom, previous(["@alice:x"]));
+    expect(admin.reads).toEqual(["@alice:x", "@alice:x"]);
+  });
+
   it("waits out a member whose devices cannot be read (an endpoint the deployment does not serve, a 5xx), said once in the log", async () => {
     const logger = new MemoryLogger();
     const { gate, admin } = gateAt(KICKED_AT + 1_000, new FakeDevices(), logger.log);
