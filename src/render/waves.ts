@@ -346,37 +346,55 @@ function retentionLines(wave: WaveRecord, rooms: readonly WaveRoom[], main: Wave
  * The message that ends a wave. It mentions the requester (an m.text with m.mentions, as a
  * task's final notification does): the board is a notice, and edits to it notify nobody.
  */
+/** The final tally of the main phase: done and failed always, the rarer ones when they happened. */
+function finalTally(main: WaveCounts): string[] {
+  const tally = [`${main.done} done`, `${main.failed} failed`];
+  if (main.skipped > 0) tally.push(`${main.skipped} skipped`);
+  if (main.cancelled > 0) tally.push(`${main.cancelled} cancelled before they were sent`);
+  return tally;
+}
+
+/** `@mod: Wave w-… (…) <ending>: <tally>.`, mentioning the requester when it is a user ID. */
+function mentionHeading(wave: WaveRecord, total: number, ending: string, tally: readonly string[]): Line {
+  const requester: UserId | undefined = asUserId(wave.requester);
+  const who = requester ?? truncate(wave.requester, MAX_ID);
+  const title = waveTitle(wave, total);
+  return {
+    plain: `${who}: ${title.plain} ${ending}: ${tally.join(", ")}.`,
+    html: `${requester === undefined ? escapeHtml(who) : mentionHtml(requester)}: ${title.html} <b>${escapeHtml(ending)}</b>: ${escapeHtml(tally.join(", "))}.`,
+  };
+}
+
+/** The failed rooms, as many as fit, then where to read the rest. */
+function failedLines(failed: readonly WaveRoom[], status: string): Line[] {
+  if (failed.length === 0) return [];
+  const { shown, rest } = firstEntries(failed, failedLine, FAILED_LIMITS);
+  return [
+    bold(`Failed (${failed.length}):`),
+    ...shown,
+    ...(rest > 0 ? [{ plain: `... and ${rest} more: ${status}`, html: `… and ${rest} more: ${code(status)}` }] : []),
+  ];
+}
+
 export function renderWaveFinished(view: WaveView, prefix: string): OutgoingMessage {
   const { wave } = view;
   const counts = phases(view);
   const requester: UserId | undefined = asUserId(wave.requester);
-  const who = requester ?? truncate(wave.requester, MAX_ID);
   const took = formatDuration((wave.finishedAt ?? view.now) - wave.createdAt);
   const ending = wave.cancelledBy === undefined ? `finished in ${took}` : `cancelled by ${truncate(wave.cancelledBy, MAX_ID)}, ended after ${took}`;
   const { main } = counts;
-  const tally = [`${main.done} done`, `${main.failed} failed`];
-  if (main.skipped > 0) tally.push(`${main.skipped} skipped`);
-  if (main.cancelled > 0) tally.push(`${main.cancelled} cancelled before they were sent`);
+  const tally = finalTally(main);
   // A summary is sent when every room is final; these are counted in case one is not.
   if (main.running > 0) tally.push(`${main.running} still running`);
   if (main.queued > 0) tally.push(`${main.queued} still queued`);
-  const title = waveTitle(wave, main.total);
-  const heading: Line = {
-    plain: `${who}: ${title.plain} ${ending}: ${tally.join(", ")}.`,
-    html: `${requester === undefined ? escapeHtml(who) : mentionHtml(requester)}: ${title.html} <b>${escapeHtml(ending)}</b>: ${escapeHtml(tally.join(", "))}.`,
-  };
+  const heading = mentionHeading(wave, main.total, ending, tally);
   const lines: Line[] = [heading];
   if (counts.purge !== undefined) lines.push(purgePhaseLine(view, counts.purge));
   if (wave.policy !== undefined) lines.push(...retentionLines(wave, view.rooms, main));
 
   const failed = view.rooms.filter((room) => room.state === "failed");
   const status = `${prefix}status ${wave.id}`;
-  if (failed.length > 0) {
-    lines.push(bold(`Failed (${failed.length}):`));
-    const { shown, rest } = firstEntries(failed, failedLine, FAILED_LIMITS);
-    lines.push(...shown);
-    if (rest > 0) lines.push({ plain: `... and ${rest} more: ${status}`, html: `… and ${rest} more: ${code(status)}` });
-  }
+  lines.push(...failedLines(failed, status));
   lines.push(textLine(`Started ${formatUtc(wave.createdAt)}, ended ${formatUtc(wave.finishedAt ?? view.now)} (${took}).`));
   lines.push(commandLine("", status, " for every room"));
 
@@ -406,28 +424,12 @@ export function renderWaveMainPhaseEnded(view: WaveView, prefix: string): Outgoi
   const { wave } = view;
   const counts = phases(view);
   const requester: UserId | undefined = asUserId(wave.requester);
-  const who = requester ?? truncate(wave.requester, MAX_ID);
   const { main } = counts;
-  const took = formatDuration(view.now - wave.createdAt);
-  const tally = [`${main.done} done`, `${main.failed} failed`];
-  if (main.skipped > 0) tally.push(`${main.skipped} skipped`);
-  if (main.cancelled > 0) tally.push(`${main.cancelled} cancelled before they were sent`);
-  const title = waveTitle(wave, main.total);
-  const ending = `main phase finished in ${took}`;
-  const heading: Line = {
-    plain: `${who}: ${title.plain} ${ending}: ${tally.join(", ")}.`,
-    html: `${requester === undefined ? escapeHtml(who) : mentionHtml(requester)}: ${title.html} <b>${escapeHtml(ending)}</b>: ${escapeHtml(tally.join(", "))}.`,
-  };
+  const heading = mentionHeading(wave, main.total, `main phase finished in ${formatDuration(view.now - wave.createdAt)}`, finalTally(main));
   const lines: Line[] = [heading];
   if (counts.purge !== undefined) lines.push(purgePhaseLine(view, counts.purge));
-  const failed = view.rooms.filter((room) => room.phase === "main" && room.state === "failed");
   const status = `${prefix}status ${wave.id}`;
-  if (failed.length > 0) {
-    lines.push(bold(`Failed (${failed.length}):`));
-    const { shown, rest } = firstEntries(failed, failedLine, FAILED_LIMITS);
-    lines.push(...shown);
-    if (rest > 0) lines.push({ plain: `... and ${rest} more: ${status}`, html: `… and ${rest} more: ${code(status)}` });
-  }
+  lines.push(...failedLines(view.rooms.filter((room) => room.phase === "main" && room.state === "failed"), status));
   const cancel = `${prefix}cancel ${wave.id}`;
   lines.push({
     plain: `The summary follows when the purge phase ends. ${status} for every room; ${cancel} keeps the rooms' data (drops the purge phase).`,
