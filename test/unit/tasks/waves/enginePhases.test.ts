@@ -93,6 +93,30 @@ describe("wave engine: a shutdown's purge waits for its members' clients", () =>
     expect(board.mainPhases).toHaveLength(1);
   });
 
+  it("a purge phase waiting for its members survives a restart: asked again after it, then sent", async () => {
+    const world = new World();
+    const store = new WaveStore(database(), () => Date.now());
+    const first = setUp({ maxConcurrentJobs: 2 }, false, world, new Board(), store);
+    world.gate = () => Promise.resolve({ ready: false, until: Date.now() + 60_000, reason: "waiting for the clients of 1 of 1 kicked member to see that they left" });
+    const wave = await single(first.engine);
+    await runUntil(() => world.running().length === 1);
+    await world.end(first.engine, "!r0:x");
+    await runUntil(() => store.room(wave.id, "purge", "!r0:x")?.notBefore !== undefined);
+    await first.engine.stop();
+
+    const asked: number[] = [];
+    world.gate = () => {
+      asked.push(Date.now());
+      return Promise.resolve({ ready: true, reason: "purged once every kicked member's recently active clients had been seen after the shutdown" });
+    };
+    const second = setUp({ maxConcurrentJobs: 2 }, false, world, new Board(), new WaveStore(database(), () => Date.now()));
+    await second.engine.resumeAll();
+    await runUntil(() => world.sent.some((send) => send.phase === "purge"));
+
+    expect(asked).toHaveLength(1);
+    expect(second.store.room(wave.id, "purge", "!r0:x")).toMatchObject({ state: "sent", attempts: 1 });
+  });
+
   it("an undelivered main-phase message is tried again, and dropped once the wave finished", async () => {
     const { engine, world, board, store } = setUp({ maxConcurrentJobs: 2, summaryRetryMs: 30_000 });
     board.mainPhaseAnswers = [false];
