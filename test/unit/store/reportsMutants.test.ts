@@ -21,7 +21,7 @@ function open(): { store: SqliteReportStore; database: WardenDatabase } {
 }
 
 function report(id: number, overrides: Partial<StoredReport> = {}): StoredReport {
-  return { id, receivedTs: 1000 + id, roomId: "!r:x", eventId: `$e${id}`, reporter: "@rep:x", state: "open", changedAt: 5, deletedOnHomeserver: false, ...overrides };
+  return { id, homeserverId: id, receivedTs: 1000 + id, roomId: "!r:x", eventId: `$e${id}`, reporter: "@rep:x", state: "open", changedAt: 5, deletedOnHomeserver: false, ...overrides };
 }
 
 describe("SqliteReportStore: what the mutation run found", () => {
@@ -40,40 +40,40 @@ describe("SqliteReportStore: what the mutation run found", () => {
       state: "resolved",
       deletedOnHomeserver: true,
     });
-    store.take([full], { highWater: 1, floor: 0 });
+    store.take({ reports: [full], cursor: { newestTs: 1 } });
 
     expect(store.get(1)).toEqual(full);
   });
 
   it("knows which reports it holds", () => {
     const { store } = open();
-    store.take([report(1)], { highWater: 1, floor: 0 });
+    store.take({ reports: [report(1)], cursor: { newestTs: 1 } });
 
-    expect(store.has(1)).toBe(true);
-    expect(store.has(2)).toBe(false);
+    expect(store.knows(report(1))).toBe(true);
+    expect(store.knows(report(2))).toBe(false);
   });
 
   it("an update that changes nothing gives the report back as it was", () => {
     const { store } = open();
-    store.take([report(1, { reason: "spam" })], { highWater: 1, floor: 0 });
+    store.take({ reports: [report(1, { reason: "spam" })], cursor: { newestTs: 1 } });
 
     expect(store.update(1, {})).toEqual(report(1, { reason: "spam" }));
   });
 
   it("lists reports filtered by state and room together", () => {
     const { store } = open();
-    store.take([report(1), report(2, { roomId: "!o:x" }), report(3, { roomId: "!o:x", state: "resolved" })], { highWater: 3, floor: 0 });
+    store.take({ reports: [report(1), report(2, { roomId: "!o:x" }), report(3, { roomId: "!o:x", state: "resolved" })], cursor: { newestTs: 3 } });
 
     expect(store.list({ includeResolved: false, roomId: "!o:x" }, 0, 10)).toMatchObject({ total: 1, reports: [{ id: 2 }] });
   });
 
   it("a write that fails names what could not be recorded", () => {
     const { store, database } = open();
-    store.take([report(1)], { highWater: 1, floor: 0 });
+    store.take({ reports: [report(1)], cursor: { newestTs: 1 } });
     database.close();
 
     expect(() => {
-      store.take([report(2), report(3)], { highWater: 3, floor: 0 });
+      store.take({ reports: [report(2), report(3)], cursor: { newestTs: 3 } });
     }).toThrow(/^could not record 2 new event report\(s\): /);
     expect(() => store.update(1, { state: "resolved" })).toThrow(/^could not record event report 1: /);
     expect(() => {
