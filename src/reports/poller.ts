@@ -10,7 +10,7 @@ import type { Clock } from "../util/clock.js";
 import { foldFor, type BurstRules, type Fold } from "./burst.js";
 import { buildCard } from "./enrich.js";
 import type { NewReport, ReportGap, ReportStore } from "./store.js";
-import { walkReports, type Anchor, type WalkResult } from "./walk.js";
+import { walkReports, type WalkPlace, type WalkResult } from "./walk.js";
 
 /** Reports per page of the admin API. */
 const PAGE = 50;
@@ -45,6 +45,7 @@ export type PollerAdmin = Pick<SynapseAdminClient, "eventReports" | "eventContex
 export class ReportPoller {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  // Stryker disable next-line BooleanLiteral: equivalent — start() sets it before anything reads it
   private stopped = false;
 
   constructor(
@@ -86,6 +87,7 @@ export class ReportPoller {
         this.schedule(this.options.pollEveryMs);
       });
     }, delayMs);
+    // Stryker disable next-line CallExpression: equivalent for tests — unref only lets the process exit while a poll waits
     this.timer.unref();
   }
 
@@ -124,6 +126,7 @@ export class ReportPoller {
       if (firstStart) olderSkipped = top.end.below;
       if (gap !== undefined) {
         const from = gap.offset + filed;
+        // Stryker disable next-line ConditionalExpression: equivalent — `report: undefined` is no report, as the walk reads it
         const above = { ts: gap.toTs, ...(gap.top === undefined ? {} : { report: gap.top }) };
         const down = await walkReports(this.admin, { from, above, stopTs: gap.fromTs, pages: Math.max(1, budget - top.pages), pageSize });
         read.add(down);
@@ -159,6 +162,7 @@ export class ReportPoller {
     const entries = this.store.unnamed();
     if (entries.length === 0) return;
     const keys = entries.map((entry) => entry.key);
+    // Stryker disable next-line StringLiteral: equivalent — the keys are hex digests of one length, so any separator tells the same sets apart
     const transactionId = `warden-reports-unreadable-${createHash("sha256").update(keys.join("\n")).digest("hex").slice(0, 24)}`;
     const sent = await this.chat.send(this.options.managementRoomId, renderUnreadableReports(entries), { transactionId });
     if (!sent.ok) {
@@ -227,7 +231,8 @@ export class ReportPoller {
 }
 
 /** The gap's upper end: where a walk got to. */
-function gapTop(at: Anchor & { readonly offset: number }): Pick<ReportGap, "toTs" | "top" | "offset"> {
+function gapTop(at: WalkPlace): Pick<ReportGap, "toTs" | "top" | "offset"> {
+  // Stryker disable next-line ConditionalExpression: equivalent — `top: undefined` is no top, for both stores and the walk
   return { toTs: at.ts, offset: at.offset, ...(at.report === undefined ? {} : { top: at.report }) };
 }
 
@@ -244,7 +249,7 @@ class Reads {
       if (!this.reports.has(key) && !this.store.knows(identityOf(report))) this.reports.set(key, report);
     }
     for (const entry of walk.unreadable) {
-      const key = createHash("sha256").update(entry.fields).digest("hex").slice(0, 32);
+      const key = createHash("sha256").update(entry.fields).digest("hex");
       this.entries.set(key, { key, problem: entry.problem, ...present("homeserverId", entry.id) });
     }
   }

@@ -1,5 +1,5 @@
 import type { ReportIdentity } from "../model/reports.js";
-import type { AdminError, EventReport, SynapseAdminClient, UnreadableEntry } from "../synapse/adminClient.js";
+import type { AdminError, EventReport, EventReportsBody, SynapseAdminClient, UnreadableEntry } from "../synapse/adminClient.js";
 
 export type ListAdmin = Pick<SynapseAdminClient, "eventReports">;
 
@@ -42,13 +42,24 @@ export interface WalkResult {
    * (or `above` when nothing was), `offset` where to read next; undefined when a walk from the
    * top read nothing.
    */
-  readonly end: { readonly complete: true; readonly below: number } | { readonly complete: false; readonly at?: Anchor & { readonly offset: number }; readonly failed?: AdminError };
+  readonly end: { readonly complete: true; readonly below: number } | { readonly complete: false; readonly at?: WalkPlace; readonly failed?: AdminError };
 }
 
-/** The last entry read (its time, and itself when known), to check that the next page begins at or above it. */
+/** Where an earlier walk stopped: the time read down to, and the last report read when known. */
 export interface Anchor {
   readonly ts: number;
   readonly report?: ReportIdentity;
+}
+
+export type WalkPlace = Anchor & { readonly offset: number };
+
+/**
+ * The last entry read, to check that the next page begins at or above it: found again by its
+ * identity, or by its fields when it was unreadable; `ts` is its time, or a later one when it
+ * had none readable (the list is newest first), or Infinity when nothing was readable yet.
+ */
+interface Last extends Anchor {
+  readonly unreadable?: string;
 }
 
 /**
@@ -62,20 +73,20 @@ export async function walkReports(admin: ListAdmin, plan: WalkPlan): Promise<Wal
   const reports: EventReport[] = [];
   const unreadable: UnreadableEntry[] = [];
   let offset = plan.from;
-  let anchor: Anchor | undefined = plan.above;
+  let anchor: Last | undefined = plan.above;
   let pages = 0;
   const stopped = (failed?: AdminError): WalkResult => ({
     reports,
     unreadable,
     pages,
-    end: { complete: false, ...(anchor === undefined ? {} : { at: { ...anchor, offset } }), ...(failed === undefined ? {} : { failed }) },
+    end: { complete: false, ...(anchor === undefined || anchor.ts === Infinity ? {} : { at: place(anchor, offset) }), ...(failed === undefined ? {} : { failed }) },
   });
   while (pages < plan.pages) {
     const listed = await admin.eventReports({ from: offset, limit: plan.pageSize, direction: "b" });
     pages++;
     if (!listed.ok) return stopped(listed.error);
     const page = listed.value;
-    if (offset > 0 && !beginsAbove(page.event_reports, page.unreadable.length, anchor)) {
+    if (offset > 0 && !beginsAbove(page, anchor)) {
       offset = Math.max(0, Math.min(offset, page.total) - plan.pageSize);
       continue;
     }
@@ -85,24 +96,38 @@ export async function walkReports(admin: ListAdmin, plan: WalkPlan): Promise<Wal
     if (older >= 0) return { reports, unreadable, pages, end: { complete: true, below: page.total - offset - rawIndex(older, page.unreadable) } };
     const next = page.next_token;
     if (next === undefined || next === null) return { reports, unreadable, pages, end: { complete: true, below: 0 } };
-    const last = page.event_reports.at(-1);
-    if (last !== undefined) anchor = { ts: last.received_ts, report: { homeserverId: last.id, eventId: last.event_id, reporter: last.user_id, receivedTs: last.received_ts } };
+    anchor = lastOf(page, anchor);
     offset = Math.max(offset + 1, next - pageOverlap(plan.pageSize));
   }
   return stopped();
 }
 
 /**
- * Whether a page begins at or above the anchor: it holds the anchor's entry, or its first entry
- * was received after the anchor's time. An empty page (the list shrank below the offset) does
- * not; a page of unreadable entries only cannot tell, and is taken as it is.
+ * Whether a page begins at or above the last entry read: its first readable entry was received
+ * after that one, or it holds that entry. An empty page (the list shrank below the offset) does not.
  */
-function beginsAbove(reports: readonly EventReport[], unreadable: number, anchor: Anchor | undefined): boolean {
-  const first = reports[0];
-  if (first === undefined) return unreadable > 0;
-  if (anchor === undefined || first.received_ts > anchor.ts) return true;
-  const known = anchor.report;
-  return known !== undefined && reports.some((report) => report.id === known.homeserverId && report.received_ts === known.receivedTs && report.event_id === known.eventId && report.user_id === known.reporter);
+function beginsAbove(page: EventReportsBody, anchor: Last | undefined): boolean {
+  if (anchor === undefined) return true;
+  const first = page.event_reports[0];
+  if (first !== undefined && first.received_ts > anchor.ts) return true;
+  const { report: known, unreadable } = anchor;
+  if (known !== undefined) return page.event_reports.some((report) => report.id === known.homeserverId && report.received_ts === known.receivedTs && report.event_id === known.eventId && report.user_id === known.reporter);
+  return unreadable !== undefined && page.unreadable.some((entry) => entry.fields === unreadable);
+}
+
+/** The page's last entry, readable or not (see Last). */
+function lastOf(page: EventReportsBody, previous: Last | undefined): Last | undefined {
+  const last = page.event_reports.at(-1);
+  const odd = page.unreadable.at(-1);
+  if (odd !== undefined && odd.position === page.event_reports.length + page.unreadable.length - 1) {
+    return { ts: last?.received_ts ?? previous?.ts ?? Infinity, unreadable: odd.fields };
+  }
+  return last === undefined ? previous : { ts: last.received_ts, report: { homeserverId: last.id, eventId: last.event_id, reporter: last.user_id, receivedTs: last.received_ts } };
+}
+
+/** Where to go on from: an unreadable last entry cannot be found again by a later poll, only its time. */
+function place(anchor: Last, offset: number): WalkPlace {
+  return { ts: anchor.ts, offset, ...(anchor.report === undefined ? {} : { report: anchor.report }) };
 }
 
 /** The place in the page of its `index`-th readable entry, counting the unreadable ones before it. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { StoredReport } from "../../../src/model/reports.js";
-import { buildCard } from "../../../src/reports/enrich.js";
+import { buildCard, contextLine } from "../../../src/reports/enrich.js";
 import { renderReportCard, renderReportOutcome } from "../../../src/render/reports.js";
 import { adminError } from "../../fakes/fakeAdmin.js";
 import { FakeReportAdmin } from "../../fakes/fakeReportAdmin.js";
@@ -120,5 +120,48 @@ describe("a report whose homeserver id was handed out again", () => {
     const card = await buildCard(report({ id: 4, homeserverId: 2 }), admin);
 
     expect(card.earlierAboutSender).toBe(2);
+  });
+});
+
+describe("what a card shows of the reported event and its neighbours", () => {
+  const at = FIXED_NOW - 1000;
+  const line = (type: string, content: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    contextLine({ event_id: "$x", type, sender: "@s:example.org", origin_server_ts: at, content, ...extra }, false);
+
+  it.each(["m.image", "m.video", "m.audio", "m.file"])("names the media kind of an %s message", (msgtype) => {
+    expect(line("m.room.message", { msgtype, body: "cat.bin" })).toEqual({ sender: "@s:example.org", at, reported: false, text: `${msgtype}: cat.bin`, placeholder: false });
+  });
+
+  it("shows a sticker's body as media, a text message as itself, and marks the reported line", () => {
+    expect(line("m.sticker", { body: "wave" })).toMatchObject({ text: "m.sticker: wave", placeholder: false });
+    expect(line("m.room.message", { msgtype: "m.text", body: "hello" })).toMatchObject({ text: "hello", placeholder: false });
+    expect(line("m.room.message", { body: "no msgtype" })).toMatchObject({ text: "no msgtype", placeholder: false });
+    expect(contextLine({ event_id: "$x", type: "m.room.message", sender: "@s:example.org", origin_server_ts: at, content: { body: "it" } }, true).reported).toBe(true);
+  });
+
+  it("says redacted, no text, state event or event for what has no text to show", () => {
+    expect(line("m.room.message", {})).toMatchObject({ text: "redacted", placeholder: true });
+    expect(line("m.room.message", { msgtype: "m.location", geo_uri: "geo:1,2" })).toMatchObject({ text: "no text", placeholder: true });
+    expect(line("m.room.name", { name: "Lobby" }, { state_key: "" })).toMatchObject({ text: "state event m.room.name", placeholder: true });
+    expect(line("m.reaction", { body: "not shown" })).toMatchObject({ text: "event m.reaction", placeholder: true });
+  });
+
+  it("says why the context is unavailable: the event is gone, or what the homeserver answered", async () => {
+    const gone = await buildCard(report(), new FakeReportAdmin());
+    expect(gone.context).toEqual({ kind: "unavailable", why: "the homeserver no longer has this event (redacted away, purged, or never received)" });
+    const refused = new FakeReportAdmin();
+    refused.reportFailures.set("eventContext", adminError("forbidden", 403, "You are not a server admin"));
+    expect((await buildCard(report(), refused)).context).toEqual({ kind: "unavailable", why: `context unavailable: ${adminError("forbidden", 403, "You are not a server admin").userMessage}` });
+  });
+
+  it("asks the homeserver for the sender's reports newest first, and not at all when the sender is unknown", async () => {
+    const admin = new FakeReportAdmin();
+    await buildCard(report(), admin);
+    expect(admin.reportCalls.filter((call) => call.method === "eventReports")).toEqual([{ method: "eventReports", query: { eventSender: "@spammer:example.org", direction: "b", limit: 100 } }]);
+
+    const unknown = new FakeReportAdmin();
+    const card = await buildCard(report({}, true), unknown);
+    expect(card.earlierAboutSender).toBeUndefined();
+    expect(unknown.reportCalls.filter((call) => call.method === "eventReports")).toEqual([]);
   });
 });

@@ -118,3 +118,42 @@ describe("!report <n> dismiss on the homeserver", () => {
     expect(await desk.resolve(3, MOD, "dismissed")).toMatchObject({ ok: false, error: expect.stringContaining("already resolved (dismissed by @mod:example.org)") as unknown });
   });
 });
+
+describe("ReportService: what the mutation run found unpinned", () => {
+  it("refuses to resolve a resolved report again, except to retry a dismissal whose deletion failed", async () => {
+    const { admin, desk } = setup();
+    expect(await desk.resolve(3, MOD, "done")).toMatchObject({ ok: true });
+    expect(await desk.resolve(3, MOD, "dismissed")).toEqual({ ok: false, error: "report 3 was already resolved (done by @mod:example.org); nothing changed." });
+
+    const other = setup();
+    other.admin.reportFailures.set("deleteEventReport", adminError("server-error", 502));
+    await other.desk.resolve(3, MOD, "dismissed");
+    expect(await other.desk.resolve(3, "@other:example.org", "done")).toEqual({ ok: false, error: "report 3 was already resolved (dismissed by @mod:example.org); nothing changed." });
+    expect(admin.reports).toHaveLength(3);
+  });
+
+  it("says what it can of a report resolved without a record of how or by whom, and names an unknown number", async () => {
+    const { store, desk, ours } = setup();
+    store.seed([{ ...ours, state: "resolved" }]);
+
+    expect(await desk.resolve(3, MOD, "done")).toEqual({ ok: false, error: "report 3 was already resolved (done); nothing changed." });
+    expect(await desk.resolve(99, MOD, "done")).toEqual({ ok: false, error: "Warden has no report 99: it knows the reports it posted here (see !reports --all)." });
+    expect(await desk.acknowledge(99, MOD)).toEqual({ ok: false, error: "Warden has no report 99: it knows the reports it posted here (see !reports --all)." });
+  });
+
+  it("edits the digest card a report is on, and not a newer digest of the same room that it is not on", async () => {
+    const { store, chat, desk, ours } = setup();
+    store.seed([
+      { ...ours, id: 3, digestKey: "room !r:example.org", cardEventId: "$old-digest" },
+      { ...ours, id: 4, homeserverId: 4, eventId: "$e4", digestKey: "room !r:example.org", cardEventId: "$new-digest" },
+    ]);
+    store.saveDigest({ key: "room !r:example.org", kind: "room", subject: "!r:example.org", reportIds: [4], lastTs: FIXED_NOW, cardEventId: "$new-digest" });
+
+    await desk.resolve(3, MOD, "done");
+    expect(chat.edited).toEqual([]);
+
+    await desk.resolve(4, MOD, "done");
+    expect(chat.edited.map((edit) => edit.eventId)).toEqual(["$new-digest"]);
+    expect(chat.edited[0]?.message.plain).toContain("1 more reports folded here (0 open)");
+  });
+});

@@ -114,3 +114,39 @@ describe("reactions on a digest card", () => {
     expect(fakes.reports.byCard(digest.eventId).map((report) => report.state)).toEqual(["open", "open"]);
   });
 });
+
+describe("cardReactionCommand", () => {
+  const withSender: StoredReport = { id: 7, homeserverId: 7, receivedTs: FIXED_NOW, roomId: ROOM, eventId: "$bad", reporter: "@r:example.org", sender: "@spammer:example.org", state: "open", changedAt: FIXED_NOW, deletedOnHomeserver: false, cardEventId: "$card7" };
+  const withoutSender = Object.fromEntries(Object.entries(withSender).filter(([key]) => key !== "sender")) as unknown as StoredReport;
+
+  function deskOf(report: StoredReport) {
+    const acknowledged: [number, string][] = [];
+    const desk = {
+      reportForCard: (eventId: string) => (eventId === report.cardEventId ? report : undefined),
+      acknowledge: (id: number, by: string) => {
+        acknowledged.push([id, by]);
+        return Promise.resolve({ ok: false as const, error: "not recorded here" });
+      },
+    };
+    return { command: cardReactionCommand(desk, "!"), acknowledged };
+  }
+
+  it("reads an emoji with or without the variation selector", () => {
+    const { command } = deskOf(withSender);
+    expect(command("$card7", "🗑", MOD)).toBe(`!purge ${ROOM} $bad`);
+    expect(command("$card7", "🗑️", MOD)).toBe(`!purge ${ROOM} $bad`);
+    expect(command("$card7", "👍\uFE0F", MOD)).toBe("!report 7 done");
+  });
+
+  it("acknowledges the report for an action, not for 👍 (which resolves it) and not when the action does not apply", () => {
+    const { command, acknowledged } = deskOf(withSender);
+    command("$card7", "👍", MOD);
+    expect(acknowledged).toEqual([]);
+    command("$card7", "🧹", MOD);
+    expect(acknowledged).toEqual([[7, MOD]]);
+
+    const unknownSender = deskOf(withoutSender);
+    expect(unknownSender.command("$card7", "🔨", MOD)).toBeUndefined();
+    expect(unknownSender.acknowledged).toEqual([]);
+  });
+});

@@ -210,3 +210,88 @@ describe("walkReports over a gap", () => {
     expect(queries.map((query) => query.from)).toEqual([25, 15, 5, 13, 21, 29, 37]);
   });
 });
+
+describe("walkReports: what the mutation run found unpinned", () => {
+  it("takes nothing of a page that begins below the stretch", async () => {
+    const walk = await walkReports(listOf(10), { ...PLAN, stopTs: ts(10) + 1 });
+
+    expect(walk.reports).toEqual([]);
+    expect(walk.end).toEqual({ complete: true, below: 10 });
+  });
+
+  it("counts an unreadable entry just above the first older report among those above it", async () => {
+    const admin = listOf(10);
+    admin.oddEntries.push({ id: 90, received_ts: ts(5) - 1, event_id: 1 });
+
+    const walk = await walkReports(admin, { ...PLAN, stopTs: ts(5) });
+
+    // Reports 10–5, the odd entry, then 4–1 below.
+    expect(walk.end).toEqual({ complete: true, below: 4 });
+  });
+
+  it("moves on by at least one entry when a page comes back shorter than the overlap (Synapse leaves out rows whose JSON it cannot read)", async () => {
+    const admin = listOf(40);
+    const list = admin.eventReports.bind(admin);
+    const queries: number[] = [];
+    // Only every tenth row survives Synapse's own reading; next_token counts the rows it returned.
+    admin.eventReports = async (query) => {
+      const from = query?.from ?? 0;
+      queries.push(from);
+      const page = await list(query);
+      if (!page.ok) return page;
+      const kept = page.value.event_reports.filter((report) => report.id % 10 === 0);
+      return { ok: true, value: { ...page.value, event_reports: kept, ...(page.value.next_token === undefined ? {} : { next_token: from + kept.length }) } };
+    };
+
+    const walk = await walkReports(admin, { ...PLAN, pages: 40 });
+
+    expect(ids(walk.reports)).toEqual([10, 20, 30, 40]);
+    expect(walk.end).toEqual({ complete: true, below: 0 });
+    // Two rows a page at most, fewer than the overlap of 4: each next page one row further.
+    expect(queries).toEqual(range(0, 20));
+  });
+
+  it("goes on past a page of unreadable entries only, in the middle of the list", async () => {
+    const admin = listOf(10);
+    for (let i = 0; i < 30; i++) admin.oddEntries.push({ id: 100 + i, received_ts: ts(5) + 1, event_id: 1 });
+    const { queries } = changing(admin, () => undefined);
+
+    const walk = await walkReports(admin, { ...PLAN, pageSize: 10 });
+
+    expect(ids(walk.reports)).toEqual(range(1, 10));
+    expect(walk.end).toEqual({ complete: true, below: 0 });
+    expect(queries.map((query) => query.from)).toEqual([0, 8, 16, 24, 32]);
+  });
+
+  // The last report read above a gap was report 20 (deleted since). The page at its old place begins
+  // with an entry like it in all but one field: not the same report, so the walk must step back.
+  const twins: [string, Record<string, unknown>][] = [
+    ["another id", { id: 99 }],
+    ["another time", { received_ts: ts(20) - 1 }],
+    ["another event", { event_id: "$other" }],
+    ["another reporter", { user_id: "@other:example.org" }],
+  ];
+  it.each(twins)("does not take an entry with %s for the last report read", async (_what, difference) => {
+    const admin = listOf(30);
+    admin.reports.splice(19, 1);
+    // As an entry of the page: the fake lists it through the same schema.
+    admin.oddEntries.push({ id: 20, received_ts: ts(20), room_id: "!r:x", event_id: "$e20", user_id: "@reporter:example.org", ...difference });
+    const { queries } = changing(admin, () => undefined);
+    const above = { ts: ts(20), report: { homeserverId: 20, eventId: "$e20", reporter: "@reporter:example.org", receivedTs: ts(20) } };
+
+    await walkReports(admin, { ...PLAN, from: 10, above, stopTs: ts(15) });
+
+    // The twin is at offset 10 (reports 30–21 above it): the page there begins with it, so back to 0.
+    expect(queries.map((query) => query.from).slice(0, 2)).toEqual([10, 0]);
+  });
+
+  it("takes the page that holds the last report read, however it begins", async () => {
+    const admin = listOf(30);
+    const { queries } = changing(admin, () => undefined);
+    const above = { ts: ts(20), report: { homeserverId: 20, eventId: "$e20", reporter: "@reporter:example.org", receivedTs: ts(20) } };
+
+    await walkReports(admin, { ...PLAN, from: 10, above, stopTs: ts(15) });
+
+    expect(queries.map((query) => query.from)).toEqual([10]);
+  });
+});
