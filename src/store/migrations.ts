@@ -226,16 +226,11 @@ export const MIGRATIONS: readonly Migration[] = [
         UPDATE reports SET homeserver_id = id;
         CREATE UNIQUE INDEX reports_identity ON reports (homeserver_id, event_id, reporter, received_ts);
 
+        -- gap: the stretch of the list a poll's page budget left unread (JSON), or NULL.
         CREATE TABLE report_cursor_next (
           only INTEGER PRIMARY KEY CHECK (only = 1),
           newest_ts INTEGER NOT NULL,
-          gap_from_ts INTEGER,
-          gap_to_ts INTEGER,
-          gap_top_id INTEGER,
-          gap_top_event_id TEXT,
-          gap_top_reporter TEXT,
-          gap_offset INTEGER,
-          gap_count_older INTEGER
+          gap TEXT
         ) STRICT;
         INSERT INTO report_cursor_next (only, newest_ts)
           SELECT 1, MAX(received_ts) FROM reports WHERE EXISTS (SELECT 1 FROM report_cursor) HAVING COUNT(*) > 0;

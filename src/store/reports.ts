@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { REPORT_STATES, type Digest, type ReportIdentity, type ReportListFilter, type StoredReport, type UnreadableReport } from "../model/reports.js";
-import type { NewReport, ReportCursor, ReportPatch, ReportStore, TakenBatch } from "../reports/store.js";
+import type { NewReport, ReportCursor, ReportGap, ReportPatch, ReportStore, TakenBatch } from "../reports/store.js";
 import { present } from "../model/lookups.js";
 import type { WardenDatabase } from "./database.js";
 import type { SQLInputValue } from "./sqlite.js";
@@ -92,16 +92,29 @@ const digestRow = z.object({
   card_event_id: nullable(z.string()),
 });
 
-const cursorRow = z.object({
-  newest_ts: z.number(),
-  gap_from_ts: nullable(z.number()),
-  gap_to_ts: nullable(z.number()),
-  gap_top_id: nullable(z.number()),
-  gap_top_event_id: nullable(z.string()),
-  gap_top_reporter: nullable(z.string()),
-  gap_offset: nullable(z.number()),
-  gap_count_older: nullable(z.number()),
+const cursorRow = z.object({ newest_ts: z.number(), gap: nullable(z.string()) });
+
+const gapSchema = z.object({
+  fromTs: z.number(),
+  toTs: z.number(),
+  top: z.object({ homeserverId: z.number(), eventId: z.string(), reporter: z.string(), receivedTs: z.number() }).optional(),
+  offset: z.number(),
+  countOlder: z.boolean(),
 });
+
+/** A gap that does not read (a hand edit) is dropped: the polls go on from the top of the list. */
+function readGap(text: string): ReportGap | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const parsed = gapSchema.safeParse(json);
+  if (!parsed.success) return undefined;
+  const { top, ...gap } = parsed.data;
+  return { ...gap, ...(top === undefined ? {} : { top }) };
+}
 
 const unreadableRow = z.object({ key: z.string(), homeserver_id: nullable(z.number()), problem: z.string() });
 
@@ -110,15 +123,10 @@ export class SqliteReportStore implements ReportStore {
   constructor(private readonly database: WardenDatabase) {}
 
   cursor(): ReportCursor | undefined {
-    const parsed = cursorRow.safeParse(this.database.statement("SELECT * FROM report_cursor WHERE only = 1").get());
+    const parsed = cursorRow.safeParse(this.database.statement("SELECT newest_ts, gap FROM report_cursor WHERE only = 1").get());
     if (!parsed.success) return undefined;
-    const row = parsed.data;
-    if (row.gap_from_ts === undefined || row.gap_to_ts === undefined || row.gap_offset === undefined) return { newestTs: row.newest_ts };
-    const top =
-      row.gap_top_id === undefined || row.gap_top_event_id === undefined || row.gap_top_reporter === undefined
-        ? {}
-        : { top: { homeserverId: row.gap_top_id, eventId: row.gap_top_event_id, reporter: row.gap_top_reporter, receivedTs: row.gap_to_ts } };
-    return { newestTs: row.newest_ts, gap: { fromTs: row.gap_from_ts, toTs: row.gap_to_ts, ...top, offset: row.gap_offset, countOlder: row.gap_count_older === 1 } };
+    const gap = parsed.data.gap === undefined ? undefined : readGap(parsed.data.gap);
+    return { newestTs: parsed.data.newest_ts, ...(gap === undefined ? {} : { gap }) };
   }
 
   take(batch: { readonly reports: readonly NewReport[]; readonly cursor: ReportCursor; readonly unreadable?: readonly UnreadableReport[] }): TakenBatch {
@@ -132,21 +140,8 @@ export class SqliteReportStore implements ReportStore {
       }
       const { newestTs, gap } = batch.cursor;
       this.database
-        .statement(
-          "INSERT INTO report_cursor (only, newest_ts, gap_from_ts, gap_to_ts, gap_top_id, gap_top_event_id, gap_top_reporter, gap_offset, gap_count_older) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?) " +
-            "ON CONFLICT (only) DO UPDATE SET newest_ts = excluded.newest_ts, gap_from_ts = excluded.gap_from_ts, gap_to_ts = excluded.gap_to_ts, gap_top_id = excluded.gap_top_id, " +
-            "gap_top_event_id = excluded.gap_top_event_id, gap_top_reporter = excluded.gap_top_reporter, gap_offset = excluded.gap_offset, gap_count_older = excluded.gap_count_older",
-        )
-        .run(
-          newestTs,
-          gap?.fromTs ?? null,
-          gap?.toTs ?? null,
-          gap?.top?.homeserverId ?? null,
-          gap?.top?.eventId ?? null,
-          gap?.top?.reporter ?? null,
-          gap?.offset ?? null,
-          gap === undefined ? null : Number(gap.countOlder),
-        );
+        .statement("INSERT INTO report_cursor (only, newest_ts, gap) VALUES (1, ?, ?) ON CONFLICT (only) DO UPDATE SET newest_ts = excluded.newest_ts, gap = excluded.gap")
+        .run(newestTs, gap === undefined ? null : JSON.stringify(gap));
       const unreadable = (batch.unreadable ?? []).filter(
         (entry) =>
           this.database

@@ -80,4 +80,32 @@ describe("SqliteReportStore: what the mutation run found", () => {
       store.saveDigest({ key: "sender @s:x", kind: "sender", subject: "@s:x", reportIds: [1], lastTs: 1001 });
     }).toThrow(/^could not record the digest of sender @s:x: /);
   });
+
+  it("keeps a gap's last report read, and drops a gap that does not read rather than stopping the polls", () => {
+    const { store, database } = open();
+    const gap = { fromTs: 1, toTs: 9, top: { homeserverId: 4, eventId: "$e4", reporter: "@rep:x", receivedTs: 9 }, offset: 12, countOlder: false };
+    store.take({ reports: [], cursor: { newestTs: 20, gap } });
+    expect(store.cursor()).toEqual({ newestTs: 20, gap });
+
+    for (const broken of ["not json", JSON.stringify({ ...gap, offset: "twelve" }), "null"]) {
+      database.statement("UPDATE report_cursor SET gap = ?").run(broken);
+      expect(store.cursor()).toEqual({ newestTs: 20 });
+    }
+  });
+
+  it("marks unreadable entries named only by their keys, and a write that fails names what could not be recorded", () => {
+    const { store, database } = open();
+    store.take({ reports: [], cursor: { newestTs: 1 }, unreadable: [{ key: "a", problem: "p" }, { key: "b", homeserverId: 2, problem: "q" }, { key: "c", problem: "r" }] });
+    store.markNamed(["a", "c"], "$notice");
+    expect(store.unnamed()).toEqual([{ key: "b", homeserverId: 2, problem: "q" }]);
+    expect(database.statement("SELECT key, named_event_id FROM report_unreadable ORDER BY key").all()).toEqual([
+      { key: "a", named_event_id: "$notice" },
+      { key: "b", named_event_id: null },
+      { key: "c", named_event_id: "$notice" },
+    ]);
+    database.close();
+    expect(() => {
+      store.markNamed(["b"], "$again");
+    }).toThrow(/^could not record 1 unreadable event report\(s\) named: /);
+  });
 });
