@@ -154,6 +154,15 @@ describe("SynapseAdminClient.eventReport", () => {
     expect(synapse.seen.map((request) => [request.method, request.path])).toEqual([["GET", "/_synapse/admin/v1/event_reports/17"]]);
   });
 
+  it("asks again after a 5xx: reading a report is harmless to repeat", async () => {
+    const synapse = new SynapseNock().answer("GET", BROKEN, { status: 200, json: { id: 17, received_ts: 5, room_id: "!r:x", event_id: "$e", user_id: "@rep:x" } });
+    const { admin, waits } = client();
+
+    expect((await admin.eventReport(17)).ok).toBe(true);
+    expect(synapse.seen.map((request) => request.path)).toEqual(["/_synapse/admin/v1/event_reports/17", "/_synapse/admin/v1/event_reports/17"]);
+    expect(waits).toHaveLength(1);
+  });
+
   it("answers not-found for a 404 (no such report, or its event purged)", async () => {
     new SynapseNock().answer("GET", { status: 404, json: { errcode: "M_NOT_FOUND", error: "Event report not found" } });
 
