@@ -65,6 +65,7 @@ export class ReportPoller {
 
   stop(): void {
     this.stopped = true;
+    // Stryker disable next-line ConditionalExpression: equivalent — clearTimeout(undefined) does nothing
     if (this.timer !== undefined) clearTimeout(this.timer);
   }
 

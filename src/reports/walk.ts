@@ -112,7 +112,8 @@ function beginsAbove(page: EventReportsBody, anchor: Last | undefined): boolean 
   if (first !== undefined && first.received_ts > anchor.ts) return true;
   const { report: known, unreadable } = anchor;
   if (known !== undefined) return page.event_reports.some((report) => report.id === known.homeserverId && report.received_ts === known.receivedTs && report.event_id === known.eventId && report.user_id === known.reporter);
-  return unreadable !== undefined && page.unreadable.some((entry) => entry.fields === unreadable);
+  // Fields are text: with no unreadable anchor (undefined), nothing matches.
+  return page.unreadable.some((entry) => entry.fields === unreadable);
 }
 
 /** The page's last entry, readable or not (see Last). */
@@ -127,6 +128,7 @@ function lastOf(page: EventReportsBody, previous: Last | undefined): Last | unde
 
 /** Where to go on from: an unreadable last entry cannot be found again by a later poll, only its time. */
 function place(anchor: Last, offset: number): WalkPlace {
+  // Stryker disable next-line ConditionalExpression: equivalent — `report: undefined` is no report, for the walk and the stores
   return { ts: anchor.ts, offset, ...(anchor.report === undefined ? {} : { report: anchor.report }) };
 }
 

@@ -294,4 +294,69 @@ describe("walkReports: what the mutation run found unpinned", () => {
 
     expect(queries.map((query) => query.from)).toEqual([10]);
   });
+
+  it("says it read nothing when out of pages with only unreadable entries read from the top", async () => {
+    const admin = listOf(3);
+    for (let i = 0; i < 30; i++) admin.oddEntries.push({ id: 100 + i, received_ts: 9000 - i, event_id: 1 });
+
+    const walk = await walkReports(admin, { ...PLAN, pages: 1 });
+
+    expect(walk.end).toEqual({ complete: false });
+    expect(walk.unreadable).toHaveLength(20);
+  });
+
+  it("goes on from the top when Synapse left out every row of the first page", async () => {
+    const admin = listOf(40);
+    const list = admin.eventReports.bind(admin);
+    const queries: number[] = [];
+    admin.eventReports = async (query) => {
+      const from = query?.from ?? 0;
+      queries.push(from);
+      const page = await list(query);
+      if (!page.ok) return page;
+      const kept = page.value.event_reports.filter((report) => report.id <= 5);
+      return { ok: true, value: { ...page.value, event_reports: kept, ...(page.value.next_token === undefined ? {} : { next_token: from + kept.length }) } };
+    };
+
+    const walk = await walkReports(admin, { ...PLAN, pages: 40 });
+
+    expect(ids(walk.reports)).toEqual(range(1, 5));
+    expect(walk.end).toEqual({ complete: true, below: 0 });
+    expect(queries).toEqual(range(0, 20));
+  });
+
+  /** Readable reports r(n) at 100n; unreadable entries u(n) with ids 900 + n at the given time. */
+  function mixed(readable: number[], odd: [number, number][]): FakeReportAdmin {
+    const admin = new FakeReportAdmin();
+    for (const n of readable) admin.reports.push({ id: n, received_ts: 100 * n, room_id: "!r:x", event_id: `$e${n}`, user_id: "@rep:x" });
+    for (const [n, at] of odd) admin.oddEntries.push({ id: 900 + n, received_ts: at, event_id: n });
+    return admin;
+  }
+
+  it("finds a page's unreadable last entry on the next page, and steps back when that page holds only others", async () => {
+    // r10–r6, u1–u5, r5, u6, u7, r4–r1; the first page (10) ends with u5.
+    const admin = mixed(range(1, 10), [...range(1, 5).map((n): [number, number] => [n, 600 - n]), [6, 450], [7, 440]]);
+    const { queries } = changing(admin, (page) => {
+      // Then r10–r7 go: the page at 8 begins with u7, below u5 and r5.
+      if (page === 1) admin.reports.splice(admin.reports.findIndex((report) => report.id === 7), 4);
+    });
+
+    const walk = await walkReports(admin, { ...PLAN, pageSize: 10 });
+
+    expect(ids(walk.reports)).toEqual(range(1, 10));
+    expect(queries.slice(0, 3).map((query) => query.from)).toEqual([0, 8, 0]);
+  });
+
+  it("anchors on a page's last entry when that one is readable, whatever unreadable entries came before it", async () => {
+    // u1 above r20–r1; the first page (10) ends with r12.
+    const admin = mixed(range(1, 20), [[1, 5000]]);
+    const { queries } = changing(admin, (page) => {
+      // Then r20 goes: the page at 8 begins with r12 itself.
+      if (page === 1) admin.reports.splice(admin.reports.findIndex((report) => report.id === 20), 1);
+    });
+
+    await walkReports(admin, { ...PLAN, pageSize: 10, stopTs: 100 * 10 });
+
+    expect(queries.map((query) => query.from)).toEqual([0, 8]);
+  });
 });
