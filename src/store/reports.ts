@@ -104,16 +104,19 @@ const gapSchema = z.object({
 
 /** A gap that does not read (a hand edit) is dropped: the polls go on from the top of the list. */
 function readGap(text: string): ReportGap | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const parsed = gapSchema.safeParse(json);
+  const parsed = gapSchema.safeParse(parseJson(text));
   if (!parsed.success) return undefined;
   const { top, ...gap } = parsed.data;
   return { ...gap, ...(top === undefined ? {} : { top }) };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    // Not JSON: undefined, which the schema refuses.
+  }
+  return undefined;
 }
 
 const unreadableRow = z.object({ key: z.string(), homeserver_id: nullable(z.number()), problem: z.string() });
