@@ -263,8 +263,9 @@ export class MatrixClient {
   }
 
   /** POST /_matrix/client/v3/rooms/<room_id>/report/<event_id>: reports an event as a user's client does. */
-  async reportEvent(roomId: string, eventId: string, reason: string): Promise<void> {
-    await this.http.request("POST", CLIENT + path`/rooms/${roomId}/report/${eventId}`, EmptyResponse, { body: { reason } });
+  /** `score`: any JSON number; Synapse checks only that it is an integer (of any size). */
+  async reportEvent(roomId: string, eventId: string, reason: string, score?: number): Promise<void> {
+    await this.http.request("POST", CLIENT + path`/rooms/${roomId}/report/${eventId}`, EmptyResponse, { body: { reason, ...(score === undefined ? {} : { score }) } });
   }
 
   /** GET /_synapse/admin/v1/event_reports: the ids (newest first) and the total. */

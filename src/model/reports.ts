@@ -8,8 +8,14 @@ export const REPORT_STATES = ["open", "acknowledged", "resolved"] as const;
 export type ReportState = (typeof REPORT_STATES)[number];
 
 export interface StoredReport {
-  /** Synapse's report id. */
+  /**
+   * Warden's number for the report: what `!report <n>`, `!reports`, cards and the audit log
+   * show. The homeserver's id when that number was free in Warden's database, else the next
+   * free one: Synapse hands out a deleted newest id again after a restart, to another report.
+   */
   readonly id: number;
+  /** The homeserver's report id (the one its admin API takes). */
+  readonly homeserverId: number;
   readonly receivedTs: number;
   readonly roomId: string;
   readonly roomName?: string;
@@ -30,6 +36,23 @@ export interface StoredReport {
   /** How it was resolved: "done" or "dismissed". */
   readonly resolution?: "done" | "dismissed";
   readonly deletedOnHomeserver: boolean;
+}
+
+/** What makes a homeserver report this one: its id alone does not (it is reused after a restart). */
+export type ReportIdentity = Pick<StoredReport, "homeserverId" | "eventId" | "reporter" | "receivedTs">;
+
+export function sameReport(a: ReportIdentity, b: ReportIdentity): boolean {
+  return a.homeserverId === b.homeserverId && a.eventId === b.eventId && a.reporter === b.reporter && a.receivedTs === b.receivedTs;
+}
+
+/** A report the homeserver listed that Warden could not read, named once in the room and the log. */
+export interface UnreadableReport {
+  /** Tells the same entry apart when it is listed again (its id, time, event and reporter as sent). */
+  readonly key: string;
+  /** The homeserver's id, when the entry has a readable one. */
+  readonly homeserverId?: number;
+  /** What was wrong, field by field. */
+  readonly problem: string;
 }
 
 /** One digest card per room or sender while a burst lasts. */
@@ -82,8 +105,17 @@ export type ReportOutcome =
       readonly report: StoredReport;
       readonly change: "done" | "dismissed" | "acknowledged";
       /** Dismiss only: whether the homeserver's copy is gone, or why not. */
-      readonly deletion?: { readonly ok: true } | { readonly ok: false; readonly problem: string };
+      readonly deletion?: ReportDeletion;
     };
+
+/**
+ * What a dismissal did on the homeserver: deleted the report (or found it gone already); left
+ * alone another report that now has its id (`reusedBy`: Synapse reuses the id of a deleted
+ * newest report after a restart, so this one is gone); or failed, to be retried.
+ */
+export type ReportDeletion =
+  | { readonly ok: true; readonly reusedBy?: Omit<ReportIdentity, "homeserverId"> & { readonly wardenId?: number } }
+  | { readonly ok: false; readonly problem: string };
 
 /** The actions a card offers, each as the command it runs and the reaction that starts it. */
 export type CardAction = "redact-room" | "purge" | "redact-server" | "shutdown" | "done";

@@ -6,8 +6,10 @@ import {
   type ContextLine,
   type Digest,
   type ReportCard,
+  type ReportDeletion,
   type ReportOutcome,
   type StoredReport,
+  type UnreadableReport,
 } from "../model/reports.js";
 import { formatUtc } from "../util/duration.js";
 import { firstEntries, inlineList, LIST_LIMITS, LONG_LIST_LIMITS, moreLine, RECORD_LIST_LIMITS, textLine, type Line, type ListLimits } from "./budget.js";
@@ -122,13 +124,16 @@ function actions(report: StoredReport, prefix: string, full: boolean): Line[] {
     commands("Across the server", present([of("redact-server"), of("shutdown")])),
     commands("This report", [`${prefix}report ${report.id} done`, `${prefix}report ${report.id} dismiss`]),
   ];
-  if (full || report.state !== "resolved") {
-    const reactions = (Object.keys(CARD_REACTIONS) as CardAction[])
-      .filter((action) => of(action) !== undefined)
-      .map((action) => `${CARD_REACTIONS[action]} ${REACTION_NAMES[action]}`);
-    lines.push(text(`Or react: ${reactions.join(", ")}. Each shows its preview first; nothing runs on one click.`));
-  }
+  if (full || report.state !== "resolved") lines.push(reactionLine(report, prefix));
   return lines;
+}
+
+/** The emoji that run the card's commands on this report (a reaction on a card, or on a digest of one report). */
+function reactionLine(report: StoredReport, prefix: string): Line {
+  const reactions = (Object.keys(CARD_REACTIONS) as CardAction[])
+    .filter((action) => actionCommand(action, report, prefix) !== undefined)
+    .map((action) => `${CARD_REACTIONS[action]} ${REACTION_NAMES[action]}`);
+  return text(`Or react: ${reactions.join(", ")}. Each shows its preview first; nothing runs on one click.`);
 }
 
 const REACTION_NAMES: Readonly<Record<CardAction, string>> = {
@@ -143,6 +148,7 @@ export function reportRecord(report: StoredReport): Record<string, unknown> {
   return {
     type: "report",
     report_id: report.id,
+    homeserver_report_id: report.homeserverId,
     state: report.state,
     room_id: truncate(report.roomId, MAX_ID),
     event_id: truncate(report.eventId, MAX_ID),
@@ -150,8 +156,16 @@ export function reportRecord(report: StoredReport): Record<string, unknown> {
   };
 }
 
+/** Warden's number, and the homeserver's id when that differs (Synapse gave a reused id to this one). */
+function numbered(report: Pick<StoredReport, "id" | "homeserverId">): string {
+  return report.homeserverId === report.id ? `${report.id}` : `${report.id} (homeserver report ${report.homeserverId})`;
+}
+
 function cardHeading(report: StoredReport): Line {
-  return { plain: `Report ${report.id} · ${formatUtc(report.receivedTs)} · ${stateText(report)}`, html: `<b>Report ${report.id}</b> · ${escapeHtml(formatUtc(report.receivedTs))} · ${escapeHtml(stateText(report))}` };
+  return {
+    plain: `Report ${numbered(report)} · ${formatUtc(report.receivedTs)} · ${stateText(report)}`,
+    html: `<b>Report ${escapeHtml(numbered(report))}</b> · ${escapeHtml(formatUtc(report.receivedTs))} · ${escapeHtml(stateText(report))}`,
+  };
 }
 
 /** The card posted once for each report, and edited when its state changes. */
@@ -211,6 +225,9 @@ export function renderDigest(digest: Digest, reports: readonly StoredReport[], p
     lines.push(labelled("Rooms", listed(tally(reports.map((r) => r.roomId)), DIGEST_SUBJECTS)));
     lines.push(commands("Bulk actions", [`${prefix}redact ${subjectId}`]), seeThem);
   }
+  const [only] = reports;
+  // With one report in it the digest stands for that report: reactions act on it (see reactions.ts).
+  if (reports.length === 1 && only !== undefined && only.state !== "resolved") lines.push(reactionLine(bounded(only), prefix));
   lines.push(text(`Each report: ${prefix}report <id> for its card, ${prefix}report <id> done or dismiss.`));
   const record = (withEntries: boolean) => ({
     type: "report-digest",
@@ -228,8 +245,9 @@ function listed(items: readonly string[], limits: ListLimits): string {
 function summary(report: StoredReport): Line {
   const about = report.sender === undefined ? "unknown sender" : truncate(report.sender, MAX_ID);
   const reason = report.reason === undefined || report.reason.trim() === "" ? "no reason" : `"${flat(report.reason, 80)}"`;
-  const plain = `#${report.id} ${formatUtc(report.receivedTs)} · ${about} in ${roomText(report)} · ${reason} · ${stateText(bounded(report))}`;
-  return { plain, html: `<b>#${report.id}</b> ${escapeHtml(plain.slice(String(report.id).length + 2))}` };
+  const number = `#${numbered(report)}`;
+  const plain = `${number} ${formatUtc(report.receivedTs)} · ${about} in ${roomText(report)} · ${reason} · ${stateText(bounded(report))}`;
+  return { plain, html: `<b>${escapeHtml(number)}</b> ${escapeHtml(plain.slice(number.length + 1))}` };
 }
 
 /** Replies for !reports and !report. */
@@ -254,7 +272,9 @@ export function renderReportOutcome(outcome: ReportOutcome, prefix: string): Out
       return renderReportCard(outcome.card, prefix);
     case "report-changed": {
       const report = bounded(outcome.report);
-      const failed = outcome.deletion?.ok === false ? outcome.deletion : undefined;
+      const deletion = outcome.deletion;
+      const failed = deletion?.ok === false ? deletion : undefined;
+      const reused = deletion?.ok === true ? deletion.reusedBy : undefined;
       const what = (problem: string) =>
         outcome.change === "done"
           ? `Report ${report.id} is resolved (done).`
@@ -262,10 +282,29 @@ export function renderReportOutcome(outcome: ReportOutcome, prefix: string): Out
             ? `Report ${report.id} is acknowledged.`
             : failed !== undefined
               ? `Report ${report.id} is resolved (dismissed), but deleting it on the homeserver failed${problem}. Send the command again to retry the deletion.`
-              : `Report ${report.id} is resolved (dismissed) and deleted on the homeserver.`;
+              : reused !== undefined
+                ? `Report ${report.id} is resolved (dismissed). The homeserver no longer has it: its id there, ${report.homeserverId}, now belongs to another report (${reusedText(reused)}), which Warden left alone.`
+                : `Report ${report.id} is resolved (dismissed) and deleted on the homeserver.`;
       const record = reportRecord(report);
       const problem = failed === undefined ? "" : `: ${truncate(failed.problem, MAX_PROBLEM)}`;
       return joined([text(what(problem))], record, joined([text(what(""))], record));
     }
   }
+}
+
+function reusedText(other: NonNullable<Extract<ReportDeletion, { ok: true }>["reusedBy"]>): string {
+  const about = `${truncate(other.reporter, MAX_ID)} about ${truncate(other.eventId, MAX_ID)}, ${formatUtc(other.receivedTs)}`;
+  return other.wardenId === undefined ? `filed by ${about}` : `Warden's report ${other.wardenId}, filed by ${about}`;
+}
+
+/** Unreadable entries the homeserver listed, named once; the readable reports were posted. */
+export function renderUnreadableReports(entries: readonly UnreadableReport[]): OutgoingMessage {
+  const count = entries.length;
+  const heading = text(
+    `Warden could not read ${count} event ${count === 1 ? "report" : "reports"} the homeserver listed; ${count === 1 ? "it has" : "they have"} no card. The other reports are posted as usual.`,
+  );
+  const line = (entry: UnreadableReport): Line => text(`${entry.homeserverId === undefined ? "A report without a readable id" : `Homeserver report ${entry.homeserverId}`}: ${flat(entry.problem, MAX_REASON)}`);
+  const { shown, rest } = firstEntries(entries, line, LIST_LIMITS);
+  const record = { type: "reports-unreadable", reports: count, homeserver_report_ids: entries.slice(0, RECORD_LIST_LIMITS.entries).flatMap((entry) => (entry.homeserverId === undefined ? [] : [entry.homeserverId])) };
+  return joined([heading, ...shown, ...(rest > 0 ? [moreLine(rest, text("unreadable reports"))] : [])], record, joined([heading], record));
 }

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { ChatSender } from "../matrix/chat.js";
 import type { RoomId } from "../matrix/ids.js";
-import type { ReportCard, ReportListFilter, ReportOutcome, StoredReport } from "../model/reports.js";
+import { sameReport, type ReportCard, type ReportDeletion, type ReportListFilter, type ReportOutcome, type StoredReport } from "../model/reports.js";
 import { renderDigest, renderReportCard } from "../render/reports.js";
 import type { SynapseAdminClient } from "../synapse/adminClient.js";
 import type { Clock } from "../util/clock.js";
@@ -22,7 +22,7 @@ export interface ReportDesk {
   acknowledge(id: number, by: string): Promise<Result<Changed, string>>;
 }
 
-export type DeskAdmin = Pick<SynapseAdminClient, "deleteEventReport" | "eventContext" | "eventReports">;
+export type DeskAdmin = Pick<SynapseAdminClient, "deleteEventReport" | "eventReport" | "eventContext" | "eventReports">;
 
 /**
  * Changes a report's state in Warden's database, and for a dismissal only then deletes it on
@@ -65,13 +65,36 @@ export class ReportService implements ReportDesk {
       await this.refreshCard(resolved);
       return ok({ kind: "report-changed", report: resolved, change: "done" });
     }
-    const deleted = await this.admin.deleteEventReport(id);
-    // A 404 means it is gone already (deleted by another admin tool): the goal is reached.
-    const gone = deleted.ok || deleted.error.kind === "not-found";
-    const final = gone ? (this.store.update(id, { deletedOnHomeserver: true }) ?? resolved) : resolved;
-    if (!gone) this.log.warn({ reportId: id, error: deleted.error.kind }, "could not delete a dismissed report on the homeserver");
+    const deletion = await this.deleteOnHomeserver(resolved);
+    const final = deletion.ok ? (this.store.update(id, { deletedOnHomeserver: true }) ?? resolved) : resolved;
+    if (!deletion.ok) this.log.warn({ reportId: id, homeserverReportId: report.homeserverId, problem: deletion.problem }, "could not delete a dismissed report on the homeserver");
     await this.refreshCard(final);
-    return ok({ kind: "report-changed", report: final, change: "dismissed", deletion: gone ? { ok: true } : { ok: false, problem: deleted.error.userMessage } });
+    return ok({ kind: "report-changed", report: final, change: "dismissed", deletion });
+  }
+
+  /**
+   * Deletes the report on the homeserver only if the report there with its id is still this
+   * one: Synapse gives a deleted newest id to the next report after a restart, and deleting by
+   * id would then delete that one. Another report Warden took with the same id and a later
+   * received time proves it (ids are reused only once deleted); otherwise the homeserver's
+   * report with that id is read and compared. A 404 there is not proof that it is gone: the
+   * single-report read also fails when the reported event was purged or the room deleted (a
+   * card's 🗑️ and 💥 do that), where DELETE still removes it; the list shows no report of a
+   * room deleted, so nothing else could be checked.
+   */
+  private async deleteOnHomeserver(report: StoredReport): Promise<ReportDeletion> {
+    const later = this.store.withHomeserverId(report.homeserverId).find((other) => other.receivedTs > report.receivedTs);
+    if (later !== undefined) return { ok: true, reusedBy: { wardenId: later.id, eventId: later.eventId, reporter: later.reporter, receivedTs: later.receivedTs } };
+    const current = await this.admin.eventReport(report.homeserverId);
+    if (current.ok) {
+      const there = { homeserverId: current.value.id, eventId: current.value.event_id, reporter: current.value.user_id, receivedTs: current.value.received_ts };
+      if (!sameReport(there, report)) return { ok: true, reusedBy: { eventId: there.eventId, reporter: there.reporter, receivedTs: there.receivedTs } };
+    } else if (current.error.kind !== "not-found") {
+      return { ok: false, problem: current.error.userMessage };
+    }
+    const deleted = await this.admin.deleteEventReport(report.homeserverId);
+    // A 404 means it is gone already (deleted by another admin tool): the goal is reached.
+    return deleted.ok || deleted.error.kind === "not-found" ? { ok: true } : { ok: false, problem: deleted.error.userMessage };
   }
 
   async acknowledge(id: number, by: string): Promise<Result<Changed, string>> {

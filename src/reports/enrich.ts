@@ -57,6 +57,7 @@ async function countEarlier(report: StoredReport, admin: ReportAdmin): Promise<n
   if (report.sender === undefined) return undefined;
   const listed = await admin.eventReports({ eventSender: report.sender as UserId, direction: "b", limit: SENDER_PAGE });
   if (!listed.ok) return undefined;
-  const newerOrThis = listed.value.event_reports.filter((other) => other.id >= report.id).length;
+  // By received time, as the list is ordered: ids are not (Synapse reuses a deleted newest one).
+  const newerOrThis = listed.value.event_reports.filter((other) => other.received_ts >= report.receivedTs).length;
   return Math.max(0, listed.value.total - newerOrThis);
 }

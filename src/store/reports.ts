@@ -1,11 +1,12 @@
 import { z } from "zod";
-import { REPORT_STATES, type Digest, type ReportListFilter, type StoredReport } from "../model/reports.js";
-import type { ReportCursor, ReportPatch, ReportStore } from "../reports/store.js";
+import { REPORT_STATES, type Digest, type ReportIdentity, type ReportListFilter, type StoredReport, type UnreadableReport } from "../model/reports.js";
+import type { NewReport, ReportCursor, ReportGap, ReportPatch, ReportStore, TakenBatch } from "../reports/store.js";
 import { present } from "../model/lookups.js";
 import type { WardenDatabase } from "./database.js";
 import type { SQLInputValue } from "./sqlite.js";
 
 const COLUMNS = {
+  homeserverId: "homeserver_id",
   receivedTs: "received_ts",
   roomId: "room_id",
   roomName: "room_name",
@@ -25,12 +26,13 @@ const COLUMNS = {
 } as const satisfies Record<Exclude<keyof StoredReport, "id">, string>;
 
 const NAMES = Object.keys(COLUMNS) as (keyof typeof COLUMNS)[];
-const INSERT = `INSERT INTO reports (id, ${NAMES.map((name) => COLUMNS[name]).join(", ")}) VALUES (:id, ${NAMES.map((name) => `:${name}`).join(", ")}) ON CONFLICT (id) DO NOTHING`;
+const INSERT = `INSERT INTO reports (id, ${NAMES.map((name) => COLUMNS[name]).join(", ")}) VALUES (:id, ${NAMES.map((name) => `:${name}`).join(", ")})`;
 
 const nullable = <T extends z.ZodType>(schema: T) => schema.nullish().transform((value) => value ?? undefined);
 
 const rowSchema = z.object({
   id: z.number(),
+  homeserver_id: z.number(),
   received_ts: z.number(),
   room_id: z.string(),
   room_name: nullable(z.string()),
@@ -55,6 +57,7 @@ function rowToReport(row: unknown): StoredReport | undefined {
   const r = parsed.data;
   return {
     id: r.id,
+    homeserverId: r.homeserver_id,
     receivedTs: r.received_ts,
     roomId: r.room_id,
     eventId: r.event_id,
@@ -74,7 +77,7 @@ function rowToReport(row: unknown): StoredReport | undefined {
   };
 }
 
-function value(report: Partial<StoredReport>, name: keyof typeof COLUMNS): SQLInputValue {
+function value(report: Partial<NewReport>, name: keyof typeof COLUMNS): SQLInputValue {
   const field = report[name];
   if (field === undefined) return null;
   return typeof field === "boolean" ? (field ? 1 : 0) : field;
@@ -89,29 +92,85 @@ const digestRow = z.object({
   card_event_id: nullable(z.string()),
 });
 
+const cursorRow = z.object({ newest_ts: z.number(), gap: nullable(z.string()) });
+
+const gapSchema = z.object({
+  fromTs: z.number(),
+  toTs: z.number(),
+  top: z.object({ homeserverId: z.number(), eventId: z.string(), reporter: z.string(), receivedTs: z.number() }).optional(),
+  offset: z.number(),
+  countOlder: z.boolean(),
+});
+
+/** A gap that does not read (a hand edit) is dropped: the polls go on from the top of the list. */
+function readGap(text: string): ReportGap | undefined {
+  const parsed = gapSchema.safeParse(parseJson(text));
+  if (!parsed.success) return undefined;
+  const { top, ...gap } = parsed.data;
+  return { ...gap, ...(top === undefined ? {} : { top }) };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    // Not JSON: undefined, which the schema refuses.
+  }
+  return undefined;
+}
+
+const unreadableRow = z.object({ key: z.string(), homeserver_id: nullable(z.number()), problem: z.string() });
+
 /** The reports Warden took from the homeserver, their digests and the poller's cursor. */
 export class SqliteReportStore implements ReportStore {
   constructor(private readonly database: WardenDatabase) {}
 
   cursor(): ReportCursor | undefined {
-    const row = this.database.statement("SELECT high_water, floor FROM report_cursor WHERE only = 1").get();
-    if (row === undefined) return undefined;
-    return { highWater: Number(row["high_water"]), floor: Number(row["floor"]) };
+    const parsed = cursorRow.safeParse(this.database.statement("SELECT newest_ts, gap FROM report_cursor WHERE only = 1").get());
+    if (!parsed.success) return undefined;
+    const gap = parsed.data.gap === undefined ? undefined : readGap(parsed.data.gap);
+    return { newestTs: parsed.data.newest_ts, ...(gap === undefined ? {} : { gap }) };
   }
 
-  take(reports: readonly StoredReport[], cursor: ReportCursor): void {
-    this.database.transaction(`${reports.length} new event report(s)`, () => {
-      for (const report of reports) {
-        this.database.statement(INSERT).run({ id: report.id, ...Object.fromEntries(NAMES.map((name) => [name, value(report, name)])) });
+  take(batch: { readonly reports: readonly NewReport[]; readonly cursor: ReportCursor; readonly unreadable?: readonly UnreadableReport[] }): TakenBatch {
+    return this.database.transaction(`${batch.reports.length} new event report(s)`, () => {
+      const reports: StoredReport[] = [];
+      for (const report of batch.reports) {
+        if (this.knows(report)) continue;
+        const id = this.freeNumber(report.homeserverId);
+        this.database.statement(INSERT).run({ id, ...Object.fromEntries(NAMES.map((name) => [name, value(report, name)])) });
+        reports.push({ ...report, id });
       }
+      const { newestTs, gap } = batch.cursor;
       this.database
-        .statement("INSERT INTO report_cursor (only, high_water, floor) VALUES (1, ?, ?) ON CONFLICT (only) DO UPDATE SET high_water = excluded.high_water, floor = excluded.floor")
-        .run(cursor.highWater, cursor.floor);
+        .statement("INSERT INTO report_cursor (only, newest_ts, gap) VALUES (1, ?, ?) ON CONFLICT (only) DO UPDATE SET newest_ts = excluded.newest_ts, gap = excluded.gap")
+        .run(newestTs, gap === undefined ? null : JSON.stringify(gap));
+      const unreadable = (batch.unreadable ?? []).filter(
+        (entry) =>
+          this.database
+            .statement("INSERT INTO report_unreadable (key, homeserver_id, problem) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING")
+            .run(entry.key, entry.homeserverId ?? null, entry.problem).changes > 0,
+      );
+      return { reports, unreadable };
     });
   }
 
-  has(id: number): boolean {
-    return this.database.statement("SELECT 1 AS found FROM reports WHERE id = ?").get(id) !== undefined;
+  knows(report: ReportIdentity): boolean {
+    return (
+      this.database
+        .statement("SELECT 1 AS found FROM reports WHERE homeserver_id = ? AND event_id = ? AND reporter = ? AND received_ts = ?")
+        .get(report.homeserverId, report.eventId, report.reporter, report.receivedTs) !== undefined
+    );
+  }
+
+  /** The homeserver's id while Warden has no report of that number, else one past the largest. */
+  private freeNumber(homeserverId: number): number {
+    if (this.database.statement("SELECT 1 AS taken FROM reports WHERE id = ?").get(homeserverId) === undefined) return homeserverId;
+    return Number(this.database.statement("SELECT MAX(id) AS largest FROM reports").get()?.["largest"]) + 1;
+  }
+
+  withHomeserverId(homeserverId: number): StoredReport[] {
+    return this.rows("SELECT * FROM reports WHERE homeserver_id = ? ORDER BY received_ts, id", homeserverId);
   }
 
   get(id: number): StoredReport | undefined {
@@ -185,6 +244,24 @@ export class SqliteReportStore implements ReportStore {
 
   byCard(eventId: string): StoredReport[] {
     return this.rows("SELECT * FROM reports WHERE card_event_id = ? ORDER BY id", eventId);
+  }
+
+  unnamed(): UnreadableReport[] {
+    return this.database
+      .statement("SELECT key, homeserver_id, problem FROM report_unreadable WHERE named_event_id IS NULL ORDER BY rowid")
+      .all()
+      .flatMap((row) => {
+        const parsed = unreadableRow.safeParse(row);
+        if (!parsed.success) return [];
+        const { key, homeserver_id: homeserverId, problem } = parsed.data;
+        return [{ key, problem, ...present("homeserverId", homeserverId) }];
+      });
+  }
+
+  markNamed(keys: readonly string[], eventId: string): void {
+    this.database.transaction(`${keys.length} unreadable event report(s) named`, () => {
+      for (const key of keys) this.database.statement("UPDATE report_unreadable SET named_event_id = ? WHERE key = ?").run(eventId, key);
+    });
   }
 
   private rows(sql: string, ...args: SQLInputValue[]): StoredReport[] {

@@ -24,6 +24,7 @@ import {
   serverVersionBody,
   userMembershipsBody,
   userDevicesBody,
+  eventReportBody,
   eventReportsBody,
   eventContextBody,
   forwardExtremitiesBody,
@@ -36,6 +37,7 @@ export type {
   EventContextBody,
   EventReport,
   EventReportsBody,
+  UnreadableEntry,
   ForwardExtremitiesBody,
   DeleteStatusBody,
   RedactStatusBody,
@@ -447,6 +449,15 @@ export class SynapseAdminClient {
       },
       eventReportsBody,
     );
+  }
+
+  /**
+   * GET /_synapse/admin/v1/event_reports/<report_id>: one report, with the reported event's JSON.
+   * Differs from the list: Synapse joins the event's JSON, so a report whose event was purged
+   * (or whose room was deleted) answers 404 here although it exists and DELETE removes it.
+   */
+  eventReport(reportId: number) {
+    return this.send({ method: "GET", path: `${ADMIN_V1}/event_reports/${segment(String(reportId))}`, idempotent: true }, eventReportBody);
   }
 
   /** DELETE /_synapse/admin/v1/event_reports/<report_id>. 404 when there is no such report (already deleted). */

@@ -169,25 +169,73 @@ export const userDevicesBody = z.looseObject({
   ),
 });
 
-export const eventReportsBody = z.looseObject({
-  event_reports: z.array(
-    z.looseObject({
-      id: z.number().int(),
-      received_ts: z.number(),
-      room_id: z.string(),
-      event_id: z.string(),
-      user_id: z.string(),
-      reason: z.string().nullish(),
-      score: z.number().nullish(),
-      // null when this server no longer has the event (purged, or never fetched).
-      sender: z.string().nullish(),
-      canonical_alias: z.string().nullish(),
-      name: z.string().nullish(),
-    }),
-  ),
-  total: z.number().int(),
-  next_token: z.number().int().nullish(),
+/**
+ * A report's score is whatever JSON its reporter sent: Synapse checks only that it is a Python
+ * int (no bound), and not even that with MSC4277 on. It is kept when it is a safe integer and
+ * otherwise left out: nothing Warden shows uses it, and it must not make a report unreadable.
+ */
+const reportScore = z.unknown().transform((value) => (typeof value === "number" && Number.isSafeInteger(value) ? value : undefined));
+
+/** One event report, as the list and GET event_reports/<id> (which adds event_json) give it. */
+export const eventReportBody = z.looseObject({
+  id: z.number().int(),
+  received_ts: z.number().int(),
+  room_id: z.string(),
+  event_id: z.string(),
+  user_id: z.string(),
+  reason: z.string().nullish(),
+  score: reportScore.optional(),
+  // null when this server no longer has the event (purged, or never fetched).
+  sender: z.string().nullish(),
+  canonical_alias: z.string().nullish(),
+  name: z.string().nullish(),
 });
+
+export type EventReport = z.infer<typeof eventReportBody>;
+
+/** A listed entry the report schema could not read. */
+export interface UnreadableEntry {
+  /** Its place in the page (the page's offsets count it). */
+  readonly position: number;
+  readonly id?: number;
+  /** Each field that was wrong and how. */
+  readonly problem: string;
+  /** Its id, time, event and reporter as sent (JSON), to tell it apart when it is listed again. */
+  readonly fields: string;
+}
+
+function unreadableEntry(entry: unknown, position: number, issues: readonly z.core.$ZodIssue[]): UnreadableEntry {
+  const raw: Record<string, unknown> = entry !== null && typeof entry === "object" ? (entry as Record<string, unknown>) : {};
+  const id = raw["id"];
+  return {
+    position,
+    ...(typeof id === "number" && Number.isSafeInteger(id) ? { id } : {}),
+    problem: issues.map((issue) => `${issue.path.join(".") || "the entry"}: ${issue.message}`).join("; "),
+    fields: JSON.stringify([id, raw["received_ts"], raw["event_id"], raw["user_id"]]),
+  };
+}
+
+/**
+ * A page of the list. Each entry is read on its own: one the schema cannot read is set aside in
+ * `unreadable` (with what was wrong) and the others are still read; the page's shape itself
+ * (the list, total, next_token) must be right.
+ */
+export const eventReportsBody = z
+  .looseObject({
+    event_reports: z.array(z.unknown()),
+    total: z.number().int(),
+    next_token: z.number().int().nullish(),
+  })
+  .transform(({ event_reports: entries, ...page }) => {
+    const readable: EventReport[] = [];
+    const unreadable: UnreadableEntry[] = [];
+    entries.forEach((entry, position) => {
+      const read = eventReportBody.safeParse(entry);
+      if (read.success) readable.push(read.data);
+      else unreadable.push(unreadableEntry(entry, position, read.error.issues));
+    });
+    return { ...page, event_reports: readable, unreadable };
+  });
 
 /** A client-format event as the context API serialises it; content is read defensively by its users. */
 const clientEvent = z.looseObject({
@@ -221,7 +269,6 @@ export const deletedExtremitiesBody = z.looseObject({ deleted: z.number().int() 
 
 export type EventReportsBody = z.infer<typeof eventReportsBody>;
 export type UserDevicesBody = z.infer<typeof userDevicesBody>;
-export type EventReport = EventReportsBody["event_reports"][number];
 export type EventContextBody = z.infer<typeof eventContextBody>;
 export type ClientEvent = EventContextBody["event"];
 export type ForwardExtremitiesBody = z.infer<typeof forwardExtremitiesBody>;

@@ -126,6 +126,44 @@ describe("event reports against a real Synapse", () => {
     const cards = scenario.recorder.events.slice(mark).filter((event) => Array.from({ length: 10 }, (_, i) => first + 1 + i).some((id) => isCard(id)(event)));
     expect(cards).toHaveLength(5);
   }, 90_000);
+
+  it("a report that gets the id of a dismissed one after a Synapse restart has its own card, and each dismissal deletes only its own report", async () => {
+    const cardAbout = (event: string) => (candidate: ClientEvent) =>
+      candidate.sender === scenario.wardenUser.userId && !("m.new_content" in candidate.content) && bodyOf(candidate).startsWith("Report ") && bodyOf(candidate).includes(`Event: ${event}`);
+    const numberOn = (card: ClientEvent) => Number(/^Report (\d+)/.exec(bodyOf(card))?.[1]);
+
+    // The newest report, with a score Synapse accepts (an integer, of any size) and a SQLite INTEGER column does not.
+    const first = await roomWithMessage(scenario.spammer, "first of two");
+    let mark = scenario.recorder.mark();
+    await scenario.outsider.reportEvent(first.roomId, first.eventId, "huge score", 1e20);
+    const homeserverId = await newestReportId();
+    const firstCard = await scenario.recorder.waitFor(cardAbout(first.eventId), { from: mark, timeoutMs: 15_000, what: "posting the report with a huge score" });
+    const firstNumber = numberOn(firstCard);
+    expect(firstNumber).toBe(homeserverId);
+    const dismissed = await scenario.send(`!report ${firstNumber} dismiss`);
+    expect(bodyOf(await scenario.replyTo(dismissed.eventId, dismissed.mark))).toBe(`Report ${firstNumber} is resolved (dismissed) and deleted on the homeserver.`);
+
+    // Synapse restarts on the same database and hands the deleted newest id out again.
+    await scenario.synapse.halt();
+    await scenario.synapse.restart();
+    const second = await roomWithMessage(scenario.spammer, "second of two");
+    mark = scenario.recorder.mark();
+    await scenario.outsider.reportEvent(second.roomId, second.eventId, "same id");
+    expect(await newestReportId()).toBe(homeserverId);
+
+    const secondCard = await scenario.recorder.waitFor(cardAbout(second.eventId), { from: mark, timeoutMs: 30_000, what: "posting the report with a reused id" });
+    const secondNumber = numberOn(secondCard);
+    expect(secondNumber).not.toBe(firstNumber);
+    expect(bodyOf(secondCard).split("\n")[0]).toMatch(new RegExp(`^Report ${secondNumber} \\(homeserver report ${homeserverId}\\) · `));
+
+    // The old number is the old report: already resolved, and the new one stays on the homeserver.
+    const again = await scenario.send(`!report ${firstNumber} dismiss`);
+    expect(bodyOf(await scenario.replyTo(again.eventId, again.mark))).toContain(`report ${firstNumber} was already resolved (dismissed`);
+    expect((await scenario.admin.adminEventReports()).ids).toContain(homeserverId);
+    const last = await scenario.send(`!report ${secondNumber} dismiss`);
+    expect(bodyOf(await scenario.replyTo(last.eventId, last.mark))).toBe(`Report ${secondNumber} is resolved (dismissed) and deleted on the homeserver.`);
+    expect((await scenario.admin.adminEventReports()).ids).not.toContain(homeserverId);
+  }, 180_000);
 });
 
 /** Every line of the Prometheus text format is a comment (# HELP / # TYPE) or `name{labels} value`. */

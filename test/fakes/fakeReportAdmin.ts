@@ -8,15 +8,16 @@ import type {
   ForwardExtremitiesBody,
   SynapseAdminClient,
 } from "../../src/synapse/adminClient.js";
+import { eventReportsBody } from "../../src/synapse/schemas.js";
 import { err, ok, type Result } from "../../src/util/result.js";
 import { adminError } from "./fakeAdmin.js";
 import { FakeUserAdmin } from "./fakeUserAdmin.js";
 
-type ReportAdminMethod = "eventReports" | "deleteEventReport" | "eventContext" | "forwardExtremities" | "deleteForwardExtremities";
+type ReportAdminMethod = "eventReports" | "eventReport" | "deleteEventReport" | "eventContext" | "forwardExtremities" | "deleteForwardExtremities";
 
 export type ReportAdminCall =
   | { readonly method: "eventReports"; readonly query: EventReportQuery }
-  | { readonly method: "deleteEventReport"; readonly reportId: number }
+  | { readonly method: "eventReport" | "deleteEventReport"; readonly reportId: number }
   | { readonly method: "eventContext"; readonly roomId: RoomId; readonly eventId: EventId }
   | { readonly method: "forwardExtremities" | "deleteForwardExtremities"; readonly roomId: RoomId };
 
@@ -24,21 +25,28 @@ export type ReportAdminCall =
  * FakeUserAdmin plus event reports, event context and forward extremities, answered the way
  * Synapse 1.163 answers them: reports are listed by the time they were received (newest first
  * unless dir=f), paged by offset with `total`; deleting a missing report is a 404; deleting the
- * extremities keeps the newest one.
+ * extremities keeps the newest one. A page goes through the admin client's own schema, so an
+ * entry it cannot read (`oddEntries`) behaves as it would from a real homeserver. Ids come from
+ * the largest id at the fake's start, as Synapse's do: `restart()` after deleting the newest
+ * report hands its id out again.
  */
 export class FakeReportAdmin extends FakeUserAdmin implements Pick<SynapseAdminClient, ReportAdminMethod> {
   readonly reportCalls: ReportAdminCall[] = [];
   /** The homeserver's reports, in any order. */
   readonly reports: EventReport[] = [];
+  /** Entries as a homeserver might send them whatever the schema says; each needs a numeric received_ts for the order. */
+  readonly oddEntries: (Record<string, unknown> & { received_ts: number })[] = [];
   /** Event id -> its context; an event missing here answers 404. */
   readonly contexts = new Map<string, EventContextBody>();
   readonly extremities = new Map<string, ForwardExtremitiesBody["results"]>();
   readonly reportFailures = new Map<ReportAdminMethod, AdminError>();
+  /** Events whose JSON the homeserver no longer has: GET event_reports/<id> answers 404 for their reports. */
+  readonly purgedEvents = new Set<string>();
   private nextReportId = 1;
 
   /** Files a report as a user's client would; ids count up like Synapse's. */
   addReport(report: Partial<EventReport> & { room_id: string; event_id: string; received_ts: number }): EventReport {
-    const full: EventReport = { id: this.nextReportId++, user_id: "@reporter:example.org", reason: "spam", score: null, sender: "@spammer:example.org", ...report };
+    const full: EventReport = { id: this.nextReportId++, user_id: "@reporter:example.org", reason: "spam", sender: "@spammer:example.org", ...report };
     this.reports.push(full);
     return full;
   }
@@ -47,13 +55,31 @@ export class FakeReportAdmin extends FakeUserAdmin implements Pick<SynapseAdminC
     this.reportCalls.push({ method: "eventReports", query });
     const failure = this.reportFailures.get("eventReports");
     if (failure !== undefined) return Promise.resolve(err(failure));
-    const matching = this.reports
-      .filter((report) => (query.eventSender === undefined || report.sender === query.eventSender) && (query.roomId === undefined || report.room_id.includes(query.roomId)))
+    const entries: (Record<string, unknown> & { received_ts: number })[] = [...this.reports, ...this.oddEntries];
+    const matching = entries
+      .filter((report) => (query.eventSender === undefined || report["sender"] === query.eventSender) && (query.roomId === undefined || String(report["room_id"]).includes(query.roomId)))
       .sort((a, b) => (query.direction === "f" ? a.received_ts - b.received_ts : b.received_ts - a.received_ts));
     const from = query.from ?? 0;
     const limit = query.limit ?? 100;
     const page = matching.slice(from, from + limit);
-    return Promise.resolve(ok({ event_reports: page, total: matching.length, ...(from + limit < matching.length ? { next_token: from + page.length } : {}) }));
+    const checked = eventReportsBody.safeParse({ event_reports: page, total: matching.length, ...(from + limit < matching.length ? { next_token: from + page.length } : {}) });
+    if (!checked.success) return Promise.resolve(err(adminError("bad-response", 200, `unexpected shape at ${checked.error.issues.map((issue) => issue.path.join(".")).join(", ")}`)));
+    return Promise.resolve(ok(checked.data));
+  }
+
+  /** Synapse restarted: the next report id is one more than the largest id there is now. */
+  restart(): void {
+    this.nextReportId = Math.max(0, ...this.reports.map((report) => report.id)) + 1;
+  }
+
+  /** As Synapse: 404 also for a report whose event was purged (`purgedEvents`), although it is listed and can be deleted. */
+  eventReport(reportId: number): Promise<Result<EventReport, AdminError>> {
+    this.reportCalls.push({ method: "eventReport", reportId });
+    const failure = this.reportFailures.get("eventReport");
+    if (failure !== undefined) return Promise.resolve(err(failure));
+    const report = this.reports.find((candidate) => candidate.id === reportId);
+    if (report === undefined || this.purgedEvents.has(report.event_id)) return Promise.resolve(err(adminError("not-found", 404, "Event report not found")));
+    return Promise.resolve(ok(report));
   }
 
   deleteEventReport(reportId: number): Promise<Result<Record<string, never>, AdminError>> {

@@ -17,12 +17,12 @@ export function reportCommand(dependencies: ReportDependencies) {
     summary: "Show one event report in full, or close it: done resolves it; dismiss resolves it and then deletes it on the homeserver.",
     details: [
       "done: resolved in Warden's database; the homeserver keeps the report.",
-      "dismiss: resolved in Warden's database first, then deleted with Synapse's admin API (DELETE event_reports/<id>); a failed deletion can be retried with the same command.",
+      "dismiss: resolved in Warden's database first, then deleted with Synapse's admin API (DELETE event_reports/<id>), only if the homeserver's report with that id is still this one (Synapse hands a deleted newest id out again after a restart); a failed deletion can be retried with the same command.",
       "ack: acknowledged (someone is acting on it); it stays in !reports.",
       "Who did what is kept in the audit log (!audit).",
     ],
     positionals: [
-      { name: "id", description: "the report id shown on its card" },
+      { name: "id", description: "Warden's number for the report, as on its card (the homeserver's id, unless Synapse had handed that out again)" },
       { name: "action", description: "done, dismiss or ack; without it the report is shown", optional: true },
     ],
     flags: [],

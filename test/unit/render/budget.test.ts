@@ -227,6 +227,8 @@ const ANSWERED_ELSEWHERE: ReadonlySet<CommandOutcome["kind"]> = new Set(["task-s
 function hugeReport(id: number): StoredReport {
   return {
     id,
+    // A number other than the homeserver's (a reused id) makes every heading longer.
+    homeserverId: id + 10 ** 12,
     receivedTs: FIXED_NOW,
     roomId: `!${HOSTILE}:example.org`,
     roomName: HOSTILE,

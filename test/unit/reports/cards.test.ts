@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { StoredReport } from "../../../src/model/reports.js";
-import { buildCard } from "../../../src/reports/enrich.js";
-import { renderReportCard } from "../../../src/render/reports.js";
+import { buildCard, contextLine } from "../../../src/reports/enrich.js";
+import { renderReportCard, renderReportOutcome } from "../../../src/render/reports.js";
 import { adminError } from "../../fakes/fakeAdmin.js";
 import { FakeReportAdmin } from "../../fakes/fakeReportAdmin.js";
 import { FIXED_NOW } from "../../fakes/fixedClock.js";
@@ -12,6 +12,7 @@ const HOSTILE = '<img src=x onerror=alert(1)> <a href="https://evil">click</a> *
 function report(overrides: Partial<StoredReport> = {}, withoutSender = false): StoredReport {
   const full: StoredReport = {
     id: 12,
+    homeserverId: overrides.id ?? 12,
     receivedTs: FIXED_NOW,
     roomId: ROOM,
     roomName: "Lobby <b>",
@@ -37,7 +38,8 @@ function adminWithContext(content: Record<string, unknown>, type = "m.room.messa
     events_before: [event("$b2", "second", FIXED_NOW - 2000), event("$b1", "first", FIXED_NOW - 3000)],
     events_after: [event("$a1", "after", FIXED_NOW)],
   });
-  for (let i = 1; i <= 4; i++) admin.addReport({ room_id: ROOM, event_id: `$x${i}`, received_ts: FIXED_NOW - 10_000 + i });
+  // Two received before the report, two at or after it (the list is by received time, not id).
+  for (let i = 1; i <= 4; i++) admin.addReport({ room_id: ROOM, event_id: `$x${i}`, received_ts: FIXED_NOW - 3 + i });
   return admin;
 }
 
@@ -88,5 +90,78 @@ describe("report cards", () => {
     expect(message.plain).toContain("Sender: unknown (the homeserver does not have the event)");
     expect(message.plain).toContain("In the room: !purge !lobby:example.org $bad");
     expect(message.plain).not.toContain("!redact");
+  });
+});
+
+describe("a report whose homeserver id was handed out again", () => {
+  it("shows Warden's number, and the homeserver's id beside it, on its card and in !reports", async () => {
+    const reused = report({ id: 13, homeserverId: 12 });
+    const card = renderReportCard(await buildCard(reused, new FakeReportAdmin()), "!");
+    expect(card.plain.split("\n")[0]).toBe("Report 13 (homeserver report 12) · 2025-01-15 12:00:00 UTC · open");
+    expect(card.html).toContain("<b>Report 13 (homeserver report 12)</b>");
+    expect(card.plain).toContain("This report: !report 13 done  ·  !report 13 dismiss");
+    expect(card.record).toMatchObject({ report_id: 13, homeserver_report_id: 12 });
+
+    const listed = renderReportOutcome({ kind: "report-list", reports: [reused, report({ id: 12 })], total: 2, from: 0, filter: { includeResolved: false } }, "!");
+    expect(listed.plain.split("\n").slice(1, 3)).toEqual([
+      '#13 (homeserver report 12) 2025-01-15 12:00:00 UTC · @spammer:example.org in "Lobby <b>" #lobby:example.org (!lobby:example.org) · "spam" · open',
+      '#12 2025-01-15 12:00:00 UTC · @spammer:example.org in "Lobby <b>" #lobby:example.org (!lobby:example.org) · "spam" · open',
+    ]);
+    expect(listed.html).toContain("<b>#13 (homeserver report 12)</b> 2025-01-15");
+  });
+
+  it("counts the earlier reports about its sender by received time, not by id (a reused id is the newest)", async () => {
+    const admin = new FakeReportAdmin();
+    // Homeserver ids 1–3 were filed before; id 2 was deleted, and after a restart handed out again to the newest report.
+    admin.addReport({ room_id: ROOM, event_id: "$x1", received_ts: FIXED_NOW - 3000 });
+    admin.reports.push({ id: 3, room_id: ROOM, event_id: "$x3", received_ts: FIXED_NOW - 1000, user_id: "@r:example.org", sender: "@spammer:example.org" });
+    admin.reports.push({ id: 2, room_id: ROOM, event_id: "$bad", received_ts: FIXED_NOW, user_id: "@alice:example.org", sender: "@spammer:example.org" });
+
+    const card = await buildCard(report({ id: 4, homeserverId: 2 }), admin);
+
+    expect(card.earlierAboutSender).toBe(2);
+  });
+});
+
+describe("what a card shows of the reported event and its neighbours", () => {
+  const at = FIXED_NOW - 1000;
+  const line = (type: string, content: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    contextLine({ event_id: "$x", type, sender: "@s:example.org", origin_server_ts: at, content, ...extra }, false);
+
+  it.each(["m.image", "m.video", "m.audio", "m.file"])("names the media kind of an %s message", (msgtype) => {
+    expect(line("m.room.message", { msgtype, body: "cat.bin" })).toEqual({ sender: "@s:example.org", at, reported: false, text: `${msgtype}: cat.bin`, placeholder: false });
+  });
+
+  it("shows a sticker's body as media, a text message as itself, and marks the reported line", () => {
+    expect(line("m.sticker", { body: "wave" })).toMatchObject({ text: "m.sticker: wave", placeholder: false });
+    expect(line("m.room.message", { msgtype: "m.text", body: "hello" })).toMatchObject({ text: "hello", placeholder: false });
+    expect(line("m.room.message", { body: "no msgtype" })).toMatchObject({ text: "no msgtype", placeholder: false });
+    expect(contextLine({ event_id: "$x", type: "m.room.message", sender: "@s:example.org", origin_server_ts: at, content: { body: "it" } }, true).reported).toBe(true);
+  });
+
+  it("says redacted, no text, state event or event for what has no text to show", () => {
+    expect(line("m.room.message", {})).toMatchObject({ text: "redacted", placeholder: true });
+    expect(line("m.room.message", { msgtype: "m.location", geo_uri: "geo:1,2" })).toMatchObject({ text: "no text", placeholder: true });
+    expect(line("m.room.name", { name: "Lobby" }, { state_key: "" })).toMatchObject({ text: "state event m.room.name", placeholder: true });
+    expect(line("m.reaction", { body: "not shown" })).toMatchObject({ text: "event m.reaction", placeholder: true });
+  });
+
+  it("says why the context is unavailable: the event is gone, or what the homeserver answered", async () => {
+    const gone = await buildCard(report(), new FakeReportAdmin());
+    expect(gone.context).toEqual({ kind: "unavailable", why: "the homeserver no longer has this event (redacted away, purged, or never received)" });
+    const refused = new FakeReportAdmin();
+    refused.reportFailures.set("eventContext", adminError("forbidden", 403, "You are not a server admin"));
+    expect((await buildCard(report(), refused)).context).toEqual({ kind: "unavailable", why: `context unavailable: ${adminError("forbidden", 403, "You are not a server admin").userMessage}` });
+  });
+
+  it("asks the homeserver for the sender's reports newest first, and not at all when the sender is unknown", async () => {
+    const admin = new FakeReportAdmin();
+    await buildCard(report(), admin);
+    expect(admin.reportCalls.filter((call) => call.method === "eventReports")).toEqual([{ method: "eventReports", query: { eventSender: "@spammer:example.org", direction: "b", limit: 100 } }]);
+
+    const unknown = new FakeReportAdmin();
+    const card = await buildCard(report({}, true), unknown);
+    expect(card.earlierAboutSender).toBeUndefined();
+    expect(unknown.reportCalls.filter((call) => call.method === "eventReports")).toEqual([]);
   });
 });

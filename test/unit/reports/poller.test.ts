@@ -7,23 +7,11 @@ import { FakeReportAdmin } from "../../fakes/fakeReportAdmin.js";
 import { FixedClock } from "../../fakes/fixedClock.js";
 import { MemoryLogger } from "../../fakes/memoryLogger.js";
 import { MemoryReportStore } from "../../fakes/memoryReportStore.js";
-import { RecordingChat } from "../../fakes/recordingChat.js";
+import { DedupingChat } from "../../fakes/dedupingChat.js";
+import type { RecordingChat } from "../../fakes/recordingChat.js";
 
 const MGMT = "!mgmt:example.org" as RoomId;
 const ROOM = "!lobby:example.org";
-
-/** A chat that, like a homeserver, answers a repeated transaction id with the first event and sends nothing new. */
-class DedupingChat extends RecordingChat {
-  private readonly byTxn = new Map<string, string>();
-  override async send(...args: Parameters<RecordingChat["send"]>) {
-    const txn = args[2]?.transactionId;
-    const seen = txn === undefined ? undefined : this.byTxn.get(txn);
-    if (seen !== undefined) return { ok: true as const, value: seen };
-    const sent = await super.send(...args);
-    if (sent.ok && txn !== undefined) this.byTxn.set(txn, sent.value);
-    return sent;
-  }
-}
 
 function setup(options: { store?: ReportStore; chat?: DedupingChat; admin?: FakeReportAdmin; clock?: FixedClock; burst?: number } = {}) {
   const clock = options.clock ?? new FixedClock();

@@ -13,9 +13,9 @@ function setup(count = 3) {
   const stored: StoredReport[] = [];
   for (let i = 0; i < count; i++) {
     const report = fakes.admin.addReport({ room_id: i % 2 === 0 ? "!a:example.org" : "!b:example.org", event_id: `$e${i}`, received_ts: FIXED_NOW - 1000 * (count - i), sender: `@s${i}:example.org` });
-    stored.push({ id: report.id, receivedTs: report.received_ts, roomId: report.room_id, eventId: report.event_id, reporter: report.user_id, sender: report.sender ?? "", state: "open", changedAt: FIXED_NOW, deletedOnHomeserver: false, cardEventId: `$card${report.id}` });
+    stored.push({ id: report.id, homeserverId: report.id, receivedTs: report.received_ts, roomId: report.room_id, eventId: report.event_id, reporter: report.user_id, sender: report.sender ?? "", state: "open", changedAt: FIXED_NOW, deletedOnHomeserver: false, cardEventId: `$card${report.id}` });
   }
-  fakes.reports.take(stored, { highWater: count, floor: 0 });
+  fakes.reports.seed(stored);
   return { fakes, report: reportCommand(fakes.dependencies), reports: reportsCommand(fakes.dependencies) };
 }
 
