@@ -132,9 +132,12 @@ export class LeaveSeenGate {
   }
 }
 
-/** The local users the shutdown kicked, from its task's outcome; undefined when that record is gone. */
+/**
+ * The local users the shutdown kicked, from its task's outcome (a purge phase follows only a
+ * shutdown that completed); undefined when that record is gone (tasks are pruned after 30 days).
+ */
 function kickedUsers(task: TaskRecord | undefined): readonly string[] | undefined {
-  const kicked = task?.outcome?.["kickedUsers"];
-  if (task === undefined || task.status !== "complete") return undefined;
-  return Array.isArray(kicked) ? kicked.filter((user): user is string => typeof user === "string") : [];
+  if (task === undefined) return undefined;
+  const kicked = task.outcome?.["kickedUsers"];
+  return Array.isArray(kicked) ? kicked : [];
 }

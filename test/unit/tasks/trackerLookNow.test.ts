@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { FakeTaskQueue } from "../../fakes/fakeTaskQueue.js";
 import { runUntil } from "./fakeTime.js";
 import { pass, purgeTask, ROOM, times, useTrackerHarness } from "./trackerHarness.js";
 
@@ -46,13 +47,15 @@ describe("TaskTracker.lookNow: a job the wave engine saw missing from the homese
     expect(logger.withMessage("following each job on its own from now on: one status request per job")).toHaveLength(1);
   });
 
-  it("is not read again when asked again within a second, and is read again after it", async () => {
+  it("is not read again when asked again within a second, and is read again after it; between, the queue follows it as before", async () => {
     const { store, queue, tracker } = world({ ceilingMs: 60_000, listRequestsPerMinute: 1 });
     const job = queue.add("purge_history", ROOM, "active");
     const task = purgeTask(job.id, { status: "active" });
     await store.insert(task);
     tracker.track(task.id);
     await runUntil(() => times(queue, "in-flight").length === 1);
+    // The look finds nothing out (a passing failure): the task stays followed by the queue.
+    queue.ownFailures.push(FakeTaskQueue.error("server-error", 502));
 
     tracker.lookNow([task.id]);
     await runUntil(() => times(queue, "own-status").length === 1);
@@ -61,9 +64,34 @@ describe("TaskTracker.lookNow: a job the wave engine saw missing from the homese
     await pass(500);
     expect(times(queue, "own-status")).toHaveLength(1);
 
-    await pass(600);
+    await pass(3_000);
+    expect(times(queue, "own-status")).toHaveLength(1);
+    expect(tracker.perJob).toBe(false);
     tracker.lookNow([task.id]);
     await runUntil(() => times(queue, "own-status").length === 2);
+  });
+
+  it("asked while a tick is under way, it reads the job as soon as that tick ends, not at the loop's next pace", async () => {
+    const { store, queue, tracker } = world({ firstTickMs: 1_000, ceilingMs: 60_000, listRequestsPerMinute: 60 });
+    const job = queue.add("purge_history", ROOM, "active");
+    const task = purgeTask(job.id, { status: "active" });
+    await store.insert(task);
+    let release: (() => void) | undefined;
+    const inFlight = queue.inFlight.bind(queue);
+    queue.inFlight = () =>
+      new Promise((resolve) => {
+        release = () => {
+          resolve(inFlight());
+        };
+      });
+    tracker.track(task.id);
+    await runUntil(() => release !== undefined);
+
+    tracker.lookNow([task.id]);
+    const endedAt = Date.now();
+    release?.();
+    await runUntil(() => times(queue, "own-status").length === 1);
+    expect((times(queue, "own-status")[0] ?? 0) - endedAt).toBeLessThan(100);
   });
 
   it("ignores tasks it does not follow, and does nothing once stopped", async () => {

@@ -34,7 +34,7 @@ export class World {
   readonly tasks = new Map<string, TaskRecord>();
   readonly sent: Sent[] = [];
   readonly prepared: string[] = [];
-  readonly scripted = new Map<string, (SendResult | "throw" | "hold" | ((wave: WaveRecord, room: WaveRoom) => SendResult))[]>();
+  readonly scripted = new Map<string, (SendResult | "throw" | "hold" | ((wave: WaveRecord, room: WaveRoom) => SendResult | Promise<SendResult>))[]>();
   /** Whether a running task of a room does what a wave room needs (RoomSender.joins); never by default. */
   joinable: (task: TaskRecord) => boolean = () => false;
   /** A gate for purge-phase rooms (RoomSender.ready); none by default. */

@@ -131,6 +131,21 @@ describe("wave engine: a shutdown's purge waits for its members' clients", () =>
     expect(store.get(wave.id)?.mainPhaseNotified).toBe(true);
   });
 
+  it("a main-phase message not delivered yet is dropped once the wave finished: the summary tells it", async () => {
+    const { engine, world, board } = setUp({ maxConcurrentJobs: 2, summaryRetryMs: 30_000 });
+    board.mainPhaseAnswers = [false];
+    world.gate = () => Promise.resolve({ ready: false, until: Date.now() + DAY, reason: "waiting" });
+    const wave = await start(engine, 1, "shutdown", MEMBERS_SEEN);
+    await runUntil(() => world.running().length === 1);
+    await world.end(engine, "!r0:x");
+    await runUntil(() => board.mainPhases.length === 1);
+
+    await engine.cancel(wave.id, "@mod:x");
+    await runUntil(() => board.summaries.length === 1);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(board.mainPhases).toHaveLength(1);
+  });
+
   it("a cancel drops the purge phase still waiting: the wave finishes with its summary", async () => {
     const { engine, world, board, store } = setUp({ maxConcurrentJobs: 2 });
     world.gate = () => Promise.resolve({ ready: false, until: Date.now() + DAY, reason: "waiting" });

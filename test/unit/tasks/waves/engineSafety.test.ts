@@ -137,6 +137,16 @@ describe("wave engine: a room joins only a job that does what it needs", () => {
     expect(world.sent[1]?.roomId).toBe("!r0:x");
   });
 
+  it("waits while any job on the room does less, even when another one there would do", async () => {
+    const { engine, world } = setUp({ maxConcurrentJobs: 2 });
+    world.tasks.set("p-enough", singleTask("p-enough", "!r0:x", { cutoffTs: START, deleteLocalEvents: true }));
+    world.tasks.set("s-other", { ...singleTask("s-other", "!r0:x", { block: false, purge: false, forcePurge: false }), kind: "shutdown" });
+    world.joinable = (task) => task.id === "p-enough";
+    await start(engine, 1);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(world.sent).toEqual([]);
+  });
+
   it("joins a job on the room that does at least as much: the room is sent at once (the launcher follows that job)", async () => {
     const { engine, world } = setUp({ maxConcurrentJobs: 2 });
     const single = singleTask("p-single", "!r0:x", { cutoffTs: START, deleteLocalEvents: true });
@@ -230,6 +240,26 @@ describe("wave engine: each send has its own identity", () => {
 
     expect(restarted.store.room(wave.id, "main", "!r0:x")).toMatchObject({ state: "sent", taskId: running?.id });
     expect(world.sent).toHaveLength(2);
+  });
+
+  it("the task of its own send, even when another task of the same attempt is newer", async () => {
+    const world = new World();
+    const store = new WaveStore(database(), () => Date.now());
+    const first = setUp({ maxConcurrentJobs: 0 }, false, world, new Board(), store);
+    const wave = await start(first.engine, 1);
+    await first.engine.stop();
+    await store.updateRooms(wave.id, [{ phase: "main", roomId: "!r0:x", change: { state: "sending", attempts: 1, sendId: "own-send" } }]);
+    const room = store.room(wave.id, "main", "!r0:x");
+    if (room === undefined) throw new Error("no room");
+    const mine = { ...singleTask("p-mine", "!r0:x", waveTaskParameters(wave, room)), createdAt: START - 2_000 };
+    const newer = { ...singleTask("p-newer", "!r0:x", { ...waveTaskParameters(wave, room), waveSend: "another-send" }), status: "failed" as const, createdAt: START - 1_000 };
+    world.tasks.set(newer.id, newer);
+    world.tasks.set(mine.id, mine);
+
+    const restarted = setUp({ maxConcurrentJobs: 0 }, false, world, new Board(), new WaveStore(database(), () => Date.now()));
+    await restarted.engine.resumeAll();
+
+    expect(restarted.store.room(wave.id, "main", "!r0:x")).toMatchObject({ state: "sent", taskId: "p-mine" });
   });
 
   it("a room claimed by an older Warden (no send id) follows the newest task of its attempt", async () => {

@@ -184,6 +184,32 @@ describe("LeaveSeenGate: a shutdown's purge waits until the kicked members' clie
     expect(admin.reads).toEqual(["@alice:x", "@alice:x"]);
   });
 
+  it("a member waits until every recently active device of theirs was seen, not just one", async () => {
+    const { gate, admin } = gateAt(KICKED_AT + 1_000);
+    admin.devices.set("@alice:x", [
+      { device_id: "PHONE", last_seen_ts: KICKED_AT + 500 },
+      { device_id: "LAPTOP", last_seen_ts: KICKED_AT - 60_000 },
+    ]);
+    expect((await gate.ready(wave, purgeRoom, previous(["@alice:x"]))).ready).toBe(false);
+  });
+
+  it("what a member's clients saw counts for the room they were kicked from: another room, kicked later, waits for them again", async () => {
+    const { gate, admin, clock } = gateAt(KICKED_AT + 1_000);
+    admin.devices.set("@alice:x", [{ device_id: "PHONE", last_seen_ts: KICKED_AT + 500 }]);
+    expect((await gate.ready(wave, purgeRoom, previous(["@alice:x"]))).ready).toBe(true);
+
+    clock.set(KICKED_AT + 60_000);
+    const later: PreviousPhase = { task: shutdownTask(["@alice:x"]), endedAt: KICKED_AT + 30_000 };
+    expect((await gate.ready(wave, { ...purgeRoom, roomId: "!later:x" }, later)).ready).toBe(false);
+  });
+
+  it("a shutdown whose record names nobody kicked (an older record without the list) goes at once", async () => {
+    const { gate } = gateAt(KICKED_AT + 1_000);
+    const withoutOutcome: TaskRecord = { ...shutdownTask([]) };
+    delete withoutOutcome.outcome;
+    expect(await gate.ready(wave, purgeRoom, { task: withoutOutcome, endedAt: KICKED_AT })).toEqual({ ready: true, reason: "no local member was kicked: purged at once" });
+  });
+
   it("waits out a member whose devices cannot be read (an endpoint the deployment does not serve, a 5xx), said once in the log", async () => {
     const logger = new MemoryLogger();
     const { gate, admin } = gateAt(KICKED_AT + 1_000, new FakeDevices(), logger.log);
