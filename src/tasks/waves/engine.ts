@@ -672,6 +672,8 @@ export class WaveEngine implements WaveControl {
     try {
       const claimed = await this.store.updateQueued(wave.id, room.phase, room.roomId, { state: "sending", attempts: room.attempts + 1, sendId, ...(passed === undefined ? {} : { reason: passed }) });
       if (claimed === undefined) this.log.info({ waveId: wave.id, roomId: room.roomId }, "wave room no longer queued when its turn came; not sent");
+      // The audit of why a gated room went (the e2e of the two-step shutdown reads it).
+      else if (passed !== undefined) this.log.info({ waveId: wave.id, roomId: room.roomId, phase: room.phase, reason: passed }, "wave room sent once its gate opened");
       return claimed;
     } catch (error) {
       this.log.error({ err: error, waveId: wave.id, roomId: room.roomId }, "could not mark a wave room as being sent; it stays queued");

@@ -3,7 +3,7 @@ import type { WaveRecord } from "../../../../src/model/waves.js";
 import { WaveStore } from "../../../../src/store/waves.js";
 import type { TaskRecord } from "../../../../src/tasks/types.js";
 import type { SendResult } from "../../../../src/tasks/waves/senders.js";
-import { Board, START, World, start, useEngineHarness } from "./engineHarness.js";
+import { Board, START, World, log, start, useEngineHarness } from "./engineHarness.js";
 import { runUntil } from "../fakeTime.js";
 
 const { setUp, database } = useEngineHarness();
@@ -50,6 +50,17 @@ describe("wave engine: the gate of a purge phase", () => {
 
     expect(world.sent.filter((send) => send.phase === "purge").map((send) => send.roomId)).toEqual(["!r0:x"]);
     expect(store.room(wave.id, "purge", "!r1:x")).toMatchObject({ state: "queued", reason: "not seen" });
+  });
+
+  it("logs why a room went once its gate opened (the audit of a two-step shutdown), and only for a room with a reason", async () => {
+    const { engine, world } = setUp({ maxConcurrentJobs: 2 });
+    const info = vi.spyOn(log, "info");
+    world.gate = (_wave, room) => Promise.resolve(room.roomId === "!r0:x" ? { ready: true, reason: "seen" } : { ready: true });
+    const wave = await emptied(engine, world, 2);
+    await runUntil(() => world.sent.filter((send) => send.phase === "purge").length === 2);
+    const opened = info.mock.calls.filter((call) => call[1] === "wave room sent once its gate opened").map((call) => call[0]);
+    info.mockRestore();
+    expect(opened).toEqual([{ waveId: wave.id, roomId: "!r0:x", phase: "purge", reason: "seen" }]);
   });
 
   it("a room let go without a reason keeps the reason it had", async () => {
