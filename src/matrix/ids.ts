@@ -40,3 +40,22 @@ export function isRoomAlias(reference: RoomId | RoomAlias): reference is RoomAli
 export function serverNameOf(userId: UserId): string {
   return userId.slice(userId.indexOf(":") + 1);
 }
+
+/** A content URI split into the server that holds the file and its media ID. */
+export interface Mxc {
+  readonly origin: string;
+  readonly mediaId: string;
+}
+
+// The spec allows only these characters in a media ID; anything else cannot name a stored file.
+const MXC = new RegExp(String.raw`^mxc://(${SERVER_NAME})/([A-Za-z0-9_-]+)$`);
+
+/** `mxc://<server>/<media id>`, or undefined for any other text (a URL, a thumbnail path, a bare id). */
+export function parseMxc(text: string): Mxc | undefined {
+  const match = MXC.exec(text);
+  return match?.[1] === undefined || match[2] === undefined ? undefined : { origin: match[1], mediaId: match[2] };
+}
+
+export function formatMxc(mxc: Mxc): string {
+  return `mxc://${mxc.origin}/${mxc.mediaId}`;
+}

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { EventId, RoomId, UserId } from "../matrix/ids.js";
+import type { EventId, Mxc, RoomId, UserId } from "../matrix/ids.js";
 import type { Result } from "../util/result.js";
 import type { AdminError } from "./errors.js";
 import { sendAdminRequest, type HttpOptions, type HttpRequest } from "./http.js";
@@ -29,6 +29,12 @@ import {
   eventContextBody,
   forwardExtremitiesBody,
   deletedExtremitiesBody,
+  roomMediaBody,
+  userMediaBody,
+  mediaInfoBody,
+  quarantinedCountBody,
+  deletedMediaBody,
+  purgedMediaCacheBody,
 } from "./schemas.js";
 
 export type { AdminError } from "./errors.js";
@@ -46,6 +52,9 @@ export type {
   RoomListBody,
   RoomMessagesBody,
   ScheduledTasksBody,
+  MediaItemBody,
+  UserMediaBody,
+  RoomMediaBody,
 } from "./schemas.js";
 
 /** Statuses of Synapse's task scheduler (synapse.types.TaskStatus). */
@@ -102,6 +111,22 @@ export interface EventReportQuery {
   readonly direction?: "b" | "f";
   readonly eventSender?: UserId;
   readonly roomId?: RoomId;
+}
+
+export interface UserMediaQuery {
+  /** The previous page's `next_token` (an offset). */
+  readonly from?: number;
+  /** Files per page; Synapse's default is 100. */
+  readonly limit?: number;
+}
+
+export interface OldMediaQuery {
+  /** Files last accessed (or, never accessed, uploaded) before this time, in ms. */
+  readonly beforeTs: number;
+  /** Only files larger than this many bytes; Synapse's default 0 is every size. */
+  readonly sizeGt?: number;
+  /** Keep files used as an avatar (Synapse's default: kept). */
+  readonly keepProfiles?: boolean;
 }
 
 export type PurgePoint = { readonly eventId: EventId } | { readonly timestamp: number };
@@ -499,6 +524,142 @@ export class SynapseAdminClient {
     return this.send(
       { method: "DELETE", path: `${ADMIN_V1}/rooms/${segment(roomId)}/forward_extremities`, idempotent: true },
       deletedExtremitiesBody,
+    );
+  }
+
+  // Media. Synapse serves these on the process that runs its media repository (a media worker
+  // when the deployment has one; the main process answers 404 M_UNRECOGNIZED then).
+
+  /**
+   * GET /_synapse/admin/v1/room/<room_id>/media: the mxc URIs named by the room's messages that
+   * this server still holds, split into local and remote. Only URIs: no size, no uploader. A
+   * purged room's messages are gone, so is this list; a room the server does not know lists none.
+   */
+  roomMedia(roomId: RoomId) {
+    return this.send({ method: "GET", path: `${ADMIN_V1}/room/${segment(roomId)}/media`, idempotent: true }, roomMediaBody);
+  }
+
+  /**
+   * GET /_synapse/admin/v1/users/<user_id>/media: a local user's uploads, newest first, paged by
+   * offset (`next_token` while more remain). 400 for a remote user; 404 for an unknown one.
+   */
+  userMedia(userId: UserId, query: UserMediaQuery = {}) {
+    return this.send(
+      { method: "GET", path: `${ADMIN_V1}/users/${segment(userId)}/media`, query: { from: query.from, limit: query.limit }, idempotent: true },
+      userMediaBody,
+    );
+  }
+
+  /**
+   * GET /_synapse/admin/v1/media/<origin>/<media_id> (Synapse 1.140 and later): one local file or
+   * cached remote file. 404 "Unknown media" for a file this server does not hold; older versions
+   * serve only DELETE on this path and answer a GET 405 M_UNRECOGNIZED.
+   */
+  mediaInfo(mxc: Mxc) {
+    return this.send(
+      { method: "GET", path: `${ADMIN_V1}/media/${segment(mxc.origin)}/${segment(mxc.mediaId)}`, idempotent: true },
+      mediaInfoBody,
+    );
+  }
+
+  /**
+   * POST /_synapse/admin/v1/room/<room_id>/media/quarantine: every file the room's messages name,
+   * local and remote, except local files protected from quarantine. Answers how many rows it
+   * marked (a file already quarantined counts again). Since 1.128 each file's duplicates by hash
+   * are quarantined with it.
+   */
+  quarantineRoomMedia(roomId: RoomId) {
+    return this.send(
+      { method: "POST", path: `${ADMIN_V1}/room/${segment(roomId)}/media/quarantine`, body: {}, idempotent: true },
+      quarantinedCountBody,
+    );
+  }
+
+  /** POST /_synapse/admin/v1/user/<user_id>/media/quarantine: every local upload of the user but protected ones. */
+  quarantineUserMedia(userId: UserId) {
+    return this.send(
+      { method: "POST", path: `${ADMIN_V1}/user/${segment(userId)}/media/quarantine`, body: {}, idempotent: true },
+      quarantinedCountBody,
+    );
+  }
+
+  /**
+   * POST /_synapse/admin/v1/media/quarantine/<origin>/<media_id>. Answers {} whether or not the
+   * server holds the file (a remote file never cached changes nothing), so callers look it up
+   * first. Quarantines a protected local file too: only the room and user forms spare those.
+   */
+  quarantineMedia(mxc: Mxc) {
+    return this.send(
+      { method: "POST", path: `${ADMIN_V1}/media/quarantine/${segment(mxc.origin)}/${segment(mxc.mediaId)}`, body: {}, idempotent: true },
+      emptyBody,
+    );
+  }
+
+  /** POST /_synapse/admin/v1/media/unquarantine/<origin>/<media_id>; {} whatever the file's state. */
+  unquarantineMedia(mxc: Mxc) {
+    return this.send(
+      { method: "POST", path: `${ADMIN_V1}/media/unquarantine/${segment(mxc.origin)}/${segment(mxc.mediaId)}`, body: {}, idempotent: true },
+      emptyBody,
+    );
+  }
+
+  /**
+   * POST /_synapse/admin/v1/media/protect/<media_id> (or unprotect): marks a local file safe from
+   * room and user quarantines. Local only (the path has no origin); {} even for an unknown id.
+   */
+  setMediaProtected(mediaId: string, protect: boolean) {
+    return this.send(
+      { method: "POST", path: `${ADMIN_V1}/media/${protect ? "protect" : "unprotect"}/${segment(mediaId)}`, body: {}, idempotent: true },
+      emptyBody,
+    );
+  }
+
+  /**
+   * DELETE /_synapse/admin/v1/media/<server_name>/<media_id>: removes one local file and its
+   * thumbnails. 400 for a remote origin; 404 "Unknown media".
+   */
+  deleteMedia(mxc: Mxc) {
+    return this.send(
+      { method: "DELETE", path: `${ADMIN_V1}/media/${segment(mxc.origin)}/${segment(mxc.mediaId)}`, idempotent: true },
+      deletedMediaBody,
+    );
+  }
+
+  /**
+   * DELETE /_synapse/admin/v1/users/<user_id>/media: deletes one page of the user's uploads (the
+   * newest `limit`, default 100; Synapse's paging, so callers repeat until none is left).
+   * Protected files are deleted too: callers that spare them delete by id instead.
+   */
+  deleteUserMedia(userId: UserId, query: UserMediaQuery = {}) {
+    return this.send(
+      { method: "DELETE", path: `${ADMIN_V1}/users/${segment(userId)}/media`, query: { from: query.from, limit: query.limit }, idempotent: true },
+      deletedMediaBody,
+    );
+  }
+
+  /**
+   * POST /_synapse/admin/v1/media/delete?before_ts=: local files (and local copies of remote
+   * ones' thumbnails) last accessed before the time; protected and quarantined files are kept.
+   * Synapse refuses a `before_ts` that reads as seconds (before 30,000,000,000).
+   */
+  deleteOldLocalMedia(query: OldMediaQuery) {
+    return this.send(
+      {
+        method: "POST",
+        path: `${ADMIN_V1}/media/delete`,
+        query: { before_ts: query.beforeTs, size_gt: query.sizeGt, keep_profiles: query.keepProfiles },
+        body: {},
+        idempotent: false,
+      },
+      deletedMediaBody,
+    );
+  }
+
+  /** POST /_synapse/admin/v1/purge_media_cache?before_ts=: cached remote files last accessed before the time. */
+  purgeRemoteMediaCache(beforeTs: number) {
+    return this.send(
+      { method: "POST", path: `${ADMIN_V1}/purge_media_cache`, query: { before_ts: beforeTs }, body: {}, idempotent: false },
+      purgedMediaCacheBody,
     );
   }
 }

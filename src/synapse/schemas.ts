@@ -279,3 +279,39 @@ export type RoomListBody = z.infer<typeof roomListBody>;
 export type RoomHierarchyBody = z.infer<typeof roomHierarchyBody>;
 export type RoomMessagesBody = z.infer<typeof roomMessagesBody>;
 export type RedactStatusBody = z.infer<typeof redactStatusBody>;
+
+/** GET /_synapse/admin/v1/room/<room_id>/media: the content URIs its messages name, nothing more. */
+export const roomMediaBody = z.looseObject({ local: z.array(z.string()), remote: z.array(z.string()) });
+
+/** One file as the user media list and the media info endpoint describe it (local: no origin). */
+export const mediaItemBody = z.looseObject({
+  media_id: z.string(),
+  media_origin: z.string().nullish(),
+  user_id: z.string().nullish(),
+  media_type: z.string().nullish(),
+  media_length: z.number().nullish(),
+  upload_name: z.string().nullish(),
+  created_ts: z.number().nullish(),
+  last_access_ts: z.number().nullish(),
+  quarantined_by: z.string().nullish(),
+  safe_from_quarantine: z.boolean().nullish(),
+});
+
+export const userMediaBody = z.looseObject({
+  media: z.array(mediaItemBody),
+  total: z.number(),
+  next_token: z.number().nullish(),
+});
+
+export const mediaInfoBody = z.looseObject({ media_info: mediaItemBody });
+
+export const quarantinedCountBody = z.looseObject({ num_quarantined: z.number() });
+
+export const deletedMediaBody = z.looseObject({ deleted_media: z.array(z.string()), total: z.number() });
+
+/** POST /_synapse/admin/v1/purge_media_cache: how many cached remote files went. */
+export const purgedMediaCacheBody = z.looseObject({ deleted: z.number() });
+
+export type MediaItemBody = z.infer<typeof mediaItemBody>;
+export type UserMediaBody = z.infer<typeof userMediaBody>;
+export type RoomMediaBody = z.infer<typeof roomMediaBody>;
