@@ -273,4 +273,33 @@ export class MatrixClient {
     const listed = await this.http.request("GET", `${ADMIN}/event_reports`, EventReports, { query: { limit: 100 } });
     return { ids: listed.event_reports.map((report) => report.id), total: listed.total };
   }
+
+  /** POST /_matrix/media/v3/upload: the file's mxc URI. */
+  async uploadMedia(bytes: Uint8Array, contentType: string, filename: string): Promise<string> {
+    const response = await fetch(`${this.baseUrl}/_matrix/media/v3/upload?filename=${encodeURIComponent(filename)}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${this.user.accessToken}`, "content-type": contentType },
+      body: bytes,
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new MatrixHttpError("POST", "/_matrix/media/v3/upload", response.status, undefined, text);
+    return z.looseObject({ content_uri: z.string() }).parse(JSON.parse(text)).content_uri;
+  }
+
+  /**
+   * GET /_matrix/client/v1/media/download/<server>/<id> as this user (authenticated media): the
+   * status and, when served, the bytes; the errcode when refused (M_NOT_FOUND for a quarantined file).
+   */
+  async downloadMedia(mxc: string): Promise<{ status: number; errcode?: string; bytes?: Uint8Array }> {
+    const [server, mediaId] = mxc.replace(/^mxc:\/\//, "").split("/");
+    const response = await fetch(`${this.baseUrl}/_matrix/client/v1/media/download/${encodeURIComponent(server ?? "")}/${encodeURIComponent(mediaId ?? "")}`, {
+      headers: { authorization: `Bearer ${this.user.accessToken}` },
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (response.ok) return { status: response.status, bytes: new Uint8Array(await response.arrayBuffer()) };
+    const text = await response.text();
+    const errcode = /"errcode"\s*:\s*"([^"]+)"/.exec(text)?.[1];
+    return errcode === undefined ? { status: response.status } : { status: response.status, errcode };
+  }
 }
