@@ -150,6 +150,13 @@ function segment(part: string): string {
 }
 
 const ADMIN_V1 = "/_synapse/admin/v1";
+
+/** What a moderator reads when the process that answered does not serve the media admin API. */
+export const MEDIA_NOT_SERVED =
+  "the homeserver process that answered does not serve Synapse's media admin API (it answered M_UNRECOGNIZED). " +
+  "On a worker deployment, route /_synapse/admin/v1/media/, /room/<room>/media, /user/<user>/media, /users/<user>/media and /purge_media_cache " +
+  "to the media repository worker (synapse.app.media_repository); since Synapse 1.152 the worker that quarantines must also be a quarantined_media_changes stream writer. " +
+  "Synapse before 1.140 has no media info endpoint (GET /media/<server>/<id>)";
 const ADMIN_V2 = "/_synapse/admin/v2";
 
 /**
@@ -161,6 +168,16 @@ export class SynapseAdminClient {
 
   private send<T>(request: HttpRequest, schema: z.ZodType<T>): Promise<Result<T, AdminError>> {
     return sendAdminRequest(this.options, request, schema);
+  }
+
+  /**
+   * A media admin request. The main process of a deployment with a media worker does not serve
+   * these paths (404 or 405 M_UNRECOGNIZED): the moderator reads where they must be routed.
+   */
+  private async sendMedia<T>(request: HttpRequest, schema: z.ZodType<T>): Promise<Result<T, AdminError>> {
+    const result = await this.send(request, schema);
+    if (result.ok || result.error.errcode !== "M_UNRECOGNIZED") return result;
+    return { ok: false, error: { ...result.error, userMessage: MEDIA_NOT_SERVED } };
   }
 
   /** GET /_synapse/admin/v1/server_version. Needs no admin rights, so it proves only that Synapse answers. */
@@ -536,7 +553,7 @@ export class SynapseAdminClient {
    * purged room's messages are gone, so is this list; a room the server does not know lists none.
    */
   roomMedia(roomId: RoomId) {
-    return this.send({ method: "GET", path: `${ADMIN_V1}/room/${segment(roomId)}/media`, idempotent: true }, roomMediaBody);
+    return this.sendMedia({ method: "GET", path: `${ADMIN_V1}/room/${segment(roomId)}/media`, idempotent: true }, roomMediaBody);
   }
 
   /**
@@ -544,7 +561,7 @@ export class SynapseAdminClient {
    * offset (`next_token` while more remain). 400 for a remote user; 404 for an unknown one.
    */
   userMedia(userId: UserId, query: UserMediaQuery = {}) {
-    return this.send(
+    return this.sendMedia(
       { method: "GET", path: `${ADMIN_V1}/users/${segment(userId)}/media`, query: { from: query.from, limit: query.limit }, idempotent: true },
       userMediaBody,
     );
@@ -556,7 +573,7 @@ export class SynapseAdminClient {
    * serve only DELETE on this path and answer a GET 405 M_UNRECOGNIZED.
    */
   mediaInfo(mxc: Mxc) {
-    return this.send(
+    return this.sendMedia(
       { method: "GET", path: `${ADMIN_V1}/media/${segment(mxc.origin)}/${segment(mxc.mediaId)}`, idempotent: true },
       mediaInfoBody,
     );
@@ -569,7 +586,7 @@ export class SynapseAdminClient {
    * are quarantined with it.
    */
   quarantineRoomMedia(roomId: RoomId) {
-    return this.send(
+    return this.sendMedia(
       { method: "POST", path: `${ADMIN_V1}/room/${segment(roomId)}/media/quarantine`, body: {}, idempotent: true },
       quarantinedCountBody,
     );
@@ -577,7 +594,7 @@ export class SynapseAdminClient {
 
   /** POST /_synapse/admin/v1/user/<user_id>/media/quarantine: every local upload of the user but protected ones. */
   quarantineUserMedia(userId: UserId) {
-    return this.send(
+    return this.sendMedia(
       { method: "POST", path: `${ADMIN_V1}/user/${segment(userId)}/media/quarantine`, body: {}, idempotent: true },
       quarantinedCountBody,
     );
@@ -589,7 +606,7 @@ export class SynapseAdminClient {
    * first. Quarantines a protected local file too: only the room and user forms spare those.
    */
   quarantineMedia(mxc: Mxc) {
-    return this.send(
+    return this.sendMedia(
       { method: "POST", path: `${ADMIN_V1}/media/quarantine/${segment(mxc.origin)}/${segment(mxc.mediaId)}`, body: {}, idempotent: true },
       emptyBody,
     );
@@ -597,7 +614,7 @@ export class SynapseAdminClient {
 
   /** POST /_synapse/admin/v1/media/unquarantine/<origin>/<media_id>; {} whatever the file's state. */
   unquarantineMedia(mxc: Mxc) {
-    return this.send(
+    return this.sendMedia(
       { method: "POST", path: `${ADMIN_V1}/media/unquarantine/${segment(mxc.origin)}/${segment(mxc.mediaId)}`, body: {}, idempotent: true },
       emptyBody,
     );
@@ -608,7 +625,7 @@ export class SynapseAdminClient {
    * room and user quarantines. Local only (the path has no origin); {} even for an unknown id.
    */
   setMediaProtected(mediaId: string, protect: boolean) {
-    return this.send(
+    return this.sendMedia(
       { method: "POST", path: `${ADMIN_V1}/media/${protect ? "protect" : "unprotect"}/${segment(mediaId)}`, body: {}, idempotent: true },
       emptyBody,
     );
@@ -619,7 +636,7 @@ export class SynapseAdminClient {
    * thumbnails. 400 for a remote origin; 404 "Unknown media".
    */
   deleteMedia(mxc: Mxc) {
-    return this.send(
+    return this.sendMedia(
       { method: "DELETE", path: `${ADMIN_V1}/media/${segment(mxc.origin)}/${segment(mxc.mediaId)}`, idempotent: true },
       deletedMediaBody,
     );
@@ -631,7 +648,7 @@ export class SynapseAdminClient {
    * Protected files are deleted too: callers that spare them delete by id instead.
    */
   deleteUserMedia(userId: UserId, query: UserMediaQuery = {}) {
-    return this.send(
+    return this.sendMedia(
       { method: "DELETE", path: `${ADMIN_V1}/users/${segment(userId)}/media`, query: { from: query.from, limit: query.limit }, idempotent: true },
       deletedMediaBody,
     );
@@ -643,7 +660,7 @@ export class SynapseAdminClient {
    * Synapse refuses a `before_ts` that reads as seconds (before 30,000,000,000).
    */
   deleteOldLocalMedia(query: OldMediaQuery) {
-    return this.send(
+    return this.sendMedia(
       {
         method: "POST",
         path: `${ADMIN_V1}/media/delete`,
@@ -657,7 +674,7 @@ export class SynapseAdminClient {
 
   /** POST /_synapse/admin/v1/purge_media_cache?before_ts=: cached remote files last accessed before the time. */
   purgeRemoteMediaCache(beforeTs: number) {
-    return this.send(
+    return this.sendMedia(
       { method: "POST", path: `${ADMIN_V1}/purge_media_cache`, query: { before_ts: beforeTs }, body: {}, idempotent: false },
       purgedMediaCacheBody,
     );

@@ -123,3 +123,26 @@ describe("SynapseAdminClient media requests", () => {
     ]);
   });
 });
+
+describe("SynapseAdminClient media requests on a process that does not serve them", () => {
+  it("404 or 405 M_UNRECOGNIZED (a main process beside a media worker; a GET of media info before 1.140) names the media worker and the routes", async () => {
+    new SynapseNock()
+      .answer("POST", { status: 404, json: { errcode: "M_UNRECOGNIZED", error: "Unrecognized request" } })
+      .answer("GET", { status: 405, json: { errcode: "M_UNRECOGNIZED", error: "Unrecognized request" } });
+    const quarantine = await client().quarantineRoomMedia(ROOM);
+    const info = await client().mediaInfo(LOCAL);
+    for (const result of [quarantine, info]) {
+      expect(result.ok).toBe(false);
+      if (result.ok) continue;
+      expect(result.error.userMessage).toMatch(/media repository worker/);
+      expect(result.error.userMessage).toMatch(/before 1\.140/);
+      expect(result.error.errcode).toBe("M_UNRECOGNIZED");
+    }
+  });
+
+  it("a plain 404 (an unknown file) keeps the homeserver's own words", async () => {
+    new SynapseNock().answer("GET", { status: 404, json: { errcode: "M_NOT_FOUND", error: "Unknown media" } });
+    const result = await client().mediaInfo(LOCAL);
+    expect(result.ok ? undefined : result.error).toMatchObject({ kind: "not-found", userMessage: "the homeserver answered: Unknown media" });
+  });
+});
