@@ -548,9 +548,10 @@ export class SynapseAdminClient {
   // when the deployment has one; the main process answers 404 M_UNRECOGNIZED then).
 
   /**
-   * GET /_synapse/admin/v1/room/<room_id>/media: the mxc URIs named by the room's messages that
-   * this server still holds, split into local and remote. Only URIs: no size, no uploader. A
-   * purged room's messages are gone, so is this list; a room the server does not know lists none.
+   * GET /_synapse/admin/v1/room/<room_id>/media: the mxc URIs named by the room's messages (url
+   * and thumbnail_url, repeats included, whether or not this server holds the file), split into
+   * local and remote. Only URIs: no size, no uploader. A purged room's messages are gone, so is
+   * this list; a room the server does not know lists none.
    */
   roomMedia(roomId: RoomId) {
     return this.sendMedia({ method: "GET", path: `${ADMIN_V1}/room/${segment(roomId)}/media`, idempotent: true }, roomMediaBody);
@@ -603,7 +604,9 @@ export class SynapseAdminClient {
   /**
    * POST /_synapse/admin/v1/media/quarantine/<origin>/<media_id>. Answers {} whether or not the
    * server holds the file (a remote file never cached changes nothing), so callers look it up
-   * first. Quarantines a protected local file too: only the room and user forms spare those.
+   * first. Spares a protected local file as the room and user forms do (_quarantine_media_txn
+   * skips it; test/e2e/media/quarantine.e2e.test.ts checks it), and takes the file's duplicates
+   * by hash along.
    */
   quarantineMedia(mxc: Mxc) {
     return this.sendMedia(

@@ -294,7 +294,8 @@ export const mediaItemBody = z.looseObject({
   created_ts: z.number().nullish(),
   last_access_ts: z.number().nullish(),
   quarantined_by: z.string().nullish(),
-  safe_from_quarantine: z.boolean().nullish(),
+  // Synapse passes the column through as it is stored: a boolean on PostgreSQL, 0 or 1 on SQLite.
+  safe_from_quarantine: z.union([z.boolean(), z.number().transform((flag) => flag !== 0)]).nullish(),
 });
 
 export const userMediaBody = z.looseObject({

@@ -71,6 +71,17 @@ describe("SynapseAdminClient media requests", () => {
     expect(synapse.seen[0]?.path).toBe("/_synapse/admin/v1/media/%5B%3A%3A1%5D%3A8448/remote_id-1");
   });
 
+  it("mediaInfo: reads the protect flag as SQLite sends it (0 or 1) and as PostgreSQL does (a boolean)", async () => {
+    const local = { media_id: "abcDEF123", media_origin: null, quarantined_by: null };
+    new SynapseNock().ok("GET", { media_info: { ...local, safe_from_quarantine: 1 } }).ok("GET", { media_info: { ...local, safe_from_quarantine: 0 } }).ok("GET", { media_info: { ...local, safe_from_quarantine: true } });
+    const flags = [];
+    for (let read = 0; read < 3; read++) {
+      const info = await client().mediaInfo(LOCAL);
+      flags.push(info.ok ? info.value.media_info.safe_from_quarantine : info.error.userMessage);
+    }
+    expect(flags).toEqual([true, false, true]);
+  });
+
   it("quarantines a room's, a user's and one file's media, and lifts a file's quarantine, each with POST and an empty body", async () => {
     const synapse = new SynapseNock().ok("POST", { num_quarantined: 4 }).ok("POST", { num_quarantined: 2 }).ok("POST", {}).ok("POST", {});
     expect(await client().quarantineRoomMedia(ROOM)).toEqual({ ok: true, value: { num_quarantined: 4 } });
