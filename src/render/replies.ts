@@ -8,6 +8,7 @@ import { renderLookup } from "./lookups.js";
 import { renderExtremities } from "./extremities.js";
 import { renderReportOutcome } from "./reports.js";
 import { renderRetention } from "./retention.js";
+import { renderMediaAction } from "./mediaActions.js";
 import { renderWaveOutcome, waveHeadline } from "./waves.js";
 import type { WaveView } from "../model/waves.js";
 import type { TaskRecord } from "../tasks/types.js";
@@ -66,6 +67,8 @@ export function renderOutcome(outcome: CommandOutcome, prefix: string, now: numb
     case "retention-changed":
     case "retention-dry-run":
       return renderRetention(outcome, prefix);
+    case "media-action":
+      return renderMediaAction(outcome, prefix);
   }
 }
 

@@ -57,7 +57,7 @@ describe("parseConfig", () => {
       dataDirectory: resolve(process.cwd(), "data"),
       commandPrefix: "!",
       logLevel: "info",
-      confirmBefore: new Set(["shutdown", "purge-local", "redact", "extremities"]),
+      confirmBefore: new Set(["shutdown", "purge-local", "redact", "extremities", "quarantine"]),
       confirmWindowMs: 300_000,
       stuckAfterMs: 6 * 3600_000,
       metrics: undefined,

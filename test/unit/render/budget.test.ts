@@ -212,6 +212,22 @@ const OUTCOMES: { readonly [K in CommandOutcome["kind"]]: () => Extract<CommandO
     })),
   }),
   "retention-changed": () => ({ kind: "retention-changed", policy: HOSTILE.repeat(200), paused: true, nextRunAt: FIXED_NOW }),
+  "media-action": () => ({
+    kind: "media-action",
+    action: "quarantine",
+    entries: many((index) => ({
+      kind: (["room", "user", "file"] as const)[index % 3] ?? "file",
+      label: `mxc://${HOSTILE}/${index}`,
+      result: [
+        { status: "done", count: index } as const,
+        { status: "unchanged", unchanged: { why: "already-quarantined", by: HOSTILE } } as const,
+        { status: "failed", reason: `${HOSTILE.repeat(20)}${index}` } as const,
+        { status: "not-tried" } as const,
+      ][index % 4] ?? { status: "not-tried" },
+    })),
+    stopped: HOSTILE.repeat(20),
+    serverError: true,
+  }),
   "retention-dry-run": () => ({
     kind: "retention-dry-run",
     policy: hugePolicy,
