@@ -29,6 +29,7 @@ import { StoreError } from "../store/errors.js";
 import { closestCommand } from "./table.js";
 import { MAX_COMMAND_LENGTH, splitWords } from "./parsing/words.js";
 import { describeSelection } from "../model/waves.js";
+import { mediaActionAudit } from "../model/mediaActions.js";
 
 /** What still holds when an audit entry could not be stored. */
 const AUDIT_FALLBACK = "This room's history still shows what happened; Warden's audit log will not.";
@@ -369,6 +370,7 @@ export class CommandDispatcher {
           : {}),
         ...(outcome !== "shown" && outcome.kind === "report-changed" ? { target: `report ${outcome.report.id}`, detail: outcome.change } : {}),
         ...(outcome !== "shown" && outcome.kind === "refused" ? { detail: outcome.reason } : {}),
+        ...(outcome !== "shown" && outcome.kind === "media-action" ? mediaActionAudit(outcome) : {}),
       });
       // The preview is the answer (the confirmation flow posted it), and a started task answers with its own messages.
       if (outcome === "shown") return "answered";

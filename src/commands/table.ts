@@ -19,6 +19,8 @@ import { reportsCommand, type ReportsDependencies } from "./reports/reports.js";
 import { reportCommand, type ReportDependencies } from "./reports/report.js";
 import { cancelCommand, type CancelDependencies } from "./waves/cancel.js";
 import { retentionCommand, type RetentionDependencies } from "./retention/retention.js";
+import { quarantineCommand, type QuarantineDependencies } from "./media/quarantine.js";
+import { protectCommand, unprotectCommand, type ProtectDependencies } from "./media/protect.js";
 
 export type CommandDependencies = PurgeDependencies &
   ShutdownDependencies &
@@ -35,6 +37,8 @@ export type CommandDependencies = PurgeDependencies &
   ReportsDependencies &
   ReportDependencies &
   CancelDependencies &
+  QuarantineDependencies &
+  ProtectDependencies &
   Omit<RetentionDependencies, "retention"> &
   AuditDependencies & {
     readonly confirmations: Pick<ConfirmationFlow, "confirm">;
@@ -60,6 +64,9 @@ export function buildCommandTable(dependencies: CommandDependencies): readonly C
     extremitiesCommand(dependencies),
     reportsCommand(dependencies),
     reportCommand(dependencies),
+    quarantineCommand(dependencies),
+    protectCommand(dependencies),
+    unprotectCommand(dependencies),
     ...(dependencies.retention === undefined ? [] : [retentionCommand({ ...dependencies, retention: dependencies.retention })]),
     confirmCommand(dependencies.confirmations),
     auditCommand(dependencies),

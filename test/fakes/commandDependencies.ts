@@ -6,7 +6,7 @@ import { ProtectedRooms } from "../../src/commands/parsing/protectedRooms.js";
 import type { TaskStore } from "../../src/store/tasks.js";
 import type { TaskRecord } from "../../src/tasks/types.js";
 import { FakeDirectory } from "./fakeDirectory.js";
-import { FakeReportAdmin } from "./fakeReportAdmin.js";
+import { FakeMediaAdmin } from "./media/fakeMediaAdmin.js";
 import { MemoryReportStore } from "./memoryReportStore.js";
 import { ReportService } from "../../src/reports/desk.js";
 import { RecordingChat } from "./recordingChat.js";
@@ -36,7 +36,7 @@ export class MemoryTaskList implements Pick<TaskStore, "all" | "get"> {
 
 export interface CommandFakes {
   readonly clock: FixedClock;
-  readonly admin: FakeReportAdmin;
+  readonly admin: FakeMediaAdmin;
   readonly launcher: RecordingLauncher;
   readonly directory: FakeDirectory;
   readonly store: MemoryTaskList;
@@ -56,7 +56,7 @@ export interface CommandFakes {
 /** Every dependency of the command table as a fake, and the table built from them; `policies` for !retention. */
 export function commandFakes(policies: readonly RetentionPolicy[] = []): CommandFakes {
   const clock = new FixedClock();
-  const admin = new FakeReportAdmin();
+  const admin = new FakeMediaAdmin();
   const launcher = new RecordingLauncher(clock);
   const directory = new FakeDirectory();
   const store = new MemoryTaskList();
@@ -83,6 +83,20 @@ export function commandFakes(policies: readonly RetentionPolicy[] = []): Command
     managementRoomId: MANAGEMENT_ROOM,
     selfUserId: "@warden:example.org",
   });
-  const dependencies: CommandDependencies = { admin, launcher, targets, clock, store, confirmations, auditLog, reportDesk, planner, waves, retention };
+  const dependencies: CommandDependencies = {
+    admin,
+    launcher,
+    targets,
+    clock,
+    store,
+    confirmations,
+    auditLog,
+    reportDesk,
+    planner,
+    waves,
+    retention,
+    serverName: admin.serverName,
+    log: new MemoryLogger().log,
+  };
   return { clock, admin, launcher, directory, store, targets, reports, chat, selector, waves, retentionWaves, retentionSelector, retention, dependencies, table: buildCommandTable(dependencies) };
 }
