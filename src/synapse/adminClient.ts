@@ -548,8 +548,10 @@ export class SynapseAdminClient {
   // when the deployment has one; the main process answers 404 M_UNRECOGNIZED then).
 
   /**
-   * GET /_synapse/admin/v1/room/<room_id>/media: the mxc URIs named by the room's messages that
-   * this server still holds, split into local and remote. Only URIs: no size, no uploader. A
+   * GET /_synapse/admin/v1/room/<room_id>/media: the mxc URIs named by the room's messages (their
+   * `url` and `info.thumbnail_url`), newest message first, split into local and remote. Read from
+   * the events, not the media store: a file posted twice is named twice, and a file this server
+   * no longer holds (or never fetched) is named all the same. Only URIs: no size, no uploader. A
    * purged room's messages are gone, so is this list; a room the server does not know lists none.
    */
   roomMedia(roomId: RoomId) {
