@@ -68,9 +68,11 @@ export function buildCommandTable(dependencies: CommandDependencies): readonly C
   return table;
 }
 
-/** Commands with a preview take --yes and --dry-run; declared here once for all of them. */
+/** Commands with a preview take --yes and --dry-run (no --yes where nothing may skip it); declared here once for all of them. */
 function withConfirmationFlags(command: Command): Command {
-  return command.confirmation === undefined ? command : { ...command, flags: [...command.flags, ...CONFIRMATION_FLAGS] };
+  if (command.confirmation === undefined) return command;
+  const flags = command.confirmation.unskippable === true ? CONFIRMATION_FLAGS.filter((flag) => flag.name !== "yes") : CONFIRMATION_FLAGS;
+  return { ...command, flags: [...command.flags, ...flags] };
 }
 
 /** The known command closest to a mistyped one, if any is close enough to be a likely typo. */
