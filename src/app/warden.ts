@@ -4,7 +4,7 @@ import { buildCommandTable } from "../commands/table.js";
 import { CommandDispatcher } from "../commands/dispatcher.js";
 import type { Config } from "../config.js";
 import { BotClient } from "../matrix/botClient.js";
-import { asUserId } from "../matrix/ids.js";
+import { asUserId, serverNameOf } from "../matrix/ids.js";
 import { lockDataDirectory } from "../store/lock.js";
 import { openWardenState, type WardenState } from "../store/state.js";
 import { SynapseAdminClient } from "../synapse/adminClient.js";
@@ -251,6 +251,9 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
     waves: engine,
     retention,
     shutdownPurgeAfterMs: config.shutdownPurgeAfterMs,
+    mediaAdmin: admin,
+    serverName: serverNameOf(selfUserId),
+    log: log.child({ component: "commands" }),
   }).map((command) => instrumentCommand(command, metrics, clock));
   const dispatcher = new CommandDispatcher({
     table,

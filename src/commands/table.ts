@@ -19,6 +19,7 @@ import { reportsCommand, type ReportsDependencies } from "./reports/reports.js";
 import { reportCommand, type ReportDependencies } from "./reports/report.js";
 import { cancelCommand, type CancelDependencies } from "./waves/cancel.js";
 import { retentionCommand, type RetentionDependencies } from "./retention/retention.js";
+import { mediaCommand, type MediaDependencies } from "./media/media.js";
 
 export type CommandDependencies = PurgeDependencies &
   ShutdownDependencies &
@@ -36,6 +37,7 @@ export type CommandDependencies = PurgeDependencies &
   ReportDependencies &
   CancelDependencies &
   Omit<RetentionDependencies, "retention"> &
+  MediaDependencies &
   AuditDependencies & {
     readonly confirmations: Pick<ConfirmationFlow, "confirm">;
     /** Optional until the app wires the retention scheduler; without it there is no !retention. */
@@ -60,6 +62,7 @@ export function buildCommandTable(dependencies: CommandDependencies): readonly C
     extremitiesCommand(dependencies),
     reportsCommand(dependencies),
     reportCommand(dependencies),
+    mediaCommand(dependencies),
     ...(dependencies.retention === undefined ? [] : [retentionCommand({ ...dependencies, retention: dependencies.retention })]),
     confirmCommand(dependencies.confirmations),
     auditCommand(dependencies),

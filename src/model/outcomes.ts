@@ -6,6 +6,7 @@ import type { ExtremitiesOutcome } from "./extremities.js";
 import type { ReportOutcome } from "./reports.js";
 import type { WaveOutcome, WaveView } from "./waves.js";
 import type { RetentionOutcome } from "./retention.js";
+import type { MediaOutcome } from "./media.js";
 
 /** What an executor reports; render/replies.ts turns it into chat text. */
 export type CommandOutcome =
@@ -23,6 +24,7 @@ export type CommandOutcome =
   | ReportOutcome
   | WaveOutcome
   | RetentionOutcome
+  | MediaOutcome
   | AuditOutcome;
 
 export type Refusal = Extract<CommandOutcome, { kind: "refused" }>;

@@ -8,6 +8,7 @@ import { renderLookup } from "./lookups.js";
 import { renderExtremities } from "./extremities.js";
 import { renderReportOutcome } from "./reports.js";
 import { renderRetention } from "./retention.js";
+import { renderMedia } from "./media.js";
 import { renderWaveOutcome, waveHeadline } from "./waves.js";
 import type { WaveView } from "../model/waves.js";
 import type { TaskRecord } from "../tasks/types.js";
@@ -66,6 +67,11 @@ export function renderOutcome(outcome: CommandOutcome, prefix: string, now: numb
     case "retention-changed":
     case "retention-dry-run":
       return renderRetention(outcome, prefix);
+    case "media-room":
+    case "media-user":
+    case "media-file":
+    case "media-deleted":
+      return renderMedia(outcome);
   }
 }
 

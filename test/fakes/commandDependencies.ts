@@ -17,6 +17,7 @@ import { WavePlanner } from "../../src/commands/waves/waves.js";
 import { RetentionScheduler } from "../../src/retention/scheduler.js";
 import type { RetentionPolicy } from "../../src/model/retention.js";
 import { MemoryRetentionStore, RecordingWaves, ScriptedSelector } from "./retention.js";
+import { FakeMediaAdmin, SERVER_NAME } from "./media/fakeMediaAdmin.js";
 
 export const MANAGEMENT_ROOM = "!mgmt:example.org" as RoomId;
 export const PROTECTED_ROOM = "!protected:example.org" as RoomId;
@@ -49,6 +50,10 @@ export interface CommandFakes {
   readonly retentionWaves: RecordingWaves;
   readonly retentionSelector: ScriptedSelector;
   readonly retention: RetentionScheduler;
+  /** The homeserver's media, for !media. */
+  readonly media: FakeMediaAdmin;
+  /** What the commands that log (!media delete) wrote. */
+  readonly logger: MemoryLogger;
   readonly dependencies: CommandDependencies;
   readonly table: readonly Command[];
 }
@@ -83,6 +88,41 @@ export function commandFakes(policies: readonly RetentionPolicy[] = []): Command
     managementRoomId: MANAGEMENT_ROOM,
     selfUserId: "@warden:example.org",
   });
-  const dependencies: CommandDependencies = { admin, launcher, targets, clock, store, confirmations, auditLog, reportDesk, planner, waves, retention };
-  return { clock, admin, launcher, directory, store, targets, reports, chat, selector, waves, retentionWaves, retentionSelector, retention, dependencies, table: buildCommandTable(dependencies) };
+  const media = new FakeMediaAdmin();
+  const logger = new MemoryLogger();
+  const dependencies: CommandDependencies = {
+    admin,
+    launcher,
+    targets,
+    clock,
+    store,
+    confirmations,
+    auditLog,
+    reportDesk,
+    planner,
+    waves,
+    retention,
+    mediaAdmin: media,
+    serverName: SERVER_NAME,
+    log: logger.log,
+  };
+  return {
+    clock,
+    admin,
+    launcher,
+    directory,
+    store,
+    targets,
+    reports,
+    chat,
+    selector,
+    waves,
+    retentionWaves,
+    retentionSelector,
+    retention,
+    media,
+    logger,
+    dependencies,
+    table: buildCommandTable(dependencies),
+  };
 }
