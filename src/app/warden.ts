@@ -252,7 +252,7 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
     retention,
     shutdownPurgeAfterMs: config.shutdownPurgeAfterMs,
     serverName: serverNameOf(selfUserId),
-    log: log.child({ component: "media" }),
+    log: log.child({ component: "commands" }),
   }).map((command) => instrumentCommand(command, metrics, clock));
   const dispatcher = new CommandDispatcher({
     table,

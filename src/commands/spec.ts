@@ -31,6 +31,11 @@ export interface Command<Arguments = unknown> extends CommandSpec {
      */
     always?(args: Arguments): boolean;
     /**
+     * True: nothing skips the preview, not even --yes, which the table then does not offer (a
+     * deleted file cannot be brought back, so every deletion shows its files first).
+     */
+    readonly unskippable?: true;
+    /**
      * True: --dry-run reaches `execute`, which answers with its own outcome (a per-room
      * estimate), instead of the preview being shown. Its `parse` must then read --dry-run.
      */

@@ -19,6 +19,7 @@ import { reportsCommand, type ReportsDependencies } from "./reports/reports.js";
 import { reportCommand, type ReportDependencies } from "./reports/report.js";
 import { cancelCommand, type CancelDependencies } from "./waves/cancel.js";
 import { retentionCommand, type RetentionDependencies } from "./retention/retention.js";
+import { mediaCommand, type MediaDependencies } from "./media/media.js";
 import { quarantineCommand, type QuarantineDependencies } from "./media/quarantine.js";
 import { protectCommand, unprotectCommand, type ProtectDependencies } from "./media/protect.js";
 
@@ -40,6 +41,7 @@ export type CommandDependencies = PurgeDependencies &
   QuarantineDependencies &
   ProtectDependencies &
   Omit<RetentionDependencies, "retention"> &
+  MediaDependencies &
   AuditDependencies & {
     readonly confirmations: Pick<ConfirmationFlow, "confirm">;
     /** Optional until the app wires the retention scheduler; without it there is no !retention. */
@@ -64,6 +66,7 @@ export function buildCommandTable(dependencies: CommandDependencies): readonly C
     extremitiesCommand(dependencies),
     reportsCommand(dependencies),
     reportCommand(dependencies),
+    mediaCommand(dependencies),
     quarantineCommand(dependencies),
     protectCommand(dependencies),
     unprotectCommand(dependencies),
@@ -75,9 +78,11 @@ export function buildCommandTable(dependencies: CommandDependencies): readonly C
   return table;
 }
 
-/** Commands with a preview take --yes and --dry-run; declared here once for all of them. */
+/** Commands with a preview take --yes and --dry-run (no --yes where nothing may skip it); declared here once for all of them. */
 function withConfirmationFlags(command: Command): Command {
-  return command.confirmation === undefined ? command : { ...command, flags: [...command.flags, ...CONFIRMATION_FLAGS] };
+  if (command.confirmation === undefined) return command;
+  const flags = command.confirmation.unskippable === true ? CONFIRMATION_FLAGS.filter((flag) => flag.name !== "yes") : CONFIRMATION_FLAGS;
+  return { ...command, flags: [...command.flags, ...flags] };
 }
 
 /** The known command closest to a mistyped one, if any is close enough to be a likely typo. */

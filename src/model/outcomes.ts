@@ -7,6 +7,7 @@ import type { ReportOutcome } from "./reports.js";
 import type { WaveOutcome, WaveView } from "./waves.js";
 import type { RetentionOutcome } from "./retention.js";
 import type { MediaActionOutcome } from "./mediaActions.js";
+import type { MediaOutcome } from "./media.js";
 
 /** What an executor reports; render/replies.ts turns it into chat text. */
 export type CommandOutcome =
@@ -25,6 +26,7 @@ export type CommandOutcome =
   | WaveOutcome
   | RetentionOutcome
   | MediaActionOutcome
+  | MediaOutcome
   | AuditOutcome;
 
 export type Refusal = Extract<CommandOutcome, { kind: "refused" }>;

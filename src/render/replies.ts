@@ -9,6 +9,7 @@ import { renderExtremities } from "./extremities.js";
 import { renderReportOutcome } from "./reports.js";
 import { renderRetention } from "./retention.js";
 import { renderMediaAction } from "./mediaActions.js";
+import { renderMedia } from "./media.js";
 import { renderWaveOutcome, waveHeadline } from "./waves.js";
 import type { WaveView } from "../model/waves.js";
 import type { TaskRecord } from "../tasks/types.js";
@@ -69,6 +70,11 @@ export function renderOutcome(outcome: CommandOutcome, prefix: string, now: numb
       return renderRetention(outcome, prefix);
     case "media-action":
       return renderMediaAction(outcome, prefix);
+    case "media-room":
+    case "media-user":
+    case "media-file":
+    case "media-deleted":
+      return renderMedia(outcome);
   }
 }
 

@@ -548,10 +548,11 @@ export class SynapseAdminClient {
   // when the deployment has one; the main process answers 404 M_UNRECOGNIZED then).
 
   /**
-   * GET /_synapse/admin/v1/room/<room_id>/media: the mxc URIs named by the room's messages (url
-   * and thumbnail_url, repeats included, whether or not this server holds the file), split into
-   * local and remote. Only URIs: no size, no uploader. A purged room's messages are gone, so is
-   * this list; a room the server does not know lists none.
+   * GET /_synapse/admin/v1/room/<room_id>/media: the mxc URIs named by the room's messages (their
+   * `url` and `info.thumbnail_url`), newest message first, split into local and remote. Read from
+   * the events, not the media store: a file posted twice is named twice, and a file this server
+   * no longer holds (or never fetched) is named all the same. Only URIs: no size, no uploader. A
+   * purged room's messages are gone, so is this list; a room the server does not know lists none.
    */
   roomMedia(roomId: RoomId) {
     return this.sendMedia({ method: "GET", path: `${ADMIN_V1}/room/${segment(roomId)}/media`, idempotent: true }, roomMediaBody);
@@ -571,7 +572,8 @@ export class SynapseAdminClient {
   /**
    * GET /_synapse/admin/v1/media/<origin>/<media_id> (Synapse 1.140 and later): one local file or
    * cached remote file. 404 "Unknown media" for a file this server does not hold; older versions
-   * serve only DELETE on this path and answer a GET 405 M_UNRECOGNIZED.
+   * serve only DELETE on this path and answer a GET 405 M_UNRECOGNIZED. On SQLite its
+   * safe_from_quarantine is 0 or 1 (the schema reads both).
    */
   mediaInfo(mxc: Mxc) {
     return this.sendMedia(
@@ -625,7 +627,8 @@ export class SynapseAdminClient {
 
   /**
    * POST /_synapse/admin/v1/media/protect/<media_id> (or unprotect): marks a local file safe from
-   * room and user quarantines. Local only (the path has no origin); {} even for an unknown id.
+   * every quarantine (room, user, the file named alone, a duplicate by hash), but not from
+   * deleteMedia or deleteUserMedia. Local only (the path has no origin); {} even for an unknown id.
    */
   setMediaProtected(mediaId: string, protect: boolean) {
     return this.sendMedia(
@@ -636,7 +639,8 @@ export class SynapseAdminClient {
 
   /**
    * DELETE /_synapse/admin/v1/media/<server_name>/<media_id>: removes one local file and its
-   * thumbnails. 400 for a remote origin; 404 "Unknown media".
+   * thumbnails, protected or not (callers that spare protected files check first). 400 for a
+   * remote origin; 404 "Unknown media".
    */
   deleteMedia(mxc: Mxc) {
     return this.sendMedia(

@@ -283,6 +283,12 @@ export type RedactStatusBody = z.infer<typeof redactStatusBody>;
 /** GET /_synapse/admin/v1/room/<room_id>/media: the content URIs its messages name, nothing more. */
 export const roomMediaBody = z.looseObject({ local: z.array(z.string()), remote: z.array(z.string()) });
 
+/**
+ * A boolean column Synapse hands on as the database gave it: SQLite has no booleans, so media
+ * info (which, unlike the user media list, does not convert it) says 0 or 1 there.
+ */
+const storedBoolean = z.union([z.boolean(), z.literal(0), z.literal(1)]).transform((value) => value === true || value === 1);
+
 /** One file as the user media list and the media info endpoint describe it (local: no origin). */
 export const mediaItemBody = z.looseObject({
   media_id: z.string(),
@@ -294,8 +300,7 @@ export const mediaItemBody = z.looseObject({
   created_ts: z.number().nullish(),
   last_access_ts: z.number().nullish(),
   quarantined_by: z.string().nullish(),
-  // Synapse passes the column through as it is stored: a boolean on PostgreSQL, 0 or 1 on SQLite.
-  safe_from_quarantine: z.union([z.boolean(), z.number().transform((flag) => flag !== 0)]).nullish(),
+  safe_from_quarantine: storedBoolean.nullish(),
 });
 
 export const userMediaBody = z.looseObject({

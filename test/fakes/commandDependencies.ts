@@ -6,7 +6,6 @@ import { ProtectedRooms } from "../../src/commands/parsing/protectedRooms.js";
 import type { TaskStore } from "../../src/store/tasks.js";
 import type { TaskRecord } from "../../src/tasks/types.js";
 import { FakeDirectory } from "./fakeDirectory.js";
-import { FakeMediaAdmin } from "./media/fakeMediaAdmin.js";
 import { MemoryReportStore } from "./memoryReportStore.js";
 import { ReportService } from "../../src/reports/desk.js";
 import { RecordingChat } from "./recordingChat.js";
@@ -17,6 +16,7 @@ import { WavePlanner } from "../../src/commands/waves/waves.js";
 import { RetentionScheduler } from "../../src/retention/scheduler.js";
 import type { RetentionPolicy } from "../../src/model/retention.js";
 import { MemoryRetentionStore, RecordingWaves, ScriptedSelector } from "./retention.js";
+import { FakeMediaAdmin, SERVER_NAME } from "./media/fakeMediaAdmin.js";
 
 export const MANAGEMENT_ROOM = "!mgmt:example.org" as RoomId;
 export const PROTECTED_ROOM = "!protected:example.org" as RoomId;
@@ -36,6 +36,7 @@ export class MemoryTaskList implements Pick<TaskStore, "all" | "get"> {
 
 export interface CommandFakes {
   readonly clock: FixedClock;
+  /** The homeserver's admin API, media included (!media, !quarantine, !protect). */
   readonly admin: FakeMediaAdmin;
   readonly launcher: RecordingLauncher;
   readonly directory: FakeDirectory;
@@ -49,6 +50,8 @@ export interface CommandFakes {
   readonly retentionWaves: RecordingWaves;
   readonly retentionSelector: ScriptedSelector;
   readonly retention: RetentionScheduler;
+  /** What the commands that log (the media commands) wrote. */
+  readonly logger: MemoryLogger;
   readonly dependencies: CommandDependencies;
   readonly table: readonly Command[];
 }
@@ -83,6 +86,7 @@ export function commandFakes(policies: readonly RetentionPolicy[] = []): Command
     managementRoomId: MANAGEMENT_ROOM,
     selfUserId: "@warden:example.org",
   });
+  const logger = new MemoryLogger();
   const dependencies: CommandDependencies = {
     admin,
     launcher,
@@ -95,8 +99,25 @@ export function commandFakes(policies: readonly RetentionPolicy[] = []): Command
     planner,
     waves,
     retention,
-    serverName: admin.serverName,
-    log: new MemoryLogger().log,
+    serverName: SERVER_NAME,
+    log: logger.log,
   };
-  return { clock, admin, launcher, directory, store, targets, reports, chat, selector, waves, retentionWaves, retentionSelector, retention, dependencies, table: buildCommandTable(dependencies) };
+  return {
+    clock,
+    admin,
+    launcher,
+    directory,
+    store,
+    targets,
+    reports,
+    chat,
+    selector,
+    waves,
+    retentionWaves,
+    retentionSelector,
+    retention,
+    logger,
+    dependencies,
+    table: buildCommandTable(dependencies),
+  };
 }

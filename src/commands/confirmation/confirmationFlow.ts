@@ -57,7 +57,8 @@ export class ConfirmationFlow {
     const kind = command.confirmation.kind(args);
     const wanted = (kind !== undefined && this.confirmBefore.has(kind)) || command.confirmation.always?.(args) === true;
     // `force`: a reaction on a report card started it, and nothing destructive runs on one click.
-    const ask = force || (wanted && words.flags.get("yes") !== true);
+    const skip = words.flags.get("yes") === true && command.confirmation.unskippable !== true;
+    const ask = force || (wanted && !skip);
     if (!dryRun && !ask) return undefined;
     const preview = await command.confirmation.preview(args, context);
     if (!preview.ok) return preview.error;

@@ -25,8 +25,8 @@ function protectionCommand(protect: boolean, dependencies: ProtectDependencies) 
   return defineCommand<ProtectArguments>({
     name,
     summary: protect
-      ? "Keep files of this server out of every room and user quarantine (an emoji pack, the server's logo)."
-      : "Let room and user quarantines reach files again that !protect kept out.",
+      ? "Keep files of this server out of every quarantine (an emoji pack, the server's logo); !media delete never deletes them either."
+      : "Let quarantines (and !media delete) reach files again that !protect kept out.",
     details: protect
       ? [
           "Only this server's own files: Synapse's protection has no origin, so a file of another server cannot be protected.",

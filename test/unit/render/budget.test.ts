@@ -6,9 +6,11 @@ import type { CommandSpec } from "../../../src/model/commandSpec.js";
 import type { CommandOutcome } from "../../../src/model/outcomes.js";
 import type { Digest, StoredReport } from "../../../src/model/reports.js";
 import type { RetentionPolicy } from "../../../src/model/retention.js";
+import type { MediaFile, MediaPage } from "../../../src/model/media.js";
 import type { LeftOutRoom, WaveRecord, WaveRoom, WaveView } from "../../../src/model/waves.js";
 import { firstEntries, inlineList, listLines, pages, textLine } from "../../../src/render/budget.js";
 import { renderPreview } from "../../../src/render/previews.js";
+import { deletionPreview } from "../../../src/render/media.js";
 import { renderReady } from "../../../src/render/ready.js";
 import { renderDigest, renderReportCard } from "../../../src/render/reports.js";
 import { renderOutcome, renderRoomExposed } from "../../../src/render/replies.js";
@@ -235,7 +237,37 @@ const OUTCOMES: { readonly [K in CommandOutcome["kind"]]: () => Extract<CommandO
     estimates: many((index) => ({ roomId: `!${HOSTILE}${index}`, label: `#${HOSTILE}${index}`, events: index, capped: true, skip: HOSTILE })),
     leftOut,
   }),
+  "media-room": () => ({ kind: "media-room", label: HOSTILE, local: MANY, remote: MANY, size: { read: false, why: HOSTILE.repeat(200) }, listing: hugeMediaPage() }),
+  "media-user": () => ({ kind: "media-user", userId: HOSTILE, uploads: MANY, size: { read: true, bytes: 2 ** 50, unknown: MANY, boundedAt: 500 }, listing: hugeMediaPage() }),
+  "media-file": () => ({ kind: "media-file", file: hugeMediaFile(0), local: false }),
+  "media-deleted": () => ({
+    kind: "media-deleted",
+    deleted: many((index) => ({ uri: hugeMediaFile(index).uri, bytes: index })),
+    bytes: 2 ** 40,
+    protectedFiles: many((index) => ({ uri: hugeMediaFile(index).uri, why: HOSTILE })),
+    gone: many((index) => ({ uri: hugeMediaFile(index).uri, why: `${HOSTILE}${index}` })),
+    failed: many((index) => ({ uri: hugeMediaFile(index).uri, why: `${HOSTILE.repeat(20)}${index % 50}` })),
+    users: many((index) => ({ userId: `${HOSTILE}${index}`, uploads: MANY, looked: index % 2 })),
+  }),
 };
+
+/** A file with every fact at its longest, for the media replies. */
+function hugeMediaFile(index: number): MediaFile {
+  return {
+    uri: `mxc://${HOSTILE}/${index}`,
+    bytes: index,
+    type: HOSTILE,
+    uploader: HOSTILE,
+    uploadedAt: FIXED_NOW,
+    quarantinedBy: HOSTILE,
+    protected: true,
+    ...(index % 3 === 0 ? { unread: HOSTILE.repeat(20) } : {}),
+  };
+}
+
+function hugeMediaPage(): MediaPage {
+  return { page: 1, pages: MANY, pageSize: 20, entries: many(hugeMediaFile), nextPageCommand: `!media ${HOSTILE} --page 2` };
+}
 
 /** Kinds whose answer is another message (a task's progress, a wave's board), not a reply. */
 const ANSWERED_ELSEWHERE: ReadonlySet<CommandOutcome["kind"]> = new Set(["task-started", "wave-started"]);
@@ -342,6 +374,19 @@ describe("every message fits the budget, whatever the length of its lists", () =
       const preview = wavePreview({ kind, rooms, leftOut, parameters: wave.parameters, selection: wave.selection, policy: HOSTILE });
       expectFits(renderPreview(preview, { state: "dry-run" }, { type: "preview" }), `${kind} preview`);
     }
+  });
+
+  it("a media deletion's preview of thousands of files, protected files, files not held and users", () => {
+    const plan = {
+      files: many((index) => ({ mxc: { origin: HOSTILE, mediaId: String(index) }, file: hugeMediaFile(index) })),
+      protectedFiles: many(hugeMediaFile),
+      notHeld: many((index) => hugeMediaFile(index).uri),
+      users: many((index) => ({ userId: `${HOSTILE}${index}`, uploads: MANY, looked: 0 })),
+    };
+    const message = renderPreview(deletionPreview(plan), { state: "waiting", id: "c-000000", windowMs: 60_000, prefix: "!", requester: "@mod:example.org" }, { type: "preview" });
+    expectFits(message, "media deletion preview");
+    // The lines after the lists still say what the deletion leaves alone.
+    expect(message.plain).toContain("A file protected since this preview: stays");
   });
 
   it("the report poller's cards: a digest of thousands of reports, a card with a huge context", () => {

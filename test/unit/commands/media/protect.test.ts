@@ -24,15 +24,15 @@ function replyOf(outcome: CommandOutcome): string {
 describe("!protect", () => {
   it("looks the file up, protects it, and a room quarantine then leaves it served while the room's other file goes", async () => {
     const { fakes, protect } = setup();
-    const logo = fakes.admin.upload("@admin:example.org", "logo");
-    const spam = fakes.admin.upload(SPAMMER, "spam");
+    const logo = fakes.admin.upload("@admin:example.org", { content: "logo" });
+    const spam = fakes.admin.upload(SPAMMER, { content: "spam" });
     fakes.admin.addRoom(ROOM);
-    fakes.admin.sendInRoom(ROOM, logo, spam);
+    fakes.admin.post(ROOM, logo, spam);
 
     const reply = replyOf(await runCommand(protect, logo));
 
     expect(fakes.admin.mediaCalls).toEqual([
-      { method: "mediaInfo", mxc: logo },
+      { method: "mediaInfo", uri: logo },
       { method: "setMediaProtected", mediaId: fakes.admin.file(logo)?.mediaId, protect: true },
     ]);
     expect(reply).toBe(`Protect of 1 target: 1 done.\n- ${logo}: protected from quarantine`);
@@ -68,7 +68,7 @@ describe("!protect", () => {
   it("answers an id this server does not hold, and a file already protected, without sending anything", async () => {
     const { fakes, protect } = setup();
     const logo = fakes.admin.upload("@admin:example.org");
-    fakes.admin.change(logo, { safe: true });
+    fakes.admin.change(logo, { protected: true });
 
     const reply = replyOf(await runCommand(protect, `mxc://example.org/noSuchId ${logo}`));
 
@@ -87,7 +87,7 @@ describe("!protect", () => {
     const file = fakes.admin.upload(SPAMMER);
     fakes.admin.change(file, { quarantinedBy: WARDEN_USER });
     const reply = replyOf(await runCommand(protect, file));
-    expect(fakes.admin.file(file)?.safe).toBe(true);
+    expect(fakes.admin.file(file)?.protected).toBe(true);
     expect(reply).toContain(`- ${file}: protected; it is quarantined and stays so until !quarantine --undo`);
   });
 
@@ -96,7 +96,7 @@ describe("!protect", () => {
     const file = fakes.admin.upload(SPAMMER);
     fakes.admin.mediaFailures.set("mediaInfo", adminError("timeout"));
     expect(await runCommand(protect, file)).toEqual({ kind: "refused", reason: `could not look up ${file}, so nothing was changed: the homeserver did not answer in time` });
-    expect(fakes.admin.file(file)?.safe).toBe(false);
+    expect(fakes.admin.file(file)?.protected).toBe(false);
   });
 
   it("says what failed when Synapse refuses to protect", async () => {
@@ -112,7 +112,7 @@ describe("!unprotect", () => {
   it("lets quarantines reach a protected file again, and answers one that is not protected", async () => {
     const { fakes, unprotect } = setup();
     const logo = fakes.admin.upload("@admin:example.org");
-    fakes.admin.change(logo, { safe: true });
+    fakes.admin.change(logo, { protected: true });
     const plain = fakes.admin.upload(SPAMMER);
 
     const reply = replyOf(await runCommand(unprotect, `${logo} ${plain}`));
@@ -120,7 +120,7 @@ describe("!unprotect", () => {
     expect(fakes.admin.mediaCalls.filter((call) => call.method === "setMediaProtected")).toEqual([
       { method: "setMediaProtected", mediaId: fakes.admin.file(logo)?.mediaId, protect: false },
     ]);
-    expect(fakes.admin.file(logo)?.safe).toBe(false);
+    expect(fakes.admin.file(logo)?.protected).toBe(false);
     expect(reply).toContain(`- ${logo}: no longer protected: a room or user quarantine can reach it now`);
     expect(reply).toContain(`- ${plain}: not protected; nothing changed`);
   });

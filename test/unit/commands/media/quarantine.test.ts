@@ -40,12 +40,12 @@ function changes(fakes: CommandFakes): string[] {
 describe("!quarantine <room>", () => {
   it("quarantines every file the room's messages name, with its duplicates by content, and says Synapse's count and what it means", async () => {
     const { fakes, quarantine } = setup();
-    const image = fakes.admin.upload(SPAMMER, "porn");
-    const sameElsewhere = fakes.admin.upload("@other:example.org", "porn");
-    const remote = fakes.admin.cache("remote.example", "gore");
-    const served = fakes.admin.upload("@other:example.org", "cat");
-    fakes.admin.sendInRoom(ROOM, image, image, remote, "mxc://remote.example/neverCached");
-    fakes.admin.sendInRoom(OTHER_ROOM, served);
+    const image = fakes.admin.upload(SPAMMER, { content: "porn" });
+    const sameElsewhere = fakes.admin.upload("@other:example.org", { content: "porn" });
+    const remote = fakes.admin.cache("remote.example", { content: "gore" });
+    const served = fakes.admin.upload("@other:example.org", { content: "cat" });
+    fakes.admin.post(ROOM, image, image, remote, "mxc://remote.example/neverCached");
+    fakes.admin.post(OTHER_ROOM, served);
 
     const outcome = media(await runCommand(quarantine, "#abuse:example.org"));
 
@@ -87,8 +87,8 @@ describe("!quarantine <room>", () => {
 describe("!quarantine <user>", () => {
   it("quarantines a local user's uploads but their protected ones", async () => {
     const { fakes, quarantine } = setup();
-    const uploads = [fakes.admin.upload(SPAMMER, "a"), fakes.admin.upload(SPAMMER, "b"), fakes.admin.upload(SPAMMER, "logo")];
-    fakes.admin.change(uploads[2] ?? "", { safe: true });
+    const uploads = [fakes.admin.upload(SPAMMER, { content: "a" }), fakes.admin.upload(SPAMMER, { content: "b" }), fakes.admin.upload(SPAMMER, { content: "logo" })];
+    fakes.admin.change(uploads[2] ?? "", { protected: true });
 
     const outcome = media(await runCommand(quarantine, SPAMMER));
 
@@ -119,8 +119,8 @@ describe("!quarantine <user>", () => {
 describe("!quarantine <mxc>", () => {
   it("looks the file up, then quarantines it and every file with the same content", async () => {
     const { fakes, quarantine } = setup();
-    const file = fakes.admin.upload(SPAMMER, "same");
-    const twin = fakes.admin.cache("remote.example", "same");
+    const file = fakes.admin.upload(SPAMMER, { content: "same" });
+    const twin = fakes.admin.cache("remote.example", { content: "same" });
 
     const outcome = media(await runCommand(quarantine, file));
 
@@ -145,10 +145,10 @@ describe("!quarantine <mxc>", () => {
 
   it("answers a file already quarantined with who did it, and a protected file with why it stays served", async () => {
     const { fakes, quarantine } = setup();
-    const done = fakes.admin.upload(SPAMMER, "x");
+    const done = fakes.admin.upload(SPAMMER, { content: "x" });
     fakes.admin.change(done, { quarantinedBy: "@othermod:example.org" });
-    const safe = fakes.admin.upload(SPAMMER, "y");
-    fakes.admin.change(safe, { safe: true });
+    const safe = fakes.admin.upload(SPAMMER, { content: "y" });
+    fakes.admin.change(safe, { protected: true });
 
     const reply = replyOf(await runCommand(quarantine, `${done} ${safe}`));
 
@@ -215,7 +215,7 @@ describe("!quarantine of several targets", () => {
   it("writes the targets and what became of them to the audit log", async () => {
     const { fakes, quarantine } = setup();
     const file = fakes.admin.upload(SPAMMER);
-    fakes.admin.sendInRoom(ROOM, file);
+    fakes.admin.post(ROOM, file);
     const outcome = media(await runCommand(quarantine, `${ROOM} mxc://example.org/gone`));
     expect(mediaActionAudit(outcome)).toEqual({ target: `${ROOM}, mxc://example.org/gone`, detail: "quarantine: 1 done (1 file by Synapse's count), 1 unchanged" });
   });
@@ -254,8 +254,8 @@ describe("!quarantine's words", () => {
 describe("!quarantine --undo", () => {
   it("serves a quarantined file again, and its duplicates by content with it, with no preview", async () => {
     const { fakes, quarantine } = setup();
-    const file = fakes.admin.upload(SPAMMER, "same");
-    const twin = fakes.admin.upload("@other:example.org", "same");
+    const file = fakes.admin.upload(SPAMMER, { content: "same" });
+    const twin = fakes.admin.upload("@other:example.org", { content: "same" });
     for (const uri of [file, twin]) fakes.admin.change(uri, { quarantinedBy: WARDEN_USER });
 
     const outcome = media(await runCommand(quarantine, `--undo ${file}`));

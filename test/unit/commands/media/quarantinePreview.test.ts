@@ -54,9 +54,9 @@ afterEach(() => {
 describe("the preview of !quarantine", () => {
   it("says what each target would touch, what Synapse does beyond them, and changes nothing", async () => {
     const { fakes, quarantine } = setup();
-    const image = fakes.admin.upload(SPAMMER, "a", { mediaType: "image/gif", length: 1_500_000 });
-    fakes.admin.upload(SPAMMER, "b");
-    fakes.admin.sendInRoom(ROOM, image, image, "mxc://remote.example/x", "mxc://remote.example/y");
+    const image = fakes.admin.upload(SPAMMER, { content: "a", type: "image/gif", bytes: 1_500_000 });
+    fakes.admin.upload(SPAMMER, { content: "b" });
+    fakes.admin.post(ROOM, image, image, "mxc://remote.example/x", "mxc://remote.example/y");
 
     const preview = await previewOf(quarantine, `${ROOM} ${SPAMMER} ${image} mxc://example.org/missing`);
 
@@ -71,7 +71,7 @@ describe("the preview of !quarantine", () => {
       "Undo: Undo one file at a time with !quarantine --undo <mxc>; Synapse has no undo for a whole room or user.",
     ]);
     expect(fakes.admin.mediaCalls.map((call) => call.method)).toEqual(["roomMedia", "userMedia", "mediaInfo", "mediaInfo"]);
-    expect(fakes.admin.files.every((file) => file.quarantinedBy === undefined)).toBe(true);
+    expect([...fakes.admin.files.values()].every((file) => file.quarantinedBy === undefined)).toBe(true);
   });
 
   it("titles a single target by its name", async () => {
@@ -129,7 +129,7 @@ describe("the preview of !quarantine", () => {
     expect(chat.sent.map((sent) => sent.message.plain)).toEqual([
       [
         "Preview: serve again 1 quarantined file",
-        `File: ${file}: image/png, 2.0 kB, uploaded by ${SPAMMER} 2023-11-14 22:13:20 UTC; quarantined by @othermod:example.org`,
+        `File: ${file}: image/png, 1.0 kB, uploaded by ${SPAMMER} 2023-11-14 22:13:20 UTC; quarantined by @othermod:example.org`,
         `Same content: ${UNDO_SAME_CONTENT_NOTE}`,
         "Dry run: nothing was done.",
       ].join("\n"),
