@@ -16,7 +16,7 @@ import { RecordingLauncher } from "./recordingLauncher.js";
 import { WavePlanner } from "../../src/commands/waves/waves.js";
 import { RetentionScheduler } from "../../src/retention/scheduler.js";
 import type { RetentionPolicy } from "../../src/model/retention.js";
-import { MemoryRetentionStore, RecordingWaves, ScriptedSelector } from "./retention.js";
+import { MemoryRetentionStore, RecordingMediaReporter, RecordingWaves, ScriptedMediaAdmin, ScriptedSelector } from "./retention.js";
 
 export const MANAGEMENT_ROOM = "!mgmt:example.org" as RoomId;
 export const PROTECTED_ROOM = "!protected:example.org" as RoomId;
@@ -48,6 +48,8 @@ export interface CommandFakes {
   /** The retention scheduler's own fakes: it starts waves through them. */
   readonly retentionWaves: RecordingWaves;
   readonly retentionSelector: ScriptedSelector;
+  readonly retentionMedia: ScriptedMediaAdmin;
+  readonly retentionReports: RecordingMediaReporter;
   readonly retention: RetentionScheduler;
   readonly dependencies: CommandDependencies;
   readonly table: readonly Command[];
@@ -71,12 +73,16 @@ export function commandFakes(policies: readonly RetentionPolicy[] = []): Command
   const planner = new WavePlanner(selector, clock);
   const retentionWaves = new RecordingWaves();
   const retentionSelector = new ScriptedSelector();
+  const retentionMedia = new ScriptedMediaAdmin();
+  const retentionReports = new RecordingMediaReporter();
   // Never started: the commands read and change its state; runs happen only when asked for.
   const retention = new RetentionScheduler({
     policies,
     store: new MemoryRetentionStore(),
     selector: retentionSelector,
     waves: retentionWaves,
+    media: retentionMedia,
+    reporter: retentionReports,
     clock,
     timers: { setTimeout: () => undefined, clearTimeout: () => undefined },
     log: new MemoryLogger().log,
@@ -84,5 +90,5 @@ export function commandFakes(policies: readonly RetentionPolicy[] = []): Command
     selfUserId: "@warden:example.org",
   });
   const dependencies: CommandDependencies = { admin, launcher, targets, clock, store, confirmations, auditLog, reportDesk, planner, waves, retention };
-  return { clock, admin, launcher, directory, store, targets, reports, chat, selector, waves, retentionWaves, retentionSelector, retention, dependencies, table: buildCommandTable(dependencies) };
+  return { clock, admin, launcher, directory, store, targets, reports, chat, selector, waves, retentionWaves, retentionSelector, retentionMedia, retentionReports, retention, dependencies, table: buildCommandTable(dependencies) };
 }

@@ -293,13 +293,9 @@ describe("retention", () => {
     expect(accepted(withPolicies(POLICY)).retention).toEqual([
       {
         name: "old-history",
-        selection: { kind: "all" },
-        keepMs: 180 * 86_400_000,
-        keep: "180d",
-        local: false,
+        history: { selection: { kind: "all" }, keepMs: 180 * 86_400_000, keep: "180d", local: false, exclude: { rooms: [], spaces: [], dm: false, members: [] } },
         everyMs: 86_400_000,
         every: "1d",
-        exclude: { rooms: [], spaces: [], dm: false, members: [] },
       },
     ]);
   });
@@ -314,12 +310,12 @@ describe("retention", () => {
       ),
     );
 
-    expect(config.retention.map((policy) => policy.selection)).toEqual([
+    expect(config.retention.map((policy) => policy.history?.selection)).toEqual([
       { kind: "matching", words: "spam" },
       { kind: "rooms", rooms: ["!a:example.org", "#b:example.org"] },
       { kind: "space", space: "#space:example.org" },
     ]);
-    expect(config.retention[0]).toMatchObject({ local: true, at: "03:30", keepMs: 36 * 3_600_000, everyMs: 6 * 3_600_000, exclude });
+    expect(config.retention[0]).toMatchObject({ history: { local: true, keepMs: 36 * 3_600_000, exclude }, at: "03:30", everyMs: 6 * 3_600_000 });
     expect(config.retention[1]?.at).toBe("00:00");
     expect(config.retention[2]?.at).toBeUndefined();
     expect(config.warnings).toEqual([]);
@@ -328,7 +324,7 @@ describe("retention", () => {
   it("accepts a keep under a day (for tests) with a warning naming the key", () => {
     const config = accepted(withPolicies({ ...POLICY, keep: "5min", every: "1min" }));
 
-    expect(config.retention[0]?.keepMs).toBe(300_000);
+    expect(config.retention[0]?.history?.keepMs).toBe(300_000);
     expect(config.warnings).toEqual([expect.stringContaining("retention[0].keep: 5min")]);
   });
 

@@ -4,23 +4,14 @@ import type { RetentionPolicy } from "../../../src/model/retention.js";
 import { renderOutcome } from "../../../src/render/replies.js";
 import { renderRetention } from "../../../src/render/retention.js";
 import { FIXED_NOW } from "../../fakes/fixedClock.js";
+import { policy as basePolicy, type PolicyOverrides } from "../../fakes/retention.js";
 import { expectOnlyOwnMarkup, HOSTILE } from "./markup.js";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-function policy(overrides: Partial<RetentionPolicy> = {}): RetentionPolicy {
-  return {
-    name: "nightly",
-    selection: { kind: "all" },
-    keepMs: 180 * DAY,
-    keep: "180d",
-    local: false,
-    everyMs: DAY,
-    every: "1d",
-    exclude: { rooms: [], spaces: [], dm: false, members: [] },
-    ...overrides,
-  };
+function policy(overrides: PolicyOverrides = {}): RetentionPolicy {
+  return basePolicy({ name: "nightly", exclude: { rooms: [], spaces: [], dm: false, members: [] }, ...overrides });
 }
 
 describe("!retention", () => {
@@ -89,15 +80,17 @@ describe("!retention", () => {
       {
         kind: "retention-dry-run",
         policy: policy(),
-        cutoffTs: FIXED_NOW - 180 * DAY,
-        estimates: [
-          { roomId: "!a:x", label: "#a:x", events: 1200, capped: false },
-          { roomId: "!b:x", label: "!b:x", events: 10_000, capped: true },
-          { roomId: "!c:x", label: "#c:x", events: 0, capped: false, skip: "nothing before the point" },
-          { roomId: "!d:x", label: "#d:x", capped: false },
-          { roomId: "!e:x", label: "#e:x", events: 1, capped: false },
-        ],
-        leftOut: [{ label: "#mgmt:x", roomId: "!mgmt:x", why: "the management room" }],
+        history: {
+          cutoffTs: FIXED_NOW - 180 * DAY,
+          estimates: [
+            { roomId: "!a:x", label: "#a:x", events: 1200, capped: false },
+            { roomId: "!b:x", label: "!b:x", events: 10_000, capped: true },
+            { roomId: "!c:x", label: "#c:x", events: 0, capped: false, skip: "nothing before the point" },
+            { roomId: "!d:x", label: "#d:x", capped: false },
+            { roomId: "!e:x", label: "#e:x", events: 1, capped: false },
+          ],
+          leftOut: [{ label: "#mgmt:x", roomId: "!mgmt:x", why: "the management room" }],
+        },
       },
       "!",
       FIXED_NOW,
@@ -120,7 +113,7 @@ describe("!retention", () => {
   it("cuts a dry run of 5,000 hostile rooms and 5,000 left out to the budget, counting the rest", () => {
     const estimates = Array.from({ length: 5_000 }, (_, index) => ({ roomId: `!${index}:x`, label: `#${HOSTILE}${index}`, events: index, capped: index % 2 === 0, ...(index % 3 === 0 ? { skip: HOSTILE } : {}) }));
     const leftOut = Array.from({ length: 5_000 }, (_, index) => ({ label: `#${HOSTILE}${index}`, why: HOSTILE }));
-    const message = renderRetention({ kind: "retention-dry-run", policy: policy({ name: HOSTILE, keep: HOSTILE }), cutoffTs: FIXED_NOW, estimates, leftOut }, "!");
+    const message = renderRetention({ kind: "retention-dry-run", policy: policy({ name: HOSTILE, keep: HOSTILE }), history: { cutoffTs: FIXED_NOW, estimates, leftOut } }, "!");
     expect(messageBytes(message)).toBeLessThanOrEqual(MESSAGE_BUDGET_BYTES);
     expect(message.plain).toMatch(/\n\.\.\. and \d+ more rooms\nLeft out \(5000\):\n/);
     expect(message.plain).toMatch(/\n\.\.\. and \d+ more rooms\nDry run: nothing was done\.$/);

@@ -203,12 +203,14 @@ describe("!retention run --dry-run", () => {
     expect(outcome).toEqual({
       kind: "retention-dry-run",
       policy: policy(),
-      cutoffTs: FIXED_NOW - 180 * D,
-      estimates: [
-        { roomId: "!r0:example.org", label: "!r0:example.org", events: 2, capped: false },
-        { roomId: "!r1:example.org", label: "!r1:example.org", events: 0, capped: false, skip: "nothing was sent before the cut-off" },
-      ],
-      leftOut: [{ label: "!p:example.org", why: "protected" }],
+      history: {
+        cutoffTs: FIXED_NOW - 180 * D,
+        estimates: [
+          { roomId: "!r0:example.org", label: "!r0:example.org", events: 2, capped: false },
+          { roomId: "!r1:example.org", label: "!r1:example.org", events: 0, capped: false, skip: "nothing was sent before the cut-off" },
+        ],
+        leftOut: [{ label: "!p:example.org", why: "protected" }],
+      },
     });
     expect(waves.requests).toEqual([]);
   });
@@ -219,6 +221,6 @@ describe("!retention run --dry-run", () => {
 
     const outcome = await runCommand(command, "run old-history --dry-run");
 
-    expect(outcome.kind === "retention-dry-run" && [outcome.estimates.length, outcome.notEstimated]).toEqual([DRY_RUN_ROOMS, 7]);
+    expect(outcome.kind === "retention-dry-run" && [outcome.history?.estimates.length, outcome.history?.notEstimated]).toEqual([DRY_RUN_ROOMS, 7]);
   });
 });
