@@ -4,6 +4,7 @@ import type { RetentionPolicy } from "../../../src/model/retention.js";
 import { renderOutcome } from "../../../src/render/replies.js";
 import { renderRetention } from "../../../src/render/retention.js";
 import { FIXED_NOW } from "../../fakes/fixedClock.js";
+import { err, ok } from "../../../src/util/result.js";
 import { policy as basePolicy, type PolicyOverrides } from "../../fakes/retention.js";
 import { expectOnlyOwnMarkup, HOSTILE } from "./markup.js";
 
@@ -118,5 +119,60 @@ describe("!retention", () => {
     expect(message.plain).toMatch(/\n\.\.\. and \d+ more rooms\nLeft out \(5000\):\n/);
     expect(message.plain).toMatch(/\n\.\.\. and \d+ more rooms\nDry run: nothing was done\.$/);
     expectOnlyOwnMarkup(message.html);
+  });
+
+  describe("with media", () => {
+    const MEDIA = { local: { ms: 365 * DAY, text: "365d" }, remote: { ms: 30 * DAY, text: "30d" }, keepProfiles: true, sizeOver: 0 };
+    const RUN = {
+      at: FIXED_NOW - HOUR,
+      local: { beforeTs: FIXED_NOW - HOUR - 365 * DAY, files: ok(12) },
+      remote: { beforeTs: FIXED_NOW - HOUR - 30 * DAY, files: err("the homeserver did not answer in time") },
+      keepProfiles: true,
+      sizeOver: 0,
+    };
+
+    it("lists a media-only policy and a policy with both, with the last media step's files", () => {
+      const message = renderRetention(
+        {
+          kind: "retention-list",
+          now: FIXED_NOW,
+          policies: [
+            { policy: policy({ name: "media", history: undefined, media: { ...MEDIA, sizeOver: 1024, keepProfiles: false } }), paused: false, nextRunAt: FIXED_NOW + HOUR, lastMedia: RUN },
+            { policy: policy({ name: "both", media: { remote: MEDIA.remote, keepProfiles: true, sizeOver: 0 } }), paused: false },
+          ],
+        },
+        "!",
+      );
+      expect(message.plain.split("\n").slice(1, 5)).toEqual([
+        "- media",
+        "    no rooms (media only); media, server-wide: local files unused for 365d, larger than 1024 bytes deleted (profile pictures and room avatars too), cached remote files unused for 30d dropped; every 1d; next run 2025-01-15 13:00:00 UTC (in 1 h); last media step 2025-01-15 11:00:00 UTC: 12 local files deleted, cached remote files not dropped: the homeserver did not answer in time",
+        "- both",
+        "    every room; keeps 180d of history; local users' messages kept; media, server-wide: cached remote files unused for 30d dropped; every 1d; no run scheduled; no run yet; no media step yet",
+      ]);
+      expectOnlyOwnMarkup(message.html);
+    });
+
+    it("reports a run with no wave: the media step, and why no room was purged", () => {
+      const message = renderOutcome({ kind: "retention-media-run", policy: "both", media: { ...RUN, local: { beforeTs: RUN.local.beforeTs, files: ok(1) } }, noWave: "it selected no room (1 left out)" }, "!", FIXED_NOW);
+      expect(message?.plain.split("\n")).toEqual([
+        'Retention policy "both": media step done.',
+        "Media (server-wide, 2025-01-15 11:00:00 UTC): 1 local file deleted (last used before 2024-01-16 11:00:00 UTC; profile pictures and room avatars kept); cached remote files not dropped (last used before 2024-12-16 11:00:00 UTC): the homeserver did not answer in time.",
+        "No room was purged: it selected no room (1 left out).",
+      ]);
+    });
+
+    it("dry-runs media by its rule and says Synapse gives no count in advance", () => {
+      const message = renderRetention(
+        { kind: "retention-dry-run", policy: policy({ name: "media", history: undefined, media: MEDIA }), media: { local: FIXED_NOW - 365 * DAY, keepProfiles: true, sizeOver: 0 } },
+        "!",
+      );
+      expect(message.plain.split("\n")).toEqual([
+        'Dry run of retention policy "media": would delete old media, server-wide; Synapse gives no count in advance.',
+        "Media:",
+        "Local media: files uploaded to this server, last used before 2024-01-16 12:00:00 UTC; profile pictures and room avatars kept; protected and quarantined files kept",
+        "Media: deleted server-wide, whatever rooms the policy selects; used means downloaded, or uploaded if never downloaded. Synapse gives no count in advance: the run's report says how many files went",
+        "Dry run: nothing was done.",
+      ]);
+    });
   });
 });
