@@ -78,6 +78,17 @@ describe("runMediaStep", () => {
     expect(logger.withMessage("retention deleted old local media")[0]).toMatchObject({ policy: "old-history", files: 3, mediaIds: ["a", "b", "c"], idsLeftOut: 0 });
   });
 
+  it("logs the first hundred deleted ids and how many more there were: a first run may delete a hundred thousand", async () => {
+    const ids = Array.from({ length: 150 }, (_, index) => `m${index}`);
+    new SynapseNock().ok("POST", { deleted_media: ids, total: 150 });
+    const logger = new MemoryLogger();
+
+    const run = await runMediaStep(client(), { local: PLAN.local, keepProfiles: true, sizeOver: 0 }, new FixedClock(), logger.log, "old-history");
+
+    expect(run.local?.files).toEqual(ok(150));
+    expect(logger.withMessage("retention deleted old local media")[0]).toMatchObject({ files: 150, mediaIds: ids.slice(0, 100), idsLeftOut: 50 });
+  });
+
   it("asks only for the parts the policy has", async () => {
     const synapse = new SynapseNock().ok("POST", { deleted: 0 });
 
