@@ -8,7 +8,7 @@ import { err, ok, type Result } from "./util/result.js";
 import { CONFIRMATION_KINDS, DEFAULT_CONFIRM_BEFORE, type ConfirmationKind } from "./model/commandSpec.js";
 import { parseDuration, type DurationBounds } from "./util/duration.js";
 import { parseListenAddress, type ListenAddress } from "./metrics/server.js";
-import { memberPattern, type RetentionExclude, type RetentionPolicy, type RetentionSelection } from "./model/retention.js";
+import { memberPattern, type RetentionAge, type RetentionExclude, type RetentionHistory, type RetentionMedia, type RetentionPolicy, type RetentionSelection } from "./model/retention.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -79,8 +79,41 @@ const roomReference = z.string({ error: "expected a room ID (!abc:example.org) o
 const RETENTION_KEEP_BOUNDS: DurationBounds = { minMs: 60_000, maxMs: Number.MAX_SAFE_INTEGER };
 const RETENTION_EVERY_BOUNDS: DurationBounds = { minMs: 60_000, maxMs: 366 * 86_400_000 };
 const DAY_MS = 86_400_000;
+/*
+ * Media ages go down to a second, for tests, with the same warning as keep under a day. At most
+ * ten years: Synapse refuses a before_ts under 30,000,000,000 (it would read as seconds), and
+ * now minus ten years stays far above that on any clock set after 1981.
+ */
+const RETENTION_MEDIA_AGE_BOUNDS: DurationBounds = { minMs: 1_000, maxMs: 3650 * DAY_MS };
 const POLICY_NAME = /^[a-z0-9-]{1,40}$/;
 const TIME_OF_DAY = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+const mediaAge = (example: string) =>
+  z.string({ error: `expected an age such as ${example}` }).refine((text) => parseDuration(text, RETENTION_MEDIA_AGE_BOUNDS) !== undefined, {
+    message: `expected an age between 1s and 3650d in s, min, h or d, such as ${example} (m alone is not accepted: write min)`,
+  });
+
+const retentionMediaSchema = z
+  .strictObject(
+    {
+      local: mediaAge("365d").optional(),
+      remote: mediaAge("30d").optional(),
+      keepProfiles: z.boolean({ error: "expected true or false" }).default(true),
+      sizeOver: z
+        .number({ error: "expected a whole number of bytes, 0 or more, such as 0 or 10485760" })
+        .int("expected a whole number of bytes, 0 or more, such as 0 or 10485760")
+        .min(0, "expected a whole number of bytes, 0 or more, such as 0 or 10485760")
+        .max(Number.MAX_SAFE_INTEGER, "expected a whole number of bytes, 0 or more, such as 0 or 10485760")
+        .default(0),
+    },
+    { error: "expected a mapping such as { local: 365d, remote: 30d }" },
+  )
+  .refine((media) => media.local !== undefined || media.remote !== undefined, {
+    message: "set local (this server's uploads), remote (the cache of other servers' files) or both, such as { local: 365d, remote: 30d }",
+  });
+
+/** The keys that choose rooms and say what a purge of them keeps: with none of them, a policy is media-only. */
+const HISTORY_KEYS = ["all", "matching", "rooms", "space", "keep", "local", "exclude"] as const;
 
 const retentionPolicySchema = z
   .strictObject({
@@ -95,8 +128,10 @@ const retentionPolicySchema = z
       .string({ error: "expected an age such as 180d" })
       .refine((text) => parseDuration(text, RETENTION_KEEP_BOUNDS) !== undefined, {
         message: "expected an age of at least 1min in s, min, h or d, such as 180d or 36h (m alone is not accepted: write min)",
-      }),
-    local: z.boolean({ error: "expected true or false" }).default(false),
+      })
+      .optional(),
+    // Optional rather than defaulted, so a media-only policy that sets one is told it has no rooms.
+    local: z.boolean({ error: "expected true or false" }).optional(),
     every: z
       .string({ error: "expected an interval such as 1d" })
       .refine((text) => parseDuration(text, RETENTION_EVERY_BOUNDS) !== undefined, {
@@ -120,20 +155,41 @@ const retentionPolicySchema = z
           )
           .default([]),
       })
-      .default({ rooms: [], spaces: [], dm: false, members: [] }),
+      .optional(),
+    media: retentionMediaSchema.optional(),
   })
+  // Also when another key of the policy is wrong (zod skips a plain refinement then), so a
+  // missing keep is named in the same pass as a missing every. It only tests which keys are set.
+  .superRefine(
+    (policy, context) => {
+      const chosen = (["all", "matching", "rooms", "space"] as const).filter((key) => policy[key] !== undefined);
+      const historyKeys = HISTORY_KEYS.filter((key) => policy[key] !== undefined);
+      if (policy.media !== undefined && chosen.length === 0) {
+        // Media-only (its runs delete media and start no wave), unless it sets keys only rooms use.
+        for (const key of historyKeys) {
+          context.addIssue({
+            code: "custom",
+            path: [key],
+            message: "goes with a policy's rooms (one of all: true, matching, rooms or space), and this policy chooses none: choose them, or leave it out for a media-only policy",
+          });
+        }
+        return;
+      }
+      if (chosen.length !== 1) {
+        context.addIssue({
+          code: "custom",
+          path: [],
+          message:
+            chosen.length === 0
+              ? "choose the rooms with one of all: true, matching, rooms or space (or give only media, for a media-only policy)"
+              : `choose the rooms with exactly one of all, matching, rooms or space, not ${chosen.join(" and ")}`,
+        });
+      }
+      if (policy.keep === undefined) context.addIssue({ code: "custom", path: ["keep"], message: "is required (an age such as 180d: history younger than this stays)" });
+    },
+    { when: (payload) => typeof payload.value === "object" && payload.value !== null },
+  )
   .superRefine((policy, context) => {
-    const chosen = (["all", "matching", "rooms", "space"] as const).filter((key) => policy[key] !== undefined);
-    if (chosen.length !== 1) {
-      context.addIssue({
-        code: "custom",
-        path: [],
-        message:
-          chosen.length === 0
-            ? "choose the rooms with one of all: true, matching, rooms or space"
-            : `choose the rooms with exactly one of all, matching, rooms or space, not ${chosen.join(" and ")}`,
-      });
-    }
     const everyMs = parseDuration(policy.every, RETENTION_EVERY_BOUNDS);
     // Aligned runs must come back to the same time of day, or `at` would hold for the first run only.
     if (policy.at !== undefined && everyMs !== undefined && everyMs % DAY_MS !== 0 && DAY_MS % everyMs !== 0) {
@@ -147,9 +203,21 @@ const retentionPolicySchema = z
 
 const retentionSchema = z.array(retentionPolicySchema, { error: "expected a list of policies (see config.example.yaml)" }).superRefine((policies, context) => {
   const seen = new Set<string>();
+  let withMedia: number | undefined;
   policies.forEach((policy, index) => {
     if (seen.has(policy.name)) context.addIssue({ code: "custom", path: [index, "name"], message: `another policy is already named ${policy.name}; names must be unique` });
     seen.add(policy.name);
+    if (policy.media === undefined) return;
+    // Synapse deletes media server-wide, by age only: a second policy's media would only repeat
+    // the first's with another age, and the shorter age would win whatever either policy says.
+    if (withMedia !== undefined) {
+      const first = policies[withMedia]?.name ?? "";
+      context.addIssue({
+        code: "custom",
+        path: [index, "media"],
+        message: `only one policy may carry media, and retention[${withMedia}] (${first}) does already: media retention is server-wide, whatever rooms a policy selects`,
+      });
+    } else withMedia = index;
   });
 });
 
@@ -293,6 +361,21 @@ export function parseConfig(document: unknown, path: string, environment: NodeJS
 
 /** Only called on a validated policy: every parse below has already succeeded once. */
 function toRetentionPolicy(raw: RawRetentionPolicy, index: number, warnings: string[]): RetentionPolicy {
+  const history = toRetentionHistory(raw, index, warnings);
+  const media = raw.media === undefined ? undefined : toRetentionMedia(raw.media, raw, index, warnings);
+  return {
+    name: raw.name,
+    ...(history === undefined ? {} : { history }),
+    ...(media === undefined ? {} : { media }),
+    everyMs: parseDuration(raw.every, RETENTION_EVERY_BOUNDS) ?? DAY_MS,
+    every: raw.every,
+    ...(raw.at === undefined ? {} : { at: raw.at }),
+  };
+}
+
+/** Undefined for a media-only policy (the schema lets only those leave keep out). */
+function toRetentionHistory(raw: RawRetentionPolicy, index: number, warnings: string[]): RetentionHistory | undefined {
+  if (raw.keep === undefined) return undefined;
   const keepMs = parseDuration(raw.keep, RETENTION_KEEP_BOUNDS) ?? DAY_MS;
   if (keepMs < DAY_MS) {
     warnings.push(`retention[${index}].keep: ${raw.keep} purges history younger than a day on every run of ${raw.name}; meant for tests, rarely for a real server`);
@@ -305,18 +388,29 @@ function toRetentionPolicy(raw: RawRetentionPolicy, index: number, warnings: str
         : raw.space !== undefined
           ? { kind: "space", space: raw.space }
           : { kind: "all" };
-  const exclude: RetentionExclude = raw.exclude;
-  return {
-    name: raw.name,
-    selection,
-    keepMs,
-    keep: raw.keep,
-    local: raw.local,
-    everyMs: parseDuration(raw.every, RETENTION_EVERY_BOUNDS) ?? DAY_MS,
-    every: raw.every,
-    ...(raw.at === undefined ? {} : { at: raw.at }),
-    exclude,
+  const exclude: RetentionExclude = raw.exclude ?? { rooms: [], spaces: [], dm: false, members: [] };
+  return { selection, keepMs, keep: raw.keep, local: raw.local ?? false, exclude };
+}
+
+function toRetentionMedia(raw: NonNullable<RawRetentionPolicy["media"]>, policy: RawRetentionPolicy, index: number, warnings: string[]): RetentionMedia {
+  const age = (key: "local" | "remote", text: string | undefined): RetentionAge | undefined => {
+    if (text === undefined) return undefined;
+    const ms = parseDuration(text, RETENTION_MEDIA_AGE_BOUNDS) ?? DAY_MS;
+    if (ms < DAY_MS) {
+      warnings.push(`retention[${index}].media.${key}: ${text} deletes files used within the last day on every run of ${policy.name}; meant for tests, rarely for a real server`);
+    }
+    return { ms, text };
   };
+  const local = age("local", raw.local);
+  const remote = age("remote", raw.remote);
+  const narrowed = policy.keep !== undefined && (policy.all !== true || policy.exclude !== undefined);
+  if (narrowed) {
+    // Said once at start, since nothing in the policy's room keys reaches the media deletion.
+    warnings.push(
+      `retention[${index}].media: media retention is server-wide: ${policy.name} deletes old media of every room and user, not only of the rooms it selects, and exclude spares none`,
+    );
+  }
+  return { ...(local === undefined ? {} : { local }), ...(remote === undefined ? {} : { remote }), keepProfiles: raw.keepProfiles, sizeOver: raw.sizeOver };
 }
 
 /** `retention[0].exclude.members[1]`: the key as a reader finds it in the YAML. */

@@ -42,6 +42,7 @@ import { ChatWaveNotifier } from "./waveNotifier.js";
 import { WaveAwareTaskNotifier } from "./waveTaskNotifier.js";
 import { RetentionScheduler } from "../retention/scheduler.js";
 import { SqliteRetentionStore } from "../store/retention.js";
+import { ChatMediaStepReporter } from "./retentionReporter.js";
 import { REAL_TIMERS } from "../tasks/alarm.js";
 
 /** Commands older than this when they arrive were sent while Warden was down. */
@@ -219,6 +220,8 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
     store: new SqliteRetentionStore(state.database),
     selector,
     waves: engine,
+    media: admin,
+    reporter: new ChatMediaStepReporter(bot, managementRoomId, log.child({ component: "retention" }), audit, config.commandPrefix),
     clock,
     timers: REAL_TIMERS,
     log: log.child({ component: "retention" }),

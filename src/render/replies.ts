@@ -67,6 +67,7 @@ export function renderOutcome(outcome: CommandOutcome, prefix: string, now: numb
     case "retention-list":
     case "retention-changed":
     case "retention-dry-run":
+    case "retention-media-run":
       return renderRetention(outcome, prefix);
     case "media-action":
       return renderMediaAction(outcome, prefix);

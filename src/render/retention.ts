@@ -1,8 +1,9 @@
 import type { OutgoingMessage } from "../matrix/chat.js";
-import type { RetentionEstimate, RetentionExclude, RetentionOutcome, RetentionPolicy, RetentionPolicyState, RetentionSelection } from "../model/retention.js";
+import type { RetentionEstimate, RetentionExclude, RetentionHistoryEstimate, RetentionOutcome, RetentionPolicy, RetentionPolicyState, RetentionSelection } from "../model/retention.js";
 import { formatDuration, formatUtc } from "../util/duration.js";
 import { firstEntries, inlineList, moreLine, textLine, type Line, type ListLimits } from "./budget.js";
 import { code, escapeHtml, truncate } from "./html.js";
+import { mediaPlanLines, mediaPolicyText, mediaRunLine, mediaTallyText } from "./retentionMedia.js";
 import { leftOutLine } from "./waves.js";
 
 /** Names come from the config, but rooms and patterns in it are as long as whoever wrote it made them. */
@@ -79,19 +80,35 @@ function lastRunText(state: RetentionPolicyState): string {
   return `last run ${flat(last.waveId, MAX_NAME)}, ${when}`;
 }
 
+function lastMediaText(state: RetentionPolicyState): string {
+  const last = state.lastMedia;
+  return last === undefined ? "no media step yet" : `last media step ${formatUtc(last.at)}: ${mediaTallyText(last)}`;
+}
+
+/** What the policy does to rooms: which, except which, what it keeps. */
+function historyParts(policy: RetentionPolicy): string[] {
+  const { history } = policy;
+  if (history === undefined) return ["no rooms (media only)"];
+  const exclude = excludeText(history.exclude);
+  return [
+    `${selectionText(history.selection)}${exclude === undefined ? "" : `, except ${exclude}`}`,
+    `keeps ${flat(history.keep, MAX_NAME)} of history`,
+    `local users' messages ${history.local ? "deleted too" : "kept"}`,
+  ];
+}
+
 /** One policy: its name (and whether paused) on one line, what it does and when on the next. */
 function policyEntry(state: RetentionPolicyState, now: number, prefix: string): Line {
   const { policy } = state;
   const name = `${flat(policy.name, MAX_NAME)}${state.paused ? " (paused)" : ""}`;
-  const exclude = excludeText(policy.exclude);
   const schedule = `every ${flat(policy.every, MAX_NAME)}${policy.at === undefined ? "" : ` at ${flat(policy.at, MAX_NAME)} UTC`}`;
   const details = [
-    `${selectionText(policy.selection)}${exclude === undefined ? "" : `, except ${exclude}`}`,
-    `keeps ${flat(policy.keep, MAX_NAME)} of history`,
-    `local users' messages ${policy.local ? "deleted too" : "kept"}`,
+    ...historyParts(policy),
+    ...(policy.media === undefined ? [] : [mediaPolicyText(policy.media)]),
     schedule,
     nextRunText(state, now, prefix),
-    lastRunText(state),
+    ...(policy.history === undefined ? [] : [lastRunText(state)]),
+    ...(policy.media === undefined ? [] : [lastMediaText(state)]),
   ].join("; ");
   return { plain: `- ${name}\n    ${details}`, html: `- <b>${escapeHtml(name)}</b><br>\n${escapeHtml(details)}` };
 }
@@ -129,16 +146,18 @@ function estimateLine(estimate: RetentionEstimate): Line {
   return leftOutLine({ label: estimate.label, roomId: estimate.roomId, why: estimateText(estimate) });
 }
 
-function renderDryRun(outcome: Extract<RetentionOutcome, { kind: "retention-dry-run" }>): OutgoingMessage {
-  const { policy, estimates, leftOut } = outcome;
+/** The rooms' part of a dry run: the totals, then each room and each room left out. */
+function historyDryRunLines(policy: RetentionPolicy, history: RetentionHistoryEstimate): { lines: Line[]; short: Line[] } {
+  const { estimates, leftOut } = history;
   const skipped = estimates.filter((estimate) => estimate.skip !== undefined).length;
   const counted = estimates.filter((estimate) => estimate.skip === undefined && estimate.events !== undefined);
   const unknown = estimates.length - skipped - counted.length;
   const events = counted.reduce((sum, estimate) => sum + (estimate.events ?? 0), 0);
   const capped = counted.some((estimate) => estimate.capped);
-  const local = policy.local ? "local users' messages deleted too" : "local users' messages kept";
+  const local = policy.history?.local === true ? "local users' messages deleted too" : "local users' messages kept";
+  const keep = policy.history === undefined ? "" : ` (keeps ${flat(policy.history.keep, MAX_NAME)})`;
   const heading = bold(
-    `Dry run of retention policy ${policyName(policy)}: would purge history before ${formatUtc(outcome.cutoffTs)} (keeps ${flat(policy.keep, MAX_NAME)}) in ${plural(estimates.length - skipped, "room")}; ${local}.`,
+    `Dry run of retention policy ${policyName(policy)}: would purge history before ${formatUtc(history.cutoffTs)}${keep} in ${plural(estimates.length - skipped, "room")}; ${local}.`,
   );
   const totals = textLine(
     `Events before the point: ${capped ? "at least" : "about"} ${events} in ${plural(counted.length, "room")}; ${skipped} skipped with nothing before the point; ${unknown} unknown; ${plural(leftOut.length, "room")} left out.`,
@@ -154,11 +173,31 @@ function renderDryRun(outcome: Extract<RetentionOutcome, { kind: "retention-dry-
     const { shown, rest } = firstEntries(leftOut, leftOutLine, LEFT_OUT_LIMITS);
     lines.push(...shown, ...(rest > 0 ? [moreLine(rest, undefined, "more rooms")] : []));
   }
-  const done = { plain: "Dry run: nothing was done.", html: "<b>Dry run</b>: nothing was done." };
-  return join([...lines, done], join([heading, totals, done]));
+  return { lines, short: [heading, totals] };
 }
 
-/** Replies of !retention: the policies, a pause or resume, a dry run's estimate. */
+function mediaOnlyHeading(policy: RetentionPolicy): { lines: Line[]; short: Line[] } {
+  const heading = bold(`Dry run of retention policy ${policyName(policy)}: would delete old media, server-wide; Synapse gives no count in advance.`);
+  return { lines: [heading], short: [heading] };
+}
+
+function renderDryRun(outcome: Extract<RetentionOutcome, { kind: "retention-dry-run" }>): OutgoingMessage {
+  const { policy, history, media } = outcome;
+  const rooms = history === undefined ? mediaOnlyHeading(policy) : historyDryRunLines(policy, history);
+  const mediaLines = media === undefined ? [] : [bold("Media:"), ...mediaPlanLines(media).map((line) => textLine(`${line.label}: ${line.value}`))];
+  const done = { plain: "Dry run: nothing was done.", html: "<b>Dry run</b>: nothing was done." };
+  return join([...rooms.lines, ...mediaLines, done], join([...rooms.short, done]));
+}
+
+/** A run that started no wave but deleted media: what went, and why no room was purged. */
+function renderMediaRun(outcome: Extract<RetentionOutcome, { kind: "retention-media-run" }>): OutgoingMessage {
+  const heading = bold(`Retention policy ${policyName(outcome.policy)}: media step done.`);
+  const lines = [heading, mediaRunLine(outcome.media)];
+  if (outcome.noWave !== undefined) lines.push(textLine(`No room was purged: ${flat(outcome.noWave, MAX_TEXT)}.`));
+  return join(lines, join([heading]));
+}
+
+/** Replies of !retention: the policies, a pause or resume, a dry run's estimate, a run with no wave's media step. */
 export function renderRetention(outcome: RetentionOutcome, prefix: string): OutgoingMessage {
   switch (outcome.kind) {
     case "retention-list":
@@ -167,5 +206,7 @@ export function renderRetention(outcome: RetentionOutcome, prefix: string): Outg
       return renderChanged(outcome.policy, outcome.paused, outcome.nextRunAt, prefix);
     case "retention-dry-run":
       return renderDryRun(outcome);
+    case "retention-media-run":
+      return renderMediaRun(outcome);
   }
 }

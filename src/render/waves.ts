@@ -1,4 +1,5 @@
 import type { Preview, PreviewLine } from "../model/commandSpec.js";
+import { mediaRunOf } from "../model/retention.js";
 import {
   countRooms,
   describeSelection,
@@ -20,6 +21,7 @@ import { asUserId, type UserId } from "../matrix/ids.js";
 import { formatDuration, formatUtc } from "../util/duration.js";
 import { firstEntries, pages, recordEntries, textLine, type Line, type ListLimits } from "./budget.js";
 import { code, escapeHtml, mentionHtml, truncate } from "./html.js";
+import { mediaRunLine } from "./retentionMedia.js";
 
 /** Bounds on single fields: labels, names and reasons come from moderators, room creators and homeservers. */
 const MAX_LABEL = 300;
@@ -217,6 +219,9 @@ function selectionLine(wave: WaveRecord): Line {
 function optionLines(kind: WaveKind, parameters: Readonly<Record<string, WaveParameterValue>>): Line[] {
   const lines: Line[] = [];
   if (kind === "purge") lines.push(labelled("Local users' messages", parameters["deleteLocalEvents"] === true ? "deleted too" : "kept"));
+  // A retention run deletes media before its wave starts: the board says at once what went.
+  const media = mediaRunOf(parameters);
+  if (media !== undefined) lines.push(mediaRunLine(media, MAX_REASON));
   if (kind === "shutdown") {
     const purge = parameters["purge"] === false ? "no" : parameters["forcePurge"] === true ? "yes, forced" : "yes";
     lines.push(textLine(`Block afterwards: ${parameters["block"] === true ? "yes" : "no"}; delete from database: ${purgePhaseOf(parameters) === undefined ? purge : "in the purge phase"}`));
@@ -337,7 +342,13 @@ function retentionLines(wave: WaveRecord, rooms: readonly WaveRoom[], main: Wave
     textLine(
       "Reminder: purging frees disk space only after the database is vacuumed (on PostgreSQL, autovacuum makes the space reusable; VACUUM FULL returns it to the system), and the state tables shrink only with a state compressor such as synapse-auto-compressor.",
     ),
-    textLine("Reminder: media is not removed: uploaded files stay until they are deleted through the media admin API, which is separate."),
+  );
+  // A policy with media deleted it before the wave: its numbers stand where the reminder would.
+  const media = mediaRunOf(wave.parameters);
+  lines.push(
+    media === undefined
+      ? textLine("Reminder: media is not removed: uploaded files stay until they are deleted through the media admin API, which is separate.")
+      : mediaRunLine(media),
   );
   return lines;
 }

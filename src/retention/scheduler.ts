@@ -1,11 +1,24 @@
 import type { Logger } from "pino";
 import { asRoomAlias, asRoomId } from "../matrix/ids.js";
-import { scheduledRunId, type RetentionLastRun, type RetentionMiss, type RetentionPolicy, type RetentionPolicyState, type RetentionSelection } from "../model/retention.js";
-import { countRooms, type LeftOutRoom, type RoomReference, type RoomSelector, type SelectedRoom, type SelectionRequest, type WaveControl, type WaveRecord, type WaveSelection } from "../model/waves.js";
+import {
+  mediaRunOf,
+  mediaRunParameters,
+  scheduledRunId,
+  type RetentionHistory,
+  type RetentionLastRun,
+  type RetentionMediaPlan,
+  type RetentionMediaRun,
+  type RetentionMiss,
+  type RetentionPolicy,
+  type RetentionPolicyState,
+  type RetentionSelection,
+} from "../model/retention.js";
+import { countRooms, type LeftOutRoom, type RoomReference, type RoomSelector, type SelectedRoom, type SelectionRequest, type WaveControl, type WaveRecord, type WaveSelection, type WaveView } from "../model/waves.js";
 import type { Timers } from "../tasks/alarm.js";
 import type { Clock } from "../util/clock.js";
 import { formatUtc } from "../util/duration.js";
 import { err, ok, type Result } from "../util/result.js";
+import { planMedia, runMediaStep, type MediaRetentionAdmin, type MediaStepReport, type MediaStepReporter } from "./media.js";
 import { nextAfter, reconcile } from "./schedule.js";
 import type { RetentionStateRow, RetentionStateStore } from "./stateStore.js";
 
@@ -15,13 +28,26 @@ import type { RetentionStateRow, RetentionStateStore } from "./stateStore.js";
  */
 const MAX_SLEEP_MS = 3_600_000;
 
-/** What a run would act on now: the rooms, those left out and why, and the purge point. */
+/** What a run would act on now: the rooms, those left out and why, the purge point, and the media cut-offs. */
 export interface RetentionPlan {
   readonly policy: RetentionPolicy;
+  /** The purge wave's part; undefined for a media-only policy. */
+  readonly history?: RetentionHistoryPlan;
+  readonly media?: RetentionMediaPlan;
+}
+
+export interface RetentionHistoryPlan {
   /** History before this goes (epoch ms): now minus the policy's keep. */
   readonly cutoffTs: number;
   readonly rooms: readonly SelectedRoom[];
   readonly leftOut: readonly LeftOutRoom[];
+}
+
+/** What a run started: its wave, its media step, or both; `noWave` says why a policy with rooms started no wave. */
+export interface RetentionRun {
+  readonly wave?: WaveRecord;
+  readonly media?: RetentionMediaRun;
+  readonly noWave?: string;
 }
 
 /** What the !retention command may do; RetentionScheduler is the one implementation. */
@@ -31,10 +57,10 @@ export interface RetentionControl {
   /** The rooms a run would act on now, for a preview or a dry run. Err: the selection failed (the reason, for the moderator). */
   plan(name: string): Promise<Result<RetentionPlan, string>>;
   /**
-   * Starts a run of `planned` now — the rooms and cut-off its preview showed — outside the schedule
-   * (which it does not move). Err: why no wave started.
+   * Starts a run of `planned` now — the rooms and cut-offs its preview showed — outside the schedule
+   * (which it does not move). Err: why nothing was done (no wave, no media step).
    */
-  runNow(planned: RetentionPlan, requester: string, commandEventId: string): Promise<Result<WaveRecord, string>>;
+  runNow(planned: RetentionPlan, requester: string, commandEventId: string): Promise<Result<RetentionRun, string>>;
   pause(name: string): Promise<Result<RetentionPolicyState, string>>;
   resume(name: string): Promise<Result<RetentionPolicyState, string>>;
 }
@@ -44,6 +70,9 @@ export interface RetentionSchedulerOptions {
   readonly store: RetentionStateStore;
   readonly selector: RoomSelector;
   readonly waves: WaveControl;
+  /** The media step's admin calls, for policies with media. */
+  readonly media: MediaRetentionAdmin;
+  readonly reporter: MediaStepReporter;
   readonly clock: Clock;
   readonly timers: Timers;
   readonly log: Logger;
@@ -55,16 +84,20 @@ export interface RetentionSchedulerOptions {
 interface PolicyState {
   row: RetentionStateRow;
   lastMiss?: RetentionMiss;
+  /** The latest media step since Warden started (older ones are read from the last wave). */
+  lastMedia?: RetentionMediaRun;
   /** A run of this policy is being selected or started: a second one waits for the next slot. */
   starting: boolean;
 }
 
 /**
  * Runs each retention policy of the config on its schedule (see schedule.ts for the rules): at
- * each due slot it selects the policy's rooms and starts a purge wave through WaveControl, as a
- * moderator's wave would, with the same board, pacing and summary. A slot is skipped, not
- * delayed, while the policy is paused or its previous wave still runs. The next run is stored
- * with each change, so a restart neither skips nor repeats one.
+ * each due slot it deletes the policy's old media, if it has media, then selects the policy's
+ * rooms and starts a purge wave through WaveControl, as a moderator's wave would, with the same
+ * board, pacing and summary. A slot is skipped, not delayed, while the policy is paused or its
+ * previous wave still runs. The next run is stored with each change, so a restart neither skips
+ * nor repeats one; a media step is not recorded before it ends, so one a crash cut short is run
+ * again with its slot, which is safe (see runMediaStep).
  */
 export class RetentionScheduler implements RetentionControl {
   private readonly policyStates = new Map<string, PolicyState>();
@@ -134,10 +167,12 @@ export class RetentionScheduler implements RetentionControl {
   async checkAtStart(): Promise<readonly string[]> {
     const problems: string[] = [];
     for (const [index, policy] of this.options.policies.entries()) {
+      // A media-only policy selects nothing: there is nothing to check before its first run.
+      if (policy.history === undefined) continue;
       const plan = await this.plan(policy.name);
       const key = `retention[${index}] (${policy.name})`;
       if (!plan.ok) problems.push(`${key}: the rooms could not be selected: ${plan.error}`);
-      else if (plan.value.rooms.length === 0) problems.push(`${key}: selects no room today${leftOutText(plan.value.leftOut)}; its runs start no wave until it does`);
+      else if (plan.value.history?.rooms.length === 0) problems.push(`${key}: selects no room today${leftOutText(plan.value.history.leftOut)}; its runs start no wave until it does`);
     }
     return problems;
   }
@@ -149,20 +184,24 @@ export class RetentionScheduler implements RetentionControl {
   async plan(name: string): Promise<Result<RetentionPlan, string>> {
     const policy = this.policy(name);
     if (policy === undefined) return err(unknownPolicy(name, this.options.policies));
-    const cutoffTs = this.options.clock.now() - policy.keepMs;
-    const selected = await this.options.selector.select(selectionRequest(policy));
+    const now = this.options.clock.now();
+    const media = policy.media === undefined ? {} : { media: planMedia(policy.media, now) };
+    if (policy.history === undefined) return ok({ policy, ...media });
+    const cutoffTs = now - policy.history.keepMs;
+    const selected = await this.options.selector.select(selectionRequest(policy.history));
     if (!selected.ok) return selected;
-    return ok({ policy, cutoffTs, rooms: selected.value.rooms, leftOut: selected.value.leftOut });
+    return ok({ policy, history: { cutoffTs, rooms: selected.value.rooms, leftOut: selected.value.leftOut }, ...media });
   }
 
-  async runNow(planned: RetentionPlan, requester: string, commandEventId: string): Promise<Result<WaveRecord, string>> {
+  async runNow(planned: RetentionPlan, requester: string, commandEventId: string): Promise<Result<RetentionRun, string>> {
     const { name } = planned.policy;
     const state = this.policyStates.get(name);
     const policy = this.policy(name);
     if (state === undefined || policy === undefined) return err(unknownPolicy(name, this.options.policies));
     // A moderator's explicit run goes ahead while the policy is paused: pausing stops the schedule only.
-    const started = await this.startRun(policy, state, requester, commandEventId, () => Promise.resolve(ok(planned)));
-    if (started.ok) await this.save(state, { ...state.row, lastWaveId: started.value.id, lastStartedAt: started.value.createdAt }, "could not record a retention run");
+    const started = await this.startRun(policy, state, requester, commandEventId, () => Promise.resolve(ok(planned)), false);
+    const wave = started.ok ? started.value.wave : undefined;
+    if (wave !== undefined) await this.save(state, { ...state.row, lastWaveId: wave.id, lastStartedAt: wave.createdAt }, "could not record a retention run");
     return started;
   }
 
@@ -201,7 +240,10 @@ export class RetentionScheduler implements RetentionControl {
   private stateOf(policy: RetentionPolicy): RetentionPolicyState {
     const state = this.policyStates.get(policy.name);
     const row = state?.row;
-    const lastRun = row?.lastWaveId === undefined ? undefined : this.lastRun(row.lastWaveId, row.lastStartedAt);
+    // Undefined when there is none, or when the engine no longer knows the wave.
+    const lastView = row?.lastWaveId === undefined ? undefined : this.options.waves.view(row.lastWaveId);
+    const lastRun = lastView === undefined ? undefined : this.lastRun(lastView, row?.lastStartedAt);
+    const lastMedia = state?.lastMedia ?? (lastView === undefined ? undefined : mediaRunOf(lastView.wave.parameters));
     return {
       policy,
       // Stryker disable next-line BooleanLiteral: equivalent — the constructor gives every configured policy a state, so the fallback is for the type checker only
@@ -209,16 +251,15 @@ export class RetentionScheduler implements RetentionControl {
       ...(row?.nextRunAt === undefined ? {} : { nextRunAt: row.nextRunAt }),
       ...(lastRun === undefined ? {} : { lastRun }),
       ...(state?.lastMiss === undefined ? {} : { lastMiss: state.lastMiss }),
+      ...(lastMedia === undefined ? {} : { lastMedia }),
     };
   }
 
-  /** The last wave's counts; undefined when the engine no longer knows the wave. */
-  private lastRun(waveId: string, startedAt: number | undefined): RetentionLastRun | undefined {
-    const view = this.options.waves.view(waveId);
-    if (view === undefined) return undefined;
+  /** The last wave's counts. */
+  private lastRun(view: WaveView, startedAt: number | undefined): RetentionLastRun {
     const counts = countRooms(view.rooms, "main", view.now);
     return {
-      waveId,
+      waveId: view.wave.id,
       startedAt: startedAt ?? view.wave.createdAt,
       ...(view.wave.finishedAt === undefined ? {} : { finishedAt: view.wave.finishedAt }),
       purged: counts.done,
@@ -282,15 +323,19 @@ export class RetentionScheduler implements RetentionControl {
   private async runScheduled(policy: RetentionPolicy, state: PolicyState, now: number): Promise<void> {
     const slot = state.row.nextRunAt ?? now;
     // The wave's requester is Warden itself, so its summary mentions nobody: no one asked for it.
-    const started = await this.startRun(policy, state, this.options.selfUserId, scheduledRunId(policy.name, now), () => this.plan(policy.name));
+    const started = await this.startRun(policy, state, this.options.selfUserId, scheduledRunId(policy.name, now), () => this.plan(policy.name), true);
     const nextRunAt = nextAfter(policy, slot, this.options.clock.now());
-    const row: RetentionStateRow = started.ok ? { ...state.row, nextRunAt, lastWaveId: started.value.id, lastStartedAt: started.value.createdAt } : { ...state.row, nextRunAt };
+    const wave = started.ok ? started.value.wave : undefined;
+    const row: RetentionStateRow = wave !== undefined ? { ...state.row, nextRunAt, lastWaveId: wave.id, lastStartedAt: wave.createdAt } : { ...state.row, nextRunAt };
     await this.save(state, row, "could not store a retention run and the next one; after a restart it may run again");
   }
 
   /**
    * Starts one run of what `planned` gives (selected now for a scheduled run; what the preview
-   * showed for a moderator's); a run that starts no wave is logged and kept as the policy's last miss.
+   * showed for a moderator's): its media step first, if the policy has media, then its wave, if
+   * it has rooms. A media step goes ahead when the rooms could not be selected or none was: it
+   * does not depend on them. A run that starts no wave is logged and kept as the policy's last
+   * miss; a run held back (another run of the policy going on) does nothing at all.
    */
   private async startRun(
     policy: RetentionPolicy,
@@ -298,39 +343,78 @@ export class RetentionScheduler implements RetentionControl {
     requester: string,
     commandEventId: string,
     planned: () => Promise<Result<RetentionPlan, string>>,
-  ): Promise<Result<WaveRecord, string>> {
-    const { log, waves } = this.options;
+    scheduled: boolean,
+  ): Promise<Result<RetentionRun, string>> {
     if (state.starting) return this.miss(policy, state, "a run of this policy is being started already");
     state.starting = true;
     try {
       const running = this.runningWave(policy);
       if (running !== undefined) return this.miss(policy, state, `its previous run ${running.id} is still running`, { waveId: running.id });
       const plan = await planned();
-      if (!plan.ok) return this.miss(policy, state, `the rooms could not be selected: ${plan.error}`, { error: plan.error }, "error");
-      if (plan.value.rooms.length === 0) return this.miss(policy, state, `it selected no room${leftOutText(plan.value.leftOut)}`);
-      const { cutoffTs, rooms, leftOut } = plan.value;
-      let wave: WaveRecord;
-      try {
-        wave = await waves.start({
-          kind: "purge",
-          requester,
-          managementRoomId: this.options.managementRoomId,
-          commandEventId,
-          selection: waveSelectionOf(policy.selection),
-          parameters: { cutoffTs, cutoff: formatUtc(cutoffTs), deleteLocalEvents: policy.local, reason: `retention policy ${policy.name}` },
-          policy: policy.name,
-          rooms,
-          leftOut,
-        });
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        return this.miss(policy, state, `the wave could not be started: ${reason}`, { err: error }, "error");
-      }
-      delete state.lastMiss;
-      log.info({ policy: policy.name, waveId: wave.id, rooms: rooms.length, leftOut: leftOut.length, cutoffTs, requester }, "retention run started");
-      return ok(wave);
+      const mediaPlan = plan.ok ? plan.value.media : policy.media === undefined ? undefined : planMedia(policy.media, this.options.clock.now());
+      const media = mediaPlan === undefined ? undefined : await runMediaStep(this.options.media, mediaPlan, this.options.clock, this.options.log, policy.name);
+      if (media !== undefined) state.lastMedia = media;
+      const wave = policy.history === undefined ? undefined : await this.startWave(policy, state, plan, media, requester, commandEventId);
+      const noWave = wave === undefined || wave.ok ? undefined : wave.error;
+      if (media !== undefined) await this.report({ policy: policy.name, run: media, requester, ...(noWave === undefined ? {} : { noWave }), announce: scheduled && wave?.ok !== true });
+      if (wave?.ok === true) return ok({ wave: wave.value, ...(media === undefined ? {} : { media }) });
+      if (media !== undefined) return ok({ media, ...(noWave === undefined ? {} : { noWave }) });
+      // Only a policy with rooms and without media gets here, with the reason its wave did not start.
+      return err(noWave ?? "the policy has neither rooms nor media");
     } finally {
       state.starting = false;
+    }
+  }
+
+  /** The run's purge wave, carrying its media step in its parameters. Err: why none started (a miss). */
+  private async startWave(
+    policy: RetentionPolicy,
+    state: PolicyState,
+    plan: Result<RetentionPlan, string>,
+    media: RetentionMediaRun | undefined,
+    requester: string,
+    commandEventId: string,
+  ): Promise<Result<WaveRecord, string>> {
+    const { log, waves } = this.options;
+    if (!plan.ok) return this.miss(policy, state, `the rooms could not be selected: ${plan.error}`, { error: plan.error }, "error");
+    const history = plan.value.history;
+    if (policy.history === undefined || history === undefined) return this.miss(policy, state, "it has no rooms");
+    if (history.rooms.length === 0) return this.miss(policy, state, `it selected no room${leftOutText(history.leftOut)}`);
+    const { cutoffTs, rooms, leftOut } = history;
+    let wave: WaveRecord;
+    try {
+      wave = await waves.start({
+        kind: "purge",
+        requester,
+        managementRoomId: this.options.managementRoomId,
+        commandEventId,
+        selection: waveSelectionOf(policy.history.selection),
+        parameters: {
+          cutoffTs,
+          cutoff: formatUtc(cutoffTs),
+          deleteLocalEvents: policy.history.local,
+          reason: `retention policy ${policy.name}`,
+          ...(media === undefined ? {} : mediaRunParameters(media)),
+        },
+        policy: policy.name,
+        rooms,
+        leftOut,
+      });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return this.miss(policy, state, `the wave could not be started: ${reason}`, { err: error }, "error");
+    }
+    delete state.lastMiss;
+    log.info({ policy: policy.name, waveId: wave.id, rooms: rooms.length, leftOut: leftOut.length, cutoffTs, requester }, "retention run started");
+    return ok(wave);
+  }
+
+  /** A reporter that throws (a bug) must not keep the run from being recorded: its slot would run again at once. */
+  private async report(report: MediaStepReport): Promise<void> {
+    try {
+      await this.options.reporter.mediaStepEnded(report);
+    } catch (error) {
+      this.options.log.error({ policy: report.policy, err: error }, "a retention run's media step could not be reported");
     }
   }
 
@@ -381,10 +465,10 @@ function reference(text: string): RoomReference[] {
   return alias === undefined ? [] : [{ kind: "alias", alias }];
 }
 
-function selectionRequest(policy: RetentionPolicy): SelectionRequest {
+function selectionRequest(history: RetentionHistory): SelectionRequest {
   // A listed room the homeserver does not know has no history to purge: left out and named.
-  const common = { unknownRooms: "leave-out", exclude: policy.exclude } as const;
-  const selection: RetentionSelection = policy.selection;
+  const common = { unknownRooms: "leave-out", exclude: history.exclude } as const;
+  const selection: RetentionSelection = history.selection;
   switch (selection.kind) {
     case "all":
       return { ...common, listed: [], all: true };

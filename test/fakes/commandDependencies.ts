@@ -15,7 +15,7 @@ import { RecordingLauncher } from "./recordingLauncher.js";
 import { WavePlanner } from "../../src/commands/waves/waves.js";
 import { RetentionScheduler } from "../../src/retention/scheduler.js";
 import type { RetentionPolicy } from "../../src/model/retention.js";
-import { MemoryRetentionStore, RecordingWaves, ScriptedSelector } from "./retention.js";
+import { MemoryRetentionStore, RecordingMediaReporter, RecordingWaves, ScriptedMediaAdmin, ScriptedSelector } from "./retention.js";
 import { FakeMediaAdmin, SERVER_NAME } from "./media/fakeMediaAdmin.js";
 
 export const MANAGEMENT_ROOM = "!mgmt:example.org" as RoomId;
@@ -49,6 +49,8 @@ export interface CommandFakes {
   /** The retention scheduler's own fakes: it starts waves through them. */
   readonly retentionWaves: RecordingWaves;
   readonly retentionSelector: ScriptedSelector;
+  readonly retentionMedia: ScriptedMediaAdmin;
+  readonly retentionReports: RecordingMediaReporter;
   readonly retention: RetentionScheduler;
   /** What the commands that log (the media commands) wrote. */
   readonly logger: MemoryLogger;
@@ -74,12 +76,16 @@ export function commandFakes(policies: readonly RetentionPolicy[] = []): Command
   const planner = new WavePlanner(selector, clock);
   const retentionWaves = new RecordingWaves();
   const retentionSelector = new ScriptedSelector();
+  const retentionMedia = new ScriptedMediaAdmin();
+  const retentionReports = new RecordingMediaReporter();
   // Never started: the commands read and change its state; runs happen only when asked for.
   const retention = new RetentionScheduler({
     policies,
     store: new MemoryRetentionStore(),
     selector: retentionSelector,
     waves: retentionWaves,
+    media: retentionMedia,
+    reporter: retentionReports,
     clock,
     timers: { setTimeout: () => undefined, clearTimeout: () => undefined },
     log: new MemoryLogger().log,
@@ -115,6 +121,8 @@ export function commandFakes(policies: readonly RetentionPolicy[] = []): Command
     waves,
     retentionWaves,
     retentionSelector,
+    retentionMedia,
+    retentionReports,
     retention,
     logger,
     dependencies,

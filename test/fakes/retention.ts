@@ -1,4 +1,6 @@
-import type { RetentionPolicy } from "../../src/model/retention.js";
+import type { RetentionHistory, RetentionPolicy } from "../../src/model/retention.js";
+import type { MediaRetentionAdmin, MediaStepReport, MediaStepReporter } from "../../src/retention/media.js";
+import type { AdminError, OldMediaQuery } from "../../src/synapse/adminClient.js";
 import type { RoomSelector, SelectionRequest, SelectionResult, WaveControl, WaveRecord, WaveRequest, WaveRoom, WaveRoomState, WaveView } from "../../src/model/waves.js";
 import type { RetentionStateRow, RetentionStateStore } from "../../src/retention/stateStore.js";
 import { err, ok, type Result } from "../../src/util/result.js";
@@ -89,18 +91,55 @@ export class ScriptedSelector implements RoomSelector {
   }
 }
 
-export function policy(overrides: Partial<RetentionPolicy> = {}): RetentionPolicy {
+/** The keys of a policy and of its history, flat, as tests override them. */
+export type PolicyOverrides = Partial<Omit<RetentionPolicy, "history">> & Partial<RetentionHistory> & { readonly history?: RetentionHistory | undefined };
+
+/** A policy with rooms (every room, 180 days kept) unless `history: undefined` makes it media-only. */
+export function policy(overrides: PolicyOverrides = {}): RetentionPolicy {
+  const { selection, keepMs, keep, local, exclude, history: givenHistory, ...rest } = overrides;
+  const history: RetentionHistory = {
+    selection: selection ?? { kind: "all" },
+    keepMs: keepMs ?? 180 * 86_400_000,
+    keep: keep ?? "180d",
+    local: local ?? false,
+    exclude: exclude ?? { rooms: [], spaces: [], dm: true, members: ["@whatsapp_.*"] },
+  };
+  const mediaOnly = "history" in overrides && givenHistory === undefined;
   return {
     name: "old-history",
-    selection: { kind: "all" },
-    keepMs: 180 * 86_400_000,
-    keep: "180d",
-    local: false,
     everyMs: 86_400_000,
     every: "1d",
-    exclude: { rooms: [], spaces: [], dm: true, members: ["@whatsapp_.*"] },
-    ...overrides,
+    ...(mediaOnly ? {} : { history: givenHistory ?? history }),
+    ...rest,
   };
+}
+
+/** The media admin calls, answered as a test says, each call recorded. */
+export class ScriptedMediaAdmin implements MediaRetentionAdmin {
+  readonly localCalls: OldMediaQuery[] = [];
+  readonly remoteCalls: number[] = [];
+  local: () => Promise<Result<{ deleted_media: string[]; total: number }, AdminError>> = () => Promise.resolve(ok({ deleted_media: ["a", "b"], total: 2 }));
+  remote: () => Promise<Result<{ deleted: number }, AdminError>> = () => Promise.resolve(ok({ deleted: 5 }));
+
+  deleteOldLocalMedia(query: OldMediaQuery): Promise<Result<{ deleted_media: string[]; total: number }, AdminError>> {
+    this.localCalls.push(query);
+    return this.local();
+  }
+
+  purgeRemoteMediaCache(beforeTs: number): Promise<Result<{ deleted: number }, AdminError>> {
+    this.remoteCalls.push(beforeTs);
+    return this.remote();
+  }
+}
+
+/** Every media step's report, in order. */
+export class RecordingMediaReporter implements MediaStepReporter {
+  readonly reports: MediaStepReport[] = [];
+
+  mediaStepEnded(report: MediaStepReport): Promise<void> {
+    this.reports.push(report);
+    return Promise.resolve();
+  }
 }
 
 /** The retention state in memory, for tests that need no database. */

@@ -293,13 +293,9 @@ describe("retention", () => {
     expect(accepted(withPolicies(POLICY)).retention).toEqual([
       {
         name: "old-history",
-        selection: { kind: "all" },
-        keepMs: 180 * 86_400_000,
-        keep: "180d",
-        local: false,
+        history: { selection: { kind: "all" }, keepMs: 180 * 86_400_000, keep: "180d", local: false, exclude: { rooms: [], spaces: [], dm: false, members: [] } },
         everyMs: 86_400_000,
         every: "1d",
-        exclude: { rooms: [], spaces: [], dm: false, members: [] },
       },
     ]);
   });
@@ -314,12 +310,12 @@ describe("retention", () => {
       ),
     );
 
-    expect(config.retention.map((policy) => policy.selection)).toEqual([
+    expect(config.retention.map((policy) => policy.history?.selection)).toEqual([
       { kind: "matching", words: "spam" },
       { kind: "rooms", rooms: ["!a:example.org", "#b:example.org"] },
       { kind: "space", space: "#space:example.org" },
     ]);
-    expect(config.retention[0]).toMatchObject({ local: true, at: "03:30", keepMs: 36 * 3_600_000, everyMs: 6 * 3_600_000, exclude });
+    expect(config.retention[0]).toMatchObject({ history: { local: true, keepMs: 36 * 3_600_000, exclude }, at: "03:30", everyMs: 6 * 3_600_000 });
     expect(config.retention[1]?.at).toBe("00:00");
     expect(config.retention[2]?.at).toBeUndefined();
     expect(config.warnings).toEqual([]);
@@ -328,7 +324,7 @@ describe("retention", () => {
   it("accepts a keep under a day (for tests) with a warning naming the key", () => {
     const config = accepted(withPolicies({ ...POLICY, keep: "5min", every: "1min" }));
 
-    expect(config.retention[0]?.keepMs).toBe(300_000);
+    expect(config.retention[0]?.history?.keepMs).toBe(300_000);
     expect(config.warnings).toEqual([expect.stringContaining("retention[0].keep: 5min")]);
   });
 
@@ -373,6 +369,81 @@ describe("retention", () => {
 
   it("refuses two policies with the same name, naming the second", () => {
     expect(rejected(withPolicies(POLICY, { ...POLICY, keep: "30d" }))).toContain("retention[1].name: another policy is already named old-history");
+  });
+
+  describe("media", () => {
+    const MEDIA_ONLY = { name: "media", every: "1d", media: { local: "365d", remote: "30d" } };
+
+    it("maps a policy's media, keeping profile pictures and every size unless told otherwise", () => {
+      const config = accepted(withPolicies({ ...POLICY, media: { local: "365d", remote: "30d" } }));
+
+      expect(config.retention[0]?.media).toEqual({ local: { ms: 365 * 86_400_000, text: "365d" }, remote: { ms: 30 * 86_400_000, text: "30d" }, keepProfiles: true, sizeOver: 0 });
+      expect(config.retention[0]?.history?.keep).toBe("180d");
+      expect(config.warnings).toEqual([]);
+    });
+
+    it("maps a media-only policy: no rooms, no keep, no history", () => {
+      const config = accepted(withPolicies({ ...MEDIA_ONLY, media: { local: "90d", keepProfiles: false, sizeOver: 1048576 } }));
+
+      expect(config.retention[0]).toEqual({
+        name: "media",
+        media: { local: { ms: 90 * 86_400_000, text: "90d" }, keepProfiles: false, sizeOver: 1048576 },
+        everyMs: 86_400_000,
+        every: "1d",
+      });
+    });
+
+    it("accepts ages down to a second (for tests) with a warning naming the key", () => {
+      const config = accepted(withPolicies({ ...MEDIA_ONLY, media: { local: "2s", remote: "30d" } }));
+
+      expect(config.retention[0]?.media?.local?.ms).toBe(2_000);
+      expect(config.warnings).toEqual([expect.stringContaining("retention[0].media.local: 2s deletes files used within the last day")]);
+    });
+
+    it("warns that media is server-wide when the policy's rooms are fewer than all", () => {
+      const matching = accepted(withPolicies({ ...POLICY, all: undefined, matching: "spam", media: { remote: "30d" } }));
+      const excluding = accepted(withPolicies({ ...POLICY, exclude: { dm: true }, media: { remote: "30d" } }));
+
+      for (const config of [matching, excluding]) expect(config.warnings).toEqual([expect.stringContaining("retention[0].media: media retention is server-wide")]);
+    });
+
+    it.each([
+      [{ local: "1y" }, "retention[0].media.local: expected an age between 1s and 3650d in s, min, h or d, such as 365d"],
+      [{ local: "3651d" }, "retention[0].media.local: expected an age between 1s and 3650d"],
+      [{ remote: "0s" }, "retention[0].media.remote: expected an age between 1s and 3650d in s, min, h or d, such as 30d"],
+      [{ remote: 30 }, "retention[0].media.remote: expected an age such as 30d"],
+      [{ local: "365d", sizeOver: -1 }, "retention[0].media.sizeOver: expected a whole number of bytes, 0 or more"],
+      [{ local: "365d", sizeOver: 1.5 }, "retention[0].media.sizeOver: expected a whole number of bytes, 0 or more"],
+      [{ local: "365d", sizeOver: "1MB" }, "retention[0].media.sizeOver: expected a whole number of bytes, 0 or more"],
+      [{ local: "365d", keepProfiles: "yes" }, "retention[0].media.keepProfiles: expected true or false"],
+      [{ local: "365d", size: 1 }, "retention[0].media.size: unknown key"],
+      [{ keepProfiles: true }, "retention[0].media: set local (this server's uploads), remote (the cache of other servers' files) or both"],
+      ["365d", "retention[0].media: expected a mapping such as { local: 365d, remote: 30d }"],
+    ])("rejects media %j, naming the key and the form", (media, message) => {
+      expect(rejected(withPolicies({ ...MEDIA_ONLY, media }))).toContain(message);
+    });
+
+    it.each([
+      [{ keep: "180d" }, "retention[0].keep: goes with a policy's rooms (one of all: true, matching, rooms or space), and this policy chooses none"],
+      [{ local: true }, "retention[0].local: goes with a policy's rooms"],
+      [{ exclude: { dm: true } }, "retention[0].exclude: goes with a policy's rooms"],
+      [{ all: true }, "retention[0].keep: is required"],
+    ])("refuses a media-only policy with %j, naming the key", (change, message) => {
+      expect(rejected(withPolicies({ ...MEDIA_ONLY, ...change }))).toContain(message);
+    });
+
+    it("still asks a policy without media for its rooms and keep", () => {
+      const error = rejected(withPolicies({ name: "bare", every: "1d" }));
+
+      expect(error).toContain("retention[0]: choose the rooms with one of all: true, matching, rooms or space (or give only media, for a media-only policy)");
+      expect(error).toContain("retention[0].keep: is required");
+    });
+
+    it("refuses a second policy with media, naming it and the first", () => {
+      expect(rejected(withPolicies({ ...POLICY, media: { local: "365d" } }, { ...MEDIA_ONLY, media: { remote: "30d" } }))).toContain(
+        "retention[1].media: only one policy may carry media, and retention[0] (old-history) does already: media retention is server-wide, whatever rooms a policy selects",
+      );
+    });
   });
 
   it("refuses a retention that is not a list", () => {

@@ -8,6 +8,7 @@ import { inlineList } from "../../render/budget.js";
 import { unknownPolicy, waveSelectionOf, type RetentionControl, type RetentionPlan } from "../../retention/scheduler.js";
 import type { SynapseAdminClient } from "../../synapse/adminClient.js";
 import type { Clock } from "../../util/clock.js";
+import { mediaPlanLines } from "../../render/retentionMedia.js";
 import { wavePreview } from "../../render/waves.js";
 import { formatUtc } from "../../util/duration.js";
 import { err, ok, type Result } from "../../util/result.js";
@@ -47,6 +48,7 @@ export function retentionCommand(dependencies: RetentionDependencies) {
       "Each run of a policy is a purge wave started by Warden itself: announced on a board, paced, and summed up like any other.",
       "run <name> starts one now, after a preview of its rooms and the rooms it leaves out (--yes skips it); the schedule stays as it was.",
       "run <name> --dry-run estimates, per room, what would go, and does nothing.",
+      "A policy with media deletes old media server-wide, before its wave: the board and summary (or, with no wave, its own message) say how many files went; a dry run gives the rule, as Synapse counts files only as it deletes them.",
       "pause <name> stops its schedule until resume <name>; a run already started goes on.",
     ],
     positionals: [
@@ -109,7 +111,12 @@ async function executeRetention(args: RetentionArguments, context: CommandContex
       const planned = await plans.take(context.commandEventId, () => plan(args.name, retention));
       if (!planned.ok) return planned.error;
       const started = await retention.runNow(planned.value, context.requester, context.commandEventId);
-      return started.ok ? { kind: "wave-started", wave: started.value } : refused(`no run of ${args.name} was started: ${started.error}`);
+      if (!started.ok) return refused(`no run of ${args.name} was started: ${started.error}`);
+      const { wave, media, noWave } = started.value;
+      // The wave's board answers, and shows the media step its parameters carry.
+      if (wave !== undefined) return { kind: "wave-started", wave };
+      if (media === undefined) return refused(`no run of ${args.name} was started: ${noWave ?? "it has neither rooms nor media"}`);
+      return { kind: "retention-media-run", policy: args.name, media, ...(noWave === undefined ? {} : { noWave }) };
     }
   }
 }
@@ -124,11 +131,16 @@ async function plan(name: string, retention: RetentionControl): Promise<Result<R
 async function dryRun(name: string, dependencies: RetentionDependencies): Promise<CommandOutcome> {
   const planned = await plan(name, dependencies.retention);
   if (!planned.ok) return planned.error;
-  const { policy, cutoffTs, rooms, leftOut } = planned.value;
+  const { policy, history, media } = planned.value;
+  // Synapse has no dry run for media deletion, and no admin list of media by age to count
+  // from: the media part is the rule with its times, and the count comes with the run.
+  const mediaPart = media === undefined ? {} : { media };
+  if (history === undefined) return { kind: "retention-dry-run", policy, ...mediaPart };
+  const { cutoffTs, rooms, leftOut } = history;
   const limit = pLimit(DRY_RUN_PARALLEL);
   const estimates = await Promise.all(rooms.slice(0, DRY_RUN_ROOMS).map((room) => limit(() => estimate(room, cutoffTs, dependencies))));
   const notEstimated = Math.max(0, rooms.length - DRY_RUN_ROOMS);
-  return { kind: "retention-dry-run", policy, cutoffTs, estimates, leftOut, ...(notEstimated === 0 ? {} : { notEstimated }) };
+  return { kind: "retention-dry-run", policy, history: { cutoffTs, estimates, leftOut, ...(notEstimated === 0 ? {} : { notEstimated }) }, ...mediaPart };
 }
 
 async function estimate(room: SelectedRoom, cutoffTs: number, dependencies: RetentionDependencies): Promise<RetentionEstimate> {
@@ -153,9 +165,10 @@ async function previewRun(args: RetentionArguments, context: CommandContext, dep
   const { name } = args;
   const planned = await plans.plan(context.commandEventId, () => plan(name, dependencies.retention));
   if (!planned.ok) return planned;
-  if (planned.value.rooms.length === 0) {
-    const leftOut = planned.value.leftOut.length;
-    return err(refused(`${args.name} selects no room today${leftOut === 0 ? "" : ` (${leftOut} left out: ${leftOutList(planned.value.leftOut)})`}, so a run would do nothing.`));
+  const { history, media } = planned.value;
+  if (history !== undefined && history.rooms.length === 0 && media === undefined) {
+    const leftOut = history.leftOut.length;
+    return err(refused(`${args.name} selects no room today${leftOut === 0 ? "" : ` (${leftOut} left out: ${leftOutList(history.leftOut)})`}, so a run would do nothing.`));
   }
   const state = dependencies.retention.states().find((candidate) => candidate.policy.name === args.name);
   return ok(retentionPreview(planned.value, state?.paused === true ? "paused" : state?.nextRunAt));
@@ -168,15 +181,28 @@ function leftOutList(leftOut: readonly LeftOutRoom[]): string {
   );
 }
 
-/** A run is previewed like any wave, with the policy's schedule added. */
+/** A run is previewed like any wave, with the policy's media and schedule added; a run without rooms, by its media alone. */
 function retentionPreview(planned: RetentionPlan, next: number | "paused" | undefined): Preview {
-  const { policy, cutoffTs, rooms, leftOut } = planned;
+  const { policy, history, media } = planned;
+  const mediaLines = media === undefined ? [] : mediaPlanLines(media);
+  const schedule = {
+    label: "Schedule",
+    value: next === "paused" ? "paused; this run does not resume it" : next === undefined ? "unchanged" : `unchanged; next scheduled run ${formatUtc(next)}`,
+  };
+  if (policy.history === undefined || history === undefined || history.rooms.length === 0) {
+    const noRooms =
+      policy.history === undefined || history === undefined
+        ? []
+        : [{ label: "Rooms", value: `none selected today${history.leftOut.length === 0 ? "" : ` (${history.leftOut.length} left out: ${leftOutList(history.leftOut)})`}: no purge wave` }];
+    return { title: `delete old media (retention policy "${policy.name}")`, lines: [...noRooms, ...mediaLines, schedule] };
+  }
+  const { cutoffTs, rooms, leftOut } = history;
   const preview = wavePreview({
     kind: "purge",
     rooms,
     leftOut,
-    parameters: { cutoffTs, cutoff: formatUtc(cutoffTs), deleteLocalEvents: policy.local },
-    selection: waveSelectionOf(policy.selection),
+    parameters: { cutoffTs, cutoff: formatUtc(cutoffTs), deleteLocalEvents: policy.history.local },
+    selection: waveSelectionOf(policy.history.selection),
     policy: policy.name,
   });
   return {
@@ -184,15 +210,13 @@ function retentionPreview(planned: RetentionPlan, next: number | "paused" | unde
     title: preview.title,
     lines: [
       ...preview.lines,
-      { label: "Keeps", value: `the last ${policy.keep} of history` },
+      { label: "Keeps", value: `the last ${policy.history.keep} of history` },
       {
         label: "Rooms with nothing to purge",
         value: "skipped, no job sent: nothing was sent before the point, or only the room's newest event, which Synapse always keeps",
       },
-      {
-        label: "Schedule",
-        value: next === "paused" ? "paused; this run does not resume it" : next === undefined ? "unchanged" : `unchanged; next scheduled run ${formatUtc(next)}`,
-      },
+      ...mediaLines,
+      schedule,
     ],
   };
 }

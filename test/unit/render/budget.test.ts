@@ -5,7 +5,7 @@ import type { UserId } from "../../../src/matrix/ids.js";
 import type { CommandSpec } from "../../../src/model/commandSpec.js";
 import type { CommandOutcome } from "../../../src/model/outcomes.js";
 import type { Digest, StoredReport } from "../../../src/model/reports.js";
-import type { RetentionPolicy } from "../../../src/model/retention.js";
+import { mediaRunParameters, type RetentionMediaRun, type RetentionPolicy } from "../../../src/model/retention.js";
 import type { MediaFile, MediaPage } from "../../../src/model/media.js";
 import type { LeftOutRoom, WaveRecord, WaveRoom, WaveView } from "../../../src/model/waves.js";
 import { firstEntries, inlineList, listLines, pages, textLine } from "../../../src/render/budget.js";
@@ -20,6 +20,7 @@ import type { TaskKind, TaskRecord } from "../../../src/tasks/types.js";
 import { commandFakes } from "../../fakes/commandDependencies.js";
 import { FIXED_NOW } from "../../fakes/fixedClock.js";
 import { sampleTask } from "../../fakes/sampleTask.js";
+import { err } from "../../../src/util/result.js";
 
 const MANY = 5_000;
 /** Escaping makes these six times longer in HTML; a room name or reason may be all of them. */
@@ -90,7 +91,8 @@ function hugeWave(overrides: Partial<WaveRecord> = {}): WaveRecord {
     managementRoomId: "!mgmt:example.org",
     commandEventId: "$command",
     selection: { listed: aliases, matching: HOSTILE, space: HOSTILE, empty: true, all: true },
-    parameters: { cutoff: HOSTILE, reason: HOSTILE, block: true, purge: false, purgeAfterMs: 86_400_000, notifyAs: HOSTILE, rooms: aliases },
+    // A retention run's media step, both calls failed with a homeserver's megabyte of text.
+    parameters: { cutoff: HOSTILE, reason: HOSTILE, block: true, purge: false, purgeAfterMs: 86_400_000, notifyAs: HOSTILE, rooms: aliases, ...mediaRunParameters(hugeMediaRun) },
     policy: HOSTILE,
     leftOut,
     status: "running",
@@ -126,14 +128,26 @@ function hugeWaveView(overrides: Partial<WaveRecord> = {}, count = MANY): WaveVi
 
 const hugePolicy: RetentionPolicy = {
   name: HOSTILE,
-  selection: { kind: "rooms", rooms: aliases },
-  keepMs: 86_400_000,
-  keep: HOSTILE,
-  local: true,
+  history: {
+    selection: { kind: "rooms", rooms: aliases },
+    keepMs: 86_400_000,
+    keep: HOSTILE,
+    local: true,
+    exclude: { rooms: aliases, spaces: aliases, dm: true, members: aliases },
+  },
+  media: { local: { ms: 1000, text: HOSTILE }, remote: { ms: 1000, text: HOSTILE }, keepProfiles: false, sizeOver: Number.MAX_SAFE_INTEGER },
   everyMs: 86_400_000,
   every: HOSTILE,
   at: HOSTILE,
-  exclude: { rooms: aliases, spaces: aliases, dm: true, members: aliases },
+};
+
+/** A media step whose both calls failed with a homeserver's megabyte of text. */
+const hugeMediaRun: RetentionMediaRun = {
+  at: FIXED_NOW,
+  local: { beforeTs: FIXED_NOW, files: err(HOSTILE.repeat(2000)) },
+  remote: { beforeTs: FIXED_NOW, files: err(HOSTILE.repeat(2000)) },
+  keepProfiles: false,
+  sizeOver: Number.MAX_SAFE_INTEGER,
 };
 
 /** One huge outcome of every kind: a new kind will not compile until it is added here. */
@@ -211,6 +225,7 @@ const OUTCOMES: { readonly [K in CommandOutcome["kind"]]: () => Extract<CommandO
       paused: index % 2 === 0,
       nextRunAt: FIXED_NOW + index,
       lastRun: { waveId: HOSTILE, startedAt: FIXED_NOW, purged: MANY, skipped: MANY, failed: MANY },
+      lastMedia: hugeMediaRun,
     })),
   }),
   "retention-changed": () => ({ kind: "retention-changed", policy: HOSTILE.repeat(200), paused: true, nextRunAt: FIXED_NOW }),
@@ -233,9 +248,12 @@ const OUTCOMES: { readonly [K in CommandOutcome["kind"]]: () => Extract<CommandO
   "retention-dry-run": () => ({
     kind: "retention-dry-run",
     policy: hugePolicy,
-    cutoffTs: FIXED_NOW,
-    estimates: many((index) => ({ roomId: `!${HOSTILE}${index}`, label: `#${HOSTILE}${index}`, events: index, capped: true, skip: HOSTILE })),
-    leftOut,
+    history: {
+      cutoffTs: FIXED_NOW,
+      estimates: many((index) => ({ roomId: `!${HOSTILE}${index}`, label: `#${HOSTILE}${index}`, events: index, capped: true, skip: HOSTILE })),
+      leftOut,
+    },
+    media: { local: FIXED_NOW, remote: FIXED_NOW, keepProfiles: false, sizeOver: Number.MAX_SAFE_INTEGER },
   }),
   "media-room": () => ({ kind: "media-room", label: HOSTILE, local: MANY, remote: MANY, size: { read: false, why: HOSTILE.repeat(200) }, listing: hugeMediaPage() }),
   "media-user": () => ({ kind: "media-user", userId: HOSTILE, uploads: MANY, size: { read: true, bytes: 2 ** 50, unknown: MANY, boundedAt: 500 }, listing: hugeMediaPage() }),
@@ -249,6 +267,7 @@ const OUTCOMES: { readonly [K in CommandOutcome["kind"]]: () => Extract<CommandO
     failed: many((index) => ({ uri: hugeMediaFile(index).uri, why: `${HOSTILE.repeat(20)}${index % 50}` })),
     users: many((index) => ({ userId: `${HOSTILE}${index}`, uploads: MANY, looked: index % 2 })),
   }),
+  "retention-media-run": () => ({ kind: "retention-media-run", policy: HOSTILE.repeat(200), media: hugeMediaRun, noWave: HOSTILE.repeat(200) }),
 };
 
 /** A file with every fact at its longest, for the media replies. */

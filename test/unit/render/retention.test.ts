@@ -4,23 +4,15 @@ import type { RetentionPolicy } from "../../../src/model/retention.js";
 import { renderOutcome } from "../../../src/render/replies.js";
 import { renderRetention } from "../../../src/render/retention.js";
 import { FIXED_NOW } from "../../fakes/fixedClock.js";
+import { err, ok } from "../../../src/util/result.js";
+import { policy as basePolicy, type PolicyOverrides } from "../../fakes/retention.js";
 import { expectOnlyOwnMarkup, HOSTILE } from "./markup.js";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-function policy(overrides: Partial<RetentionPolicy> = {}): RetentionPolicy {
-  return {
-    name: "nightly",
-    selection: { kind: "all" },
-    keepMs: 180 * DAY,
-    keep: "180d",
-    local: false,
-    everyMs: DAY,
-    every: "1d",
-    exclude: { rooms: [], spaces: [], dm: false, members: [] },
-    ...overrides,
-  };
+function policy(overrides: PolicyOverrides = {}): RetentionPolicy {
+  return basePolicy({ name: "nightly", exclude: { rooms: [], spaces: [], dm: false, members: [] }, ...overrides });
 }
 
 describe("!retention", () => {
@@ -89,15 +81,17 @@ describe("!retention", () => {
       {
         kind: "retention-dry-run",
         policy: policy(),
-        cutoffTs: FIXED_NOW - 180 * DAY,
-        estimates: [
-          { roomId: "!a:x", label: "#a:x", events: 1200, capped: false },
-          { roomId: "!b:x", label: "!b:x", events: 10_000, capped: true },
-          { roomId: "!c:x", label: "#c:x", events: 0, capped: false, skip: "nothing before the point" },
-          { roomId: "!d:x", label: "#d:x", capped: false },
-          { roomId: "!e:x", label: "#e:x", events: 1, capped: false },
-        ],
-        leftOut: [{ label: "#mgmt:x", roomId: "!mgmt:x", why: "the management room" }],
+        history: {
+          cutoffTs: FIXED_NOW - 180 * DAY,
+          estimates: [
+            { roomId: "!a:x", label: "#a:x", events: 1200, capped: false },
+            { roomId: "!b:x", label: "!b:x", events: 10_000, capped: true },
+            { roomId: "!c:x", label: "#c:x", events: 0, capped: false, skip: "nothing before the point" },
+            { roomId: "!d:x", label: "#d:x", capped: false },
+            { roomId: "!e:x", label: "#e:x", events: 1, capped: false },
+          ],
+          leftOut: [{ label: "#mgmt:x", roomId: "!mgmt:x", why: "the management room" }],
+        },
       },
       "!",
       FIXED_NOW,
@@ -120,10 +114,65 @@ describe("!retention", () => {
   it("cuts a dry run of 5,000 hostile rooms and 5,000 left out to the budget, counting the rest", () => {
     const estimates = Array.from({ length: 5_000 }, (_, index) => ({ roomId: `!${index}:x`, label: `#${HOSTILE}${index}`, events: index, capped: index % 2 === 0, ...(index % 3 === 0 ? { skip: HOSTILE } : {}) }));
     const leftOut = Array.from({ length: 5_000 }, (_, index) => ({ label: `#${HOSTILE}${index}`, why: HOSTILE }));
-    const message = renderRetention({ kind: "retention-dry-run", policy: policy({ name: HOSTILE, keep: HOSTILE }), cutoffTs: FIXED_NOW, estimates, leftOut }, "!");
+    const message = renderRetention({ kind: "retention-dry-run", policy: policy({ name: HOSTILE, keep: HOSTILE }), history: { cutoffTs: FIXED_NOW, estimates, leftOut } }, "!");
     expect(messageBytes(message)).toBeLessThanOrEqual(MESSAGE_BUDGET_BYTES);
     expect(message.plain).toMatch(/\n\.\.\. and \d+ more rooms\nLeft out \(5000\):\n/);
     expect(message.plain).toMatch(/\n\.\.\. and \d+ more rooms\nDry run: nothing was done\.$/);
     expectOnlyOwnMarkup(message.html);
+  });
+
+  describe("with media", () => {
+    const MEDIA = { local: { ms: 365 * DAY, text: "365d" }, remote: { ms: 30 * DAY, text: "30d" }, keepProfiles: true, sizeOver: 0 };
+    const RUN = {
+      at: FIXED_NOW - HOUR,
+      local: { beforeTs: FIXED_NOW - HOUR - 365 * DAY, files: ok(12) },
+      remote: { beforeTs: FIXED_NOW - HOUR - 30 * DAY, files: err("the homeserver did not answer in time") },
+      keepProfiles: true,
+      sizeOver: 0,
+    };
+
+    it("lists a media-only policy and a policy with both, with the last media step's files", () => {
+      const message = renderRetention(
+        {
+          kind: "retention-list",
+          now: FIXED_NOW,
+          policies: [
+            { policy: policy({ name: "media", history: undefined, media: { ...MEDIA, sizeOver: 1024, keepProfiles: false } }), paused: false, nextRunAt: FIXED_NOW + HOUR, lastMedia: RUN },
+            { policy: policy({ name: "both", media: { remote: MEDIA.remote, keepProfiles: true, sizeOver: 0 } }), paused: false },
+          ],
+        },
+        "!",
+      );
+      expect(message.plain.split("\n").slice(1, 5)).toEqual([
+        "- media",
+        "    no rooms (media only); media, server-wide: local files unused for 365d, larger than 1024 bytes deleted (profile pictures and room avatars too), cached remote files unused for 30d dropped; every 1d; next run 2025-01-15 13:00:00 UTC (in 1 h); last media step 2025-01-15 11:00:00 UTC: 12 local files deleted, cached remote files not dropped: the homeserver did not answer in time",
+        "- both",
+        "    every room; keeps 180d of history; local users' messages kept; media, server-wide: cached remote files unused for 30d dropped; every 1d; no run scheduled; no run yet; no media step yet",
+      ]);
+      expectOnlyOwnMarkup(message.html);
+    });
+
+    it("reports a run with no wave: the media step, and why no room was purged", () => {
+      const message = renderOutcome({ kind: "retention-media-run", policy: "both", media: { ...RUN, local: { beforeTs: RUN.local.beforeTs, files: ok(1) } }, noWave: "it selected no room (1 left out)" }, "!", FIXED_NOW);
+      expect(message?.plain.split("\n")).toEqual([
+        'Retention policy "both": media step done.',
+        "Media (server-wide, 2025-01-15 11:00:00 UTC): 1 local file deleted (last used before 2024-01-16 11:00:00 UTC; profile pictures and room avatars kept); cached remote files not dropped (last used before 2024-12-16 11:00:00 UTC): the homeserver did not answer in time.",
+        "No room was purged: it selected no room (1 left out).",
+      ]);
+    });
+
+    it("dry-runs media by its rule and says Synapse gives no count in advance", () => {
+      const message = renderRetention(
+        { kind: "retention-dry-run", policy: policy({ name: "media", history: undefined, media: MEDIA }), media: { local: FIXED_NOW - 365 * DAY, keepProfiles: true, sizeOver: 0 } },
+        "!",
+      );
+      expect(message.plain.split("\n")).toEqual([
+        'Dry run of retention policy "media": would delete old media, server-wide; Synapse gives no count in advance.',
+        "Media:",
+        "Local media: files uploaded to this server, last used before 2024-01-16 12:00:00 UTC; profile pictures and room avatars kept; protected and quarantined files kept",
+        "Media: deleted server-wide, whatever rooms the policy selects; used means downloaded, or uploaded if never downloaded. Synapse gives no count in advance: the run's report says how many files went",
+        "Dry run: nothing was done.",
+      ]);
+    });
   });
 });

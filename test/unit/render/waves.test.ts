@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { MESSAGE_BUDGET_BYTES, messageBytes } from "../../../src/matrix/chat.js";
+import { mediaRunParameters } from "../../../src/model/retention.js";
 import type { SelectedRoom, WaveView } from "../../../src/model/waves.js";
+import { err, ok } from "../../../src/util/result.js";
 import { renderPreview } from "../../../src/render/previews.js";
 import { renderOutcome } from "../../../src/render/replies.js";
 import { renderWaveBoard, renderWaveCancelled, renderWaveFinished, renderWaveStatus, wavePreview } from "../../../src/render/waves.js";
@@ -168,6 +170,27 @@ describe("renderWaveFinished", () => {
     ]);
     const noDurations = renderWaveFinished(finished({ policy: "nightly" }, roomsIn({ done: 1 })), "!").plain;
     expect(noDurations).not.toContain("Time per room");
+  });
+
+  it("gives a retention run's media step in place of the reminder that media is not removed, each part's files or its failure", () => {
+    const media = {
+      at: FIXED_NOW - 20 * MINUTE,
+      local: { beforeTs: Date.UTC(2024, 0, 16, 3, 30), files: ok(1) },
+      remote: { beforeTs: Date.UTC(2024, 11, 16, 3, 30), files: err("the homeserver failed with HTTP 500: Internal server error") },
+      keepProfiles: true,
+      sizeOver: 0,
+    };
+    const wave = { policy: "nightly", parameters: { ...sampleWave().parameters, ...mediaRunParameters(media) } };
+    const line =
+      "Media (server-wide, 2025-01-15 11:40:00 UTC): 1 local file deleted (last used before 2024-01-16 03:30:00 UTC; profile pictures and room avatars kept); " +
+      "cached remote files not dropped (last used before 2024-12-16 03:30:00 UTC): the homeserver failed with HTTP 500: Internal server error.";
+
+    const summary = renderWaveFinished(finished(wave, roomsIn({ done: 1 })), "!").plain.split("\n");
+    expect(summary).toContain(line);
+    expect(summary.join("\n")).not.toContain("media is not removed");
+    // The board says it from the start: the media step ran before the wave.
+    expect(renderWaveBoard({ wave: sampleWave(wave), rooms: roomsIn({ queued: 1 }), now: FIXED_NOW }, "!").plain.split("\n")).toContain(line);
+    expect(renderWaveBoard({ wave: sampleWave({ policy: "nightly" }), rooms: roomsIn({ queued: 1 }), now: FIXED_NOW }, "!").plain).not.toContain("Media");
   });
 
   it("notifies nobody when the requester is not a user ID, but still names it", () => {

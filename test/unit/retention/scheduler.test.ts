@@ -10,7 +10,7 @@ import { err, ok } from "../../../src/util/result.js";
 import { MemoryLogger } from "../../fakes/memoryLogger.js";
 import { freshDirectory, makeReadOnly } from "../store/storeTestKit.js";
 import { useFakeClock } from "../tasks/fakeTime.js";
-import { policy, RecordingWaves, ScriptedSelector } from "../../fakes/retention.js";
+import { policy, RecordingMediaReporter, RecordingWaves, ScriptedMediaAdmin, ScriptedSelector } from "../../fakes/retention.js";
 
 const H = 3_600_000;
 const D = 24 * H;
@@ -40,6 +40,7 @@ interface Setup {
   readonly directory?: string;
   readonly waves?: RecordingWaves;
   readonly selector?: ScriptedSelector;
+  readonly media?: ScriptedMediaAdmin;
 }
 
 function scheduler(policies: readonly RetentionPolicy[], setup: Setup = {}) {
@@ -48,11 +49,15 @@ function scheduler(policies: readonly RetentionPolicy[], setup: Setup = {}) {
   const waves = setup.waves ?? new RecordingWaves();
   const selector = setup.selector ?? new ScriptedSelector();
   const logger = new MemoryLogger();
+  const media = setup.media ?? new ScriptedMediaAdmin();
+  const reporter = new RecordingMediaReporter();
   const instance = new RetentionScheduler({
     policies,
     store: new SqliteRetentionStore(database),
     selector,
     waves,
+    media,
+    reporter,
     clock: systemClock,
     timers,
     log: logger.log,
@@ -60,7 +65,7 @@ function scheduler(policies: readonly RetentionPolicy[], setup: Setup = {}) {
     selfUserId: WARDEN,
   });
   open.push({ database, scheduler: instance });
-  return { scheduler: instance, waves, selector, logger, database, directory };
+  return { scheduler: instance, waves, selector, logger, database, directory, media, reporter };
 }
 
 /** Moves fake time to `time`, running every timer due on the way and the work they start. */
@@ -102,7 +107,7 @@ describe("RetentionScheduler: when runs happen", () => {
       ],
       leftOut: [{ label: "!dm:example.org", roomId: "!dm:example.org", why: "a direct-message room (exclude.dm)" }],
     });
-    expect(selector.requests[0]).toEqual({ listed: [], all: true, unknownRooms: "leave-out", exclude: policy().exclude });
+    expect(selector.requests[0]).toEqual({ listed: [], all: true, unknownRooms: "leave-out", exclude: policy().history?.exclude });
 
     waves.finish("w-000001", ["done", "skipped"]);
     await advanceTo(T0 + 3 * D - 1);
@@ -314,7 +319,7 @@ describe("RetentionScheduler: pause, resume, run now", () => {
     await retention.start();
 
     const started = await runNow(retention, "old-history", "@alice:example.org", "$command");
-    expect(started).toMatchObject({ ok: true, value: { id: "w-000001" } });
+    expect(started).toMatchObject({ ok: true, value: { wave: { id: "w-000001" } } });
     expect(waves.requests[0]).toMatchObject({ requester: "@alice:example.org", commandEventId: "$command", parameters: { deleteLocalEvents: true } });
     expect(await runNow(retention, "old-history", "@alice:example.org", "$again")).toEqual(err("its previous run w-000001 is still running"));
 
@@ -337,7 +342,7 @@ describe("RetentionScheduler: pause, resume, run now", () => {
     const rooms = [{ roomId: "!shown:example.org", label: "#shown:example.org" }];
     const leftOut = [{ label: "!p:example.org", why: "protected" }];
 
-    await retention.runNow({ policy: policy(), cutoffTs: T0 - 7 * D, rooms, leftOut }, "@alice:example.org", "$command");
+    await retention.runNow({ policy: policy(), history: { cutoffTs: T0 - 7 * D, rooms, leftOut } }, "@alice:example.org", "$command");
 
     expect(selector.requests).toEqual([]);
     expect(waves.requests[0]).toMatchObject({ rooms, leftOut, parameters: { cutoffTs: T0 - 7 * D, cutoff: "2025-01-08 12:00:00 UTC" } });
@@ -357,7 +362,7 @@ describe("RetentionScheduler: pause, resume, run now", () => {
     const { scheduler: retention } = scheduler([policy(), policy({ name: "bridges" })]);
     const { scheduler: none } = scheduler([]);
 
-    expect(await retention.runNow({ policy: policy({ name: "old" }), cutoffTs: T0, rooms: [], leftOut: [] }, "@alice:example.org", "$c")).toEqual(err("there is no retention policy old; the policies are old-history, bridges"));
+    expect(await retention.runNow({ policy: policy({ name: "old" }), history: { cutoffTs: T0, rooms: [], leftOut: [] } }, "@alice:example.org", "$c")).toEqual(err("there is no retention policy old; the policies are old-history, bridges"));
     expect(await retention.pause("old")).toEqual(err("there is no retention policy old; the policies are old-history, bridges"));
     expect(await none.plan("old")).toEqual(err("there is no retention policy old: none is configured (config key retention)"));
   });
@@ -379,8 +384,8 @@ describe("RetentionScheduler.checkAtStart", () => {
       "retention[2] (space): the rooms could not be selected: the space #space:example.org is not known to this homeserver",
     ]);
     expect(selector.requests.slice(1)).toEqual([
-      { listed: [], matching: "spam", unknownRooms: "leave-out", exclude: policy().exclude },
-      { listed: [], space: { kind: "alias", alias: "#space:example.org" }, unknownRooms: "leave-out", exclude: policy().exclude },
+      { listed: [], matching: "spam", unknownRooms: "leave-out", exclude: policy().history?.exclude },
+      { listed: [], space: { kind: "alias", alias: "#space:example.org" }, unknownRooms: "leave-out", exclude: policy().history?.exclude },
     ]);
   });
 

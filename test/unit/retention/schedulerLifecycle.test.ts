@@ -8,7 +8,7 @@ import { systemClock } from "../../../src/util/clock.js";
 import { err, type Result } from "../../../src/util/result.js";
 import type { SelectionResult } from "../../../src/model/waves.js";
 import { MemoryLogger } from "../../fakes/memoryLogger.js";
-import { MemoryRetentionStore, policy, RecordingWaves, ScriptedSelector } from "../../fakes/retention.js";
+import { MemoryRetentionStore, policy, RecordingMediaReporter, RecordingWaves, ScriptedMediaAdmin, ScriptedSelector } from "../../fakes/retention.js";
 import { useFakeClock } from "../tasks/fakeTime.js";
 
 const MIN = 60_000;
@@ -43,7 +43,19 @@ function setup(policies: readonly RetentionPolicy[], given: Setup = {}) {
   const waves = given.waves ?? new RecordingWaves();
   const selector = given.selector ?? new ScriptedSelector();
   const logger = new MemoryLogger();
-  const retention = new RetentionScheduler({ policies, store, selector, waves, clock: systemClock, timers, log: logger.log, managementRoomId: "!mgmt:example.org", selfUserId: WARDEN });
+  const retention = new RetentionScheduler({
+    policies,
+    store,
+    selector,
+    waves,
+    media: new ScriptedMediaAdmin(),
+    reporter: new RecordingMediaReporter(),
+    clock: systemClock,
+    timers,
+    log: logger.log,
+    managementRoomId: "!mgmt:example.org",
+    selfUserId: WARDEN,
+  });
   created.push(retention);
   return { retention, store, waves, selector, logger };
 }
@@ -73,7 +85,7 @@ function wave(id: string, change: Partial<WaveRecord>): WaveRecord {
 }
 
 function planOf(name = "old-history"): RetentionPlan {
-  return { policy: policy({ name }), cutoffTs: T0 - 180 * D, rooms: [{ roomId: "!a:example.org", label: "!a:example.org" }], leftOut: [] };
+  return { policy: policy({ name }), history: { cutoffTs: T0 - 180 * D, rooms: [{ roomId: "!a:example.org", label: "!a:example.org" }], leftOut: [] } };
 }
 
 async function advanceTo(time: number): Promise<void> {
@@ -291,7 +303,7 @@ describe("RetentionScheduler: runs held back, and runs that go ahead", () => {
     waves.adopt(wave("w-cancelled", { status: "cancelled", cancelledBy: "@alice:example.org" }));
     const { retention } = setup([policy(), policy({ name: "bridges" })], { waves });
 
-    expect(await retention.runNow(planOf(), "@alice:example.org", "$command")).toMatchObject({ ok: true, value: { policy: "old-history" } });
+    expect(await retention.runNow(planOf(), "@alice:example.org", "$command")).toMatchObject({ ok: true, value: { wave: { policy: "old-history" } } });
     expect(await retention.runNow(planOf("bridges"), "@alice:example.org", "$command-2")).toEqual(err("its previous run w-bridges is still running"));
   });
 

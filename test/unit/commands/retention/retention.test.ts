@@ -203,12 +203,14 @@ describe("!retention run --dry-run", () => {
     expect(outcome).toEqual({
       kind: "retention-dry-run",
       policy: policy(),
-      cutoffTs: FIXED_NOW - 180 * D,
-      estimates: [
-        { roomId: "!r0:example.org", label: "!r0:example.org", events: 2, capped: false },
-        { roomId: "!r1:example.org", label: "!r1:example.org", events: 0, capped: false, skip: "nothing was sent before the cut-off" },
-      ],
-      leftOut: [{ label: "!p:example.org", why: "protected" }],
+      history: {
+        cutoffTs: FIXED_NOW - 180 * D,
+        estimates: [
+          { roomId: "!r0:example.org", label: "!r0:example.org", events: 2, capped: false },
+          { roomId: "!r1:example.org", label: "!r1:example.org", events: 0, capped: false, skip: "nothing was sent before the cut-off" },
+        ],
+        leftOut: [{ label: "!p:example.org", why: "protected" }],
+      },
     });
     expect(waves.requests).toEqual([]);
   });
@@ -219,6 +221,78 @@ describe("!retention run --dry-run", () => {
 
     const outcome = await runCommand(command, "run old-history --dry-run");
 
-    expect(outcome.kind === "retention-dry-run" && [outcome.estimates.length, outcome.notEstimated]).toEqual([DRY_RUN_ROOMS, 7]);
+    expect(outcome.kind === "retention-dry-run" && [outcome.history?.estimates.length, outcome.history?.notEstimated]).toEqual([DRY_RUN_ROOMS, 7]);
+  });
+});
+
+describe("!retention with media", () => {
+  const MEDIA = { local: { ms: 365 * D, text: "365d" }, remote: { ms: 30 * D, text: "30d" }, keepProfiles: true, sizeOver: 1024 };
+  const MEDIA_PLAN = { local: FIXED_NOW - 365 * D, remote: FIXED_NOW - 30 * D, keepProfiles: true, sizeOver: 1024 };
+
+  function mediaSetup() {
+    const fakes = commandFakes([policy({ name: "media", history: undefined, media: MEDIA }), policy({ name: "both", media: MEDIA })]);
+    const command = fakes.table.find((candidate) => candidate.name === "retention") as Command;
+    return { ...fakes, command };
+  }
+
+  it("runs a media-only policy and answers with what its media step removed, starting no wave", async () => {
+    const { command, retentionMedia, retentionWaves, retentionSelector } = mediaSetup();
+
+    const outcome = await runCommand(command, "run media --yes");
+
+    expect(outcome).toEqual({
+      kind: "retention-media-run",
+      policy: "media",
+      media: {
+        at: FIXED_NOW,
+        local: { beforeTs: FIXED_NOW - 365 * D, files: ok(2) },
+        remote: { beforeTs: FIXED_NOW - 30 * D, files: ok(5) },
+        keepProfiles: true,
+        sizeOver: 1024,
+      },
+    });
+    expect(retentionMedia.localCalls).toEqual([{ beforeTs: FIXED_NOW - 365 * D, sizeGt: 1024, keepProfiles: true }]);
+    expect(retentionWaves.requests).toEqual([]);
+    expect(retentionSelector.requests).toEqual([]);
+  });
+
+  it("previews a media-only run by its rule: what goes, server-wide, and that Synapse counts only as it deletes", async () => {
+    const { command } = mediaSetup();
+
+    const shown = await previewOf(command, "run media");
+
+    expect(shown.ok && shown.value.title).toBe('delete old media (retention policy "media")');
+    expect(shown.ok ? shown.value.lines.map((line) => `${line.label}: ${line.value}`) : []).toEqual([
+      "Local media: files uploaded to this server, last used before 2024-01-16 12:00:00 UTC, larger than 1024 bytes; profile pictures and room avatars kept; protected and quarantined files kept",
+      "Remote media: this server's cached copies of other servers' files, last used before 2024-12-16 12:00:00 UTC (their servers keep the originals)",
+      "Media: deleted server-wide, whatever rooms the policy selects; used means downloaded, or uploaded if never downloaded. Synapse gives no count in advance: the run's report says how many files went",
+      "Schedule: unchanged",
+    ]);
+  });
+
+  it("previews a policy with rooms and media as a wave with the media lines, and still runs its media when no room is selected", async () => {
+    const { command, retentionSelector, retentionMedia } = mediaSetup();
+    const both = await previewOf(command, "run both");
+    expect(both.ok && both.value.title).toBe('purge the history of 2 rooms (retention policy "both")');
+    expect(both.ok && both.value.lines.map((line) => line.label)).toEqual(expect.arrayContaining(["Local media", "Remote media", "Media", "Keeps"]));
+
+    retentionSelector.answer = ok({ rooms: [], leftOut: [{ label: "!p:example.org", why: "protected" }] });
+    const context = { ...CONTEXT, commandEventId: "$none-selected" };
+    const none = await previewOf(command, "run both", context);
+    expect(none.ok && none.value.lines[0]).toEqual({ label: "Rooms", value: "none selected today (1 left out: !p:example.org (protected)): no purge wave" });
+    const outcome = await runCommand(command, "run both", context);
+
+    expect(outcome).toMatchObject({ kind: "retention-media-run", policy: "both", noWave: "it selected no room (1 left out)" });
+    expect(retentionMedia.localCalls).toHaveLength(1);
+  });
+
+  it("dry-runs media by its rule with the times it would use, asking Synapse nothing", async () => {
+    const { command, retentionMedia } = mediaSetup();
+
+    expect(await runCommand(command, "run media --dry-run")).toEqual({ kind: "retention-dry-run", policy: policy({ name: "media", history: undefined, media: MEDIA }), media: MEDIA_PLAN });
+    const both = await runCommand(command, "run both --dry-run");
+    expect(both).toMatchObject({ kind: "retention-dry-run", history: { cutoffTs: FIXED_NOW - 180 * D }, media: MEDIA_PLAN });
+    expect(retentionMedia.localCalls).toEqual([]);
+    expect(retentionMedia.remoteCalls).toEqual([]);
   });
 });
