@@ -16,7 +16,7 @@ import { inlineList, LONG_LIST_LIMITS, listLines, recordEntries, textLine, type 
 import { code, escapeHtml, truncate } from "./html.js";
 
 /** Matrix IDs and content URIs are at most 255 bytes; a longer one is cut like any untrusted text. */
-const MAX_ID = 255;
+export const MAX_ID = 255;
 /** A list inside one line of a reply or preview: a share of the message, however many files. */
 const INLINE_LIMITS: ListLimits = { entries: 20, bytes: 4 * 1024 };
 /** A deletion's files left alone, per kind (protected, gone, failed): a few reasons, each with its first files. */
@@ -38,7 +38,7 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(1)} ${UNITS[unit] ?? "TiB"}`;
 }
 
-function plural(count: number, one: string, many = `${one}s`): string {
+export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;
 }
 
@@ -47,7 +47,8 @@ function untrusted(text: string, max = 80): string {
   return truncate(text.replace(/\s+/g, " ").trim(), max);
 }
 
-function joined(lines: readonly Line[], short?: readonly Line[], record?: Record<string, unknown>): OutgoingMessage {
+/** The lines of a media message as one message; `short` for where a short form is wanted. */
+export function joined(lines: readonly Line[], short?: readonly Line[], record?: Record<string, unknown>): OutgoingMessage {
   const join = (some: readonly Line[]): OutgoingMessage => ({ plain: some.map((line) => line.plain).join("\n"), html: some.map((line) => line.html).join("<br>\n") });
   return { ...join(lines), ...(short === undefined ? {} : { short: join(short) }), ...(record === undefined ? {} : { record }) };
 }
@@ -69,10 +70,21 @@ function facts(file: MediaFile, withUploader: boolean): string[] {
   ];
 }
 
+/** " · 2.0 KiB · image/png · @abuse:example.org · …": what follows a file's URI wherever a media message names one. */
+function factsAfter(file: MediaFile, withUploader: boolean): string {
+  const rest = facts(file, withUploader);
+  return rest.length === 0 ? "" : ` · ${rest.join(" · ")}`;
+}
+
+/** One file as plain text, its URI then its facts: a preview line's value (!quarantine). */
+export function fileText(file: MediaFile): string {
+  return `${truncate(file.uri, MAX_ID)}${factsAfter(file, true)}`;
+}
+
+/** One file as a line of a list (!media). */
 function fileLine(file: MediaFile, withUploader: boolean): Line {
   const uri = truncate(file.uri, MAX_ID);
-  const rest = facts(file, withUploader);
-  const after = rest.length === 0 ? "" : ` · ${rest.join(" · ")}`;
+  const after = factsAfter(file, withUploader);
   return { plain: `- ${uri}${after}`, html: `• ${code(uri)}${escapeHtml(after)}` };
 }
 

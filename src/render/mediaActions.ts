@@ -12,12 +12,10 @@ import {
   type MediaTargetEntry,
   type MediaUnchanged,
 } from "../model/mediaActions.js";
-import { formatUtc } from "../util/duration.js";
 import { inlineList, listLines, textLine, type Line, type ListLimits } from "./budget.js";
 import { escapeHtml, truncate } from "./html.js";
+import { joined, MAX_ID, plural } from "./media.js";
 
-/** Matrix IDs and content URIs are at most 255 bytes; a longer label is cut like any untrusted text. */
-const MAX_LABEL = 255;
 
 /** Why a target was left as it was, after its label: the same words in a preview and in a reply. */
 export function describeUnchanged(unchanged: MediaUnchanged, prefix: string): string {
@@ -27,7 +25,7 @@ export function describeUnchanged(unchanged: MediaUnchanged, prefix: string): st
         ? "this server holds no such file (it has no cached copy of that server's file); nothing changed"
         : "this server holds no such file; nothing changed";
     case "already-quarantined":
-      return `already quarantined${unchanged.by === undefined ? "" : ` (by ${truncate(unchanged.by, MAX_LABEL)})`}; nothing changed`;
+      return `already quarantined${unchanged.by === undefined ? "" : ` (by ${truncate(unchanged.by, MAX_ID)})`}; nothing changed`;
     case "protected":
       return `protected from quarantine, and Synapse leaves a protected file served even when it is named alone; nothing changed (${prefix}unprotect it first)`;
     case "not-quarantined":
@@ -43,45 +41,12 @@ export function describeUnchanged(unchanged: MediaUnchanged, prefix: string): st
   }
 }
 
-/** "1.5 MB": decimal units, as clients show file sizes. */
-export function formatSize(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ["kB", "MB", "GB", "TB"];
-  let value = bytes / 1000;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value >= 100 ? Math.round(value) : value.toFixed(1)} ${units[unit] ?? "TB"}`;
-}
-
-/** What Synapse says of one file, for a preview: type, size, who uploaded it (or where it was cached from) and when. */
-export function fileFacts(file: {
-  readonly media_origin?: string | null | undefined;
-  readonly user_id?: string | null | undefined;
-  readonly media_type?: string | null | undefined;
-  readonly media_length?: number | null | undefined;
-  readonly created_ts?: number | null | undefined;
-}): string {
-  const from = file.media_origin === undefined || file.media_origin === null ? `uploaded by ${truncate(file.user_id ?? "an unknown user", MAX_LABEL)}` : `cached from ${truncate(file.media_origin, MAX_LABEL)}`;
-  return [
-    truncate(file.media_type ?? "type not recorded", 100),
-    file.media_length === undefined || file.media_length === null ? "size not recorded" : formatSize(file.media_length),
-    file.created_ts === undefined || file.created_ts === null ? from : `${from} ${formatUtc(file.created_ts)}`,
-  ].join(", ");
-}
-
 const PAST: Record<MediaAction, string> = {
   quarantine: "Quarantine",
   unquarantine: "Quarantine undone",
   protect: "Protect",
   unprotect: "Unprotect",
 };
-
-function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`;
-}
 
 function done(action: MediaAction, entry: MediaTargetEntry & { result: { status: "done" } }, prefix: string): string {
   const { count, stillQuarantined } = entry.result;
@@ -98,7 +63,7 @@ function done(action: MediaAction, entry: MediaTargetEntry & { result: { status:
 }
 
 function entryLine(action: MediaAction, entry: MediaTargetEntry, prefix: string): Line | undefined {
-  const label = truncate(entry.label, MAX_LABEL);
+  const label = truncate(entry.label, MAX_ID);
   switch (entry.result.status) {
     case "done":
       return textLine(`- ${label}: ${done(action, { ...entry, result: entry.result }, prefix)}`);
@@ -161,6 +126,5 @@ export function renderMediaAction(outcome: MediaActionOutcome, prefix: string): 
     ...(outcome.serverError === true ? [textLine(QUARANTINE_WRITER_HINT)] : []),
     ...notes(outcome, prefix).map(textLine),
   ];
-  const join = (shown: readonly Line[]): OutgoingMessage => ({ plain: shown.map((line) => line.plain).join("\n"), html: shown.map((line) => line.html).join("<br>\n") });
-  return { ...join(lines), short: join([heading]) };
+  return joined(lines, [heading]);
 }

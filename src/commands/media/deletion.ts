@@ -14,7 +14,7 @@ import type { Refusal } from "../../model/outcomes.js";
 import { inlineList } from "../../render/budget.js";
 import { err, ok, type Result } from "../../util/result.js";
 import type { MediaTarget } from "../parsing/mediaTargets.js";
-import { failsEveryCall, fileOf, MEDIA_CALLS_PARALLEL, USER_MEDIA_PAGE, userMediaRefusal, type MediaDependencies } from "./files.js";
+import { failsEveryCall, fileOf, findFile, MEDIA_CALLS_PARALLEL, USER_MEDIA_PAGE, userMediaRefusal, type MediaDependencies } from "./files.js";
 
 /** What !media delete takes: a local user (their uploads) or one local file. */
 export type DeletionTarget = Extract<MediaTarget, { kind: "user" | "mxc" }>;
@@ -47,10 +47,10 @@ export async function planDeletion(targets: readonly DeletionTarget[], dependenc
     if (target.kind === "mxc") {
       const uri = formatMxc(target.mxc);
       if (seen.has(uri) || notHeld.includes(uri)) continue;
-      const info = await admin.mediaInfo(target.mxc);
-      if (info.ok) add({ mxc: target.mxc, file: { ...fileOf(info.value.media_info, target.mxc.origin), uri } });
-      else if (info.error.kind === "not-found") notHeld.push(uri);
-      else return err(refused(`could not look up ${uri}, so nothing was deleted: ${info.error.userMessage}`));
+      const found = await findFile(admin, target.mxc);
+      if (!found.ok) return err(refused(`could not look up ${uri}, so nothing was deleted: ${found.error.userMessage}`));
+      if (found.value === undefined) notHeld.push(uri);
+      else add({ mxc: target.mxc, file: { ...found.value, uri } });
       continue;
     }
     if (users.some((user) => user.userId === target.userId)) continue;
@@ -116,13 +116,14 @@ export async function runDeletion(plan: MediaDeletionPlan, dependencies: MediaDe
   const deleteOne = async ({ mxc, file }: PlannedMediaFile): Promise<FileResult> => {
     const { uri } = file;
     if (stopped !== undefined) return { kind: "failed", uri, why: `not tried: ${stopped}` };
-    const info = await admin.mediaInfo(mxc);
-    if (!info.ok) {
-      if (info.error.kind === "not-found") return { kind: "gone", uri, why: "gone since the preview" };
-      if (failsEveryCall(info.error)) stopped ??= info.error.userMessage;
-      return { kind: "failed", uri, why: `could not check that it is still unprotected: ${info.error.userMessage}` };
+    const found = await findFile(admin, mxc);
+    if (!found.ok) {
+      if (failsEveryCall(found.error)) stopped ??= found.error.userMessage;
+      return { kind: "failed", uri, why: `could not check that it is still unprotected: ${found.error.userMessage}` };
     }
-    if (info.value.media_info.safe_from_quarantine === true) return { kind: "protected", uri, why: "protected since the preview" };
+    const now = found.value;
+    if (now === undefined) return { kind: "gone", uri, why: "gone since the preview" };
+    if (now.protected === true) return { kind: "protected", uri, why: "protected since the preview" };
     const deleted = await admin.deleteMedia(mxc);
     if (!deleted.ok) {
       if (deleted.error.kind === "not-found") return { kind: "gone", uri, why: "gone since the preview" };
@@ -130,7 +131,7 @@ export async function runDeletion(plan: MediaDeletionPlan, dependencies: MediaDe
       return { kind: "failed", uri, why: deleted.error.userMessage };
     }
     if (!deleted.value.deleted_media.includes(mxc.mediaId)) return { kind: "failed", uri, why: "the homeserver did not report it deleted" };
-    return { kind: "deleted", uri, ...present("bytes", info.value.media_info.media_length ?? file.bytes) };
+    return { kind: "deleted", uri, ...present("bytes", now.bytes ?? file.bytes) };
   };
   const results = await Promise.all(plan.files.map((planned) => limit(() => deleteOne(planned))));
 

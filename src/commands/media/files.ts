@@ -1,10 +1,11 @@
 import type { Logger } from "pino";
-import { formatMxc, serverNameOf, type UserId } from "../../matrix/ids.js";
+import { formatMxc, serverNameOf, type Mxc, type UserId } from "../../matrix/ids.js";
 import { present } from "../../model/lookups.js";
 import type { MediaFile } from "../../model/media.js";
 import type { Refusal } from "../../model/outcomes.js";
 import type { AdminError, MediaItemBody, SynapseAdminClient } from "../../synapse/adminClient.js";
 import type { Clock } from "../../util/clock.js";
+import { ok, type Result } from "../../util/result.js";
 import type { TargetRules } from "../parsing/targets.js";
 
 /** The admin calls !media makes; all but roomDetails are served by the media repository process. */
@@ -45,6 +46,18 @@ export function fileOf(item: MediaItemBody, origin: string): MediaFile {
     ...present("quarantinedBy", item.quarantined_by),
     ...(item.safe_from_quarantine === true ? { protected: true } : {}),
   };
+}
+
+/**
+ * One file as the homeserver holds it now (media info), or undefined when it holds none: 404
+ * "Unknown media". A 404 M_UNRECOGNIZED is no answer about the file but a process that does not
+ * serve the media admin API, so it stays an error. Every media command looks a file up here.
+ */
+export async function findFile(admin: Pick<MediaAdmin, "mediaInfo">, mxc: Mxc): Promise<Result<MediaFile | undefined, AdminError>> {
+  const found = await admin.mediaInfo(mxc);
+  if (found.ok) return ok(fileOf(found.value.media_info, mxc.origin));
+  if (found.error.kind === "not-found" && found.error.errcode !== "M_UNRECOGNIZED") return ok(undefined);
+  return found;
 }
 
 /** "this server holds no file mxc://…", with why for a remote one (it was never fetched, or its cached copy was purged). */

@@ -6,7 +6,7 @@ import type { RoomArgument } from "../parsing/arguments.js";
 import type { MediaTarget } from "../parsing/mediaTargets.js";
 import { resolveRoom } from "../parsing/targets.js";
 import type { CommandContext } from "../spec.js";
-import { failsEveryCall, fileOf, MEDIA_CALLS_PARALLEL, notHeldText, USER_MEDIA_PAGE, userMediaRefusal, type MediaAdmin, type MediaDependencies } from "./files.js";
+import { failsEveryCall, fileOf, findFile, MEDIA_CALLS_PARALLEL, notHeldText, USER_MEDIA_PAGE, userMediaRefusal, type MediaAdmin, type MediaDependencies } from "./files.js";
 
 /** Files a page of !media shows: each line is long (URI, size, type, uploader, time, state). */
 export const MEDIA_PAGE_SIZE = 20;
@@ -131,10 +131,10 @@ async function readFiles(admin: MediaAdmin, uris: readonly string[], serverName:
           files.set(uri, { uri, unread: "not a content URI Warden can look up" });
           return;
         }
-        const info = await admin.mediaInfo(mxc);
-        if (info.ok) files.set(uri, { ...fileOf(info.value.media_info, mxc.origin), uri });
-        else if (failsEveryCall(info.error)) stopped ??= info.error.userMessage;
-        else files.set(uri, { uri, unread: info.error.kind === "not-found" ? notHeldWhy(mxc, serverName) : info.error.userMessage });
+        const found = await findFile(admin, mxc);
+        if (found.ok) files.set(uri, found.value === undefined ? { uri, unread: notHeldWhy(mxc, serverName) } : { ...found.value, uri });
+        else if (failsEveryCall(found.error)) stopped ??= found.error.userMessage;
+        else files.set(uri, { uri, unread: found.error.userMessage });
       }),
     ),
   );
@@ -175,9 +175,8 @@ async function lookAtUser(userId: UserId, request: LookRequest, context: Command
 
 async function lookAtFile(mxc: Mxc, text: string, dependencies: MediaDependencies): Promise<CommandOutcome> {
   const { admin, serverName } = dependencies;
-  const info = await admin.mediaInfo(mxc);
-  if (!info.ok) {
-    return info.error.kind === "not-found" ? refused(`${notHeldText(text, mxc.origin, serverName)}.`) : refused(`could not look up ${text}: ${info.error.userMessage}`);
-  }
-  return { kind: "media-file", file: { ...fileOf(info.value.media_info, mxc.origin), uri: text }, local: mxc.origin === serverName };
+  const found = await findFile(admin, mxc);
+  if (!found.ok) return refused(`could not look up ${text}: ${found.error.userMessage}`);
+  if (found.value === undefined) return refused(`${notHeldText(text, mxc.origin, serverName)}.`);
+  return { kind: "media-file", file: { ...found.value, uri: text }, local: mxc.origin === serverName };
 }

@@ -1,4 +1,3 @@
-import { serverNameOf } from "../../matrix/ids.js";
 import type { ArgumentProblem, Words } from "../../model/commandSpec.js";
 import { MEDIA_DELETE_LIMIT, type MediaDeletionPlan } from "../../model/media.js";
 import type { CommandOutcome } from "../../model/outcomes.js";
@@ -9,6 +8,7 @@ import { MEDIA_TARGET_EXPECTED, MXC_EXPECTED, parseMediaTarget } from "../parsin
 import { booleanFlag, textFlag } from "../parsing/words.js";
 import { defineCommand } from "../spec.js";
 import { planDeletion, runDeletion, type DeletionTarget } from "./deletion.js";
+import { parseTargetList } from "./mediaRuns.js";
 import type { MediaDependencies } from "./files.js";
 import { lookAtMedia, MEDIA_PAGE_SIZE, SIZE_READS, type LookRequest } from "./look.js";
 
@@ -85,24 +85,16 @@ function parseMedia(words: Words, serverName: string): Result<MediaArguments, Ar
 }
 
 function parseDeletion(words: readonly string[], serverName: string): Result<MediaArguments, ArgumentProblem> {
-  if (words.length === 0) return err({ argument: "<target>", expected: `after delete, one or more users of this homeserver (@abuse:${serverName}) or ${MXC_EXPECTED}` });
-  if (words.length > MEDIA_DELETE_LIMIT) return err({ argument: "<target>", expected: `at most ${MEDIA_DELETE_LIMIT} users and files in one deletion (got ${words.length})` });
-  const targets: DeletionTarget[] = [];
-  for (const word of words) {
-    const parsed = parseMediaTarget("<target>", word, ["user", "mxc"]);
-    if (!parsed.ok) return parsed;
-    const target = parsed.value;
-    // The parser was told these two kinds only; the check narrows the type.
-    if (target.kind === "room") return err({ argument: "<target>", given: word, expected: "a user or a content URI" });
-    const origin = target.kind === "user" ? serverNameOf(target.userId) : target.mxc.origin;
-    if (origin !== serverName) {
-      return err({
-        argument: "<target>",
-        given: word,
-        expected: `a user or file of this homeserver (${serverName}): only local media can be deleted; quarantine remote media instead`,
-      });
-    }
-    targets.push(target);
-  }
-  return ok({ action: "delete", targets });
+  const targets = parseTargetList(words, {
+    kinds: ["user", "mxc"],
+    argument: "<target>",
+    serverName,
+    localFilesOnly: true,
+    max: MEDIA_DELETE_LIMIT,
+    none: `after delete, one or more users of this homeserver (@abuse:${serverName}) or ${MXC_EXPECTED}`,
+    remote: `a user or file of this homeserver (${serverName}): only local media can be deleted; quarantine remote media instead`,
+  });
+  if (!targets.ok) return targets;
+  // The rules take users and files only; the filter narrows the type.
+  return ok({ action: "delete", targets: targets.value.flatMap((target) => (target.kind === "room" ? [] : [target])) });
 }

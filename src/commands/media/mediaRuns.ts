@@ -3,9 +3,11 @@ import { formatMxc, serverNameOf, type Mxc } from "../../matrix/ids.js";
 import type { ArgumentProblem } from "../../model/commandSpec.js";
 import { MAX_MEDIA_TARGETS, type MediaAction, type MediaActionOutcome, type MediaTargetEntry, type MediaTargetResult, type MediaUnchanged } from "../../model/mediaActions.js";
 import type { Refusal } from "../../model/outcomes.js";
-import type { AdminError, MediaItemBody, SynapseAdminClient } from "../../synapse/adminClient.js";
+import type { MediaFile } from "../../model/media.js";
+import type { AdminError } from "../../synapse/adminClient.js";
 import { err, ok, type Result } from "../../util/result.js";
 import { MXC_EXPECTED, parseMediaTarget, type MediaTarget } from "../parsing/mediaTargets.js";
+import { findFile, type MediaAdmin } from "./files.js";
 
 /**
  * What the media commands share: reading a list of targets, looking up one file, and acting on
@@ -23,16 +25,23 @@ export interface TargetListRules {
   readonly localFilesOnly: boolean;
   /** The `expected` text for a word of a kind the command does not take (a room or user with --undo). */
   readonly otherKind?: string;
+  /** The `expected` text for no target at all; by default the forms the command takes. */
+  readonly none?: string;
+  /** The `expected` text for any user or file of another server, where one reason covers both (only local media can be deleted). */
+  readonly remote?: string;
+  /** Targets one command takes at most; MAX_MEDIA_TARGETS unless said. */
+  readonly max?: number;
 }
 
-/** The targets as typed, each once, in order: at least one and at most MAX_MEDIA_TARGETS. */
+/** The targets as typed, each once, in order: at least one and at most `max`. */
 export function parseTargetList(words: readonly string[], rules: TargetListRules): Result<readonly MediaTarget[], ArgumentProblem> {
-  if (words.length === 0) return err({ argument: rules.argument, expected: expectedOf(rules) });
-  if (words.length > MAX_MEDIA_TARGETS) {
+  const max = rules.max ?? MAX_MEDIA_TARGETS;
+  if (words.length === 0) return err({ argument: rules.argument, expected: rules.none ?? expectedOf(rules) });
+  if (words.length > max) {
     return err({
       argument: `${rules.argument}...`,
       given: `${words.length} targets`,
-      expected: `at most ${MAX_MEDIA_TARGETS} in one command; send the rest in another${rules.kinds.includes("room") ? ", or name the room or the user they belong to" : ""}`,
+      expected: `at most ${max} in one command; send the rest in another${rules.kinds.includes("room") ? ", or name the room or the user they belong to" : ""}`,
     });
   }
   const targets: MediaTarget[] = [];
@@ -47,14 +56,14 @@ export function parseTargetList(words: readonly string[], rules: TargetListRules
       return err({
         argument: rules.argument,
         given: word,
-        expected: `a user of this server (@abuse:${rules.serverName}): Synapse keeps uploads by user only for its own users; name another server's files by their mxc URI, or the rooms they were sent to`,
+        expected: rules.remote ?? `a user of this server (@abuse:${rules.serverName}): Synapse keeps uploads by user only for its own users; name another server's files by their mxc URI, or the rooms they were sent to`,
       });
     }
     if (target.kind === "mxc" && rules.localFilesOnly && target.mxc.origin !== rules.serverName) {
       return err({
         argument: rules.argument,
         given: word,
-        expected: `a file of this server, mxc://${rules.serverName}/<media id>: Synapse protects only this server's own files`,
+        expected: rules.remote ?? `a file of this server, mxc://${rules.serverName}/<media id>: Synapse protects only this server's own files`,
       });
     }
     const key = keyOf(target);
@@ -82,12 +91,10 @@ function keyOf(target: MediaTarget): string {
   }
 }
 
-/** A file as Synapse holds it now, or undefined when it holds none (404 "Unknown media"). */
-export async function lookUpFile(admin: Pick<SynapseAdminClient, "mediaInfo">, mxc: Mxc): Promise<Result<MediaItemBody | undefined, Refusal>> {
-  const found = await admin.mediaInfo(mxc);
-  if (found.ok) return ok(found.value.media_info);
-  if (found.error.kind === "not-found" && found.error.errcode !== "M_UNRECOGNIZED") return ok(undefined);
-  return err(lookupFailed(formatMxc(mxc), found.error));
+/** findFile, with a failed lookup as the refusal that stops the whole command. */
+export async function lookUpFile(admin: Pick<MediaAdmin, "mediaInfo">, mxc: Mxc): Promise<Result<MediaFile | undefined, Refusal>> {
+  const found = await findFile(admin, mxc);
+  return found.ok ? found : err(lookupFailed(formatMxc(mxc), found.error));
 }
 
 /** Every target is looked up before any is changed: a lookup that fails stops the whole command. */

@@ -73,8 +73,8 @@ async function lookUp(mxc: Mxc, protect: boolean, dependencies: ProtectDependenc
   if (!file.ok) return file;
   const info = file.value;
   if (info === undefined) return ok({ kind: "file", label, unchanged: { why: "no-such-file", remote: false } });
-  if ((info.safe_from_quarantine === true) === protect) return ok({ kind: "file", label, unchanged: { why: protect ? "already-protected" : "not-protected" } });
-  const quarantined = info.quarantined_by !== null && info.quarantined_by !== undefined;
+  if ((info.protected === true) === protect) return ok({ kind: "file", label, unchanged: { why: protect ? "already-protected" : "not-protected" } });
+  const quarantined = info.quarantinedBy !== undefined;
   return ok({
     kind: "file",
     label,

@@ -4,7 +4,8 @@ import type { Preview, PreviewLine } from "../../model/commandSpec.js";
 import { MAX_MEDIA_TARGETS, protectedNote, SAME_CONTENT_NOTE, UNDO_SAME_CONTENT_NOTE, undoNote } from "../../model/mediaActions.js";
 import type { CommandOutcome, Refusal } from "../../model/outcomes.js";
 import { truncate } from "../../render/html.js";
-import { describeUnchanged, fileFacts } from "../../render/mediaActions.js";
+import { fileText } from "../../render/media.js";
+import { describeUnchanged } from "../../render/mediaActions.js";
 import type { SynapseAdminClient } from "../../synapse/adminClient.js";
 import { err, ok, type Result } from "../../util/result.js";
 import { ROOM_EXPECTED } from "../parsing/arguments.js";
@@ -172,19 +173,18 @@ async function lookUpFileTarget(mxc: Mxc, undo: boolean, dependencies: Quarantin
     ok({ planned: { kind: "file", label, unchanged }, preview: { label: "File", value: `${label}: ${describeUnchanged(unchanged, prefix)}` } });
   // Synapse answers {} to both calls whatever the file's state, so the state is read first.
   if (info === undefined) return left({ why: "no-such-file", remote: mxc.origin !== dependencies.serverName });
-  const quarantinedBy = info.quarantined_by ?? undefined;
   if (undo) {
-    if (quarantinedBy === undefined) return left({ why: "not-quarantined" });
+    if (info.quarantinedBy === undefined) return left({ why: "not-quarantined" });
   } else {
-    if (quarantinedBy !== undefined) return left({ why: "already-quarantined", by: quarantinedBy });
-    if (info.safe_from_quarantine === true) return left({ why: "protected" });
+    if (info.quarantinedBy !== undefined) return left({ why: "already-quarantined", by: info.quarantinedBy });
+    if (info.protected === true) return left({ why: "protected" });
   }
   const act = async () => {
     const done = undo ? await dependencies.admin.unquarantineMedia(mxc) : await dependencies.admin.quarantineMedia(mxc);
     return done.ok ? ok({ status: "done" as const }) : done;
   };
-  const facts = undo && quarantinedBy !== undefined ? `${fileFacts(info)}; quarantined by ${quarantinedBy}` : fileFacts(info);
-  return ok({ planned: { kind: "file", label, act }, preview: { label: "File", value: `${label}: ${facts}` } });
+  // As !media shows the file: size, type, uploader, time, and who quarantined it (for an undo).
+  return ok({ planned: { kind: "file", label, act }, preview: { label: "File", value: fileText({ ...info, uri: label }) } });
 }
 
 async function preview(args: QuarantineArguments, context: CommandContext, dependencies: QuarantineDependencies): Promise<Result<Preview, Refusal>> {

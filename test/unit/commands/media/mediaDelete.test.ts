@@ -240,6 +240,14 @@ describe("!media delete: what was not deleted, and why", () => {
     expect(text).toMatch(/Failed \(\d+\): not tried: the homeserver process/);
   });
 
+  it("refuses at the preview, rather than call a file not held, when a main process does not serve the media API (404 M_UNRECOGNIZED)", async () => {
+    const moderator = new Moderator();
+    const uri = moderator.fakes.admin.upload(ABUSER);
+    moderator.fakes.admin.notServed = true;
+    expect(await moderator.send(`delete ${uri}`)).toEqual({ kind: "refused", reason: `could not look up ${uri}, so nothing was deleted: ${MEDIA_NOT_SERVED}` });
+    expect(moderator.fakes.admin.mediaCallsOf("deleteMedia")).toEqual([]);
+  });
+
   it("refuses at the preview when there is nothing to delete, and nothing waits for confirmation", async () => {
     const moderator = new Moderator();
     const media = moderator.fakes.admin;
@@ -275,7 +283,7 @@ describe("!media delete: bad input", () => {
     expect(parseProblem(media, "delete")).toMatchObject({ argument: "<target>", expected: expect.stringContaining("after delete, one or more users of this homeserver") as string });
     expect(parseProblem(media, `delete ${ABUSER} --page 2`)).toMatchObject({ argument: "--page" });
     const tooMany = Array.from({ length: MEDIA_DELETE_LIMIT + 1 }, (_, index) => `mxc://example.org/f${index}`).join(" ");
-    expect(parseProblem(media, `delete ${tooMany}`)).toMatchObject({ argument: "<target>", expected: `at most ${MEDIA_DELETE_LIMIT} users and files in one deletion (got ${MEDIA_DELETE_LIMIT + 1})` });
+    expect(parseProblem(media, `delete ${tooMany}`)).toEqual({ argument: "<target>...", given: `${MEDIA_DELETE_LIMIT + 1} targets`, expected: `at most ${MEDIA_DELETE_LIMIT} in one command; send the rest in another` });
   });
 
   it("help comes from the table and says a deletion is always previewed", () => {

@@ -1,18 +1,16 @@
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { mediaCommand } from "../../../../src/commands/media/media.js";
 import { MEDIA_PAGE_SIZE, SIZE_READS } from "../../../../src/commands/media/look.js";
 import type { Command } from "../../../../src/commands/spec.js";
 import type { RoomId } from "../../../../src/matrix/ids.js";
 import type { CommandOutcome } from "../../../../src/model/outcomes.js";
 import { renderOutcome } from "../../../../src/render/replies.js";
-import { MEDIA_NOT_SERVED, SynapseAdminClient } from "../../../../src/synapse/adminClient.js";
+import { MEDIA_NOT_SERVED } from "../../../../src/synapse/adminClient.js";
 import { commandFakes, type CommandFakes } from "../../../fakes/commandDependencies.js";
 import { adminError } from "../../../fakes/fakeAdmin.js";
 import { FIXED_NOW } from "../../../fakes/fixedClock.js";
-import { NOT_SERVED, SERVER_NAME } from "../../../fakes/media/fakeMediaAdmin.js";
-import { MemoryLogger } from "../../../fakes/memoryLogger.js";
+import { NOT_SERVED } from "../../../fakes/media/fakeMediaAdmin.js";
 import { parseProblem, runCommand } from "../../../fakes/runCommand.js";
-import { blockRealNetwork, HOMESERVER_URL, resetSynapseNock, SynapseNock } from "../../../fakes/synapseNock.js";
 
 const SPAM = "!spam:example.org" as RoomId;
 const ABUSER = "@abuser:example.org";
@@ -229,6 +227,13 @@ describe("!media mxc://…", () => {
     expect(text).not.toContain("Uploaded by");
   });
 
+  it("does not take a main process's 404 M_UNRECOGNIZED (media API not served) for a file it does not hold", async () => {
+    const { fakes, media } = setup();
+    const uri = fakes.admin.upload(ABUSER);
+    fakes.admin.notServed = true;
+    expect(await runCommand(media, uri)).toEqual({ kind: "refused", reason: `could not look up ${uri}: ${MEDIA_NOT_SERVED}` });
+  });
+
   it("says the server holds no such file, and for a remote one that it was never cached here", async () => {
     const { media } = setup();
     expect(await runCommand(media, "mxc://example.org/missing")).toEqual({ kind: "refused", reason: "this server holds no file mxc://example.org/missing." });
@@ -262,36 +267,6 @@ describe("!media: bad input names the word and the form", () => {
     }
     expect(parseProblem(media, `${SPAM} --dry-run`)).toMatchObject({ argument: "--dry-run" });
     expect(parseProblem(media, `${ABUSER} --yes`)).toMatchObject({ argument: "--yes" });
-  });
-});
-
-describe("!media through the real admin client", () => {
-  beforeAll(() => {
-    blockRealNetwork();
-  });
-
-  afterEach(() => {
-    const unused = SynapseNock.unused();
-    resetSynapseNock();
-    expect(unused).toEqual([]);
-  });
-
-  it("reads the room list, then each file's info, and on M_UNRECOGNIZED lists URIs only with the worker's words", async () => {
-    const synapse = new SynapseNock()
-      .ok("GET", { local: ["mxc://example.org/one", "mxc://example.org/two"], remote: [] })
-      .answer("GET", { status: 405, json: { errcode: "M_UNRECOGNIZED", error: "Unrecognized request" } }, { status: 405, json: { errcode: "M_UNRECOGNIZED", error: "Unrecognized request" } });
-    const fakes = commandFakes();
-    const admin = new SynapseAdminClient({ homeserverUrl: HOMESERVER_URL, accessToken: "token", sleep: () => Promise.resolve() });
-    const media = mediaCommand({ ...fakes.dependencies, admin, serverName: SERVER_NAME, log: new MemoryLogger().log });
-
-    const outcome = await runCommand(media, SPAM);
-
-    expect(outcome).toMatchObject({ kind: "media-room", local: 2, size: { read: false, why: MEDIA_NOT_SERVED } });
-    expect(synapse.seen.map((request) => request.path)).toEqual([
-      "/_synapse/admin/v1/room/!spam%3Aexample.org/media",
-      "/_synapse/admin/v1/media/example.org/one",
-      "/_synapse/admin/v1/media/example.org/two",
-    ]);
   });
 });
 

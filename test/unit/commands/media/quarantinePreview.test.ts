@@ -64,7 +64,7 @@ describe("the preview of !quarantine", () => {
     expect(linesOf(preview)).toEqual([
       `Room: "Abuse <script>" ${ROOM}: its messages name 1 file of this server and 2 of other servers (those only where this server keeps a cached copy)`,
       `User: ${SPAMMER}: 2 uploads on this server, those already quarantined or protected included`,
-      `File: ${image}: image/gif, 1.5 MB, uploaded by ${SPAMMER} 2023-11-14 22:13:20 UTC`,
+      `File: ${image} · 1.4 MiB · image/gif · ${SPAMMER} · 2023-11-14 22:13:20 UTC`,
       "Left as it is: mxc://example.org/missing: this server holds no such file; nothing changed",
       `Same content: ${SAME_CONTENT_NOTE}`,
       "Protected files: Protected files (!protect) stay served: a room or user quarantine leaves them out, a protected file named alone is not quarantined, and one with the same content as a quarantined file is spared.",
@@ -129,7 +129,7 @@ describe("the preview of !quarantine", () => {
     expect(chat.sent.map((sent) => sent.message.plain)).toEqual([
       [
         "Preview: serve again 1 quarantined file",
-        `File: ${file}: image/png, 1.0 kB, uploaded by ${SPAMMER} 2023-11-14 22:13:20 UTC; quarantined by @othermod:example.org`,
+        `File: ${file} · 1.0 KiB · image/png · ${SPAMMER} · 2023-11-14 22:13:20 UTC · quarantined by @othermod:example.org`,
         `Same content: ${UNDO_SAME_CONTENT_NOTE}`,
         "Dry run: nothing was done.",
       ].join("\n"),

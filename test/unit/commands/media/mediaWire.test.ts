@@ -1,4 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { mediaCommand } from "../../../../src/commands/media/media.js";
 import { protectCommand } from "../../../../src/commands/media/protect.js";
 import { quarantineCommand } from "../../../../src/commands/media/quarantine.js";
 import { MEDIA_NOT_SERVED, SynapseAdminClient } from "../../../../src/synapse/adminClient.js";
@@ -28,10 +29,11 @@ const INFO = {
   },
 };
 
+/** The command table's dependencies with the real admin client in place of the fake. */
 function dependencies() {
   const log = new MemoryLogger();
   const admin = new SynapseAdminClient({ homeserverUrl: HOMESERVER_URL, accessToken: "syt_wire", sleep: () => Promise.resolve() });
-  return { log, dependencies: { admin, targets: commandFakes().targets, serverName: "example.org", log: log.log } };
+  return { log, dependencies: { ...commandFakes().dependencies, admin, log: log.log } };
 }
 
 function calls(synapse: SynapseNock): string[] {
@@ -49,6 +51,22 @@ afterEach(() => {
 });
 
 describe("the media commands over the wire", () => {
+  it("!media <room>: reads the room list, then each file's info, and on M_UNRECOGNIZED lists URIs only with the worker's words", async () => {
+    const synapse = new SynapseNock()
+      .ok("GET", { local: ["mxc://example.org/one", "mxc://example.org/two"], remote: [] })
+      .answer("GET", { status: 405, json: { errcode: "M_UNRECOGNIZED", error: "Unrecognized request" } }, { status: 405, json: { errcode: "M_UNRECOGNIZED", error: "Unrecognized request" } });
+    const { dependencies: deps } = dependencies();
+
+    const outcome = await runCommand(mediaCommand(deps), "!spam:example.org");
+
+    expect(outcome).toMatchObject({ kind: "media-room", local: 2, size: { read: false, why: MEDIA_NOT_SERVED } });
+    expect(calls(synapse)).toEqual([
+      "GET /_synapse/admin/v1/room/!spam%3Aexample.org/media",
+      "GET /_synapse/admin/v1/media/example.org/one",
+      "GET /_synapse/admin/v1/media/example.org/two",
+    ]);
+  });
+
   it("!quarantine <mxc>: reads the file, then posts its quarantine, and logs what it changed", async () => {
     const synapse = new SynapseNock().ok("GET", INFO).ok("POST", {});
     const { log, dependencies: deps } = dependencies();
@@ -80,15 +98,6 @@ describe("the media commands over the wire", () => {
       entries: [{ result: { status: "unchanged", unchanged: { why: "no-such-file", remote: true } } }],
     });
     expect(await runCommand(quarantine, "mxc://example.org/AbC")).toEqual({ kind: "refused", reason: `could not look up mxc://example.org/AbC, so nothing was changed: ${MEDIA_NOT_SERVED}` });
-  });
-
-  it("reads the protect flag as SQLite stores it (0 or 1) as well as PostgreSQL's boolean", async () => {
-    const synapse = new SynapseNock().ok("GET", { media_info: { ...INFO.media_info, safe_from_quarantine: 1 } }).ok("GET", { media_info: { ...INFO.media_info, safe_from_quarantine: 0 } }).ok("POST", {});
-    const { dependencies: deps } = dependencies();
-    const protect = protectCommand(deps);
-    expect(await runCommand(protect, "mxc://example.org/AbC")).toMatchObject({ entries: [{ result: { status: "unchanged", unchanged: { why: "already-protected" } } }] });
-    expect(await runCommand(protect, "mxc://example.org/AbC")).toMatchObject({ entries: [{ result: { status: "done" } }] });
-    expect(calls(synapse).at(-1)).toBe("POST /_synapse/admin/v1/media/protect/AbC");
   });
 
   it("!protect <mxc>: reads the file, then posts protect with its media id alone", async () => {
