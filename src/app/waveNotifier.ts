@@ -2,8 +2,8 @@ import type { Logger } from "pino";
 import type { AuditSink } from "../audit/auditLog.js";
 import type { ChatSender } from "../matrix/chat.js";
 import type { RoomId } from "../matrix/ids.js";
-import { countRooms, describeSelection, type WaveView } from "../model/waves.js";
-import { renderWaveBoard, renderWaveFinished, renderWaveMainPhaseEnded } from "../render/waves.js";
+import { countRooms, describeSelection, failedStep, type WaveView } from "../model/waves.js";
+import { renderStepFailures, renderWaveBoard, renderWaveFinished, renderWaveMainPhaseEnded } from "../render/waves.js";
 import type { WaveNotifier } from "../tasks/waves/engine.js";
 import type { Clock } from "../util/clock.js";
 
@@ -53,14 +53,16 @@ export class ChatWaveNotifier implements WaveNotifier {
 
   async finished(view: WaveView): Promise<boolean> {
     const { wave } = view;
-    // A wave without a board spoke through its tasks' own final messages: only the record is left.
-    if (wave.board === false) {
+    // A wave without a board spoke through its tasks' own final messages: only the record is left,
+    // unless a room stopped at a step before its job, which left no task to tell it.
+    const untold = wave.board === false && view.rooms.some((room) => failedStep(room) !== undefined);
+    if (wave.board === false && !untold) {
       this.record(view);
       return true;
     }
     const tries = (this.tries.get(wave.id) ?? 0) + 1;
     // The transaction id is fixed per wave, so a resend after a crash is dropped by the homeserver.
-    const summary = renderWaveFinished(view, this.prefix);
+    const summary = untold ? renderStepFailures(view, this.prefix) : renderWaveFinished(view, this.prefix);
     // A wave Warden started itself (a scheduled retention run) notifies nobody: there is no one who asked.
     const message = wave.requester === this.selfUserId ? { ...summary, mentions: [] } : summary;
     const sent = await this.chat.send(wave.managementRoomId as RoomId, message, {

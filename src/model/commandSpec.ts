@@ -17,6 +17,16 @@ export interface FlagSpec {
   readonly repeatable?: true;
 }
 
+/**
+ * An option this command does not take but that a moderator may reach for because a related
+ * command does: refused by naming where it belongs, rather than with this command's options.
+ */
+export interface MisplacedFlag {
+  readonly name: string;
+  /** What the refusal expects instead (it reads "Bad --name: expected ..."). */
+  readonly expected: string;
+}
+
 export interface PositionalSpec {
   /** Bare name ("room"); shown as <room>, or [room] when optional. */
   readonly name: string;
@@ -69,6 +79,8 @@ export interface CommandSpec {
   readonly details: readonly string[];
   readonly positionals: readonly PositionalSpec[];
   readonly flags: readonly FlagSpec[];
+  /** Options of related commands, refused with where they belong (never shown in usage or help). */
+  readonly misplacedFlags?: readonly MisplacedFlag[];
   readonly examples: readonly string[];
 }
 

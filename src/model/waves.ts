@@ -87,6 +87,60 @@ export function purgePhaseOf(parameters: Readonly<Record<string, WaveParameterVa
   return undefined;
 }
 
+/**
+ * Direct calls a room's send makes before its job, each one's outcome stored with the room before
+ * the next starts (see RoomSender.stepsBefore). `media`: the room's media is quarantined before
+ * each of its deletes (a shutdown with --quarantine-media): the homeserver finds a room's media
+ * through its messages, so once a delete has purged them there is nothing left to quarantine.
+ */
+export const ROOM_STEPS = ["media"] as const;
+export type RoomStepName = (typeof ROOM_STEPS)[number];
+
+/** How a room's step went in its latest try: done, with what the homeserver counted, or failed and why. */
+export type RoomStepOutcome = { readonly ok: true; readonly count: number; readonly at: number } | { readonly ok: false; readonly reason: string; readonly at: number };
+
+export type RoomSteps = Readonly<Partial<Record<RoomStepName, RoomStepOutcome>>>;
+
+/**
+ * The step a room's latest try stopped at, when it failed there: the room's job was never sent
+ * for that try (a later try that gets past the step stores its success over the failure).
+ */
+export function failedStep(room: WaveRoom): RoomStepName | undefined {
+  if (room.state !== "failed") return undefined;
+  return ROOM_STEPS.find((name) => room.steps?.[name]?.ok === false);
+}
+
+/** What a wave's media step did, over its rooms: files quarantined, rooms quarantined, rooms whose quarantine failed. */
+export interface MediaTally {
+  readonly files: number;
+  readonly rooms: number;
+  readonly failed: number;
+}
+
+/**
+ * Each room counts once, by its latest media outcome of either phase: the purge phase quarantines
+ * again (the room may have gained media since it was emptied), and the homeserver counts a file
+ * already quarantined again, so the latest count is the room's whole count.
+ */
+export function tallyMedia(rooms: readonly WaveRoom[]): MediaTally {
+  const latest = new Map<string, RoomStepOutcome>();
+  for (const room of rooms) {
+    const media = room.steps?.media;
+    const before = latest.get(room.roomId);
+    if (media !== undefined && (before === undefined || media.at >= before.at)) latest.set(room.roomId, media);
+  }
+  let files = 0;
+  let quarantined = 0;
+  let failed = 0;
+  for (const outcome of latest.values()) {
+    if (outcome.ok) {
+      files += outcome.count;
+      quarantined++;
+    } else failed++;
+  }
+  return { files, rooms: quarantined, failed };
+}
+
 /** main: the wave's own action; purge: a shutdown's purge phase (see PurgePhase). */
 export const WAVE_PHASES = ["main", "purge"] as const;
 export type WavePhase = (typeof WAVE_PHASES)[number];
@@ -113,6 +167,8 @@ export interface WaveRoom {
    * after a crash the room follows exactly that task, never an earlier try's.
    */
   readonly sendId?: string;
+  /** The outcomes of the steps before this room's job, as its latest try left them (see ROOM_STEPS). */
+  readonly steps?: RoomSteps;
 }
 
 /** running: sending and following; cancelled: sends nothing more, follows what was sent; finished: all final. */
@@ -132,7 +188,8 @@ export interface WaveRecord {
   /**
    * The action's parameters, the same for every room: for a purge `cutoffTs`, `cutoff` (text),
    * `deleteLocalEvents`, `reason`; for a shutdown `block`, `purge`, `forcePurge`, ...;
-   * `purgeAfterMs` when the shutdown has a purge phase.
+   * `purgeAfterMs` when the shutdown has a purge phase; `quarantineMedia` when each room's media
+   * is quarantined before its deletes.
    */
   readonly parameters: Readonly<Record<string, WaveParameterValue>>;
   /** The retention policy that started it, if one did. */

@@ -138,16 +138,24 @@ function plannedLines(task: TaskRecord): Line[] {
       line("Local users' messages", p["deleteLocalEvents"] === true ? "deleted too (--local)" : "kept (add --local to delete them)"),
     );
   } else if (p["wavePhase"] === "purge") {
-    lines.push(line("Step", `the purge phase of ${text(p["waveId"])}: deletes the emptied room from the database`));
+    lines.push(line("Step", `the purge phase of ${text(p["waveId"])}: deletes the emptied room from the database`), ...mediaLines(p));
   } else {
     if (p["knownRoom"] === false) lines.push(line("Note", "this homeserver does not know the room: it can only be blocked"));
     else lines.push(line("Members", `${text(p["joinedMembers"])} joined, ${text(p["joinedLocalMembers"])} of them local`));
     lines.push(line("Block afterwards", p["block"] === true ? "yes" : "no"));
     lines.push(line("Delete from database", deleteText(p)));
     if (typeof p["notifyAs"] === "string") lines.push(line("New room for members, created by", truncate(p["notifyAs"], 255)));
+    lines.push(...mediaLines(p));
   }
   if (typeof p["reason"] === "string") lines.push(line("Reason", truncate(p["reason"])));
   return lines;
+}
+
+/** A shutdown with --quarantine-media: what the step before this delete quarantined (see roomMediaStep). */
+function mediaLines(p: TaskRecord["parameters"]): Line[] {
+  const count = p["mediaQuarantined"];
+  if (typeof count !== "number") return [];
+  return [line("Media quarantined", `${count} file${count === 1 ? "" : "s"} before this delete, no longer served`)];
 }
 
 /** When a shutdown's room leaves the database: now, never, or in a purge phase after the kick (see PurgePhase). */
@@ -262,7 +270,7 @@ export function renderFinished(task: TaskRecord, now: number, prefix = "!"): Out
   };
   const lines: Line[] = [heading];
   if (task.status !== "complete") lines.push(line("Reason", truncate(task.reason ?? "the homeserver gave no reason", REASON_CHARACTERS)));
-  if (task.kind === "shutdown") lines.push(...shutdownResultLines(task), ...purgeFollowsLines(task, prefix));
+  if (task.kind === "shutdown") lines.push(...mediaLines(task.parameters), ...shutdownResultLines(task), ...purgeFollowsLines(task, prefix));
   if (task.kind === "redact") lines.push(...redactResultLines(task));
   if (listsCut(task)) lines.push(pagesHint(task, prefix));
   return join(lines, [requester], taskRecord(task), shortForm(task, heading, prefix, [requester]));

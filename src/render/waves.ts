@@ -3,7 +3,9 @@ import { mediaRunOf } from "../model/retention.js";
 import {
   countRooms,
   describeSelection,
+  failedStep,
   purgePhaseOf,
+  tallyMedia,
   type LeftOutRoom,
   type SelectedRoom,
   type WaveCounts,
@@ -207,6 +209,36 @@ export function purgePhasePreview(parameters: Readonly<Record<string, WaveParame
   return [];
 }
 
+/**
+ * What a shutdown's preview says about media when --quarantine-media asks for it (nothing
+ * otherwise). `known`: false for a single room the homeserver does not know, which holds none of
+ * its messages and so none of its media.
+ */
+export function mediaPreview(parameters: Readonly<Record<string, WaveParameterValue>>, known = true): PreviewLine[] {
+  if (parameters["quarantineMedia"] !== true) return [];
+  if (!known) return [{ label: "Media", value: "nothing to quarantine: the homeserver does not know the room, so it holds none of its messages" }];
+  const again = purgePhaseOf(parameters) === undefined ? "" : ", and again right before the purge phase";
+  return [
+    {
+      label: "Media",
+      value: `quarantined in each room right before its delete${again}, so it is no longer served: every file the room's messages name, local and remote, except files protected from quarantine (since Synapse 1.128 every file with the same content goes with it); a room whose media cannot be quarantined is not deleted`,
+    },
+  ];
+}
+
+/** The media step of a shutdown with --quarantine-media, as the board and the summary show it. */
+function mediaLines(view: WaveView): Line[] {
+  if (view.wave.parameters["quarantineMedia"] !== true) return [];
+  const tally = tallyMedia(view.rooms);
+  const failed = tally.failed === 0 ? "" : `; could not be quarantined in ${plural(tally.failed, "room")}, whose delete was not sent`;
+  return [textLine(`Media quarantined: ${plural(tally.files, "file")} in ${plural(tally.rooms, "room")}${failed}`)];
+}
+
+/** The media step in a wave's record, when the wave has one. */
+function mediaFields(view: WaveView): Record<string, unknown> {
+  return view.wave.parameters["quarantineMedia"] === true ? { media: tallyMedia(view.rooms) } : {};
+}
+
 /** Which rooms, how many were left out, and who asked (a moderator, or a retention policy). */
 function selectionLine(wave: WaveRecord): Line {
   const described = flat(describeSelection(wave.selection), MAX_SELECTION);
@@ -233,7 +265,7 @@ function optionLines(kind: WaveKind, parameters: Readonly<Record<string, WavePar
 
 /** The board's lines without the hint: shared by the board and every page of `!status <wave-id>`. */
 function summaryLines(view: WaveView, counts: Phases): Line[] {
-  const lines = [boardHeading(view, counts)];
+  const lines = [boardHeading(view, counts), ...mediaLines(view)];
   if (counts.purge !== undefined) lines.push(purgePhaseLine(view, counts.purge));
   lines.push(selectionLine(view.wave), ...optionLines(view.wave.kind, view.wave.parameters));
   return lines;
@@ -295,7 +327,7 @@ function waveFields(wave: WaveRecord, counts: Phases): Record<string, unknown> {
  */
 export function renderWaveBoard(view: WaveView, prefix: string): OutgoingMessage {
   const counts = phases(view);
-  const record = { type: "wave", ...waveFields(view.wave, counts) };
+  const record = { type: "wave", ...waveFields(view.wave, counts), ...mediaFields(view) };
   const lines = summaryLines(view, counts);
   const hint = hintLine(view.wave, prefix);
   const [heading] = lines;
@@ -399,7 +431,7 @@ export function renderWaveFinished(view: WaveView, prefix: string): OutgoingMess
   if (main.running > 0) tally.push(`${main.running} still running`);
   if (main.queued > 0) tally.push(`${main.queued} still queued`);
   const heading = mentionHeading(wave, main.total, ending, tally);
-  const lines: Line[] = [heading];
+  const lines: Line[] = [heading, ...mediaLines(view)];
   if (counts.purge !== undefined) lines.push(purgePhaseLine(view, counts.purge));
   if (wave.policy !== undefined) lines.push(...retentionLines(wave, view.rooms, main));
 
@@ -417,13 +449,38 @@ export function renderWaveFinished(view: WaveView, prefix: string): OutgoingMess
     policy: wave.policy === undefined ? null : truncate(wave.policy, MAX_ID),
     outcome: wave.cancelledBy === undefined ? "finished" : "cancelled",
     counts: { main, purge: counts.purge ?? null },
+    ...mediaFields(view),
     failed: recordEntries(failed.map((room) => room.roomId)),
     created_at: wave.createdAt,
     finished_at: wave.finishedAt ?? null,
     cancelled_by: wave.cancelledBy === undefined ? null : truncate(wave.cancelledBy, MAX_ID),
   };
-  const shortLines = [heading, ...(counts.purge === undefined ? [] : [purgePhaseLine(view, counts.purge)]), commandLine("", status, " for every room")];
+  const shortLines = [heading, ...mediaLines(view), ...(counts.purge === undefined ? [] : [purgePhaseLine(view, counts.purge)]), commandLine("", status, " for every room")];
   return join(lines, { ...mentions, record, short: join(shortLines, { ...mentions, record }) });
+}
+
+/**
+ * A wave without a board (a single command's shutdown) speaks through its tasks' messages, but a
+ * room that stopped at a step before its job (its media could not be quarantined) has no task:
+ * this message tells the requester instead, as the task's final message would have. It mentions
+ * them and replies to the command.
+ */
+export function renderStepFailures(view: WaveView, prefix: string): OutgoingMessage {
+  const { wave } = view;
+  const requester: UserId | undefined = asUserId(wave.requester);
+  const who = requester ?? truncate(wave.requester, MAX_ID);
+  const failed = view.rooms.filter((room) => failedStep(room) !== undefined);
+  const what = `${wave.kind === "shutdown" ? "Shutdown" : wave.kind} not done: ${plural(failed.length, "room")} stopped before the homeserver was asked to delete ${failed.length === 1 ? "it" : "them"}`;
+  const status = `${prefix}status ${wave.id}`;
+  const lines: Line[] = [
+    { plain: `${who}: ${what}.`, html: `${requester === undefined ? escapeHtml(who) : mentionHtml(requester)}: <b>${escapeHtml(what)}</b>.` },
+    // A wave without a board is a single command's: one room.
+    ...firstEntries(failed, failedLine, FAILED_LIMITS).shown,
+    commandLine("", status, " shows it"),
+  ];
+  const mentions = requester === undefined ? {} : { mentions: [requester] };
+  const record = { type: "wave-step-failed", id: wave.id, kind: wave.kind, failed: recordEntries(failed.map((room) => room.roomId)), ...mediaFields(view) };
+  return join(lines, { ...mentions, record, short: join([lines[0] ?? textLine(what), commandLine("", status, " shows it")], { ...mentions, record }) });
 }
 
 /**
@@ -437,7 +494,7 @@ export function renderWaveMainPhaseEnded(view: WaveView, prefix: string): Outgoi
   const requester: UserId | undefined = asUserId(wave.requester);
   const { main } = counts;
   const heading = mentionHeading(wave, main.total, `main phase finished in ${formatDuration(view.now - wave.createdAt)}`, finalTally(main));
-  const lines: Line[] = [heading];
+  const lines: Line[] = [heading, ...mediaLines(view)];
   if (counts.purge !== undefined) lines.push(purgePhaseLine(view, counts.purge));
   const status = `${prefix}status ${wave.id}`;
   lines.push(...failedLines(view.rooms.filter((room) => room.phase === "main" && room.state === "failed"), status));
@@ -447,7 +504,7 @@ export function renderWaveMainPhaseEnded(view: WaveView, prefix: string): Outgoi
     html: `The summary follows when the purge phase ends. ${code(status)} for every room; ${code(cancel)} keeps the rooms' data (drops the purge phase).`,
   });
   const mentions = requester === undefined ? {} : { mentions: [requester] };
-  const record = { type: "wave-main-phase-ended", ...waveFields(wave, counts) };
+  const record = { type: "wave-main-phase-ended", ...waveFields(wave, counts), ...mediaFields(view) };
   const short = join([heading, ...(counts.purge === undefined ? [] : [purgePhaseLine(view, counts.purge)]), commandLine("", status, " for every room")], { ...mentions, record });
   return join(lines, { ...mentions, record, short });
 }
@@ -473,11 +530,13 @@ function roomRow(room: WaveRoom, now: number): Line {
   const name = room.name === undefined || room.name === "" ? "" : ` "${flat(room.name, MAX_NAME)}"`;
   const task = room.taskId === undefined ? undefined : truncate(room.taskId, MAX_ID);
   const attempts = room.attempts === 0 ? "" : `, ${plural(room.attempts, "attempt")}`;
+  const media = room.steps?.media;
+  const quarantined = media === undefined ? "" : media.ok ? `, media: ${media.count} quarantined` : ", media: not quarantined";
   const reason = room.reason === undefined ? "" : `: ${flat(room.reason, MAX_ROOM_REASON)}`;
   const state = stateText(room, now);
   return {
-    plain: `- ${where.plain}${name}: ${state}${task === undefined ? "" : `, task ${task}`}${attempts}${reason}`,
-    html: `- ${where.html}${escapeHtml(name)}: <b>${escapeHtml(state)}</b>${task === undefined ? "" : `, task ${code(task)}`}${escapeHtml(attempts)}${escapeHtml(reason)}`,
+    plain: `- ${where.plain}${name}: ${state}${task === undefined ? "" : `, task ${task}`}${attempts}${quarantined}${reason}`,
+    html: `- ${where.html}${escapeHtml(name)}: <b>${escapeHtml(state)}</b>${task === undefined ? "" : `, task ${code(task)}`}${escapeHtml(attempts)}${escapeHtml(quarantined)}${escapeHtml(reason)}`,
   };
 }
 
@@ -502,7 +561,7 @@ export function renderWaveStatus(view: WaveView, page: number | undefined, prefi
   const all = pages(entries, toLine, STATUS_PAGE_LIMITS);
   const wanted = page ?? 1;
   const summary = summaryLines(view, counts);
-  const fields = waveFields(wave, counts);
+  const fields = { ...waveFields(wave, counts), ...mediaFields(view) };
   const chosen = all[wanted - 1];
   if (chosen === undefined) {
     const text =
@@ -628,7 +687,7 @@ export function wavePreview(input: WavePreviewInput): Preview {
       label: "Delete from database",
       value: purgePhaseOf(p) !== undefined ? `in the purge phase${forced}` : p["purge"] === false ? "no (--no-purge)" : `yes, with the shutdown (--purge-now)${forced}`,
     });
-    lines.push(...purgePhasePreview(p));
+    lines.push(...purgePhasePreview(p), ...mediaPreview(p));
     const notifyAs = p["notifyAs"];
     if (typeof notifyAs === "string") lines.push({ label: "New room for members, created by", value: truncate(notifyAs, MAX_ID) });
   }

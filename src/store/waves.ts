@@ -47,6 +47,13 @@ const waveSchema = z.object({
   mainPhaseNotified: z.literal(true).exactOptional(),
 });
 
+const stepOutcome = z.discriminatedUnion("ok", [
+  z.object({ ok: z.literal(true), count: z.number(), at: z.number() }),
+  z.object({ ok: z.literal(false), reason: z.string(), at: z.number() }),
+]);
+// One key per step (ROOM_STEPS). A step this Warden does not know (written by a newer one) is dropped, not a reason to lose the room.
+const stepsSchema = z.object({ media: stepOutcome.exactOptional() });
+
 const roomSchema = z.object({
   waveId: z.string(),
   roomId: z.string(),
@@ -63,6 +70,7 @@ const roomSchema = z.object({
   finishedAt: z.number().exactOptional(),
   durationMs: z.number().exactOptional(),
   sendId: z.string().exactOptional(),
+  steps: stepsSchema.exactOptional(),
 });
 
 interface Loaded {
@@ -325,8 +333,9 @@ const ROOM_COLUMNS = [
   "finished_at",
   "duration_ms",
   "send_id",
+  "steps",
 ] as const;
-const ROOM_MUTABLE = ["state", "task_id", "attempts", "not_before", "reason", "finished_at", "duration_ms", "send_id"] as const;
+const ROOM_MUTABLE = ["state", "task_id", "attempts", "not_before", "reason", "finished_at", "duration_ms", "send_id", "steps"] as const;
 
 const INSERT_WAVE = `INSERT INTO waves (${WAVE_COLUMNS.join(", ")}) VALUES (${WAVE_COLUMNS.map((column) => `:${column}`).join(", ")})`;
 // Stryker disable next-line MethodExpression,ConditionalExpression: equivalent — without the filter the row's id is set to the same id, which changes nothing
@@ -371,6 +380,7 @@ function roomUpdateRow(room: WaveRoom): Record<string, SQLInputValue> {
     finished_at: room.finishedAt ?? null,
     duration_ms: room.durationMs ?? null,
     send_id: room.sendId ?? null,
+    steps: room.steps === undefined ? null : JSON.stringify(room.steps),
   };
 }
 
@@ -421,6 +431,12 @@ function rowToWave(row: Record<string, unknown>): WaveRecord | undefined {
 }
 
 function rowToRoom(row: Record<string, unknown>): WaveRoom | undefined {
+  let steps: unknown;
+  try {
+    steps = json(row["steps"]);
+  } catch {
+    return undefined;
+  }
   const parsed = roomSchema.safeParse({
     waveId: row["wave_id"],
     roomId: row["room_id"],
@@ -437,6 +453,7 @@ function rowToRoom(row: Record<string, unknown>): WaveRoom | undefined {
     ...present(row, "finishedAt", "finished_at"),
     ...present(row, "durationMs", "duration_ms"),
     ...present(row, "sendId", "send_id"),
+    ...(steps === null ? {} : { steps }),
   });
   return parsed.success ? parsed.data : undefined;
 }

@@ -2,6 +2,7 @@ import type { RoomId } from "../../matrix/ids.js";
 import type { SynapseAdminClient } from "../../synapse/adminClient.js";
 import { err, ok, type Result } from "../../util/result.js";
 import { BLOCK_POSITIONALS, BLOCK_SELECTION_FLAGS, blockConfirmation, blockWave, parseBlockArguments, type BlockArguments } from "../waves/blockWaves.js";
+import { QUARANTINE_MEDIA_ELSEWHERE } from "../waves/selection.js";
 import { startWave, type WaveCommandDependencies } from "../waves/waves.js";
 import { present } from "../../model/lookups.js";
 import { defineCommand } from "../spec.js";
@@ -24,6 +25,7 @@ export function blockCommand(dependencies: BlockDependencies) {
     ],
     positionals: BLOCK_POSITIONALS,
     flags: BLOCK_SELECTION_FLAGS,
+    misplacedFlags: [QUARANTINE_MEDIA_ELSEWHERE],
     examples: ["!block #spam:example.org", "!block !abc:remote.example", "!block --space #hostile:example.org"],
     parse: parseBlockArguments,
     confirmation: blockConfirmation("block", dependencies),

@@ -1,5 +1,6 @@
 import type { SynapseAdminClient } from "../../synapse/adminClient.js";
 import { BLOCK_POSITIONALS, BLOCK_SELECTION_FLAGS, blockConfirmation, blockWave, parseBlockArguments, type BlockArguments } from "../waves/blockWaves.js";
+import { QUARANTINE_MEDIA_ELSEWHERE } from "../waves/selection.js";
 import { startWave, type WaveCommandDependencies } from "../waves/waves.js";
 import { readBlockState } from "./block.js";
 import { present } from "../../model/lookups.js";
@@ -19,6 +20,7 @@ export function unblockCommand(dependencies: UnblockDependencies) {
     details: ["Works for rooms this homeserver does not know as well; a room that is not blocked is left as it is."],
     positionals: BLOCK_POSITIONALS,
     flags: BLOCK_SELECTION_FLAGS,
+    misplacedFlags: [QUARANTINE_MEDIA_ELSEWHERE],
     examples: ["!unblock !abc:example.org", "!unblock !a:example.org !b:example.org"],
     parse: parseBlockArguments,
     confirmation: blockConfirmation("unblock", dependencies),

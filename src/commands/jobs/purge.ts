@@ -6,7 +6,7 @@ import type { TaskLauncher } from "../../tasks/launcher.js";
 import type { Clock } from "../../util/clock.js";
 import { formatUtc } from "../../util/duration.js";
 import { err, ok } from "../../util/result.js";
-import { isSingleRoom, parseRoomTargets, selectionFlags, type RoomTargets } from "../waves/selection.js";
+import { isSingleRoom, parseRoomTargets, QUARANTINE_MEDIA_ELSEWHERE, selectionFlags, type RoomTargets } from "../waves/selection.js";
 import { previewWave, startWave, type WaveCommandDependencies, type WaveOrder } from "../waves/waves.js";
 import { parsePurgePoint, parseRoomArgument, POINT_EXPECTED, ROOM_EXPECTED, type PurgePoint, type RoomArgument } from "../parsing/arguments.js";
 import { defineCommand, type CommandContext } from "../spec.js";
@@ -73,6 +73,7 @@ export function purgeCommand(dependencies: PurgeDependencies) {
       { name: "reason", kind: "text", valueName: "TEXT", description: "why, for the record" },
       ...selectionFlags(PURGE_SELECTIONS),
     ],
+    misplacedFlags: [QUARANTINE_MEDIA_ELSEWHERE],
     examples: [
       "!purge #spam:example.org 30d",
       "!purge !abc:example.org 2024-05-01T12:00Z --local --reason \"spam wave\"",

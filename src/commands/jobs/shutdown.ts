@@ -2,6 +2,7 @@ import type { RoomId, UserId } from "../../matrix/ids.js";
 import { launchOutcome, taskOrigin } from "./launching.js";
 import type { RoomDetailsBody, SynapseAdminClient } from "../../synapse/adminClient.js";
 import type { TaskLauncher } from "../../tasks/launcher.js";
+import type { TaskRecord } from "../../tasks/types.js";
 import { err, ok, type Result } from "../../util/result.js";
 import { parseUserArgument, ROOM_EXPECTED, type RoomArgument } from "../parsing/arguments.js";
 import { defineCommand, type CommandContext } from "../spec.js";
@@ -15,7 +16,7 @@ import { isSingleRoom, parseRoomTargets, selectionFlags, type RoomTargets } from
 import { previewWave, startWave, type WaveCommandDependencies, type WaveOrder } from "../waves/waves.js";
 import type { ArgumentProblem, Words } from "../../model/commandSpec.js";
 import type { WaveParameterValue } from "../../model/waves.js";
-import { purgePhasePreview } from "../../render/waves.js";
+import { mediaPreview, purgePhasePreview } from "../../render/waves.js";
 import { formatDuration } from "../../util/duration.js";
 
 /**
@@ -36,6 +37,8 @@ interface ShutdownArguments {
   readonly purgeWhen: PurgeWhen;
   readonly block: boolean;
   readonly forcePurge: boolean;
+  /** --quarantine-media: each room's media is quarantined right before each of its deletes. */
+  readonly quarantineMedia: boolean;
   readonly notifyAs?: UserId;
   readonly newRoomName?: string;
   readonly message?: string;
@@ -60,6 +63,7 @@ function shutdownParameters(args: ShutdownArguments, deadlineMs: number): Record
     forcePurge: args.forcePurge,
     ...(purgeWhen.kind === "after" ? { purgeAfterMs: purgeWhen.ms, purgeAfter: purgeWhen.text } : {}),
     ...(purgeWhen.kind === "members-seen" ? { purgeWhen: "members-seen", purgeDeadlineMs: deadlineMs } : {}),
+    ...(args.quarantineMedia ? { quarantineMedia: true } : {}),
     ...(args.notifyAs === undefined ? {} : { notifyAs: args.notifyAs }),
     ...(args.newRoomName === undefined ? {} : { newRoomName: args.newRoomName }),
     ...(args.message === undefined ? {} : { message: args.message }),
@@ -103,6 +107,7 @@ export function shutdownCommand(dependencies: ShutdownDependencies) {
       "Without --notify-as, users are removed without a new room to go to.",
       "If some users cannot be kicked the purge fails; --force-purge deletes the room anyway.",
       "A room this homeserver does not know can only be blocked (with --block), so it cannot be joined later.",
+      "--quarantine-media quarantines each room's media as a step of its own right before each of its deletes (the purge step's too): the homeserver finds a room's media through its messages, so once the room is purged its media can no longer be found. A room whose media cannot be quarantined (on a worker deployment, where the media admin API is not routed to the media worker) is not deleted, and fails with the reason.",
     ],
     positionals: [{ name: "room", description: `${ROOM_EXPECTED}; several rooms (or a selection flag instead) make one wave`, repeatable: true }],
     flags: [
@@ -119,6 +124,12 @@ export function shutdownCommand(dependencies: ShutdownDependencies) {
         description: "delete the rooms from the database at once, for the urgent case: the purge deletes the members' leave events before their clients sync, so the room stays in their room list",
       },
       { name: "block", kind: "boolean", description: "block the room so nobody on this server can join it again" },
+      {
+        name: "quarantine-media",
+        kind: "boolean",
+        description:
+          "quarantine each room's media before the room is deleted, so it is no longer served: every file its messages name, local and remote, but protected ones (since Synapse 1.128 with every file of the same content); a room whose media cannot be quarantined is not deleted",
+      },
       { name: "no-purge", kind: "boolean", description: "keep the room's data in the database" },
       { name: "force-purge", kind: "boolean", description: "delete even if some local users could not be kicked" },
       { name: "notify-as", kind: "text", valueName: "USER", description: "a local user who creates a new room and moves the members there" },
@@ -131,6 +142,7 @@ export function shutdownCommand(dependencies: ShutdownDependencies) {
       '!shutdown !abc:example.org --block --notify-as @abuse:example.org --message "This room was closed."',
       "!shutdown --space #hostile-space:example.org --block",
       "!shutdown --matching casino --block --purge-after 7d",
+      "!shutdown #spam:example.org --block --quarantine-media",
     ],
     parse(words) {
       const targets = parseRoomTargets(words, words.positionals, SHUTDOWN_SELECTIONS);
@@ -159,6 +171,7 @@ export function shutdownCommand(dependencies: ShutdownDependencies) {
         purgeWhen: purgeWhen.value,
         block: booleanFlag(words, "block"),
         forcePurge,
+        quarantineMedia: booleanFlag(words, "quarantine-media"),
         ...(notifyAs === undefined ? {} : { notifyAs: notifyAs.value }),
         ...(newRoomName === undefined ? {} : { newRoomName }),
         ...(message === undefined ? {} : { message }),
@@ -238,10 +251,23 @@ async function previewShutdown(args: ShutdownArguments, dependencies: ShutdownDe
       { label: "Block afterwards", value: parameters["block"] === true ? "yes" : "no" },
       { label: "Delete from database", value: details === undefined ? "nothing to delete" : purge },
       ...(details === undefined ? [] : purgePhasePreview(parameters)),
+      ...mediaPreview(parameters, details !== undefined),
       ...(args.newRoomName === undefined ? [] : [{ label: "New room name", value: args.newRoomName }]),
       ...(args.message === undefined ? [] : [{ label: "Message in the new room", value: args.message }]),
     ],
   });
+}
+
+/**
+ * A delete of the room is running (a shutdown sent just before): joining it would leave the media
+ * unquarantined, and once a delete has purged the room its media can no longer be found.
+ */
+function mediaNotBeforeRunning(running: TaskRecord, prefix: string): Refusal {
+  return {
+    kind: "refused",
+    reason: `${running.kind} ${running.id} of ${running.roomLabel} is still running, and --quarantine-media quarantines a room's media right before Warden's own delete of it; the homeserver runs one delete of a room at a time, so nothing was sent.`,
+    hint: `Send the command again once ${running.id} has ended (${prefix}status ${running.id}).`,
+  };
 }
 
 async function executeShutdown(args: ShutdownArguments, context: CommandContext, dependencies: ShutdownDependencies, deadlineMs: number): Promise<CommandOutcome> {
@@ -263,12 +289,13 @@ async function executeShutdown(args: ShutdownArguments, context: CommandContext,
     ...(args.newRoomName === undefined ? {} : { newRoomName: args.newRoomName }),
     ...(args.message === undefined ? {} : { message: args.message }),
   };
-  if (details !== undefined && hasPurgePhase(args)) {
+  if (details !== undefined && (hasPurgePhase(args) || args.quarantineMedia)) {
     // A shutdown of this room already running answers this one (it does as much) or refuses it.
     const running = dependencies.launcher.existing("shutdown", roomId, taskParameters);
-    if (running !== undefined) return launchOutcome(running, context.prefix);
+    if (running !== undefined) return args.quarantineMedia ? mediaNotBeforeRunning(running.task, context.prefix) : launchOutcome(running, context.prefix);
     // Both steps as a wave of one room, so the purge step is stored, survives restarts and can be
-    // cancelled; without a board, its tasks' own messages answer, and it is sent at once.
+    // cancelled; without a board, its tasks' own messages answer, and it is sent at once. The
+    // media quarantine is a step of the wave too, stored before the delete is sent.
     const wave = await dependencies.waves.start({
       kind: "shutdown",
       requester: context.requester,

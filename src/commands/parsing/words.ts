@@ -108,6 +108,8 @@ export function splitWords(text: string, spec: CommandSpec): Result<Words, Argum
 }
 
 function unknownOption(argument: string, spec: CommandSpec): ArgumentProblem {
+  const misplaced = spec.misplacedFlags?.find((flag) => `--${flag.name}` === argument);
+  if (misplaced !== undefined) return { argument, expected: misplaced.expected };
   const known = spec.flags.map((f) => `--${f.name}`).join(", ");
   // Cut without splitting a surrogate pair, which no JSON encoder sends as it is.
   const shown = argument.length <= SHOWN_OPTION_LENGTH ? argument : `${argument.slice(0, SHOWN_OPTION_LENGTH).replace(/[\uD800-\uDBFF]$/, "")}… (${argument.length} characters)`;

@@ -1,4 +1,4 @@
-import type { ArgumentProblem, FlagSpec, Words } from "../../model/commandSpec.js";
+import type { ArgumentProblem, FlagSpec, MisplacedFlag, Words } from "../../model/commandSpec.js";
 import type { WaveSelection } from "../../model/waves.js";
 import { err, ok, type Result } from "../../util/result.js";
 import { parseRoomArgument, type RoomArgument } from "../parsing/arguments.js";
@@ -37,6 +37,17 @@ const FLAG_SPECS: Record<SelectionFlagName, FlagSpec> = {
     description: `rooms with no local members (with another selection: only those of its rooms). ${EMPTY_ROOMS_HAVE_NO_NAME}. Use --empty alone or with --space, or list the room`,
   },
   all: { name: "all", kind: "boolean", description: "every room on the homeserver" },
+};
+
+/**
+ * The wave commands that delete no room (purge, block, unblock) refuse --quarantine-media by naming
+ * the commands that take it: a shutdown quarantines each room's media right before the room's
+ * delete, and the quarantine command quarantines media on its own.
+ */
+export const QUARANTINE_MEDIA_ELSEWHERE: MisplacedFlag = {
+  name: "quarantine-media",
+  expected:
+    "no --quarantine-media here: the shutdown command takes it (each room's media is quarantined right before the room is deleted), and the quarantine command quarantines a room's media on its own",
 };
 
 export function selectionFlags(names: readonly SelectionFlagName[]): FlagSpec[] {

@@ -5,6 +5,7 @@ import {
   FINAL_WAVE_ROOM_STATES,
   purgePhaseOf,
   type PurgePhase,
+  type RoomStepOutcome,
   type WaveControl,
   type WaveKind,
   type WaveRecord,
@@ -644,7 +645,8 @@ export class WaveEngine implements WaveControl {
     if (!this.firstSentAt.has(wave.id)) this.firstSentAt.set(wave.id, this.clock.now());
     let result: SendResult;
     try {
-      result = await sender.send(wave, claimed);
+      const stepped = await this.runSteps(wave, claimed, sender);
+      result = "stopped" in stepped ? stepped.stopped : await sender.send(wave, stepped.room);
     } catch (error) {
       // A bug or a store failure in the sender: the room goes back to the queue; resumeAll would find its task if one was recorded.
       this.log.error({ err: error, waveId: wave.id, roomId: claimed.roomId }, "sending a wave room failed unexpectedly");
@@ -657,6 +659,33 @@ export class WaveEngine implements WaveControl {
     catch (error) {
       this.log.error({ err: error, waveId: wave.id, roomId: claimed.roomId }, "could not record how a wave room was sent; resolved at the next start");
     }
+  }
+
+  /**
+   * The steps a room's send makes before its job (a shutdown's media quarantine), in order. Each
+   * outcome is stored with the room before the next starts, and the job is sent only once every
+   * step is done: a restart finds how far the room got, and since a room caught "sending" without
+   * a task goes back to the queue, its steps simply run again. A failed step fails the try, which
+   * is retried as any failed try; a slow-down puts the room back, the try not counted. A single
+   * command's room is not paced, so it would be sent again at once: its slow-down fails instead.
+   */
+  private async runSteps(wave: WaveRecord, room: WaveRoom, sender: RoomSender): Promise<{ readonly room: WaveRoom } | { readonly stopped: SendResult }> {
+    let current = room;
+    for (const step of sender.stepsBefore?.(wave, room) ?? []) {
+      const result = await step.run(wave, current);
+      if (result.kind === "slow-down" && !immediate(wave, current)) return { stopped: result };
+      const at = this.clock.now();
+      const outcome: RoomStepOutcome = result.kind === "done" ? { ok: true, count: result.count, at } : { ok: false, reason: result.reason, at };
+      const [recorded] = await this.store.updateRooms(wave.id, [{ phase: current.phase, roomId: current.roomId, change: { steps: { ...current.steps, [step.name]: outcome } } }]);
+      // The job's send reads the step's outcome from the room (a shutdown's task tells the count).
+      current = recorded ?? current;
+      if (result.kind !== "done") {
+        this.log.info({ waveId: wave.id, roomId: room.roomId, phase: room.phase, step: step.name, reason: result.reason }, "a step before a wave room's job failed; the job was not sent");
+        return { stopped: { kind: "failed", reason: result.reason, retry: true } };
+      }
+      this.log.info({ waveId: wave.id, roomId: room.roomId, phase: room.phase, step: step.name, count: result.count }, "a step before a wave room's job done");
+    }
+    return { room: current };
   }
 
   /**

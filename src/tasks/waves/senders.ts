@@ -1,5 +1,5 @@
 import type { RoomId, UserId } from "../../matrix/ids.js";
-import type { WaveRecord, WaveRoom } from "../../model/waves.js";
+import type { RoomStepName, WaveRecord, WaveRoom } from "../../model/waves.js";
 import type { AdminError, DeleteRoomOptions, SynapseAdminClient } from "../../synapse/adminClient.js";
 import { formatUtc } from "../../util/duration.js";
 import { ok, type Result } from "../../util/result.js";
@@ -27,6 +27,25 @@ export type SendResult =
    */
   | { readonly kind: "busy"; readonly taskId: string; readonly reason: string };
 
+/** How a step before a room's job went (see RoomSender.stepsBefore). */
+export type StepResult =
+  /** Done; `count` is what the homeserver counted (files quarantined). */
+  | { readonly kind: "done"; readonly count: number }
+  /** Refused: the try fails and is retried as any failed try; `reason` says what was not done. */
+  | { readonly kind: "failed"; readonly reason: string }
+  /** Rate-limited or a server error: the room goes back to the queue, the try not counted. */
+  | { readonly kind: "slow-down"; readonly reason: string; readonly waitMs?: number };
+
+/**
+ * A direct call a room's send makes before its job, such as quarantining the room's media before
+ * its delete. Run again at every try, so it must be harmless to repeat.
+ */
+export interface RoomStep {
+  /** The key its outcome is stored under, with the room. */
+  readonly name: RoomStepName;
+  run(wave: WaveRecord, room: WaveRoom): Promise<StepResult>;
+}
+
 export interface RoomSender {
   /** True when each send starts a homeserver job, which takes one of the `maxConcurrentJobs` slots. */
   readonly usesJobSlot: boolean;
@@ -46,6 +65,12 @@ export interface RoomSender {
    * kicked members' clients): asked before the room takes a slot. Absent: always ready.
    */
   ready?(wave: WaveRecord, room: WaveRoom, previous: PreviousPhase): Promise<Readiness>;
+  /**
+   * The steps this room's send makes before its job, in order; the engine stores each outcome
+   * with the room before the next starts, and sends the job only once all of them are done.
+   * Absent or empty: none.
+   */
+  stepsBefore?(wave: WaveRecord, room: WaveRoom): readonly RoomStep[];
 }
 
 /** Boundaries read ahead and not yet used; a few slots' worth is all that is ever useful. */
@@ -54,7 +79,7 @@ const PREPARED_AHEAD = 64;
 /** Errors that say "not now", never "not this room": they slow the wave down instead of failing a room. */
 const SLOW_DOWN: ReadonlySet<AdminError["kind"]> = new Set(["rate-limited", "server-error", "timeout", "unreachable"]);
 
-function slowDownOr(error: AdminError, failed: (error: AdminError) => SendResult): SendResult {
+function slowDownOr<T extends SendResult | StepResult>(error: AdminError, failed: (error: AdminError) => T): T | Extract<SendResult, { kind: "slow-down" }> {
   if (SLOW_DOWN.has(error.kind)) {
     // Stryker disable next-line ConditionalExpression: equivalent — `waitMs: undefined` is read with `??` like an absent wait
     return { kind: "slow-down", reason: error.userMessage, ...(error.retryAfterMs === undefined ? {} : { waitMs: error.retryAfterMs }) };
@@ -205,13 +230,49 @@ function purgePhaseParameters(wave: WaveRecord, room: WaveRoom): TaskParameters 
 }
 
 /**
+ * Quarantines the media a room's messages name, local and remote, except local files protected
+ * from quarantine (and since Synapse 1.128 every file with the same content as one of them). A
+ * step, not a job: the homeserver answers when it is done. Quarantining twice changes nothing,
+ * so a try after a restart or a failure simply asks again. A takedown's plan quarantines a
+ * room's media before its delete with the same step.
+ */
+export function roomMediaStep(admin: Pick<SynapseAdminClient, "quarantineRoomMedia">): RoomStep {
+  return {
+    name: "media",
+    async run(_wave, room) {
+      const quarantined = await admin.quarantineRoomMedia(room.roomId as RoomId);
+      if (quarantined.ok) return { kind: "done", count: quarantined.value.num_quarantined };
+      const notDone = room.phase === "purge" ? "so the room was not purged" : "so the room was not shut down";
+      // A slow-down says it too: it is the reason a single command's room fails with (see WaveEngine.runSteps).
+      const reason = `its media could not be quarantined, ${notDone}: ${quarantined.error.userMessage}`;
+      return { ...slowDownOr(quarantined.error, (): StepResult => ({ kind: "failed", reason })), reason };
+    },
+  };
+}
+
+/** The media step's outcome, for the task of the delete it came before (its messages say it). */
+function mediaParameters(room: WaveRoom): TaskParameters {
+  const media = room.steps?.media;
+  return media?.ok === true ? { mediaQuarantined: media.count } : {};
+}
+
+/**
  * A shutdown wave: Synapse's asynchronous delete per room, in two phases when the wave has a
  * purge phase (empty now with `purge: false`, purge later; see PurgePhase), the later one gated
  * by `gate` until the kicked members' clients have seen that they left.
  */
-export function shutdownSender(admin: Pick<SynapseAdminClient, "startDelete">, launcher: Pick<TaskLauncher, "launch">, gate?: Pick<LeaveSeenGate, "ready">): RoomSender {
+export function shutdownSender(
+  admin: Pick<SynapseAdminClient, "startDelete" | "quarantineRoomMedia">,
+  launcher: Pick<TaskLauncher, "launch">,
+  gate?: Pick<LeaveSeenGate, "ready">,
+): RoomSender {
+  const media = [roomMediaStep(admin)];
   return {
     usesJobSlot: true,
+    // Before each delete, the purge phase's too: a member who rejoined the emptied room may have
+    // posted since, and once the purge has run the room's media can no longer be found. A room the
+    // homeserver does not know (only blocked) has no messages, so no media to find.
+    stepsBefore: (wave, room) => (wave.parameters["quarantineMedia"] === true && (room.phase === "purge" || room.joinedMembers !== undefined) ? media : []),
     joins(wave, room, running) {
       const { block, purge, forcePurge } = deleteOptions(wave, room);
       return covers(running, "shutdown", { block, purge, forcePurge });
@@ -230,6 +291,7 @@ export function shutdownSender(admin: Pick<SynapseAdminClient, "startDelete">, l
           parameters: {
             ...waveTaskParameters(wave, room),
             ...purgePhaseParameters(wave, room),
+            ...mediaParameters(room),
             knownRoom: room.joinedMembers !== undefined,
             roomName: room.name ?? "",
             joinedMembers: room.joinedMembers ?? 0,

@@ -85,6 +85,45 @@ describe("wave notifiers", () => {
     expect(audit).toEqual([expect.objectContaining({ type: "task-finished", taskId: "w-4c1e0a", detail: "1 done, 1 failed, 0 skipped, 0 not sent" })]);
   });
 
+  it("tell the requester of a wave without a board whose room stopped at its media step: no task's message told it", async () => {
+    const chat = new RecordingChat();
+    const audit: AuditEntry[] = [];
+    const notifier = new ChatWaveNotifier(chat, new FixedClock(), new MemoryLogger().log, SELF, { record: (entry) => audit.push(entry) });
+    const reason = "its media could not be quarantined, so the room was not shut down: not served";
+    const single: WaveView = {
+      ...view(),
+      wave: {
+        id: "w-4c1e0a",
+        kind: "shutdown",
+        requester: "@mod:example.org",
+        managementRoomId: "!mgmt:example.org",
+        commandEventId: "$command",
+        selection: { listed: ["!a:x"] },
+        parameters: { block: false, purge: false, forcePurge: false, quarantineMedia: true },
+        leftOut: [],
+        status: "finished",
+        createdAt: 0,
+        finishedAt: 60_000,
+        finalNotificationSent: false,
+        board: false,
+      },
+    };
+    const stopped: WaveView = { ...single, rooms: [{ waveId: "w-4c1e0a", roomId: "!a:x", phase: "main", label: "#a:x", state: "failed", attempts: 1, reason, steps: { media: { ok: false, reason, at: 1 } } }] };
+
+    expect(await notifier.finished(stopped)).toBe(true);
+
+    expect(chat.sent.map((sent) => sent.options)).toEqual([{ replyTo: "$command", transactionId: "warden-wave-final-w-4c1e0a" }]);
+    expect(chat.sent[0]?.message.mentions).toEqual(["@mod:example.org"]);
+    expect(chat.sent[0]?.message.plain).toBe(`@mod:example.org: Shutdown not done: 1 room stopped before the homeserver was asked to delete it.\n- #a:x (!a:x): ${reason}\n!status w-4c1e0a shows it`);
+    expect(chat.edited).toEqual([]);
+    expect(audit).toEqual([expect.objectContaining({ type: "task-finished", taskId: "w-4c1e0a", detail: "0 done, 1 failed, 0 skipped, 0 not sent" })]);
+
+    // A room that failed after its step (its delete failed) was told by its task's own final message.
+    const told: WaveView = { ...single, rooms: [{ ...stopped.rooms[0], steps: { media: { ok: true, count: 2, at: 1 } } } as WaveView["rooms"][number]] };
+    expect(await notifier.finished(told)).toBe(true);
+    expect(chat.sent).toHaveLength(1);
+  });
+
   it("tell the requester the main phase ended, once, replying to the command with a fixed transaction id; try again when it fails, up to ten times", async () => {
     const chat = new RecordingChat();
     const notifier = new ChatWaveNotifier(chat, new FixedClock(), new MemoryLogger().log, SELF);

@@ -394,9 +394,9 @@ describe("CommandDispatcher: unknown commands and bad arguments", () => {
     const { dispatcher, chat } = setup({ table: commandFakes().table });
     await dispatcher.handle(commandEvent("!shutdown #spam:example.org --blcok"));
     const plain = chat.plainBodies()[0] ?? "";
-    expect(plain).toContain("Bad --blcok: expected one of the options --matching, --space, --empty, --purge-after, --purge-now, --block, --no-purge, --force-purge, --notify-as, --room-name, --message, --yes, --dry-run.");
+    expect(plain).toContain("Bad --blcok: expected one of the options --matching, --space, --empty, --purge-after, --purge-now, --block, --quarantine-media, --no-purge, --force-purge, --notify-as, --room-name, --message, --yes, --dry-run.");
     expect(plain).toContain(
-      "Usage: !shutdown <room>... [--matching WORDS] [--space ROOM] [--empty] [--purge-after AGE] [--purge-now] [--block] [--no-purge] [--force-purge] [--notify-as USER] [--room-name TEXT] [--message TEXT] [--yes] [--dry-run]",
+      "Usage: !shutdown <room>... [--matching WORDS] [--space ROOM] [--empty] [--purge-after AGE] [--purge-now] [--block] [--quarantine-media] [--no-purge] [--force-purge] [--notify-as USER] [--room-name TEXT] [--message TEXT] [--yes] [--dry-run]",
     );
   });
 });

@@ -116,6 +116,39 @@ describe("wave store", () => {
     expect(reopened.unreadable).toEqual(["w-000001"]);
   });
 
+  it("keep the outcome of each step before a room's job across a reopen, and a change to it", async () => {
+    const { directory, database, store } = open();
+    await store.insert(wave(), [room("!a:x"), room("!b:x")]);
+    await store.updateRooms("w-000001", [{ phase: "main", roomId: "!a:x", change: { state: "sending", steps: { media: { ok: false, reason: "not served", at: NOW } } } }]);
+    await store.updateRooms("w-000001", [{ phase: "main", roomId: "!a:x", change: { steps: { media: { ok: true, count: 4, at: NOW + 1 } } } }]);
+    await store.updateRooms("w-000001", [{ phase: "main", roomId: "!b:x", change: { steps: { media: { ok: false, reason: "not served", at: NOW + 2 } } } }]);
+    await store.addRooms("w-000001", [room("!a:x", { phase: "purge", steps: { media: { ok: true, count: 0, at: NOW + 3 } } })]);
+    database.close();
+    opened.splice(opened.indexOf(database), 1);
+
+    const again = open(directory).store;
+
+    expect(again.room("w-000001", "main", "!a:x")).toEqual(room("!a:x", { state: "sending", steps: { media: { ok: true, count: 4, at: NOW + 1 } } }));
+    expect(again.room("w-000001", "main", "!b:x")?.steps).toEqual({ media: { ok: false, reason: "not served", at: NOW + 2 } });
+    expect(again.room("w-000001", "purge", "!a:x")?.steps).toEqual({ media: { ok: true, count: 0, at: NOW + 3 } });
+  });
+
+  it("read a room whose steps name one this Warden does not know, and skip one whose steps are not JSON", async () => {
+    const { directory, database, store } = open();
+    await store.insert(wave(), [room("!a:x"), room("!b:x"), room("!c:x")]);
+    database.statement(`UPDATE wave_rooms SET steps = '{"media":{"ok":true,"count":2,"at":1},"later":{"ok":true,"count":1,"at":1}}' WHERE room_id = '!a:x'`).run();
+    database.statement(`UPDATE wave_rooms SET steps = 'not json' WHERE room_id = '!b:x'`).run();
+    database.statement(`UPDATE wave_rooms SET steps = '{"media":{"ok":"yes"}}' WHERE room_id = '!c:x'`).run();
+    database.close();
+    opened.splice(opened.indexOf(database), 1);
+
+    const again = open(directory).store;
+
+    expect(again.room("w-000001", "main", "!a:x")?.steps).toEqual({ media: { ok: true, count: 2, at: 1 } });
+    expect(again.rooms("w-000001").map((entry) => entry.roomId)).toEqual(["!a:x"]);
+    expect(again.unreadable).toEqual(["w-000001/!b:x", "w-000001/!c:x"]);
+  });
+
   it("mint ids a moderator can type", () => {
     expect(open().store.newId()).toMatch(/^w-[0-9a-f]{6}$/);
   });

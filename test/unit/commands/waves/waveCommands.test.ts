@@ -344,3 +344,16 @@ describe("!cancel and !status of a wave", () => {
     expect(shown).not.toContain("p-00000a");
   });
 });
+
+describe("--quarantine-media on the wave commands that delete no room", () => {
+  it("purge, block and unblock refuse it, naming the commands that take it", () => {
+    const fakes = commandFakes();
+    const expected =
+      "no --quarantine-media here: the shutdown command takes it (each room's media is quarantined right before the room is deleted), and the quarantine command quarantines a room's media on its own";
+    expect(parseProblem(command(fakes, "purge"), "!a:example.org 7d --quarantine-media")).toEqual({ argument: "--quarantine-media", expected });
+    expect(parseProblem(command(fakes, "block"), "--matching spam --quarantine-media")).toEqual({ argument: "--quarantine-media", expected });
+    expect(parseProblem(command(fakes, "unblock"), "!a:example.org --quarantine-media=yes")).toEqual({ argument: "--quarantine-media", expected });
+    // Any other unknown option is still answered with the command's own options.
+    expect(parseProblem(command(fakes, "block"), "!a:example.org --purge-now")).toMatchObject({ argument: "--purge-now", expected: expect.stringMatching(/^one of the options --matching/) as string });
+  });
+});

@@ -8,7 +8,7 @@ import type { HomeserverJob } from "../../../../src/tasks/homeserverJobs.js";
 import type { TaskRecord } from "../../../../src/tasks/types.js";
 import { DEFAULT_WAVE_OPTIONS, WaveEngine, type WaveEngineOptions, type WaveNotifier } from "../../../../src/tasks/waves/engine.js";
 import { REAL_TIMERS } from "../../../../src/tasks/alarm.js";
-import { waveTaskParameters, type RoomSender, type SendResult } from "../../../../src/tasks/waves/senders.js";
+import { waveTaskParameters, type RoomSender, type RoomStep, type SendResult } from "../../../../src/tasks/waves/senders.js";
 import type { PreviousPhase, Readiness } from "../../../../src/tasks/waves/leaveSeen.js";
 import { ok, type Result } from "../../../../src/util/result.js";
 import { freshDirectory } from "../../store/storeTestKit.js";
@@ -33,10 +33,14 @@ export class World {
   readonly jobs = new Map<string, HomeserverJob>();
   readonly tasks = new Map<string, TaskRecord>();
   readonly sent: Sent[] = [];
+  /** The rooms as each send was handed them (with their steps' outcomes). */
+  readonly sentRooms: WaveRoom[] = [];
   readonly prepared: string[] = [];
   readonly scripted = new Map<string, (SendResult | "throw" | "hold" | ((wave: WaveRecord, room: WaveRoom) => SendResult | Promise<SendResult>))[]>();
   /** Whether a running task of a room does what a wave room needs (RoomSender.joins); never by default. */
   joinable: (task: TaskRecord) => boolean = () => false;
+  /** The steps before each room's job (RoomSender.stepsBefore), set before the engine is; by default the sender has none. */
+  steps: ((wave: WaveRecord, room: WaveRoom) => readonly RoomStep[]) | undefined;
   /** A gate for purge-phase rooms (RoomSender.ready); none by default. */
   gate: ((wave: WaveRecord, room: WaveRoom, previous: PreviousPhase) => Promise<Readiness>) | undefined;
   /** Reads of the homeserver's queue held until releaseInFlight(), when `holdInFlight` is set. */
@@ -57,9 +61,11 @@ export class World {
         this.prepared.push(room.roomId);
       },
       joins: (_wave, _room, task) => this.joinable(task),
+      ...(this.steps === undefined ? {} : { stepsBefore: this.steps }),
       ready: (wave, room, previous) => (this.gate === undefined ? Promise.resolve({ ready: true }) : this.gate(wave, room, previous)),
       send: (wave, room) => {
         this.sent.push({ roomId: room.roomId, phase: room.phase, attempt: room.attempts, at: Date.now() });
+        this.sentRooms.push(room);
         const scripted = this.scripted.get(room.roomId)?.shift();
         if (scripted === "throw") return Promise.reject(new Error("store failed"));
         if (scripted === "hold") return new Promise<SendResult>((resolve) => this.held.push(resolve));

@@ -163,6 +163,7 @@ describe("shutdown sender", () => {
         sent.push([roomId, options]);
         return Promise.resolve(ok({ delete_id: "delete-1" }));
       },
+      quarantineRoomMedia: (): Promise<never> => Promise.reject(new Error("no media step without --quarantine-media")),
     };
     const launcher = new SubmittingLauncher();
 

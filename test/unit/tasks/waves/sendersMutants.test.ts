@@ -188,6 +188,7 @@ describe("shutdown sender: what it sends", () => {
         sent.push(options);
         return Promise.resolve(ok({ delete_id: "delete-1" }));
       },
+      quarantineRoomMedia: (): Promise<never> => Promise.reject(new Error("no media step without --quarantine-media")),
     };
     const launcher = new SubmittingLauncher();
     const parameters = { notifyAs: "@abuse:x", newRoomName: "Closed", message: "bye" };
@@ -216,7 +217,7 @@ describe("shutdown sender: what it sends", () => {
   });
 
   it("a refused delete fails the room with a retry", async () => {
-    const admin = { startDelete: (): Promise<Result<{ delete_id: string }, AdminError>> => Promise.resolve(err(adminError("bad-request"))) };
+    const admin = { startDelete: (): Promise<Result<{ delete_id: string }, AdminError>> => Promise.resolve(err(adminError("bad-request"))), quarantineRoomMedia: (): Promise<never> => Promise.reject(new Error("no media step without --quarantine-media")) };
     expect(await shutdownSender(admin, new SubmittingLauncher()).send(shutdownWave, roomOf("!a:x"))).toEqual({ kind: "failed", reason: "the homeserver said bad-request", retry: true });
   });
 });

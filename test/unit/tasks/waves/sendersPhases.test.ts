@@ -47,7 +47,10 @@ const purgeAdmin = {
   timestampToEvent: (_roomId: string, ts: number): Promise<Result<{ event_id: string; origin_server_ts: number }, AdminError>> => Promise.resolve(ok({ event_id: `$at-${ts}`, origin_server_ts: ts })),
   startPurge: (): Promise<Result<{ purge_id: string }, AdminError>> => Promise.resolve(ok({ purge_id: "purge-1" })),
 };
-const deleteAdmin = { startDelete: (): Promise<Result<{ delete_id: string }, AdminError>> => Promise.resolve(ok({ delete_id: "delete-1" })) };
+const deleteAdmin = {
+  startDelete: (): Promise<Result<{ delete_id: string }, AdminError>> => Promise.resolve(ok({ delete_id: "delete-1" })),
+  quarantineRoomMedia: (): Promise<never> => Promise.reject(new Error("no media step without --quarantine-media")),
+};
 
 describe("wave senders: what a task carries of its wave room", () => {
   it("the wave, the phase, the attempt and the send's own id; waveBoard: false only for a wave without a board", () => {

@@ -8,7 +8,7 @@ describe("wave senders: job slots", () => {
   it("a purge or a shutdown starts a homeserver job and takes a slot; a block does not", () => {
     const launcher = { launch: never };
     expect(purgeSender({ timestampToEvent: never, startPurge: never }, launcher).usesJobSlot).toBe(true);
-    expect(shutdownSender({ startDelete: never }, launcher).usesJobSlot).toBe(true);
+    expect(shutdownSender({ startDelete: never, quarantineRoomMedia: never }, launcher).usesJobSlot).toBe(true);
     expect(blockSender({ setBlocked: never }, true).usesJobSlot).toBe(false);
   });
 });
