@@ -1,4 +1,5 @@
 import nock from "nock";
+import { afterEach, beforeAll, expect } from "vitest";
 import type { HttpMethod } from "../../src/synapse/http.js";
 
 /** The homeserver every nock-backed test talks to; no real host answers to it. */
@@ -79,4 +80,19 @@ export function blockRealNetwork(): void {
 
 export function resetSynapseNock(): void {
   nock.cleanAll();
+}
+
+/**
+ * The usual life of a nock-backed test file: no real connection, and after each test every
+ * canned reply used (a reply left over is a request the code never made) and none kept.
+ */
+export function useSynapseNock(): void {
+  beforeAll(() => {
+    blockRealNetwork();
+  });
+  afterEach(() => {
+    const unused = SynapseNock.unused();
+    resetSynapseNock();
+    expect(unused).toEqual([]);
+  });
 }

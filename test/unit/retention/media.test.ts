@@ -1,11 +1,11 @@
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../src/config.js";
 import { planMedia, runMediaStep } from "../../../src/retention/media.js";
 import { MEDIA_NOT_SERVED, SynapseAdminClient } from "../../../src/synapse/adminClient.js";
 import { err, ok } from "../../../src/util/result.js";
 import { FixedClock, FIXED_NOW } from "../../fakes/fixedClock.js";
 import { MemoryLogger } from "../../fakes/memoryLogger.js";
-import { blockRealNetwork, HOMESERVER_URL, resetSynapseNock, SynapseNock } from "../../fakes/synapseNock.js";
+import { HOMESERVER_URL, SynapseNock, useSynapseNock } from "../../fakes/synapseNock.js";
 
 const D = 86_400_000;
 const PLAN = { local: FIXED_NOW - 365 * D, remote: FIXED_NOW - 30 * D, keepProfiles: true, sizeOver: 0 };
@@ -14,15 +14,7 @@ function client(requestTimeoutMs?: number): SynapseAdminClient {
   return new SynapseAdminClient({ homeserverUrl: HOMESERVER_URL, accessToken: "syt_token", sleep: () => Promise.resolve(), ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }) });
 }
 
-beforeAll(() => {
-  blockRealNetwork();
-});
-
-afterEach(() => {
-  const unused = SynapseNock.unused();
-  resetSynapseNock();
-  expect(unused).toEqual([]);
-});
+useSynapseNock();
 
 describe("planMedia", () => {
   it("deletes before now minus each age, and passes the local rules on", () => {

@@ -1,8 +1,8 @@
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RoomId, UserId } from "../../../src/matrix/ids.js";
 import { formatMxc, parseMxc } from "../../../src/matrix/ids.js";
 import { SynapseAdminClient } from "../../../src/synapse/adminClient.js";
-import { blockRealNetwork, HOMESERVER_URL, resetSynapseNock, SynapseNock } from "../../fakes/synapseNock.js";
+import { HOMESERVER_URL, SynapseNock, useSynapseNock } from "../../fakes/synapseNock.js";
 
 const TOKEN = "syt_media_test_token";
 const ROOM = "!room/x?#:example.org" as RoomId;
@@ -16,15 +16,7 @@ function client(): SynapseAdminClient {
   return new SynapseAdminClient({ homeserverUrl: HOMESERVER_URL, accessToken: TOKEN, sleep: () => Promise.resolve() });
 }
 
-beforeAll(() => {
-  blockRealNetwork();
-});
-
-afterEach(() => {
-  const unused = SynapseNock.unused();
-  resetSynapseNock();
-  expect(unused).toEqual([]);
-});
+useSynapseNock();
 
 function calls(synapse: SynapseNock): [string, string, unknown][] {
   return synapse.seen.map((request) => [request.method, request.path, request.body]);

@@ -1,7 +1,7 @@
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { EventId, RoomId, UserId } from "../../../src/matrix/ids.js";
 import { SynapseAdminClient } from "../../../src/synapse/adminClient.js";
-import { blockRealNetwork, HOMESERVER_URL, resetSynapseNock, SynapseNock } from "../../fakes/synapseNock.js";
+import { HOMESERVER_URL, SynapseNock, useSynapseNock } from "../../fakes/synapseNock.js";
 
 const ROOM = "!room/with?odd#chars:example.org" as RoomId;
 const ENCODED_ROOM = encodeURIComponent(ROOM);
@@ -25,15 +25,7 @@ function query(path: string): Record<string, string> {
   return Object.fromEntries(new URL(path, HOMESERVER_URL).searchParams);
 }
 
-beforeAll(() => {
-  blockRealNetwork();
-});
-
-afterEach(() => {
-  const unused = SynapseNock.unused();
-  resetSynapseNock();
-  expect(unused).toEqual([]);
-});
+useSynapseNock();
 
 const REPORTS = { event_reports: [], total: 0 };
 

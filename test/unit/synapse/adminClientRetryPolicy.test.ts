@@ -1,9 +1,9 @@
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { EventId, RoomId, UserId } from "../../../src/matrix/ids.js";
 import { SynapseAdminClient } from "../../../src/synapse/adminClient.js";
 import type { HttpMethod } from "../../../src/synapse/http.js";
 import type { Result } from "../../../src/util/result.js";
-import { blockRealNetwork, HOMESERVER_URL, resetSynapseNock, SynapseNock } from "../../fakes/synapseNock.js";
+import { HOMESERVER_URL, SynapseNock, useSynapseNock } from "../../fakes/synapseNock.js";
 
 const ROOM = "!room:example.org" as RoomId;
 const USER = "@spam:example.org" as UserId;
@@ -29,15 +29,7 @@ function harness(): { client: SynapseAdminClient; waits: number[] } {
   return { client, waits };
 }
 
-beforeAll(() => {
-  blockRealNetwork();
-});
-
-afterEach(() => {
-  const unused = SynapseNock.unused();
-  resetSynapseNock();
-  expect(unused).toEqual([]);
-});
+useSynapseNock();
 
 // Reads, and writes that are harmless to repeat (a block, a power-level grant), are sent again
 // after a 5xx: a tracker's poll or a command's lookup survives a homeserver restart.

@@ -1,7 +1,7 @@
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RoomId } from "../../../src/matrix/ids.js";
 import { SynapseAdminClient } from "../../../src/synapse/adminClient.js";
-import { blockRealNetwork, HOMESERVER_URL, resetSynapseNock, SynapseNock } from "../../fakes/synapseNock.js";
+import { HOMESERVER_URL, SynapseNock, useSynapseNock } from "../../fakes/synapseNock.js";
 
 const TOKEN = "syt_room_messages_token";
 const ROOM = "!a/b?c#d:example.org" as RoomId;
@@ -16,15 +16,7 @@ function client(): SynapseAdminClient {
   return new SynapseAdminClient({ homeserverUrl: HOMESERVER_URL, accessToken: TOKEN, sleep: () => Promise.resolve() });
 }
 
-beforeAll(() => {
-  blockRealNetwork();
-});
-
-afterEach(() => {
-  const unused = SynapseNock.unused();
-  resetSynapseNock();
-  expect(unused).toEqual([]);
-});
+useSynapseNock();
 
 describe("SynapseAdminClient.roomMessages", () => {
   it("GET rooms/<encoded room>/messages with the direction, the page size and where to continue from", async () => {

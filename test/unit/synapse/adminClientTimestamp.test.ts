@@ -1,7 +1,7 @@
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RoomId } from "../../../src/matrix/ids.js";
 import { SynapseAdminClient } from "../../../src/synapse/adminClient.js";
-import { blockRealNetwork, HOMESERVER_URL, resetSynapseNock, SynapseNock } from "../../fakes/synapseNock.js";
+import { HOMESERVER_URL, SynapseNock, useSynapseNock } from "../../fakes/synapseNock.js";
 
 const ROOM = "!a/b?c#d:example.org" as RoomId;
 
@@ -9,15 +9,7 @@ function client(): SynapseAdminClient {
   return new SynapseAdminClient({ homeserverUrl: HOMESERVER_URL, accessToken: "syt_timestamp_token", sleep: () => Promise.resolve() });
 }
 
-beforeAll(() => {
-  blockRealNetwork();
-});
-
-afterEach(() => {
-  const unused = SynapseNock.unused();
-  resetSynapseNock();
-  expect(unused).toEqual([]);
-});
+useSynapseNock();
 
 describe("SynapseAdminClient.timestampToEvent", () => {
   it("GET rooms/<encoded room>/timestamp_to_event?ts=&dir=", async () => {

@@ -1,7 +1,7 @@
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { UserId } from "../../../src/matrix/ids.js";
 import { SynapseAdminClient } from "../../../src/synapse/adminClient.js";
-import { blockRealNetwork, HOMESERVER_URL, resetSynapseNock, SynapseNock } from "../../fakes/synapseNock.js";
+import { HOMESERVER_URL, SynapseNock, useSynapseNock } from "../../fakes/synapseNock.js";
 
 const TOKEN = "syt_users_test_token";
 // A user ID with every character that would break a path if it were pasted in unencoded.
@@ -12,15 +12,7 @@ function client(): SynapseAdminClient {
   return new SynapseAdminClient({ homeserverUrl: HOMESERVER_URL, accessToken: TOKEN, sleep: () => Promise.resolve() });
 }
 
-beforeAll(() => {
-  blockRealNetwork();
-});
-
-afterEach(() => {
-  const unused = SynapseNock.unused();
-  resetSynapseNock();
-  expect(unused).toEqual([]);
-});
+useSynapseNock();
 
 describe("SynapseAdminClient requests about users", () => {
   it("userDevices: GET v2 users/<encoded user>/devices, each device's last-seen time (null when never seen) and dehydrated flag", async () => {

@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SynapseAdminClient } from "../../../src/synapse/adminClient.js";
 import { PURGE_ACTION, purgeHandler } from "../../../src/tasks/kinds/purge.js";
 import { redactHandler } from "../../../src/tasks/kinds/redact.js";
@@ -7,7 +7,7 @@ import { homeserverJobs, isDue } from "../../../src/tasks/homeserverJobs.js";
 import type { TaskRecord } from "../../../src/tasks/types.js";
 import { FIXED_NOW } from "../../fakes/fixedClock.js";
 import { sampleTask } from "../../fakes/sampleTask.js";
-import { blockRealNetwork, HOMESERVER_URL, resetSynapseNock, SynapseNock } from "../../fakes/synapseNock.js";
+import { HOMESERVER_URL, SynapseNock, useSynapseNock } from "../../fakes/synapseNock.js";
 
 const ROOM = "!spam:example.org";
 const ROOM_IN_PATH = "!spam%3Aexample.org";
@@ -30,15 +30,7 @@ function job(id: string, action: string, timestampMs: number, extra: Record<stri
   return { id, action, status: "complete", timestamp_ms: timestampMs, resource_id: ROOM, result: null, error: null, ...extra };
 }
 
-beforeAll(() => {
-  blockRealNetwork();
-});
-
-afterEach(() => {
-  const unused = SynapseNock.unused();
-  resetSynapseNock();
-  expect(unused).toEqual([]);
-});
+useSynapseNock();
 
 describe("purge handler", () => {
   it.each([

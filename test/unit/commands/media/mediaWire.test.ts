@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { mediaCommand } from "../../../../src/commands/media/media.js";
 import { protectCommand } from "../../../../src/commands/media/protect.js";
 import { quarantineCommand } from "../../../../src/commands/media/quarantine.js";
@@ -6,7 +6,7 @@ import { MEDIA_NOT_SERVED, SynapseAdminClient } from "../../../../src/synapse/ad
 import { commandFakes } from "../../../fakes/commandDependencies.js";
 import { MemoryLogger } from "../../../fakes/memoryLogger.js";
 import { runCommand } from "../../../fakes/runCommand.js";
-import { blockRealNetwork, HOMESERVER_URL, resetSynapseNock, SynapseNock } from "../../../fakes/synapseNock.js";
+import { HOMESERVER_URL, SynapseNock, useSynapseNock } from "../../../fakes/synapseNock.js";
 
 /** The commands on the real admin client, against Synapse's answers as they come over the wire. */
 
@@ -40,15 +40,7 @@ function calls(synapse: SynapseNock): string[] {
   return synapse.seen.map((request) => `${request.method} ${request.path}`);
 }
 
-beforeAll(() => {
-  blockRealNetwork();
-});
-
-afterEach(() => {
-  const unused = SynapseNock.unused();
-  resetSynapseNock();
-  expect(unused).toEqual([]);
-});
+useSynapseNock();
 
 describe("the media commands over the wire", () => {
   it("!media <room>: reads the room list, then each file's info, and on M_UNRECOGNIZED lists URIs only with the worker's words", async () => {
