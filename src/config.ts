@@ -21,6 +21,8 @@ export interface Config {
   readonly managementRoom: RoomId | RoomAlias;
   readonly allowlist: readonly AllowlistEntry[];
   readonly protectedRooms: readonly (RoomId | RoomAlias)[];
+  /** Users never restricted or taken down (exact IDs, or @*:server for a whole server). */
+  readonly protectedUsers: readonly AllowlistEntry[];
   readonly dataDirectory: string;
   readonly commandPrefix: string;
   readonly logLevel: LogLevel;
@@ -241,6 +243,14 @@ const configSchema = z.strictObject({
     )
     .min(1, "must name at least one moderator"),
   protectedRooms: z.array(roomReference).default([]),
+  protectedUsers: z
+    .array(
+      z.string().refine((text) => parseAllowlistEntry(text) !== undefined, {
+        message: "expected a full user ID (@alice:example.org) or @*:example.org for every user of a server",
+      }),
+      { error: "expected a list of user IDs" },
+    )
+    .default([]),
   dataDirectory: z.string().min(1).default("./data"),
   commandPrefix: z
     .string()
@@ -338,6 +348,7 @@ export function parseConfig(document: unknown, path: string, environment: NodeJS
     managementRoom: (asRoomId(raw.managementRoom) ?? asRoomAlias(raw.managementRoom)) as RoomId | RoomAlias,
     allowlist: raw.allowlist.map((entry) => parseAllowlistEntry(entry) as AllowlistEntry),
     protectedRooms: raw.protectedRooms.map((room) => (asRoomId(room) ?? asRoomAlias(room)) as RoomId | RoomAlias),
+    protectedUsers: raw.protectedUsers.map((entry) => parseAllowlistEntry(entry) as AllowlistEntry),
     dataDirectory: resolve(raw.dataDirectory),
     commandPrefix: raw.commandPrefix,
     logLevel: raw.logLevel,

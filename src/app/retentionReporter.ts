@@ -3,7 +3,7 @@ import type { AuditSink } from "../audit/auditLog.js";
 import type { ChatSender } from "../matrix/chat.js";
 import type { RoomId } from "../matrix/ids.js";
 import { renderRetention } from "../render/retention.js";
-import { mediaTallyText } from "../render/retentionMedia.js";
+import { mediaTallyText } from "../render/media/retentionMedia.js";
 import type { MediaStepReport, MediaStepReporter } from "../retention/media.js";
 
 /**

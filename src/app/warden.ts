@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import type { Logger } from "pino";
 import { buildCommandTable } from "../commands/table.js";
+import { KnownVersion } from "../synapse/features.js";
 import { CommandDispatcher } from "../commands/dispatcher.js";
 import type { Config } from "../config.js";
 import { BotClient } from "../matrix/botClient.js";
@@ -241,8 +242,12 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
       metrics.reportsSeen(count);
     },
   );
+  const homeserverVersion = new KnownVersion();
+  homeserverVersion.set(reachable.serverVersion);
   const table = buildCommandTable({
     admin,
+    homeserverVersion,
+    userSafety: { selfUserId, allowlist: config.allowlist, protectedUsers: config.protectedUsers },
     reportDesk,
     launcher,
     store: tasks,

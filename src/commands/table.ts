@@ -1,3 +1,5 @@
+import type { UserSafetyRules } from "../access/userSafety.js";
+import type { HomeserverVersion } from "../synapse/features.js";
 import { auditCommand, type AuditDependencies } from "./audit.js";
 import { confirmCommand } from "./confirm.js";
 import { CONFIRMATION_FLAGS, type ConfirmationFlow } from "./confirmation/confirmationFlow.js";
@@ -43,6 +45,10 @@ export type CommandDependencies = PurgeDependencies &
   Omit<RetentionDependencies, "retention"> &
   MediaDependencies &
   AuditDependencies & {
+    /** The homeserver's version, read at start: commands on recent endpoints say which Synapse they need. */
+    readonly homeserverVersion: HomeserverVersion;
+    /** Who is never restricted or taken down (src/access/userSafety.ts). */
+    readonly userSafety: UserSafetyRules;
     readonly confirmations: Pick<ConfirmationFlow, "confirm">;
     /** Optional until the app wires the retention scheduler; without it there is no !retention. */
     readonly retention?: RetentionDependencies["retention"];

@@ -56,10 +56,10 @@ export interface ArgumentProblem {
 }
 
 /** The settings in `confirmBefore` (config) that make a destructive command ask first. */
-export const CONFIRMATION_KINDS = ["shutdown", "purge", "purge-local", "redact", "extremities", "quarantine"] as const;
+export const CONFIRMATION_KINDS = ["shutdown", "purge", "purge-local", "redact", "extremities", "quarantine", "restrict", "takedown"] as const;
 export type ConfirmationKind = (typeof CONFIRMATION_KINDS)[number];
 /** What asks when the config does not say: a plain purge keeps local users' messages, so it runs at once. */
-export const DEFAULT_CONFIRM_BEFORE: readonly ConfirmationKind[] = ["shutdown", "purge-local", "redact", "extremities", "quarantine"];
+export const DEFAULT_CONFIRM_BEFORE: readonly ConfirmationKind[] = ["shutdown", "purge-local", "redact", "extremities", "quarantine", "takedown"];
 
 export interface PreviewLine {
   readonly label: string;

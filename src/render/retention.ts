@@ -3,7 +3,7 @@ import type { RetentionEstimate, RetentionExclude, RetentionHistoryEstimate, Ret
 import { formatDuration, formatUtc } from "../util/duration.js";
 import { firstEntries, inlineList, moreLine, textLine, type Line, type ListLimits } from "./budget.js";
 import { code, escapeHtml, truncate } from "./html.js";
-import { mediaPlanLines, mediaPolicyText, mediaRunLine, mediaTallyText } from "./retentionMedia.js";
+import { mediaPlanLines, mediaPolicyText, mediaRunLine, mediaTallyText } from "./media/retentionMedia.js";
 import { leftOutLine } from "./waves.js";
 
 /** Names come from the config, but rooms and patterns in it are as long as whoever wrote it made them. */

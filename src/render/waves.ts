@@ -23,7 +23,7 @@ import { asUserId, type UserId } from "../matrix/ids.js";
 import { formatDuration, formatUtc } from "../util/duration.js";
 import { firstEntries, pages, recordEntries, textLine, type Line, type ListLimits } from "./budget.js";
 import { code, escapeHtml, mentionHtml, truncate } from "./html.js";
-import { mediaRunLine } from "./retentionMedia.js";
+import { mediaRunLine } from "./media/retentionMedia.js";
 
 /** Bounds on single fields: labels, names and reasons come from moderators, room creators and homeservers. */
 const MAX_LABEL = 300;

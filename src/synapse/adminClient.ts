@@ -35,6 +35,14 @@ import {
   quarantinedCountBody,
   deletedMediaBody,
   purgedMediaCacheBody,
+  userAccountBody,
+  whoisBody,
+  joinedRoomsBody,
+  sentInviteCountBody,
+  cumulativeJoinedRoomCountBody,
+  deactivatedBody,
+  userReportBody,
+  userReportsBody,
 } from "./schemas.js";
 
 export type { AdminError } from "./errors.js";
@@ -111,6 +119,16 @@ export interface EventReportQuery {
   readonly direction?: "b" | "f";
   readonly eventSender?: UserId;
   readonly roomId?: RoomId;
+}
+
+export interface UserReportQuery {
+  readonly from?: number;
+  readonly limit?: number;
+  readonly direction?: "f" | "b";
+  /** Reports about this user. */
+  readonly target?: string;
+  /** Reports made by this user. */
+  readonly reporter?: string;
 }
 
 export interface UserMediaQuery {
@@ -685,5 +703,109 @@ export class SynapseAdminClient {
       { method: "POST", path: `${ADMIN_V1}/purge_media_cache`, query: { before_ts: beforeTs }, body: {}, idempotent: false },
       purgedMediaCacheBody,
     );
+  }
+
+  /**
+   * GET /_synapse/admin/v2/users/<user_id>: the account's flags and profile. 404 for a user
+   * this server has no account for (every remote user).
+   */
+  userAccount(userId: UserId) {
+    return this.send({ method: "GET", path: `${ADMIN_V2}/users/${segment(userId)}`, idempotent: true }, userAccountBody);
+  }
+
+  /**
+   * PUT /_synapse/admin/v1/suspend/<user_id> (Synapse ≥ 1.110): a suspended account can read
+   * but not send, join, invite or change its profile. 400 for a remote user.
+   */
+  setSuspended(userId: UserId, suspend: boolean) {
+    return this.send(
+      { method: "PUT", path: `${ADMIN_V1}/suspend/${segment(userId)}`, body: { suspend }, idempotent: true },
+      emptyBody,
+    );
+  }
+
+  /**
+   * PUT /_synapse/admin/v2/users/<user_id> with `locked`: a locked account's every request is
+   * refused (M_USER_LOCKED) until it is unlocked. Only the flag is sent, so nothing else of the
+   * account changes. Not served for deployments that delegate login to MAS.
+   */
+  setLocked(userId: UserId, locked: boolean) {
+    return this.send({ method: "PUT", path: `${ADMIN_V2}/users/${segment(userId)}`, body: { locked }, idempotent: true }, emptyBody);
+  }
+
+  /** POST (ban) or DELETE (lift) /_synapse/admin/v1/users/<user_id>/shadow_ban. 400 for a remote user. */
+  setShadowBanned(userId: UserId, shadowBan: boolean) {
+    return this.send(
+      { method: shadowBan ? "POST" : "DELETE", path: `${ADMIN_V1}/users/${segment(userId)}/shadow_ban`, ...(shadowBan ? { body: {} } : {}), idempotent: true },
+      emptyBody,
+    );
+  }
+
+  /**
+   * POST /_synapse/admin/v1/deactivate/<user_id>: cannot be undone. `erase` also marks the
+   * account's messages erased for users who join later (GDPR). The user leaves every room.
+   * Synapse answers 200 for an account already deactivated. Main process only.
+   */
+  deactivateUser(userId: UserId, erase: boolean) {
+    return this.send(
+      { method: "POST", path: `${ADMIN_V1}/deactivate/${segment(userId)}`, body: { erase }, idempotent: false },
+      deactivatedBody,
+    );
+  }
+
+  /** GET /_synapse/admin/v1/whois/<user_id>: sessions and the addresses they came from. Local users only (400 otherwise). */
+  whois(userId: UserId) {
+    return this.send({ method: "GET", path: `${ADMIN_V1}/whois/${segment(userId)}`, idempotent: true }, whoisBody);
+  }
+
+  /** GET /_synapse/admin/v1/users/<user_id>/joined_rooms: the rooms the user is joined to now (local or remote user). */
+  userJoinedRooms(userId: UserId) {
+    return this.send({ method: "GET", path: `${ADMIN_V1}/users/${segment(userId)}/joined_rooms`, idempotent: true }, joinedRoomsBody);
+  }
+
+  /** GET /_synapse/admin/v1/users/<user_id>/sent_invite_count?from_ts= (Synapse ≥ 1.122): invites sent since then. */
+  sentInviteCount(userId: UserId, fromTs: number) {
+    return this.send(
+      { method: "GET", path: `${ADMIN_V1}/users/${segment(userId)}/sent_invite_count`, query: { from_ts: fromTs }, idempotent: true },
+      sentInviteCountBody,
+    );
+  }
+
+  /**
+   * GET /_synapse/admin/v1/users/<user_id>/cumulative_joined_room_count?from_ts= (Synapse ≥
+   * 1.122): rooms joined since then, counting rooms left again.
+   */
+  cumulativeJoinedRoomCount(userId: UserId, fromTs: number) {
+    return this.send(
+      { method: "GET", path: `${ADMIN_V1}/users/${segment(userId)}/cumulative_joined_room_count`, query: { from_ts: fromTs }, idempotent: true },
+      cumulativeJoinedRoomCountBody,
+    );
+  }
+
+  /**
+   * GET /_synapse/admin/v1/user_reports (Synapse ≥ 1.152): one page of reports about users,
+   * newest first by default; `target_user_id` filters by the reported user. `next_token` is an
+   * offset, present while more remain.
+   */
+  userReports(query: UserReportQuery = {}) {
+    return this.send(
+      {
+        method: "GET",
+        path: `${ADMIN_V1}/user_reports`,
+        query: { from: query.from, limit: query.limit, dir: query.direction, target_user_id: query.target, user_id: query.reporter },
+        idempotent: true,
+      },
+      userReportsBody,
+    );
+  }
+
+  /** GET /_synapse/admin/v1/user_reports/<report_id>. 404 when there is no such report. */
+  userReport(reportId: number) {
+    return this.send({ method: "GET", path: `${ADMIN_V1}/user_reports/${segment(String(reportId))}`, idempotent: true }, userReportBody);
+  }
+
+  /** DELETE /_synapse/admin/v1/user_reports/<report_id>. 404 when there is no such report. */
+  deleteUserReport(reportId: number) {
+    return this.send({ method: "DELETE", path: `${ADMIN_V1}/user_reports/${segment(String(reportId))}`, idempotent: true }, emptyBody);
   }
 }

@@ -321,3 +321,63 @@ export const purgedMediaCacheBody = z.looseObject({ deleted: z.number() });
 export type MediaItemBody = z.infer<typeof mediaItemBody>;
 export type UserMediaBody = z.infer<typeof userMediaBody>;
 export type RoomMediaBody = z.infer<typeof roomMediaBody>;
+
+/**
+ * GET /_synapse/admin/v2/users/<user_id>. `creation_ts` is in seconds (the users table's unit);
+ * `suspended` arrived in 1.121 and `locked` in 1.93, so either may be missing on an older
+ * server. SQLite stores the flags as 0/1 on some paths, hence storedBoolean.
+ */
+export const userAccountBody = z.looseObject({
+  name: z.string(),
+  displayname: z.string().nullish(),
+  avatar_url: z.string().nullish(),
+  admin: storedBoolean.nullish(),
+  deactivated: storedBoolean.nullish(),
+  erased: storedBoolean.nullish(),
+  shadow_banned: storedBoolean.nullish(),
+  suspended: storedBoolean.nullish(),
+  locked: storedBoolean.nullish(),
+  creation_ts: z.number().nullish(),
+  last_seen_ts: z.number().nullish(),
+  user_type: z.string().nullish(),
+  is_guest: storedBoolean.nullish(),
+  appservice_id: z.string().nullish(),
+});
+export type UserAccountBody = z.infer<typeof userAccountBody>;
+
+/** GET /_synapse/admin/v1/whois/<user_id>: each device's sessions with the addresses they came from. */
+export const whoisBody = z.looseObject({
+  user_id: z.string(),
+  devices: z.record(
+    z.string(),
+    z.looseObject({
+      sessions: z.array(
+        z.looseObject({
+          connections: z.array(z.looseObject({ ip: z.string().nullish(), last_seen: z.number().nullish(), user_agent: z.string().nullish() })),
+        }),
+      ),
+    }),
+  ),
+});
+export type WhoisBody = z.infer<typeof whoisBody>;
+
+export const joinedRoomsBody = z.looseObject({ joined_rooms: z.array(z.string()), total: z.number().nullish() });
+export const sentInviteCountBody = z.looseObject({ invite_count: z.number() });
+export const cumulativeJoinedRoomCountBody = z.looseObject({ cumulative_joined_room_count: z.number() });
+/** POST /_synapse/admin/v1/deactivate/<user_id>. */
+export const deactivatedBody = z.looseObject({ id_server_unbind_result: z.string().nullish() });
+
+/** One report about a user (Synapse ≥ 1.152): who reported whom, when (ms) and why. */
+export const userReportBody = z.looseObject({
+  id: z.number(),
+  received_ts: z.number(),
+  target_user_id: z.string(),
+  user_id: z.string(),
+  reason: z.string().nullish(),
+});
+export type UserReportBody = z.infer<typeof userReportBody>;
+export const userReportsBody = z.looseObject({
+  user_reports: z.array(userReportBody),
+  total: z.number(),
+  next_token: z.number().nullish(),
+});

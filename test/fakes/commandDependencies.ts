@@ -1,4 +1,5 @@
-import type { RoomId } from "../../src/matrix/ids.js";
+import type { RoomId, UserId } from "../../src/matrix/ids.js";
+import { KnownVersion } from "../../src/synapse/features.js";
 import { buildCommandTable, type CommandDependencies } from "../../src/commands/table.js";
 import type { Command } from "../../src/commands/spec.js";
 import type { TargetRules } from "../../src/commands/parsing/targets.js";
@@ -55,6 +56,8 @@ export interface CommandFakes {
   /** What the commands that log (the media commands) wrote. */
   readonly logger: MemoryLogger;
   readonly dependencies: CommandDependencies;
+  /** The homeserver version the commands see (1.163.2 unless a test sets another). */
+  readonly homeserverVersion: KnownVersion;
   readonly table: readonly Command[];
 }
 
@@ -93,6 +96,8 @@ export function commandFakes(policies: readonly RetentionPolicy[] = []): Command
     selfUserId: "@warden:example.org",
   });
   const logger = new MemoryLogger();
+  const homeserverVersion = new KnownVersion();
+  homeserverVersion.set("1.163.2");
   const dependencies: CommandDependencies = {
     admin,
     launcher,
@@ -107,6 +112,8 @@ export function commandFakes(policies: readonly RetentionPolicy[] = []): Command
     retention,
     serverName: SERVER_NAME,
     log: logger.log,
+    homeserverVersion,
+    userSafety: { selfUserId: "@warden:example.org" as UserId, allowlist: [{ kind: "user", userId: "@mod:example.org" as UserId }], protectedUsers: [] },
   };
   return {
     clock,
@@ -126,6 +133,7 @@ export function commandFakes(policies: readonly RetentionPolicy[] = []): Command
     retention,
     logger,
     dependencies,
+    homeserverVersion,
     table: buildCommandTable(dependencies),
   };
 }

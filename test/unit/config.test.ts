@@ -54,10 +54,11 @@ describe("parseConfig", () => {
         { kind: "server", serverName: "mods.example.org" },
       ],
       protectedRooms: [],
+      protectedUsers: [],
       dataDirectory: resolve(process.cwd(), "data"),
       commandPrefix: "!",
       logLevel: "info",
-      confirmBefore: new Set(["shutdown", "purge-local", "redact", "extremities", "quarantine"]),
+      confirmBefore: new Set(["shutdown", "purge-local", "redact", "extremities", "quarantine", "takedown"]),
       confirmWindowMs: 300_000,
       stuckAfterMs: 6 * 3600_000,
       metrics: undefined,
@@ -78,6 +79,15 @@ describe("parseConfig", () => {
     expect(config.commandPrefix).toBe("?w");
     expect(config.logLevel).toBe("debug");
     expect(config.protectedRooms).toEqual(["#lobby:example.org"]);
+  });
+
+  it("reads protectedUsers as exact IDs and whole servers, and names a bad entry", () => {
+    const config = accepted({ ...VALID, protectedUsers: ["@ceo:example.org", "@*:staff.example.org"] });
+    expect(config.protectedUsers).toEqual([
+      { kind: "user", userId: "@ceo:example.org" },
+      { kind: "server", serverName: "staff.example.org" },
+    ]);
+    expect(rejected({ ...VALID, protectedUsers: ["ceo"] })).toMatch(/protectedUsers.*0.*full user ID/s);
   });
 
   it.each(["homeserverUrl", "managementRoom", "allowlist"] as const)("names the missing required key %s", (key) => {

@@ -1,7 +1,7 @@
 import type { ArgumentProblem, Words } from "../../model/commandSpec.js";
 import { MEDIA_DELETE_LIMIT, type MediaDeletionPlan } from "../../model/media.js";
 import type { CommandOutcome } from "../../model/outcomes.js";
-import { deletionPreview } from "../../render/media.js";
+import { deletionPreview } from "../../render/media/media.js";
 import { err, ok, type Result } from "../../util/result.js";
 import { KeptPlans } from "../confirmation/keptPlans.js";
 import { MEDIA_TARGET_EXPECTED, MXC_EXPECTED, parseMediaTarget } from "../parsing/mediaTargets.js";

@@ -8,7 +8,7 @@ import { inlineList } from "../../render/budget.js";
 import { unknownPolicy, waveSelectionOf, type RetentionControl, type RetentionPlan } from "../../retention/scheduler.js";
 import type { SynapseAdminClient } from "../../synapse/adminClient.js";
 import type { Clock } from "../../util/clock.js";
-import { mediaPlanLines } from "../../render/retentionMedia.js";
+import { mediaPlanLines } from "../../render/media/retentionMedia.js";
 import { wavePreview } from "../../render/waves.js";
 import { formatUtc } from "../../util/duration.js";
 import { err, ok, type Result } from "../../util/result.js";

@@ -10,7 +10,7 @@ import type { MediaFile, MediaPage } from "../../../src/model/media.js";
 import type { LeftOutRoom, WaveRecord, WaveRoom, WaveView } from "../../../src/model/waves.js";
 import { firstEntries, inlineList, listLines, pages, textLine } from "../../../src/render/budget.js";
 import { renderPreview } from "../../../src/render/previews.js";
-import { deletionPreview } from "../../../src/render/media.js";
+import { deletionPreview } from "../../../src/render/media/media.js";
 import { renderReady } from "../../../src/render/ready.js";
 import { renderDigest, renderReportCard } from "../../../src/render/reports.js";
 import { renderOutcome, renderRoomExposed } from "../../../src/render/replies.js";

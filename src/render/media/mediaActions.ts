@@ -1,4 +1,4 @@
-import type { OutgoingMessage } from "../matrix/chat.js";
+import type { OutgoingMessage } from "../../matrix/chat.js";
 import {
   COUNT_NOTE,
   MAX_MEDIA_TARGETS,
@@ -11,9 +11,9 @@ import {
   type MediaActionOutcome,
   type MediaTargetEntry,
   type MediaUnchanged,
-} from "../model/mediaActions.js";
-import { inlineList, listLines, textLine, type Line, type ListLimits } from "./budget.js";
-import { escapeHtml, truncate } from "./html.js";
+} from "../../model/mediaActions.js";
+import { inlineList, listLines, textLine, type Line, type ListLimits } from "../budget.js";
+import { escapeHtml, truncate } from "../html.js";
 import { joined, MAX_ID, plural } from "./media.js";
 
 

@@ -1,8 +1,8 @@
-import type { PreviewLine } from "../model/commandSpec.js";
-import type { RetentionMedia, RetentionMediaPart, RetentionMediaPlan, RetentionMediaRun } from "../model/retention.js";
-import { formatUtc } from "../util/duration.js";
-import { textLine, type Line } from "./budget.js";
-import { truncate } from "./html.js";
+import type { PreviewLine } from "../../model/commandSpec.js";
+import type { RetentionMedia, RetentionMediaPart, RetentionMediaPlan, RetentionMediaRun } from "../../model/retention.js";
+import { formatUtc } from "../../util/duration.js";
+import { textLine, type Line } from "../budget.js";
+import { truncate } from "../html.js";
 
 /**
  * The media step of a retention run, in words: shared by the run's board and summary

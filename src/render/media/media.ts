@@ -1,5 +1,5 @@
-import type { OutgoingMessage } from "../matrix/chat.js";
-import type { Preview, PreviewLine } from "../model/commandSpec.js";
+import type { OutgoingMessage } from "../../matrix/chat.js";
+import type { Preview, PreviewLine } from "../../model/commandSpec.js";
 import {
   MEDIA_DELETE_LIMIT,
   type MediaDeletionPlan,
@@ -10,10 +10,10 @@ import {
   type MediaPage,
   type MediaSize,
   type MediaUserScope,
-} from "../model/media.js";
-import { formatUtc } from "../util/duration.js";
-import { inlineList, LONG_LIST_LIMITS, listLines, recordEntries, textLine, type Line, type ListLimits } from "./budget.js";
-import { code, escapeHtml, truncate } from "./html.js";
+} from "../../model/media.js";
+import { formatUtc } from "../../util/duration.js";
+import { inlineList, LONG_LIST_LIMITS, listLines, recordEntries, textLine, type Line, type ListLimits } from "../budget.js";
+import { code, escapeHtml, truncate } from "../html.js";
 
 /** Matrix IDs and content URIs are at most 255 bytes; a longer one is cut like any untrusted text. */
 export const MAX_ID = 255;
