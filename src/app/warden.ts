@@ -2,6 +2,9 @@ import { mkdirSync } from "node:fs";
 import type { Logger } from "pino";
 import { buildCommandTable } from "../commands/table.js";
 import { KnownVersion } from "../synapse/features.js";
+import { SqliteTakedownStore } from "../store/takedowns.js";
+import { TakedownRunner } from "../tasks/takedowns/runner.js";
+import { ChatTakedownNotifier } from "./takedownNotifier.js";
 import { CommandDispatcher } from "../commands/dispatcher.js";
 import type { Config } from "../config.js";
 import { BotClient } from "../matrix/botClient.js";
@@ -179,6 +182,8 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
   // Before the first sync: no command may be handled before the room's exposure is known.
   await guard.load();
 
+  const homeserverVersion = new KnownVersion();
+  homeserverVersion.set(reachable.serverVersion);
   // A wave's jobs report to its board, not one message each (see WaveAwareTaskNotifier).
   const waveAware = new WaveAwareTaskNotifier(new ChatTaskNotifier(bot, clock, log, audit, config.commandPrefix), log);
   const notifier = new MeteredTaskNotifier(waveAware, metrics, clock);
@@ -215,6 +220,15 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
   );
   waveQueue.length = () => engine.queueLength();
   waveAware.attach(engine);
+  const takedownStore = new SqliteTakedownStore(state.database, clock.now());
+  const takedowns = new TakedownRunner(
+    takedownStore,
+    { admin, launcher, tasks, waves: engine, version: homeserverVersion, shutdownPurgeAfterMs: config.shutdownPurgeAfterMs },
+    new ChatTakedownNotifier(bot, clock, log.child({ component: "takedowns" }), audit, config.commandPrefix),
+    clock,
+    log.child({ component: "takedowns" }),
+  );
+  waveAware.attach(takedowns);
   const selector = new AdminRoomSelector({ admin, directory: bot, managementRoomId, protectedRooms });
   const retention = new RetentionScheduler({
     policies: config.retention,
@@ -242,10 +256,10 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
       metrics.reportsSeen(count);
     },
   );
-  const homeserverVersion = new KnownVersion();
-  homeserverVersion.set(reachable.serverVersion);
   const table = buildCommandTable({
     admin,
+    takedowns,
+    takedownStore,
     homeserverVersion,
     userSafety: { selfUserId, allowlist: config.allowlist, protectedUsers: config.protectedUsers },
     reportDesk,
@@ -271,7 +285,8 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
     chat: bot,
     journal: handled,
     // A command that started a task or a wave is answered by its messages: never run it again.
-    hasTaskFor: (commandEventId) => tasks.all().some((task) => task.commandEventId === commandEventId) || waveStore.startedBy(commandEventId),
+    hasTaskFor: (commandEventId) =>
+      tasks.all().some((task) => task.commandEventId === commandEventId) || waveStore.startedBy(commandEventId) || takedownStore.startedBy(commandEventId),
     clock,
     log,
     // Without a sync token the first sync returns old messages: none of them may run.
@@ -298,6 +313,7 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
   // Waves first: a job that ended while Warden was down is settled in its wave before the tracker reports it.
   await engine.resumeAll();
   tracker.resumeAll();
+  takedowns.resumeAll();
   // Before the sync starts, so that only what an earlier run left is "received and unanswered".
   const recovered = await dispatcher.recover();
   await bot.start(managementRoomId);
@@ -343,6 +359,7 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
       tracker.stop();
       // Waits for a summary or board edit still being sent and recorded: the database closes next.
       await engine.stop();
+      await takedowns.stop();
       // Every write is committed as it happens; closing checkpoints the WAL into the database file.
       state.database.close();
       return { inProgress, leftForNextStart };

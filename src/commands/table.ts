@@ -24,6 +24,7 @@ import { retentionCommand, type RetentionDependencies } from "./retention/retent
 import { mediaCommand, type MediaDependencies } from "./media/media.js";
 import { quarantineCommand, type QuarantineDependencies } from "./media/quarantine.js";
 import { protectCommand, unprotectCommand, type ProtectDependencies } from "./media/protect.js";
+import { takedownCommand, type TakedownDependencies } from "./users/takedown.js";
 
 export type CommandDependencies = PurgeDependencies &
   ShutdownDependencies &
@@ -44,6 +45,7 @@ export type CommandDependencies = PurgeDependencies &
   ProtectDependencies &
   Omit<RetentionDependencies, "retention"> &
   MediaDependencies &
+  TakedownDependencies &
   AuditDependencies & {
     /** The homeserver's version, read at start: commands on recent endpoints say which Synapse they need. */
     readonly homeserverVersion: HomeserverVersion;
@@ -76,6 +78,7 @@ export function buildCommandTable(dependencies: CommandDependencies): readonly C
     quarantineCommand(dependencies),
     protectCommand(dependencies),
     unprotectCommand(dependencies),
+    takedownCommand(dependencies),
     ...(dependencies.retention === undefined ? [] : [retentionCommand({ ...dependencies, retention: dependencies.retention })]),
     confirmCommand(dependencies.confirmations),
     auditCommand(dependencies),

@@ -8,6 +8,7 @@ import type { WaveOutcome, WaveView } from "./waves.js";
 import type { RetentionOutcome } from "./retention.js";
 import type { MediaActionOutcome } from "./mediaActions.js";
 import type { MediaOutcome } from "./media.js";
+import type { TakedownOutcome } from "./takedowns.js";
 
 /** What an executor reports; render/replies.ts turns it into chat text. */
 export type CommandOutcome =
@@ -27,7 +28,8 @@ export type CommandOutcome =
   | RetentionOutcome
   | MediaActionOutcome
   | MediaOutcome
-  | AuditOutcome;
+  | AuditOutcome
+  | TakedownOutcome;
 
 export type Refusal = Extract<CommandOutcome, { kind: "refused" }>;
 

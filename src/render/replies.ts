@@ -11,6 +11,7 @@ import { renderRetention } from "./retention.js";
 import { renderMediaAction } from "./media/mediaActions.js";
 import { renderMedia } from "./media/media.js";
 import { renderWaveOutcome, waveHeadline } from "./waves.js";
+import { renderTakedownBoard } from "./users/takedown.js";
 import type { WaveView } from "../model/waves.js";
 import type { TaskRecord } from "../tasks/types.js";
 import { detailLines, joinLines, renderTaskPage, summaryLine, type Line } from "./taskMessages.js";
@@ -76,6 +77,10 @@ export function renderOutcome(outcome: CommandOutcome, prefix: string, now: numb
     case "media-file":
     case "media-deleted":
       return renderMedia(outcome);
+    case "takedown-started": // the takedown's board already answers
+      return undefined;
+    case "takedown-status":
+      return renderTakedownBoard(outcome.record, prefix, now);
   }
 }
 

@@ -43,6 +43,7 @@ import {
   deactivatedBody,
   userReportBody,
   userReportsBody,
+  senderMessagesBody,
 } from "./schemas.js";
 
 export type { AdminError } from "./errors.js";
@@ -60,6 +61,7 @@ export type {
   RoomListBody,
   RoomMessagesBody,
   ScheduledTasksBody,
+  SenderMessagesBody,
   UserAccountBody,
   UserReportBody,
   WhoisBody,
@@ -705,6 +707,24 @@ export class SynapseAdminClient {
     return this.sendMedia(
       { method: "POST", path: `${ADMIN_V1}/purge_media_cache`, query: { before_ts: beforeTs }, body: {}, idempotent: false },
       purgedMediaCacheBody,
+    );
+  }
+
+  /**
+   * GET /_synapse/admin/v1/rooms/<room_id>/messages with a filter on one sender, newest first:
+   * the events of that user this server holds in the room, whatever its history visibility.
+   * Synapse applies the filter while paging, so a page may hold fewer than `limit` events and
+   * `end` is absent only at the room's beginning.
+   */
+  senderMessages(roomId: RoomId, sender: UserId, page: { from?: string; limit: number }) {
+    return this.send(
+      {
+        method: "GET",
+        path: `${ADMIN_V1}/rooms/${segment(roomId)}/messages`,
+        query: { dir: "b", limit: page.limit, from: page.from, filter: JSON.stringify({ senders: [sender] }) },
+        idempotent: true,
+      },
+      senderMessagesBody,
     );
   }
 

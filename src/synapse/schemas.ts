@@ -381,3 +381,17 @@ export const userReportsBody = z.looseObject({
   total: z.number(),
   next_token: z.number().nullish(),
 });
+
+/** The admin /messages endpoint filtered to one sender, with each event's content (for the file links it carries). */
+export const senderMessagesBody = z.looseObject({
+  chunk: z.array(
+    z.looseObject({
+      event_id: z.string(),
+      type: z.string(),
+      sender: z.string(),
+      content: z.record(z.string(), z.unknown()).nullish(),
+    }),
+  ),
+  end: z.string().nullish(),
+});
+export type SenderMessagesBody = z.infer<typeof senderMessagesBody>;

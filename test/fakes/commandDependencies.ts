@@ -1,5 +1,6 @@
 import type { RoomId, UserId } from "../../src/matrix/ids.js";
 import { KnownVersion } from "../../src/synapse/features.js";
+import { MemoryTakedownStore, RecordingTakedowns } from "./takedowns.js";
 import { buildCommandTable, type CommandDependencies } from "../../src/commands/table.js";
 import type { Command } from "../../src/commands/spec.js";
 import type { TargetRules } from "../../src/commands/parsing/targets.js";
@@ -56,6 +57,8 @@ export interface CommandFakes {
   /** What the commands that log (the media commands) wrote. */
   readonly logger: MemoryLogger;
   readonly dependencies: CommandDependencies;
+  readonly takedowns: RecordingTakedowns;
+  readonly takedownStore: MemoryTakedownStore;
   /** The homeserver version the commands see (1.163.2 unless a test sets another). */
   readonly homeserverVersion: KnownVersion;
   readonly table: readonly Command[];
@@ -98,6 +101,8 @@ export function commandFakes(policies: readonly RetentionPolicy[] = []): Command
   const logger = new MemoryLogger();
   const homeserverVersion = new KnownVersion();
   homeserverVersion.set("1.163.2");
+  const takedowns = new RecordingTakedowns();
+  const takedownStore = new MemoryTakedownStore();
   const dependencies: CommandDependencies = {
     admin,
     launcher,
@@ -113,6 +118,8 @@ export function commandFakes(policies: readonly RetentionPolicy[] = []): Command
     serverName: SERVER_NAME,
     log: logger.log,
     homeserverVersion,
+    takedowns,
+    takedownStore,
     userSafety: { selfUserId: "@warden:example.org" as UserId, allowlist: [{ kind: "user", userId: "@mod:example.org" as UserId }], protectedUsers: [] },
   };
   return {
@@ -134,6 +141,8 @@ export function commandFakes(policies: readonly RetentionPolicy[] = []): Command
     logger,
     dependencies,
     homeserverVersion,
+    takedowns,
+    takedownStore,
     table: buildCommandTable(dependencies),
   };
 }

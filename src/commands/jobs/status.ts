@@ -6,6 +6,7 @@ import { textFlag } from "../parsing/words.js";
 import { defineCommand } from "../spec.js";
 import { type CommandOutcome } from "../../model/outcomes.js";
 import type { WaveControl } from "../../model/waves.js";
+import type { TakedownStore } from "../../store/takedowns.js";
 
 const RECENT_MS = 7 * 24 * 3600 * 1000;
 /** Far more pages than any task's lists fill; only keeps the number an exact integer. */
@@ -17,6 +18,7 @@ const IN_FLIGHT_RANK: Partial<Record<TaskStatus, number>> = { active: 0, schedul
 export interface StatusDependencies {
   readonly store: Pick<TaskStore, "all" | "get">;
   readonly waves: Pick<WaveControl, "view" | "active">;
+  readonly takedownStore: Pick<TakedownStore, "get">;
   readonly clock: Clock;
 }
 
@@ -28,17 +30,21 @@ export function statusCommand(dependencies: StatusDependencies) {
       "In flight, running jobs come first, then queued ones, each oldest first. Long lists are cut short with a count of the rest;",
       "a job's full lists (users kicked, failed redactions, ...) are shown page by page with --page.",
     ],
-    positionals: [{ name: "task-id", description: "a task id such as p-3f9a2c, as shown when the job was accepted, or a wave id such as w-4c1e0a", optional: true }],
+    positionals: [{ name: "task-id", description: "a task id such as p-3f9a2c, as shown when the job was accepted, a wave id such as w-4c1e0a, or a takedown id such as t-4c1e0a", optional: true }],
     flags: [{ name: "page", kind: "text", valueName: "N", description: "with a task or wave id: page N of the job's lists (users kicked, failed redactions, ...) or of the wave's rooms" }],
-    examples: ["!status", "!status p-3f9a2c", "!status s-3f9a2c --page 2", "!status w-4c1e0a --page 3"],
+    examples: ["!status", "!status p-3f9a2c", "!status s-3f9a2c --page 2", "!status w-4c1e0a --page 3", "!status t-4c1e0a"],
     parse(words) {
       const taskId = words.positionals[0];
       const pageText = textFlag(words, "page");
       if (taskId === undefined) {
         return pageText === undefined ? ok({}) : err({ argument: "--page", given: pageText, expected: "a task id before it: --page pages one job's lists" });
       }
-      if (!/^[psrw]-[0-9a-f]{6}$/.test(taskId)) {
-        return err({ argument: "[task-id]", given: taskId, expected: "a task id such as p-3f9a2c (p- for purges, s- for shutdowns, r- for redactions) or a wave id such as w-4c1e0a" });
+      if (!/^[psrwt]-[0-9a-f]{6}$/.test(taskId)) {
+        return err({
+          argument: "[task-id]",
+          given: taskId,
+          expected: "a task id such as p-3f9a2c (p- for purges, s- for shutdowns, r- for redactions), a wave id such as w-4c1e0a or a takedown id such as t-4c1e0a",
+        });
       }
       if (pageText === undefined) return ok({ taskId });
       const page = /^\d{1,6}$/.test(pageText) ? Number(pageText) : Number.NaN;
@@ -48,6 +54,12 @@ export function statusCommand(dependencies: StatusDependencies) {
       return ok({ taskId, page });
     },
     execute(args, context) {
+      if (args.taskId?.startsWith("t-") === true) {
+        const record = dependencies.takedownStore.get(args.taskId);
+        return Promise.resolve<CommandOutcome>(
+          record === undefined ? { kind: "refused", reason: `there is no takedown ${args.taskId} (finished takedowns are kept for 30 days).` } : { kind: "takedown-status", record },
+        );
+      }
       if (args.taskId?.startsWith("w-") === true) {
         const view = dependencies.waves.view(args.taskId);
         return Promise.resolve<CommandOutcome>(

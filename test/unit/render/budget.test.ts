@@ -1,4 +1,7 @@
 import { describe, expect, it } from "vitest";
+import type { TakedownRecord } from "../../../src/model/takedowns.js";
+import { MAX_USERS } from "../../../src/commands/users/targets.js";
+import { renderTakedownBoard, renderTakedownFinished } from "../../../src/render/users/takedown.js";
 import type { AuditEntry } from "../../../src/audit/auditLog.js";
 import { cutToBytes, fitMessage, jsonBytes, MESSAGE_BUDGET_BYTES, messageBytes, type OutgoingMessage } from "../../../src/matrix/chat.js";
 import type { UserId } from "../../../src/matrix/ids.js";
@@ -268,7 +271,34 @@ const OUTCOMES: { readonly [K in CommandOutcome["kind"]]: () => Extract<CommandO
     users: many((index) => ({ userId: `${HOSTILE}${index}`, uploads: MANY, looked: index % 2 })),
   }),
   "retention-media-run": () => ({ kind: "retention-media-run", policy: HOSTILE.repeat(200), media: hugeMediaRun, noWave: HOSTILE.repeat(200) }),
+  "takedown-started": () => ({ kind: "takedown-started", record: hugeTakedown() }),
+  "takedown-status": () => ({ kind: "takedown-status", record: hugeTakedown() }),
 };
+
+/** A takedown of the most users one command takes, every step with a homeserver's long reason. */
+function hugeTakedown(): TakedownRecord {
+  const steps = (["restrict", "media", "redact", "rooms", "deactivate"] as const).map((name) => ({ name, state: "failed" as const, detail: HOSTILE.repeat(50) }));
+  return {
+    id: "t-0a1b2c",
+    requester: HOSTILE,
+    managementRoomId: "!mgmt:example.org",
+    commandEventId: "$command",
+    options: { deactivate: true, erase: true, rooms: true, quarantineMedia: true, reason: HOSTILE.repeat(200) },
+    users: Array.from({ length: MAX_USERS }, (_, index) => ({ userId: `@${HOSTILE}${index}:example.org`, local: index % 2 === 0, rooms: many(() => HOSTILE), ownRooms: many(() => HOSTILE), steps })),
+    leftOut: many((index) => ({ userId: `@${HOSTILE}${index}:example.org`, why: HOSTILE })),
+    status: "finished",
+    createdAt: FIXED_NOW,
+    finishedAt: FIXED_NOW,
+    finalNotificationSent: false,
+  };
+}
+
+describe("every takedown message fits the budget", () => {
+  it("the board and the final message", () => {
+    expectFits(renderTakedownBoard(hugeTakedown(), "!", FIXED_NOW), "takedown board");
+    expectFits(renderTakedownFinished(hugeTakedown(), "!", FIXED_NOW), "takedown final");
+  });
+});
 
 /** A file with every fact at its longest, for the media replies. */
 function hugeMediaFile(index: number): MediaFile {
@@ -289,7 +319,7 @@ function hugeMediaPage(): MediaPage {
 }
 
 /** Kinds whose answer is another message (a task's progress, a wave's board), not a reply. */
-const ANSWERED_ELSEWHERE: ReadonlySet<CommandOutcome["kind"]> = new Set(["task-started", "wave-started"]);
+const ANSWERED_ELSEWHERE: ReadonlySet<CommandOutcome["kind"]> = new Set(["task-started", "wave-started", "takedown-started"]);
 
 function hugeReport(id: number): StoredReport {
   return {

@@ -88,7 +88,7 @@ describe("!status", () => {
     expect(parseProblem(status, word)).toEqual({
       argument: "[task-id]",
       given: word,
-      expected: "a task id such as p-3f9a2c (p- for purges, s- for shutdowns, r- for redactions) or a wave id such as w-4c1e0a",
+      expected: "a task id such as p-3f9a2c (p- for purges, s- for shutdowns, r- for redactions), a wave id such as w-4c1e0a or a takedown id such as t-4c1e0a",
     });
   });
 });
