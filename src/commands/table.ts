@@ -24,6 +24,8 @@ import { retentionCommand, type RetentionDependencies } from "./retention/retent
 import { mediaCommand, type MediaDependencies } from "./media/media.js";
 import { quarantineCommand, type QuarantineDependencies } from "./media/quarantine.js";
 import { protectCommand, unprotectCommand, type ProtectDependencies } from "./media/protect.js";
+import { restrictCommands, type RestrictDependencies } from "./users/restrict.js";
+import { deactivateCommand } from "./users/deactivate.js";
 
 export type CommandDependencies = PurgeDependencies &
   ShutdownDependencies &
@@ -44,6 +46,7 @@ export type CommandDependencies = PurgeDependencies &
   ProtectDependencies &
   Omit<RetentionDependencies, "retention"> &
   MediaDependencies &
+  RestrictDependencies &
   AuditDependencies & {
     /** The homeserver's version, read at start: commands on recent endpoints say which Synapse they need. */
     readonly homeserverVersion: HomeserverVersion;
@@ -69,6 +72,8 @@ export function buildCommandTable(dependencies: CommandDependencies): readonly C
     blockCommand(dependencies),
     unblockCommand(dependencies),
     makeAdminCommand(dependencies),
+    ...restrictCommands(dependencies),
+    deactivateCommand(dependencies),
     extremitiesCommand(dependencies),
     reportsCommand(dependencies),
     reportCommand(dependencies),

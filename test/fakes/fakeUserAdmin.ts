@@ -2,7 +2,7 @@ import type { UserId } from "../../src/matrix/ids.js";
 import type { AdminError, RedactUserOptions, SynapseAdminClient } from "../../src/synapse/adminClient.js";
 import { err, ok, type Result } from "../../src/util/result.js";
 import { adminError } from "./fakeAdmin.js";
-import { FakeRoomAdmin } from "./fakeRoomAdmin.js";
+import { FakeAccountAdmin } from "./users/fakeAccountAdmin.js";
 
 type UserAdminMethod = "userMemberships" | "startRedact";
 
@@ -11,11 +11,11 @@ export type UserAdminCall =
   | { readonly method: "startRedact"; readonly userId: UserId; readonly options: RedactUserOptions };
 
 /**
- * FakeRoomAdmin plus the admin calls about users, answered the way Synapse 1.163 answers them:
+ * FakeAccountAdmin plus the admin calls about users, answered the way Synapse 1.163 answers them:
  * memberships of a user nobody set are empty (no 404), and a redact of a user whose redaction is
  * still active is refused with Synapse's own 400.
  */
-export class FakeUserAdmin extends FakeRoomAdmin implements Pick<SynapseAdminClient, UserAdminMethod> {
+export class FakeUserAdmin extends FakeAccountAdmin implements Pick<SynapseAdminClient, UserAdminMethod> {
   readonly userCalls: UserAdminCall[] = [];
   /** User -> (room -> membership), as GET users/<user>/memberships lists them. */
   readonly memberships = new Map<string, Record<string, string>>();
