@@ -30,6 +30,7 @@ import { closestCommand } from "./table.js";
 import { MAX_COMMAND_LENGTH, splitWords } from "./parsing/words.js";
 import { describeSelection } from "../model/waves.js";
 import { mediaActionAudit } from "../model/mediaActions.js";
+import { accountActionAudit } from "../model/restrictions.js";
 
 /** What still holds when an audit entry could not be stored. */
 const AUDIT_FALLBACK = "This room's history still shows what happened; Warden's audit log will not.";
@@ -371,6 +372,7 @@ export class CommandDispatcher {
         ...(outcome !== "shown" && outcome.kind === "report-changed" ? { target: `report ${outcome.report.id}`, detail: outcome.change } : {}),
         ...(outcome !== "shown" && outcome.kind === "refused" ? { detail: outcome.reason } : {}),
         ...(outcome !== "shown" && outcome.kind === "media-action" ? mediaActionAudit(outcome) : {}),
+        ...(outcome !== "shown" && outcome.kind === "account-action" ? accountActionAudit(outcome) : {}),
       });
       // The preview is the answer (the confirmation flow posted it), and a started task answers with its own messages.
       if (outcome === "shown") return "answered";

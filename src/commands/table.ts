@@ -25,6 +25,8 @@ import { mediaCommand, type MediaDependencies } from "./media/media.js";
 import { quarantineCommand, type QuarantineDependencies } from "./media/quarantine.js";
 import { protectCommand, unprotectCommand, type ProtectDependencies } from "./media/protect.js";
 import { takedownCommand, type TakedownDependencies } from "./users/takedown.js";
+import { restrictCommands, type RestrictDependencies } from "./users/restrict.js";
+import { deactivateCommand } from "./users/deactivate.js";
 
 export type CommandDependencies = PurgeDependencies &
   ShutdownDependencies &
@@ -46,6 +48,7 @@ export type CommandDependencies = PurgeDependencies &
   Omit<RetentionDependencies, "retention"> &
   MediaDependencies &
   TakedownDependencies &
+  RestrictDependencies &
   AuditDependencies & {
     /** The homeserver's version, read at start: commands on recent endpoints say which Synapse they need. */
     readonly homeserverVersion: HomeserverVersion;
@@ -71,6 +74,8 @@ export function buildCommandTable(dependencies: CommandDependencies): readonly C
     blockCommand(dependencies),
     unblockCommand(dependencies),
     makeAdminCommand(dependencies),
+    ...restrictCommands(dependencies),
+    deactivateCommand(dependencies),
     extremitiesCommand(dependencies),
     reportsCommand(dependencies),
     reportCommand(dependencies),

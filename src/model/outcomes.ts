@@ -9,6 +9,7 @@ import type { RetentionOutcome } from "./retention.js";
 import type { MediaActionOutcome } from "./mediaActions.js";
 import type { MediaOutcome } from "./media.js";
 import type { TakedownOutcome } from "./takedowns.js";
+import type { AccountActionOutcome } from "./restrictions.js";
 
 /** What an executor reports; render/replies.ts turns it into chat text. */
 export type CommandOutcome =
@@ -28,6 +29,7 @@ export type CommandOutcome =
   | RetentionOutcome
   | MediaActionOutcome
   | MediaOutcome
+  | AccountActionOutcome
   | AuditOutcome
   | TakedownOutcome;
 

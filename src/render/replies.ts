@@ -10,6 +10,7 @@ import { renderReportOutcome } from "./reports.js";
 import { renderRetention } from "./retention.js";
 import { renderMediaAction } from "./media/mediaActions.js";
 import { renderMedia } from "./media/media.js";
+import { renderAccountAction } from "./users/restrict.js";
 import { renderWaveOutcome, waveHeadline } from "./waves.js";
 import { renderTakedownBoard } from "./users/takedown.js";
 import type { WaveView } from "../model/waves.js";
@@ -81,6 +82,8 @@ export function renderOutcome(outcome: CommandOutcome, prefix: string, now: numb
       return undefined;
     case "takedown-status":
       return renderTakedownBoard(outcome.record, prefix, now);
+    case "account-action":
+      return renderAccountAction(outcome, prefix);
   }
 }
 

@@ -14,6 +14,7 @@ import type { LeftOutRoom, WaveRecord, WaveRoom, WaveView } from "../../../src/m
 import { firstEntries, inlineList, listLines, pages, textLine } from "../../../src/render/budget.js";
 import { renderPreview } from "../../../src/render/previews.js";
 import { deletionPreview } from "../../../src/render/media/media.js";
+import { restrictionPreview } from "../../../src/render/users/restrict.js";
 import { renderReady } from "../../../src/render/ready.js";
 import { renderDigest, renderReportCard } from "../../../src/render/reports.js";
 import { renderOutcome, renderRoomExposed } from "../../../src/render/replies.js";
@@ -273,6 +274,22 @@ const OUTCOMES: { readonly [K in CommandOutcome["kind"]]: () => Extract<CommandO
   "retention-media-run": () => ({ kind: "retention-media-run", policy: HOSTILE.repeat(200), media: hugeMediaRun, noWave: HOSTILE.repeat(200) }),
   "takedown-started": () => ({ kind: "takedown-started", record: hugeTakedown() }),
   "takedown-status": () => ({ kind: "takedown-status", record: hugeTakedown() }),
+  "account-action": () => ({
+    kind: "account-action",
+    command: HOSTILE,
+    change: { kind: "restriction", restriction: "suspend", on: true },
+    entries: many((index) => ({
+      userId: `@${HOSTILE}${index}:example.org`,
+      result: [
+        { status: "done" } as const,
+        { status: "unchanged", unchanged: { why: "left-out", reason: HOSTILE } } as const,
+        { status: "failed", reason: `${HOSTILE.repeat(20)}${index}` } as const,
+        { status: "not-tried" } as const,
+      ][index % 4] ?? { status: "not-tried" },
+    })),
+    undo: HOSTILE,
+    stopped: HOSTILE.repeat(20),
+  }),
 };
 
 /** A takedown of the most users one command takes, every step with a homeserver's long reason. */
@@ -436,6 +453,23 @@ describe("every message fits the budget, whatever the length of its lists", () =
     expectFits(message, "media deletion preview");
     // The lines after the lists still say what the deletion leaves alone.
     expect(message.plain).toContain("A file protected since this preview: stays");
+  });
+
+  it("an account change's preview of thousands of users, acting and left out", () => {
+    const plan = {
+      command: "deactivate",
+      change: { kind: "deactivate", erase: true } as const,
+      users: many((index) =>
+        index % 2 === 0
+          ? { userId: `@${HOSTILE}${index}:example.org`, flags: { suspended: true, locked: true, shadowBanned: true }, change: "act" as const }
+          : { userId: `@${HOSTILE}${index}:example.org`, change: { why: "left-out" as const, reason: `${HOSTILE}${index % 7}` } },
+      ),
+      effect: "what the change does, as the command table says it",
+    };
+    const message = renderPreview(restrictionPreview(plan, "!"), { state: "waiting", id: "c-000000", windowMs: 60_000, prefix: "!", requester: "@mod:example.org" }, { type: "preview" });
+    expectFits(message, "account change preview");
+    // What cannot be undone comes before the lists, so no list pushes it out.
+    expect(message.plain).toContain("Cannot be undone: Synapse can re-enable a deactivated account");
   });
 
   it("the report poller's cards: a digest of thousands of reports, a card with a huge context", () => {

@@ -40,6 +40,7 @@ describe("migrations", () => {
       "table report_cursor",
       "table report_digests",
       "table report_unreadable",
+      "table reports",
       "table retention_state",
       "table sync_state",
       "table takedowns",
