@@ -42,12 +42,14 @@ export async function waitForHomeserver(
 
 /**
  * A Matrix error for a path Synapse does not serve there: 404 or 405 M_UNRECOGNIZED from a
- * worker, or a proxy that answers for Synapse. A 4xx page without a Matrix body is not enough:
- * a proxy whose backend is still starting may answer that way (Traefik answers 404), so Warden
- * keeps waiting then, and its log says what answered.
+ * worker, or a proxy that answers for Synapse. Not a 401 or 403, which are about the token. A
+ * 4xx page without a Matrix body is not enough: a proxy whose backend is still starting may
+ * answer that way (Traefik answers 404), so Warden keeps waiting then, and its log says what
+ * answered.
  */
 function refusedBySynapse(error: AdminError): boolean {
-  return error.errcode !== undefined && error.status !== undefined && error.status >= 400 && error.status < 500 && error.kind !== "rate-limited";
+  if (error.errcode === "M_UNRECOGNIZED") return true;
+  return error.errcode !== undefined && (error.status === 404 || error.status === 405);
 }
 
 function logWaiting(log: Logger, address: string, attempt: number, waitMs: number, error: AdminError): void {

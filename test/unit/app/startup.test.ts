@@ -157,6 +157,19 @@ describe("waitForHomeserver", () => {
     expect(warnings[0]?.["hint"]).toContain("set adminUrl");
   });
 
+  it("a Matrix 401 or 403 is not taken for an address without the admin API: it keeps waiting", async () => {
+    const seen = answers(
+      { status: 401, body: JSON.stringify({ errcode: "M_MISSING_TOKEN", error: "Missing access token" }) },
+      { status: 403, body: JSON.stringify({ errcode: "M_FORBIDDEN", error: "Forbidden" }) },
+      VERSION,
+    );
+
+    const reached = await waitForHomeserver(client(), ONE_ADDRESS, new MemoryLogger().log, () => Promise.resolve());
+
+    expect(reached).toEqual({ ok: true, value: { serverVersion: "1.163.2" } });
+    expect(seen).toHaveLength(3);
+  });
+
   it("keeps waiting while the homeserver fails, and gives up only when told to stop", async () => {
     // A proxy whose backend is down: 502 or 503, never a sign that the address is wrong.
     nock(HOMESERVER_URL).persist().get(() => true).reply(503, "<html>Service Unavailable</html>", { "content-type": "text/html" });
