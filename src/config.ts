@@ -15,6 +15,12 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface Config {
   readonly homeserverUrl: string;
+  /**
+   * Where every admin request (/_synapse/admin) goes; homeserverUrl unless set. Many
+   * deployments serve the admin API only on an internal listener, or route it to the main
+   * process while clients go to workers. Client requests stay on homeserverUrl.
+   */
+  readonly adminUrl: string;
   /** Never logged or echoed; see log.ts for the redaction that backs this up. */
   readonly accessToken: string;
   readonly accessTokenSource: "accessToken" | "accessTokenFile" | "WARDEN_ACCESS_TOKEN";
@@ -231,6 +237,16 @@ const configSchema = z.strictObject({
     .refine((text) => URL.canParse(text) && ["http:", "https:"].includes(new URL(text).protocol) && !/\s/.test(text), {
       message: "expected an http(s) URL, e.g. https://matrix.example.org",
     }),
+  adminUrl: z
+    .string({ error: "expected the URL where Synapse's admin API answers, e.g. http://10.0.0.5:8008" })
+    .refine((text) => URL.canParse(text) && ["http:", "https:"].includes(new URL(text).protocol) && !/\s/.test(text), {
+      message: "expected an http(s) URL, e.g. http://10.0.0.5:8008 (Synapse's internal listener)",
+    })
+    // Fetch refuses such a URL, and the address is logged and named in the ready message.
+    .refine((text) => !URL.canParse(text) || (new URL(text).username === "" && new URL(text).password === ""), {
+      message: "must not hold a user name or password: Warden authenticates with its access token",
+    })
+    .optional(),
   accessToken: z.string().min(1, "must not be empty").optional(),
   accessTokenFile: z.string().min(1, "must not be empty").optional(),
   managementRoom: roomReference,
@@ -343,6 +359,7 @@ export function parseConfig(document: unknown, path: string, environment: NodeJS
   if (!token.ok) return err(`config file ${path} is invalid:\n  ${token.error}`);
   return ok({
     homeserverUrl: raw.homeserverUrl.replace(/\/+$/, ""),
+    adminUrl: (raw.adminUrl ?? raw.homeserverUrl).replace(/\/+$/, ""),
     accessToken: token.value.token,
     accessTokenSource: token.value.source,
     managementRoom: (asRoomId(raw.managementRoom) ?? asRoomAlias(raw.managementRoom)) as RoomId | RoomAlias,

@@ -16,6 +16,11 @@ export interface HomeserverSettings {
   signingKeyPath: string;
   logConfigPath: string;
   federation?: FederationListener;
+  /**
+   * A second plain-HTTP listener with the `client` resource, which also serves /_synapse/admin:
+   * an "internal listener" for tests where the clients' address refuses the admin API.
+   */
+  adminPort?: number;
 }
 
 // Tests send bursts that Synapse's defaults (0.2 messages/s, 0.003 logins/s…) would reject with 429.
@@ -75,6 +80,15 @@ export function homeserverConfig(settings: HomeserverSettings): Record<string, u
       resources: [{ names: ["client"], compress: false }],
     },
   ];
+  if (settings.adminPort !== undefined) {
+    listeners.push({
+      port: settings.adminPort,
+      bind_addresses: ["127.0.0.1"],
+      type: "http",
+      tls: false,
+      resources: [{ names: ["client"], compress: false }],
+    });
+  }
   if (settings.federation !== undefined) {
     listeners.push({
       port: settings.federation.port,

@@ -11,7 +11,7 @@ interface Held {
 }
 
 /**
- * A test-only HTTP proxy between Warden and Synapse that can hold requests, to force the
+ * A test-only HTTP proxy between Warden and Synapse that can hold or refuse requests, to force the
  * moment a test needs instead of hoping to hit it: hold Warden's answers, and its commands are
  * in progress for as long as the test likes (then SIGTERM or SIGKILL it). Nothing in Warden
  * knows about it; Warden is simply configured with the proxy's URL as its homeserver.
@@ -21,6 +21,9 @@ export class HoldingProxy {
     void this.accept(incoming, response);
   });
   private matcher: RequestMatcher | undefined;
+  private refused: RequestMatcher | undefined;
+  /** Every request that reached the proxy, in order, refused ones included. */
+  readonly seen: { readonly method: string; readonly path: string }[] = [];
   private readonly held: Held[] = [];
   private readonly waiters: (() => void)[] = [];
   url = "";
@@ -37,6 +40,15 @@ export class HoldingProxy {
   /** From now on, requests that match wait until release(). */
   hold(matcher: RequestMatcher): void {
     this.matcher = matcher;
+  }
+
+  /**
+   * From now on, matching requests never reach the target: they are answered 404
+   * M_UNRECOGNIZED, as by a reverse proxy that sends them to a Synapse process that does not
+   * serve them (a client worker asked for most of the admin API).
+   */
+  refuse(matcher: RequestMatcher): void {
+    this.refused = matcher;
   }
 
   /** How many requests are waiting. */
@@ -86,6 +98,11 @@ export class HoldingProxy {
     const chunks: Buffer[] = [];
     for await (const chunk of incoming) chunks.push(chunk as Buffer);
     const held = { incoming, response, body: Buffer.concat(chunks) };
+    this.seen.push({ method: incoming.method ?? "GET", path: incoming.url ?? "/" });
+    if (this.refused?.(incoming.method ?? "GET", incoming.url ?? "/") === true) {
+      response.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ errcode: "M_UNRECOGNIZED", error: "Unrecognized request" }));
+      return;
+    }
     if (this.matcher?.(incoming.method ?? "GET", incoming.url ?? "/") === true) {
       this.held.push(held);
       for (const waiter of this.waiters.splice(0)) waiter();

@@ -16,6 +16,8 @@ export type { RegisteredUser } from "./register.js";
 export interface RunningSynapse {
   /** Client-server API over plain HTTP, e.g. http://127.0.0.1:PORT */
   baseUrl: string;
+  /** The second listener's URL, with `adminListener`: the same Synapse, client API and admin API. */
+  adminUrl?: string;
   serverName: string;
   dataDirectory: string;
   logFile: string;
@@ -38,6 +40,8 @@ export interface SynapseOptions {
    * so peers reach it directly, with no .well-known or SRV lookup.
    */
   federation?: boolean;
+  /** Adds a second HTTP listener (resources: client) on its own port; its URL is `adminUrl`. */
+  adminListener?: boolean;
   /** Default 60 s. */
   startTimeoutMs?: number;
   /** Settings added to homeserver.yaml (e.g. forgotten_room_retention_period), over the harness's own. */
@@ -70,6 +74,8 @@ export async function startSynapse(options: SynapseOptions = {}): Promise<Runnin
   await mkdir(dataDirectory, { recursive: true });
 
   const clientPort = await freePort();
+  const adminPort = options.adminListener === true ? await freePort() : undefined;
+  const adminUrl = adminPort === undefined ? undefined : `http://127.0.0.1:${adminPort}`;
   const federation = options.federation === true ? await prepareFederation(python, dataDirectory) : undefined;
   const serverName = federation === undefined ? (options.serverName ?? "localhost") : `127.0.0.1:${federation.port}`;
   const baseUrl = `http://127.0.0.1:${clientPort}`;
@@ -93,11 +99,14 @@ export async function startSynapse(options: SynapseOptions = {}): Promise<Runnin
     signingKeyPath,
     logConfigPath,
     ...(federation === undefined ? {} : { federation }),
+    ...(adminPort === undefined ? {} : { adminPort }),
   });
   await writeFile(configPath, JSON.stringify({ ...config, ...options.extraConfig }, null, 2), { mode: 0o600 });
 
   const isReady = async (): Promise<boolean> =>
-    (await clientApiAnswers(baseUrl)) && (federation === undefined || (await federationApiAnswers(federation.port)));
+    (await clientApiAnswers(baseUrl)) &&
+    (adminUrl === undefined || (await clientApiAnswers(adminUrl))) &&
+    (federation === undefined || (await federationApiAnswers(federation.port)));
   const launch = async (): Promise<SupervisedProcess> => {
     const started = spawnSupervised(python, ["-m", "synapse.app.homeserver", "-c", configPath], outputFile, dataDirectory);
     try {
@@ -114,6 +123,7 @@ export async function startSynapse(options: SynapseOptions = {}): Promise<Runnin
   let stopping: Promise<void> | undefined;
   return {
     baseUrl,
+    ...(adminUrl === undefined ? {} : { adminUrl }),
     serverName,
     dataDirectory,
     logFile,

@@ -122,8 +122,10 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
   const waveQueue = { length: (): number => 0 };
   const metrics = new WardenMetrics({ waveQueueLength: () => waveQueue.length() });
   const health = new HealthState(clock);
+  const addresses = { client: config.homeserverUrl, admin: config.adminUrl };
+  // Every admin request goes to adminUrl (the metrics probe's too); the bot stays on homeserverUrl.
   const admin = new SynapseAdminClient({
-    homeserverUrl: config.homeserverUrl,
+    homeserverUrl: config.adminUrl,
     accessToken: config.accessToken,
     onRetry: (event) => {
       log.warn(event, "retrying an admin request");
@@ -136,11 +138,11 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
   // Started before waiting for the homeserver, so /healthz says 503 (not nothing) while it is down.
   const metricsServer = config.metrics === undefined ? undefined : await startMetricsServer(config.metrics.listen, metrics, () => health.verdict(), log);
   const stopProbe = startAdminProbe(health, () => admin.serverVersion(), clock);
-  const reachable = await waitForHomeserver(admin, log, sleep, () => options.stopRequested?.() === true);
-  if (reachable === undefined) {
+  const reachable = await waitForHomeserver(admin, addresses, log, sleep, () => options.stopRequested?.() === true);
+  if (reachable === undefined || !reachable.ok) {
     stopProbe();
     metricsServer?.close();
-    return err("stopped before the homeserver answered");
+    return reachable ?? err("stopped before the homeserver answered");
   }
 
   const bot = await BotClient.create({
@@ -154,11 +156,13 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
     },
   });
   const who = await bot.whoAmI();
-  if (!who.ok) return err(`the homeserver rejected Warden's access token (${who.error}); check accessToken in the config`);
+  if (!who.ok) return err(`the homeserver at ${config.homeserverUrl} rejected Warden's access token (${who.error}); check accessToken in the config`);
   const selfUserId = asUserId(who.value.userId);
   if (selfUserId === undefined) return err(`the homeserver named Warden's account "${who.value.userId}", which is not a user ID`);
-  const adminCheck = await checkAdminRights(admin, selfUserId);
+  log.info({ clientApi: addresses.client, request: "whoami", selfUserId }, "the client API answered");
+  const adminCheck = await checkAdminRights(admin, selfUserId, addresses);
   if (!adminCheck.ok) return adminCheck;
+  log.info({ adminApi: addresses.admin, request: "rooms", selfUserId }, "the admin API confirmed Warden's admin rights");
 
   const joined = await bot.join(config.managementRoom);
   if (!joined.ok) {
@@ -183,7 +187,7 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
   await guard.load();
 
   const homeserverVersion = new KnownVersion();
-  homeserverVersion.set(reachable.serverVersion);
+  homeserverVersion.set(reachable.value.serverVersion);
   // A wave's jobs report to its board, not one message each (see WaveAwareTaskNotifier).
   const waveAware = new WaveAwareTaskNotifier(new ChatTaskNotifier(bot, clock, log, audit, config.commandPrefix), log);
   const notifier = new MeteredTaskNotifier(waveAware, metrics, clock);
@@ -317,13 +321,14 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
   // Before the sync starts, so that only what an earlier run left is "received and unanswered".
   const recovered = await dispatcher.recover();
   await bot.start(managementRoomId);
-  log.info({ managementRoomId, selfUserId, serverVersion: reachable.serverVersion, crypto: bot.crypto.available, resumed, recovered }, "Warden is ready");
+  log.info({ managementRoomId, selfUserId, clientApi: addresses.client, adminApi: addresses.admin, serverVersion: reachable.value.serverVersion, crypto: bot.crypto.available, resumed, recovered }, "Warden is ready");
   const ready = await bot.send(
     managementRoomId,
     renderReady({
       version: wardenVersion(),
       homeserverUrl: config.homeserverUrl,
-      serverVersion: reachable.serverVersion,
+      adminUrl: config.adminUrl,
+      serverVersion: reachable.value.serverVersion,
       prefix: config.commandPrefix,
       resumedTasks: resumed,
       damagedFiles: damaged,

@@ -183,6 +183,16 @@ export const MEDIA_NOT_SERVED =
 const ADMIN_V2 = "/_synapse/admin/v2";
 
 /**
+ * What start-up names when an address does not serve the admin API: the prefix to route, and
+ * the requests it sent there, as they appear in a reverse proxy's log.
+ */
+export const ADMIN_API_ROUTES = {
+  prefix: "/_synapse/admin/",
+  serverVersion: `GET ${ADMIN_V1}/server_version`,
+  roomList: `GET ${ADMIN_V1}/rooms`,
+} as const;
+
+/**
  * The only module that knows Synapse admin paths. Each method names its endpoint, returns a
  * checked body, and reports failures as AdminError values.
  */

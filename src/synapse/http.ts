@@ -21,6 +21,7 @@ export interface HttpRequest {
 }
 
 export interface HttpOptions {
+  /** Where every admin request goes: config adminUrl, which is homeserverUrl unless set. */
   readonly homeserverUrl: string;
   readonly accessToken: string;
   readonly fetch?: typeof fetch;

@@ -46,6 +46,7 @@ describe("parseConfig", () => {
 
     expect(config).toEqual({
       homeserverUrl: "https://matrix.example.org",
+      adminUrl: "https://matrix.example.org",
       accessToken: TOKEN,
       accessTokenSource: "accessToken",
       managementRoom: "!mgmt:example.org",

@@ -15,7 +15,7 @@ describe("the README stays in step with the code", () => {
   });
 
   it("documents every config key in the README and in config.example.yaml", () => {
-    const keys = ["homeserverUrl", "accessToken", "accessTokenFile", "managementRoom", "allowlist", "protectedRooms", "protectedUsers", "dataDirectory", "commandPrefix", "logLevel", "confirmBefore", "confirmWindow", "stuckAfter", "reports", "metrics", "maxConcurrentJobs", "waveRetries", "retention"];
+    const keys = ["homeserverUrl", "adminUrl", "accessToken", "accessTokenFile", "managementRoom", "allowlist", "protectedRooms", "protectedUsers", "dataDirectory", "commandPrefix", "logLevel", "confirmBefore", "confirmWindow", "stuckAfter", "reports", "metrics", "maxConcurrentJobs", "waveRetries", "retention"];
     for (const key of keys) {
       expect(readme).toContain(`\`${key}\``);
       expect(example).toContain(key);
