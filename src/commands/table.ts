@@ -24,6 +24,7 @@ import { retentionCommand, type RetentionDependencies } from "./retention/retent
 import { mediaCommand, type MediaDependencies } from "./media/media.js";
 import { quarantineCommand, type QuarantineDependencies } from "./media/quarantine.js";
 import { protectCommand, unprotectCommand, type ProtectDependencies } from "./media/protect.js";
+import { userCommand, type UserDependencies } from "./users/user.js";
 
 export type CommandDependencies = PurgeDependencies &
   ShutdownDependencies &
@@ -36,6 +37,7 @@ export type CommandDependencies = PurgeDependencies &
   BlockDependencies &
   UnblockDependencies &
   MakeAdminDependencies &
+  UserDependencies &
   ExtremitiesDependencies &
   ReportsDependencies &
   ReportDependencies &
@@ -69,6 +71,7 @@ export function buildCommandTable(dependencies: CommandDependencies): readonly C
     blockCommand(dependencies),
     unblockCommand(dependencies),
     makeAdminCommand(dependencies),
+    userCommand(dependencies),
     extremitiesCommand(dependencies),
     reportsCommand(dependencies),
     reportCommand(dependencies),

@@ -8,6 +8,7 @@ import type { WaveOutcome, WaveView } from "./waves.js";
 import type { RetentionOutcome } from "./retention.js";
 import type { MediaActionOutcome } from "./mediaActions.js";
 import type { MediaOutcome } from "./media.js";
+import type { UserOutcome } from "./users.js";
 
 /** What an executor reports; render/replies.ts turns it into chat text. */
 export type CommandOutcome =
@@ -27,6 +28,7 @@ export type CommandOutcome =
   | RetentionOutcome
   | MediaActionOutcome
   | MediaOutcome
+  | UserOutcome
   | AuditOutcome;
 
 export type Refusal = Extract<CommandOutcome, { kind: "refused" }>;

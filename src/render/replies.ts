@@ -10,6 +10,7 @@ import { renderReportOutcome } from "./reports.js";
 import { renderRetention } from "./retention.js";
 import { renderMediaAction } from "./media/mediaActions.js";
 import { renderMedia } from "./media/media.js";
+import { renderUser } from "./users/user.js";
 import { renderWaveOutcome, waveHeadline } from "./waves.js";
 import type { WaveView } from "../model/waves.js";
 import type { TaskRecord } from "../tasks/types.js";
@@ -76,6 +77,9 @@ export function renderOutcome(outcome: CommandOutcome, prefix: string, now: numb
     case "media-file":
     case "media-deleted":
       return renderMedia(outcome);
+    case "user-look":
+    case "user-unknown":
+      return renderUser(outcome, now);
   }
 }
 
