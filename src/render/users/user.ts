@@ -125,7 +125,8 @@ function renderLocal(look: LocalUserLook, now: number): OutgoingMessage {
   const account = look.account.state === "read" ? look.account.value : undefined;
   const lines: Line[] = [
     title,
-    labelled("Display name", partText(look.account, (facts) => (facts.displayName === undefined ? "none" : untrusted(facts.displayName)))),
+    // An account that could not be read is said once, on its own line.
+    ...(account === undefined ? [] : [labelled("Display name", account.displayName === undefined ? "none" : untrusted(account.displayName))]),
     labelled("Account", partText(look.account, flagsText)),
     ...(account === undefined ? [] : timesLines(account, now)),
     ...protectedLines(look.protectedReason),
@@ -279,7 +280,9 @@ function mentionText(report: ReportMention, now: number): string {
   const where = report.roomId === undefined ? "" : ` in ${id(report.roomId)}`;
   const by = report.reporter === undefined ? "" : ` by ${id(report.reporter)}`;
   const reason = report.reason === undefined ? "" : `: "${untrusted(report.reason)}"`;
-  return `#${report.id}${state} ${when(report.receivedTs, now)}${where}${by}${reason}`;
+  // Warden's numbers are what !report takes; the homeserver's are its own and may differ.
+  const number = report.state === undefined ? `id ${report.id}` : `report ${report.id}`;
+  return `${number}${state} ${when(report.receivedTs, now)}${where}${by}${reason}`;
 }
 
 function newestText(newest: readonly ReportMention[], total: number, now: number): string {
@@ -379,7 +382,9 @@ function record(look: LocalUserLook | RemoteUserLook): Record<string, unknown> {
 function connectionLine(connection: SessionAddress, now: number): Line {
   const seen = connection.lastSeenAt === undefined ? "" : ` · last seen ${when(connection.lastSeenAt, now)}`;
   const agent = connection.userAgent === undefined ? "" : ` · ${untrusted(connection.userAgent, 120)}`;
-  return item(textLine(`${untrusted(connection.deviceId, 100)}: ${untrusted(connection.ip ?? "no address recorded", 60)}${seen}${agent}`));
+  // Synapse files a session whose token has no device (an admin-issued token, say) under "".
+  const device = connection.deviceId === "" ? "(no device ID)" : untrusted(connection.deviceId, 100);
+  return item(textLine(`${device}: ${untrusted(connection.ip ?? "no address recorded", 60)}${seen}${agent}`));
 }
 
 /**

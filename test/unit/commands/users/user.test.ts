@@ -156,10 +156,10 @@ describe("!user <local user>", () => {
     expect(text).toContain("Last 24 h: invites sent: 42 · rooms joined (counting rooms left again): 7");
     expect(text).toContain("Media: 2 files, 3.9 KiB");
     expect(text).toContain(
-      '- Warden\'s: 2 about their events (1 open), 1 made by them; newest: #3 (open) 2025-01-15 11:59:00 UTC (1 min ago) in !spam:example.org by @spammer:example.org: "retaliation"; #2 (open) ',
+      '- Warden\'s: 2 about their events (1 open), 1 made by them; newest: report 3 (open) 2025-01-15 11:59:00 UTC (1 min ago) in !spam:example.org by @spammer:example.org: "retaliation"; report 2 (open) ',
     );
-    expect(text).toContain('- The homeserver\'s event reports about their events: 1; newest: #1 2025-01-15 11:00:00 UTC (1 h ago) in !spam:example.org by @alice:example.org: "pills again"');
-    expect(text).toContain('- The homeserver\'s reports about the user: 1; newest: #9 2025-01-15 11:50:00 UTC (10 min ago) by @bob:example.org: "harassment"');
+    expect(text).toContain('- The homeserver\'s event reports about their events: 1; newest: id 1 2025-01-15 11:00:00 UTC (1 h ago) in !spam:example.org by @alice:example.org: "pills again"');
+    expect(text).toContain('- The homeserver\'s reports about the user: 1; newest: id 9 2025-01-15 11:50:00 UTC (10 min ago) by @bob:example.org: "harassment"');
     expect(text).toContain(
       [
         "Next:",
@@ -175,6 +175,19 @@ describe("!user <local user>", () => {
     const message = renderOutcome(outcome, "!", FIXED_NOW);
     expect(JSON.stringify(message)).not.toContain(ADDRESS);
     expect(message?.record).toMatchObject({ type: "user-look", user: SPAMMER, local: true, joined_rooms: 2, memberships: 4, rooms_created: 1, uploads: 2, event_reports: 1, user_reports: 1 });
+  });
+
+  it("escapes what strangers chose (display name, room and device names, report reasons) in the HTML, on one line each", async () => {
+    const { fakes, user } = setup();
+    spammerWithHistory(fakes);
+    fakes.admin.addAccount(SPAMMER, { displayname: "<img src=x>\nAdmin notice" });
+    fakes.admin.addRoom("!lobby:example.org", "<b>Lobby</b>", 300, 120);
+
+    const outcome = await runCommand(user, SPAMMER);
+
+    expect(html(outcome)).not.toMatch(/<img|<b>Lobby/);
+    expect(html(outcome)).toContain("&lt;b&gt;Lobby&lt;/b&gt;");
+    expect(reply(outcome)).toContain("Display name: <img src=x> Admin notice\n");
   });
 
   it("answers a local user without an account with 'no such account on this homeserver', reading nothing else", async () => {
@@ -214,8 +227,8 @@ describe("!user <local user>", () => {
 
     const text = reply(await runCommand(user, SPAMMER));
 
-    expect(text).toContain("Display name: could not read: the homeserver failed with HTTP 502");
-    expect(text).toContain("Account: could not read: the homeserver failed with HTTP 502");
+    expect(text).toContain(`User ${SPAMMER} (an account of this homeserver)\nAccount: could not read: the homeserver failed with HTTP 502\n`);
+    expect(text).not.toContain("Display name:");
     expect(text).not.toContain("Created:");
     expect(text).toContain("Joined rooms (2):");
   });
@@ -369,7 +382,7 @@ describe("!user <remote user>", () => {
     expect(text).toContain("Memberships here: joined 2 · left 1");
     expect(text).toContain('Rooms they created: 1: "Their room" !theirs:example.org');
     expect(text).toContain("Their events here: a membership event in each of 3 rooms; 1 of their events reported. Their messages are not counted: that would read whole room histories.");
-    expect(text).toContain("- The homeserver's event reports about their events: 1; newest: #1");
+    expect(text).toContain("- The homeserver's event reports about their events: 1; newest: id 1");
     expect(text).not.toContain("holds nothing");
   });
 
@@ -439,6 +452,16 @@ describe("!user --ips", () => {
     expect(fakes.exposure.checks).toBe(2);
     expect(fakes.chat.sent).toEqual([]);
     expect(reply(outcome)).toContain("Addresses: not posted: the management room stopped being private during the look: its history is world-readable.");
+  });
+
+  it("names a session filed without a device (an admin-issued token) as such", async () => {
+    const { fakes, user } = setup();
+    spammerWithHistory(fakes);
+    fakes.admin.sessions.set(SPAMMER, { "": { sessions: [{ connections: [{ ip: "198.51.100.4", last_seen: null, user_agent: null }] }] } });
+
+    await runCommand(user, `${SPAMMER} --ips`);
+
+    expect(fakes.chat.sent[0]?.message.plain.split("\n")[1]).toBe("- (no device ID): 198.51.100.4");
   });
 
   it("sends no notice for a user without recorded sessions, and one that failed to send is said", async () => {
