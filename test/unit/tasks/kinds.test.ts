@@ -355,12 +355,42 @@ describe("redact handler", () => {
     expect(result).toMatchObject({ ok: false, error: { kind: "bad-response" } });
   });
 
-  it("passes a 404 on to the tracker (which ends the task as unknown)", async () => {
-    new SynapseNock().answer("GET", { status: 404, json: { errcode: "M_NOT_FOUND", error: "redact id 'redact/1' not found" } });
+  it("passes a 404 on to the tracker (which ends the task as unknown) when the task list does not have the job either", async () => {
+    const synapse = new SynapseNock()
+      .answer("GET", { status: 404, json: { errcode: "M_NOT_FOUND", error: "redact id 'redact/1' not found" } })
+      .ok("GET", { scheduled_tasks: [{ id: "redact/other", action: "redact_all_events", status: "complete", timestamp_ms: 1, resource_id: USER }] });
 
     const result = await redactHandler(admin()).poll(redactTask());
 
     expect(result).toMatchObject({ ok: false, error: { kind: "not-found" } });
+    expect(synapse.seen.map((request) => request.path)).toEqual(["/_synapse/admin/v1/user/redact_status/redact%2F1", "/_synapse/admin/v1/scheduled_tasks?action_name=redact_all_events&resource_id=%40spam%2Fmer%3Aexample.org"]);
+  });
+
+  it("keeps the 404 when the task list cannot be read", async () => {
+    new SynapseNock().answer("GET", { status: 404, json: { errcode: "M_NOT_FOUND" } }).answer("GET", { status: 404, json: { errcode: "M_UNRECOGNIZED" } });
+
+    const result = await redactHandler(admin()).poll(redactTask());
+
+    expect(result).toMatchObject({ ok: false, error: { kind: "not-found", errcode: "M_NOT_FOUND" } });
+  });
+
+  it.each([
+    [{ status: "complete", result: { failed_redactions: { "$a:example.org": "Not allowed" } } }, { status: "complete", outcome: { failedRedactions: ["$a:example.org: Not allowed"] } }],
+    [{ status: "complete", result: null }, { status: "complete", outcome: { failedRedactions: [] } }],
+    [{ status: "complete", result: { failed_redactions: 3 } }, { status: "complete", outcome: { failedRedactions: [] } }],
+    [{ status: "active" }, { status: "active" }],
+    [{ status: "scheduled" }, { status: "scheduled" }],
+    [{ status: "failed", error: "boom" }, { status: "failed", reason: "boom", outcome: { failedRedactions: [] } }],
+    [{ status: "cancelled" }, { status: "failed", reason: "the homeserver's task list says cancelled", outcome: { failedRedactions: [] } }],
+  ])("falls back to the task list when the status endpoint forgot the job (%j)", async (entry, observation) => {
+    const synapse = new SynapseNock()
+      .answer("GET", { status: 404, json: { errcode: "M_NOT_FOUND" } })
+      .ok("GET", { scheduled_tasks: [{ id: "redact/1", action: "redact_all_events", timestamp_ms: 1, resource_id: USER, ...entry }] });
+
+    const result = await redactHandler(admin()).poll(redactTask());
+
+    expect(result).toEqual({ ok: true, value: observation });
+    expect(synapse.seen[1]?.path).toBe("/_synapse/admin/v1/scheduled_tasks?action_name=redact_all_events&resource_id=%40spam%2Fmer%3Aexample.org");
   });
 
   it("reports unknown without asking when no job id was recorded", async () => {
