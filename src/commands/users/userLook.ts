@@ -23,8 +23,7 @@ import type {
   WardenReports,
 } from "../../model/users.js";
 import type { ReportDesk } from "../../reports/desk.js";
-import type { AdminError, RoomDetailsBody, SynapseAdminClient } from "../../synapse/adminClient.js";
-import type { UserAccountBody } from "../../synapse/schemas.js";
+import type { AdminError, RoomDetailsBody, SynapseAdminClient, UserAccountBody } from "../../synapse/adminClient.js";
 import { needsText, supports, unsupportedAnswer, type Feature, type HomeserverVersion } from "../../synapse/features.js";
 import type { Clock } from "../../util/clock.js";
 import type { Result } from "../../util/result.js";
@@ -224,6 +223,7 @@ async function readRooms(userId: UserId, dependencies: UserLookDependencies): Pr
   const candidates = memberships.state === "read" ? Object.values(memberships.value.rooms).flat().sort() : joinedIds;
   const toRead = [...new Set([...joinedIds.slice(0, ROOMS_SHOWN), ...candidates, ...joinedIds])].slice(0, ROOM_DETAIL_READS);
   const limit = pLimit(DETAIL_READS_PARALLEL);
+  // The homeserver's own room IDs, as its membership lists gave them.
   const details = new Map(await Promise.all(toRead.map((roomId) => limit(async () => [roomId, await admin.roomDetails(roomId as RoomId)] as const))));
 
   let joined: Part<JoinedRooms>;
