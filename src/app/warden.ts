@@ -267,6 +267,9 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
     homeserverVersion,
     userSafety: { selfUserId, allowlist: config.allowlist, protectedUsers: config.protectedUsers },
     reportDesk,
+    // !user --ips posts addresses only while the guard finds the management room private.
+    exposure: guard,
+    chat: bot,
     launcher,
     store: tasks,
     clock,

@@ -27,6 +27,7 @@ import { protectCommand, unprotectCommand, type ProtectDependencies } from "./me
 import { takedownCommand, type TakedownDependencies } from "./users/takedown.js";
 import { restrictCommands, type RestrictDependencies } from "./users/restrict.js";
 import { deactivateCommand } from "./users/deactivate.js";
+import { userCommand, type UserDependencies } from "./users/user.js";
 
 export type CommandDependencies = PurgeDependencies &
   ShutdownDependencies &
@@ -39,6 +40,7 @@ export type CommandDependencies = PurgeDependencies &
   BlockDependencies &
   UnblockDependencies &
   MakeAdminDependencies &
+  UserDependencies &
   ExtremitiesDependencies &
   ReportsDependencies &
   ReportDependencies &
@@ -74,6 +76,7 @@ export function buildCommandTable(dependencies: CommandDependencies): readonly C
     blockCommand(dependencies),
     unblockCommand(dependencies),
     makeAdminCommand(dependencies),
+    userCommand(dependencies),
     ...restrictCommands(dependencies),
     deactivateCommand(dependencies),
     extremitiesCommand(dependencies),

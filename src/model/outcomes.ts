@@ -10,6 +10,7 @@ import type { MediaActionOutcome } from "./mediaActions.js";
 import type { MediaOutcome } from "./media.js";
 import type { TakedownOutcome } from "./takedowns.js";
 import type { AccountActionOutcome } from "./restrictions.js";
+import type { UserOutcome } from "./users.js";
 
 /** What an executor reports; render/replies.ts turns it into chat text. */
 export type CommandOutcome =
@@ -30,6 +31,7 @@ export type CommandOutcome =
   | MediaActionOutcome
   | MediaOutcome
   | AccountActionOutcome
+  | UserOutcome
   | AuditOutcome
   | TakedownOutcome;
 

@@ -11,6 +11,7 @@ import { renderRetention } from "./retention.js";
 import { renderMediaAction } from "./media/mediaActions.js";
 import { renderMedia } from "./media/media.js";
 import { renderAccountAction } from "./users/restrict.js";
+import { renderUser } from "./users/user.js";
 import { renderWaveOutcome, waveHeadline } from "./waves.js";
 import { renderTakedownBoard } from "./users/takedown.js";
 import type { WaveView } from "../model/waves.js";
@@ -84,6 +85,9 @@ export function renderOutcome(outcome: CommandOutcome, prefix: string, now: numb
       return renderTakedownBoard(outcome.record, prefix, now);
     case "account-action":
       return renderAccountAction(outcome, prefix);
+    case "user-look":
+    case "user-unknown":
+      return renderUser(outcome, now);
   }
 }
 

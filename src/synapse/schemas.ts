@@ -158,11 +158,15 @@ export const redactStatusBody = z.looseObject({
 /** Room ID -> the user's membership there ("join", "ban", "leave", "invite", "knock"). */
 export const userMembershipsBody = z.looseObject({ memberships: z.record(z.string(), z.string()) });
 
-/** A local user's devices; `last_seen_ts` is null for a device that never made a request. */
+/**
+ * A local user's devices; `last_seen_ts` is null for a device that never made a request. The
+ * device's last address (`last_seen_ip`) is left unread: !user never shows addresses in the room.
+ */
 export const userDevicesBody = z.looseObject({
   devices: z.array(
     z.looseObject({
       device_id: z.string(),
+      display_name: z.string().nullish(),
       last_seen_ts: z.number().nullish(),
       dehydrated: z.boolean().nullish(),
     }),

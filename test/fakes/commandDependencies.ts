@@ -3,6 +3,7 @@ import { KnownVersion } from "../../src/synapse/features.js";
 import { MemoryTakedownStore, RecordingTakedowns } from "./takedowns.js";
 import { buildCommandTable, type CommandDependencies } from "../../src/commands/table.js";
 import type { Command } from "../../src/commands/spec.js";
+import type { RoomExposure } from "../../src/commands/users/user.js";
 import type { TargetRules } from "../../src/commands/parsing/targets.js";
 import { ProtectedRooms } from "../../src/commands/parsing/protectedRooms.js";
 import type { TaskStore } from "../../src/store/tasks.js";
@@ -22,6 +23,19 @@ import { FakeMediaAdmin, SERVER_NAME } from "./media/fakeMediaAdmin.js";
 
 export const MANAGEMENT_ROOM = "!mgmt:example.org" as RoomId;
 export const PROTECTED_ROOM = "!protected:example.org" as RoomId;
+
+/** The management room's exposure as the guard reports it: private unless a test says why not. */
+export class SettableExposure implements RoomExposure {
+  why: string | undefined;
+  /** Answers given first, one per check, before `why` (the room changing during a command). */
+  readonly script: (string | undefined)[] = [];
+  checks = 0;
+
+  refusal(): string | undefined {
+    this.checks += 1;
+    return this.script.length > 0 ? this.script.shift() : this.why;
+  }
+}
 
 /** The task store as !status reads it: a list in memory. */
 export class MemoryTaskList implements Pick<TaskStore, "all" | "get"> {
@@ -61,6 +75,8 @@ export interface CommandFakes {
   readonly takedownStore: MemoryTakedownStore;
   /** The homeserver version the commands see (1.163.2 unless a test sets another). */
   readonly homeserverVersion: KnownVersion;
+  /** Whether the management room is private, for !user --ips. */
+  readonly exposure: SettableExposure;
   readonly table: readonly Command[];
 }
 
@@ -99,6 +115,7 @@ export function commandFakes(policies: readonly RetentionPolicy[] = []): Command
     selfUserId: "@warden:example.org",
   });
   const logger = new MemoryLogger();
+  const exposure = new SettableExposure();
   const homeserverVersion = new KnownVersion();
   homeserverVersion.set("1.163.2");
   const takedowns = new RecordingTakedowns();
@@ -120,6 +137,8 @@ export function commandFakes(policies: readonly RetentionPolicy[] = []): Command
     homeserverVersion,
     takedowns,
     takedownStore,
+    exposure,
+    chat,
     userSafety: { selfUserId: "@warden:example.org" as UserId, allowlist: [{ kind: "user", userId: "@mod:example.org" as UserId }], protectedUsers: [] },
   };
   return {
@@ -143,6 +162,7 @@ export function commandFakes(policies: readonly RetentionPolicy[] = []): Command
     homeserverVersion,
     takedowns,
     takedownStore,
+    exposure,
     table: buildCommandTable(dependencies),
   };
 }

@@ -88,7 +88,8 @@ function fileLine(file: MediaFile, withUploader: boolean): Line {
   return { plain: `- ${uri}${after}`, html: `• ${code(uri)}${escapeHtml(after)}` };
 }
 
-function sizeText(size: MediaSize): string {
+/** A total size as the media replies give it: bytes, and how much of the set it covers. */
+export function sizeText(size: MediaSize): string {
   if (!size.read) return `total size unknown: ${truncate(size.why, 1_000)}`;
   const bounded = size.boundedAt === undefined ? "" : ` in the first ${size.boundedAt} (Warden adds up at most ${size.boundedAt} files' sizes)`;
   const unknown = size.unknown === 0 ? "" : `, not counting ${plural(size.unknown, "file")} whose size could not be read`;

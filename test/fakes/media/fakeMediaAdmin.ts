@@ -163,7 +163,7 @@ export class FakeMediaAdmin extends FakeReportAdmin implements Pick<SynapseAdmin
     const failure = this.fails("userMedia");
     if (failure !== undefined) return Promise.resolve(err(failure));
     if (serverNameOf(userId) !== SERVER_NAME) return Promise.resolve(err(adminError("bad-request", 400, "Can only look up local users")));
-    if (!this.localUsers.has(userId)) return Promise.resolve(err(adminError("not-found", 404, "Unknown user")));
+    if (!this.localUsers.has(userId) && !this.accounts.has(userId)) return Promise.resolve(err(adminError("not-found", 404, "Unknown user")));
     const start = query.from ?? 0;
     const limit = query.limit ?? 100;
     const all = this.stored()

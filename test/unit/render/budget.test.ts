@@ -11,6 +11,8 @@ import type { Digest, StoredReport } from "../../../src/model/reports.js";
 import { mediaRunParameters, type RetentionMediaRun, type RetentionPolicy } from "../../../src/model/retention.js";
 import type { MediaFile, MediaPage } from "../../../src/model/media.js";
 import type { LeftOutRoom, WaveRecord, WaveRoom, WaveView } from "../../../src/model/waves.js";
+import type { LocalUserLook, ReportMention, RoomEntry } from "../../../src/model/users.js";
+import { renderUserAddresses } from "../../../src/render/users/user.js";
 import { firstEntries, inlineList, listLines, pages, textLine } from "../../../src/render/budget.js";
 import { renderPreview } from "../../../src/render/previews.js";
 import { deletionPreview } from "../../../src/render/media/media.js";
@@ -290,6 +292,8 @@ const OUTCOMES: { readonly [K in CommandOutcome["kind"]]: () => Extract<CommandO
     undo: HOSTILE,
     stopped: HOSTILE.repeat(20),
   }),
+  "user-look": () => ({ kind: "user-look", look: hugeUserLook() }),
+  "user-unknown": () => ({ kind: "user-unknown", userId: `@${HOSTILE.repeat(200)}:example.org` as UserId }),
 };
 
 /** A takedown of the most users one command takes, every step with a homeserver's long reason. */
@@ -316,6 +320,37 @@ describe("every takedown message fits the budget", () => {
     expectFits(renderTakedownFinished(hugeTakedown(), "!", FIXED_NOW), "takedown final");
   });
 });
+
+
+const hugeRoom = (index: number): RoomEntry => ({ roomId: `!${HOSTILE}${index}`, name: HOSTILE, canonicalAlias: HOSTILE, joinedMembers: MANY, joinedLocalMembers: MANY, ...(index % 2 === 0 ? { unread: HOSTILE.repeat(20) } : {}) });
+const hugeMentions = (): ReportMention[] => many((index) => ({ id: index, receivedTs: FIXED_NOW, roomId: HOSTILE, reporter: HOSTILE, reason: HOSTILE.repeat(20), state: "open" }));
+
+/** A local user in thousands of rooms, with thousands of devices and reports, every text hostile and at its longest. */
+function hugeUserLook(): LocalUserLook {
+  const userId = `@${HOSTILE}:example.org` as UserId;
+  const roomIds = many((index) => `!${HOSTILE}${index}`);
+  return {
+    kind: "local",
+    userId,
+    account: { state: "read", value: { displayName: HOSTILE.repeat(20), admin: true, deactivated: true, erased: true, suspended: true, locked: true, shadowBanned: true, createdAt: FIXED_NOW, lastSeenAt: FIXED_NOW, userType: HOSTILE, guest: true, appserviceId: HOSTILE } },
+    protectedReason: HOSTILE.repeat(20),
+    devices: { state: "read", value: many((index) => ({ deviceId: `${HOSTILE}${index}`, displayName: HOSTILE, lastSeenAt: FIXED_NOW, dehydrated: true })) },
+    rooms: {
+      joined: { state: "read", value: { total: MANY, shown: many(hugeRoom), withLocalMembers: MANY, checked: MANY } },
+      memberships: { state: "read", value: { rooms: { join: roomIds, leave: roomIds, ban: roomIds, invite: roomIds, knock: roomIds, [HOSTILE]: roomIds }, total: MANY * 6 } },
+      created: { state: "read", value: { rooms: many(hugeRoom), among: "joined rooms", candidates: MANY, checked: 100, unreadable: MANY } },
+    },
+    activity: { since: FIXED_NOW - 86_400_000, invitesSent: { state: "failed", why: HOSTILE.repeat(200) }, roomsJoined: { state: "needs", text: HOSTILE.repeat(200) } },
+    media: { state: "read", value: { files: MANY, size: { read: false, why: HOSTILE.repeat(200) } } },
+    reports: {
+      warden: { state: "read", value: { aboutThem: MANY, openAboutThem: MANY, byThem: MANY, newest: hugeMentions(), boundedAt: 1000 } },
+      events: { state: "read", value: { total: MANY, newest: hugeMentions() } },
+      user: { state: "failed", why: HOSTILE.repeat(200) },
+    },
+    addresses: { kind: "not-sent", why: HOSTILE.repeat(200) },
+    next: many((index) => ({ command: `!suspend ${userId} ${index}`, what: HOSTILE })),
+  };
+}
 
 /** A file with every fact at its longest, for the media replies. */
 function hugeMediaFile(index: number): MediaFile {
@@ -491,6 +526,13 @@ describe("every message fits the budget, whatever the length of its lists", () =
     }
     const unavailable = renderReportCard({ report: hugeReport(8), context: { kind: "unavailable", why: HOSTILE.repeat(200) } }, "!");
     expectFits(unavailable, "card without context");
+  });
+
+  it("!user --ips's notice of thousands of sessions, every address and agent hostile", () => {
+    const connections = many((index) => ({ deviceId: `${HOSTILE}${index}`, ip: HOSTILE, lastSeenAt: FIXED_NOW, userAgent: HOSTILE.repeat(20) }));
+    const message = renderUserAddresses({ userId: `@${HOSTILE}:example.org` as UserId, requester: `@${HOSTILE}:example.org` as UserId, connections }, FIXED_NOW);
+    expectFits(message, "user addresses");
+    expect(message.plain).toMatch(/\.\.\. and \d+ more$/);
   });
 });
 

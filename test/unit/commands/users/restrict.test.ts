@@ -56,11 +56,11 @@ describe("the six restrict commands, one row each", () => {
     expect(moderator.fakes.admin.changesSent()).toEqual([{ method: "setSuspended", userId: "@spam1:example.org", on: false }]);
   });
 
-  it("are listed in help in table order after !make-admin, take several users, --yes and --dry-run", () => {
+  it("are listed in help in table order after !make-admin and !user, take several users, --yes and --dry-run", () => {
     const moderator = new Moderator();
     const names = moderator.table.map((command) => command.name);
     const at = names.indexOf("make-admin");
-    expect(names.slice(at, at + 8)).toEqual(["make-admin", "suspend", "unsuspend", "lock", "unlock", "shadow-ban", "unshadow-ban", "deactivate"]);
+    expect(names.slice(at, at + 9)).toEqual(["make-admin", "user", "suspend", "unsuspend", "lock", "unlock", "shadow-ban", "unshadow-ban", "deactivate"]);
     expect(usageLine(moderator.command("suspend"), "!")).toBe("!suspend <user>... [--yes] [--dry-run]");
     expect(moderator.command("lock").details.join(" ")).not.toContain("Needs Synapse");
     expect(moderator.command("suspend").details).toContain("Needs Synapse 1.110 or later.");
