@@ -158,8 +158,9 @@ async function planUser(
   const memberships = await roomsOf(userId, dependencies);
   if (!memberships.ok) return memberships;
   if (memberships.value.note !== undefined) notRunning.push({ step: "redact", why: memberships.value.note });
-  const rooms = memberships.value.rooms.filter(([roomId]) => roomId !== dependencies.targets.managementRoomId).map(([roomId]) => roomId);
-  const joined = memberships.value.rooms.filter(([, membership]) => membership === "join").length;
+  const covered = memberships.value.rooms.filter(([roomId]) => roomId !== dependencies.targets.managementRoomId);
+  const rooms = covered.map(([roomId]) => roomId);
+  const joined = covered.filter(([, membership]) => membership === "join").length;
   const ownRooms = options.rooms ? await ownRoomsOf(target, memberships.value.rooms, dependencies, protectedRooms) : { rooms: [], bounded: false };
   if (ownRooms.bounded) notRunning.push({ step: "rooms", why: `only the first ${OWN_ROOM_READS} of their rooms were checked for rooms they created` });
   const skips: Parameters<typeof initialSteps>[0] = {};

@@ -103,6 +103,11 @@ export class TakedownRunner {
     return this.store.get(id);
   }
 
+  /** Resolves once no pass runs (one woken meanwhile included). */
+  async idle(): Promise<void> {
+    while (this.working.size > 0) await Promise.allSettled([...this.working]);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     this.alarm.clear();

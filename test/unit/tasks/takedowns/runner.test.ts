@@ -1,0 +1,398 @@
+import { describe, expect, it } from "vitest";
+import { stepOf, type TakedownRecord } from "../../../../src/model/takedowns.js";
+import { isTakedownTask } from "../../../../src/tasks/takedowns/runner.js";
+import { TAKEDOWN_REDACT_LIMIT } from "../../../../src/tasks/takedowns/steps.js";
+import { adminError } from "../../../fakes/fakeAdmin.js";
+import { sampleTask } from "../../../fakes/sampleTask.js";
+import { ALL_OPTIONS, REMOTE, ROOMS, SPAMMER, stateHistory, takedown, takedownUser, world, type World } from "./harness.js";
+
+async function started(w: World, record: TakedownRecord): Promise<void> {
+  await w.runner.start(record);
+  await w.runner.idle();
+}
+
+function stored(w: World, id = "t-000001"): TakedownRecord {
+  const record = w.store.get(id);
+  if (record === undefined) throw new Error(`no takedown ${id}`);
+  return record;
+}
+
+function step(w: World, name: Parameters<typeof stepOf>[1], userId = SPAMMER) {
+  const user = stored(w).users.find((candidate) => candidate.userId === userId);
+  if (user === undefined) throw new Error(`no user ${userId}`);
+  return stepOf(user, name);
+}
+
+/** The one redaction task the takedown launched. */
+function redaction(w: World) {
+  const tasks = w.book.all();
+  expect(tasks).toHaveLength(1);
+  const [task] = tasks;
+  if (task === undefined) throw new Error("no task");
+  return task;
+}
+
+/** Wakes the runner as the tracker does when a task ends, and waits for the pass. */
+async function ended(w: World, taskId: string, status: "complete" | "failed" | "unknown", reason?: string): Promise<void> {
+  w.book.end(taskId, status, reason === undefined ? {} : { reason });
+  const task = w.book.get(taskId);
+  if (task !== undefined) await w.runner.taskEnded(task);
+  await w.runner.idle();
+}
+
+describe("a takedown's plan, in order", () => {
+  it("suspends, quarantines, redacts in every room, and deactivates only once the redaction ended", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    w.admin.upload(SPAMMER);
+    w.admin.upload(SPAMMER);
+
+    await started(w, takedown([takedownUser(SPAMMER)], { ...ALL_OPTIONS, reason: "spam" }));
+
+    expect(w.admin.accounts.get(SPAMMER)?.suspended).toBe(true);
+    expect(step(w, "restrict")).toMatchObject({ state: "done", detail: "suspended" });
+    expect(step(w, "media")).toMatchObject({ state: "done", detail: "2 files quarantined", count: 2 });
+    const task = redaction(w);
+    expect(task).toMatchObject({ kind: "redact", roomId: SPAMMER, parameters: { takedownId: "t-000001", rooms: ROOMS, limit: TAKEDOWN_REDACT_LIMIT, reason: "spam" } });
+    expect(task.parameters["takedownSend"]).toBe(step(w, "redact")?.sendId);
+    expect(w.admin.userCalls.filter((call) => call.method === "startRedact")).toEqual([{ method: "startRedact", userId: SPAMMER, options: { rooms: ROOMS, limit: TAKEDOWN_REDACT_LIMIT, reason: "spam" } }]);
+    expect(step(w, "redact")).toMatchObject({ state: "running", taskId: task.id });
+
+    // Waiting for the redaction: however often it looks, nothing is deactivated.
+    for (let look = 0; look < 3; look++) {
+      w.clock.advance(5_000);
+      w.timers.ringAll();
+      await w.runner.idle();
+    }
+    expect(w.admin.changesSent().filter((call) => call.method === "deactivateUser")).toEqual([]);
+    expect(w.notifier.finals).toEqual([]);
+
+    await ended(w, task.id, "complete");
+
+    expect(step(w, "redact")).toMatchObject({ state: "done", detail: "their events redacted in 3 rooms" });
+    expect(step(w, "rooms")).toMatchObject({ state: "skipped" });
+    expect(step(w, "deactivate")).toMatchObject({ state: "done", detail: "deactivated and erased" });
+    expect(w.admin.accounts.get(SPAMMER)).toMatchObject({ deactivated: true, erased: true });
+    expect(stored(w)).toMatchObject({ status: "finished", finalNotificationSent: true });
+    expect(w.notifier.finals).toHaveLength(1);
+    expect(w.notifier.posts).toHaveLength(1);
+    // Each step was stored running before it ended, and the order never changed.
+    expect(stateHistory(w.store, SPAMMER)).toEqual([
+      "restrict:pending media:pending redact:pending rooms:pending deactivate:pending",
+      "restrict:running media:pending redact:pending rooms:pending deactivate:pending",
+      "restrict:done media:pending redact:pending rooms:pending deactivate:pending",
+      "restrict:done media:running redact:pending rooms:pending deactivate:pending",
+      "restrict:done media:done redact:pending rooms:pending deactivate:pending",
+      "restrict:done media:done redact:running rooms:pending deactivate:pending",
+      "restrict:done media:done redact:done rooms:pending deactivate:pending",
+      "restrict:done media:done redact:done rooms:running deactivate:pending",
+      "restrict:done media:done redact:done rooms:skipped deactivate:pending",
+      "restrict:done media:done redact:done rooms:skipped deactivate:running",
+      "restrict:done media:done redact:done rooms:skipped deactivate:done",
+    ]);
+  });
+
+  it("does not deactivate when the redaction failed, and says why", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    await started(w, takedown([takedownUser(SPAMMER)]));
+
+    await ended(w, redaction(w).id, "failed", "database is locked");
+
+    expect(step(w, "redact")).toMatchObject({ state: "failed", detail: "the redaction failed: database is locked" });
+    expect(step(w, "deactivate")?.state).toBe("skipped");
+    expect(step(w, "deactivate")?.detail).toMatch(/^the redaction failed/);
+    expect(w.admin.changesSent().some((call) => call.method === "deactivateUser")).toBe(false);
+    expect(stored(w).status).toBe("finished");
+  });
+
+  it("reads a redaction Warden could not follow as failed, with the reason", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    await started(w, takedown([takedownUser(SPAMMER)]));
+
+    await ended(w, redaction(w).id, "unknown", "the homeserver no longer knows the job");
+
+    expect(step(w, "redact")).toMatchObject({ state: "failed", detail: "the redaction could not be followed: the homeserver no longer knows the job" });
+  });
+
+  it("names the events that could not be redacted", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    await started(w, takedown([takedownUser(SPAMMER)]));
+    const task = redaction(w);
+
+    w.book.end(task.id, "complete", { outcome: { failedRedactions: ["$a: Not allowed", "$b: gone"] } });
+    await w.runner.taskEnded(w.book.get(task.id) ?? task);
+    await w.runner.idle();
+
+    expect(step(w, "redact")?.detail).toBe("their events redacted in 3 rooms; 2 events could not be redacted ($a: Not allowed; $b: gone)");
+  });
+
+  it("leaves out what was not asked, saying which option would ask for it", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    w.admin.upload(SPAMMER);
+    await started(w, takedown([takedownUser(SPAMMER)], { deactivate: false, erase: false, rooms: false, quarantineMedia: false }));
+    await ended(w, redaction(w).id, "complete");
+
+    expect(step(w, "media")).toMatchObject({ state: "skipped", detail: "not asked (--no-quarantine-media)" });
+    expect(step(w, "rooms")).toMatchObject({ state: "skipped", detail: "not asked (--rooms)" });
+    expect(step(w, "deactivate")).toMatchObject({ state: "skipped", detail: "not asked (--deactivate)" });
+    expect(w.admin.mediaCalls).toEqual([]);
+    expect(w.admin.changesSent().map((call) => call.method)).toEqual(["setSuspended"]);
+  });
+
+  it("skips the redaction when no room holds their membership", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    await started(w, takedown([takedownUser(SPAMMER, { rooms: [] })]));
+
+    expect(step(w, "redact")).toMatchObject({ state: "skipped", detail: "no room on this server holds their membership" });
+    expect(w.book.requests).toEqual([]);
+    expect(step(w, "deactivate")?.state).toBe("done");
+  });
+
+  it("deactivates without erasing unless asked", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    await started(w, takedown([takedownUser(SPAMMER)], { ...ALL_OPTIONS, erase: false }));
+    await ended(w, redaction(w).id, "complete");
+
+    expect(step(w, "deactivate")?.detail).toBe("deactivated");
+    expect(w.admin.changesSent().filter((call) => call.method === "deactivateUser")).toEqual([{ method: "deactivateUser", userId: SPAMMER, erase: false }]);
+  });
+
+  it("moves users independently: one user's waiting redaction holds back nobody else", async () => {
+    const w = world();
+    const other = "@other:example.org";
+    w.admin.addAccount(SPAMMER);
+    w.admin.addAccount(other);
+    await started(w, takedown([takedownUser(SPAMMER), takedownUser(other, { rooms: [] })]));
+
+    expect(step(w, "deactivate", other)?.state).toBe("done");
+    expect(step(w, "redact", SPAMMER)?.state).toBe("running");
+    expect(stored(w).status).toBe("running");
+    expect(w.notifier.finals).toEqual([]);
+  });
+});
+
+describe("restricting", () => {
+  it("locks instead where the homeserver has no suspension, and says why", async () => {
+    const w = world();
+    w.version.set("1.105.0");
+    w.admin.addAccount(SPAMMER);
+    await started(w, takedown([takedownUser(SPAMMER, { rooms: [] })]));
+
+    expect(w.admin.changesSent()[0]).toEqual({ method: "setLocked", userId: SPAMMER, on: true });
+    expect(w.admin.changesSent().some((call) => call.method === "setSuspended")).toBe(false);
+    expect(step(w, "restrict")?.detail).toBe("locked instead of suspended (account suspension needs Synapse 1.110 or later (this homeserver runs 1.105.0))");
+  });
+
+  it("locks instead when the suspension endpoint answers M_UNRECOGNIZED", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    w.admin.accountFailures.push({ method: "setSuspended", error: { ...adminError("not-found", 404), errcode: "M_UNRECOGNIZED" } });
+    await started(w, takedown([takedownUser(SPAMMER, { rooms: [] })]));
+
+    expect(w.admin.changesSent().slice(0, 2).map((call) => call.method)).toEqual(["setSuspended", "setLocked"]);
+    expect(step(w, "restrict")?.state).toBe("done");
+    expect(w.admin.accounts.get(SPAMMER)?.locked).toBe(true);
+  });
+
+  it("fails the step with the homeserver's reason, and goes on with the rest", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    w.admin.accountFailures.push({ method: "setSuspended", error: adminError("forbidden", 403, "nope") });
+    await started(w, takedown([takedownUser(SPAMMER, { rooms: [] })]));
+
+    expect(step(w, "restrict")?.state).toBe("failed");
+    expect(step(w, "restrict")?.detail).toMatch(/^could not suspend: .*nope/);
+    expect(step(w, "media")?.state).toBe("done");
+  });
+
+  it("puts a rate-limited step off with back-off, and fails it after the last try", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    w.admin.accountFailures.push({ method: "setSuspended", error: adminError("rate-limited", 429) });
+    await started(w, takedown([takedownUser(SPAMMER, { rooms: [] })], { ...ALL_OPTIONS, deactivate: false }));
+
+    expect(step(w, "restrict")?.state).toBe("running");
+    expect(w.admin.changesSent()).toHaveLength(1);
+    // Not before its time: a ring before the back-off ends sends nothing.
+    w.timers.ringAll();
+    await w.runner.idle();
+    expect(w.admin.changesSent()).toHaveLength(1);
+    for (let tries = 2; tries <= 6; tries++) {
+      w.clock.advance(5_000 * 2 ** (tries - 2));
+      w.timers.ringAll();
+      await w.runner.idle();
+      expect(w.admin.changesSent()).toHaveLength(tries);
+    }
+    expect(step(w, "restrict")?.state).toBe("failed");
+    expect(step(w, "restrict")?.detail).toBe("the homeserver is rate-limiting Warden; try again in a moment");
+  });
+});
+
+describe("a remote user", () => {
+  it("has only what this server holds acted on: files their events link to, and their events here", async () => {
+    const w = world();
+    w.admin.sentEvents.set("!a:example.org", [
+      { eventId: "$1", sender: REMOTE, content: { msgtype: "m.image", url: "mxc://remote.example/pic", info: { thumbnail_url: "mxc://remote.example/thumb" } } },
+      { eventId: "$2", sender: REMOTE, content: { msgtype: "m.text", body: "hi" } },
+    ]);
+    w.admin.sentEvents.set("!b:example.org", [{ eventId: "$3", sender: REMOTE, content: { msgtype: "m.file", file: { url: "mxc://remote.example/enc" } } }]);
+    await started(w, takedown([takedownUser(REMOTE)]));
+    await ended(w, redaction(w).id, "complete");
+
+    expect(step(w, "restrict", REMOTE)).toMatchObject({ state: "skipped" });
+    expect(step(w, "restrict", REMOTE)?.detail).toMatch(/^not possible for a remote account/);
+    expect(w.admin.mediaCalls).toEqual([
+      { method: "quarantineMedia", uri: "mxc://remote.example/pic" },
+      { method: "quarantineMedia", uri: "mxc://remote.example/thumb" },
+      { method: "quarantineMedia", uri: "mxc://remote.example/enc" },
+    ]);
+    expect(step(w, "media", REMOTE)).toMatchObject({ state: "done", count: 3 });
+    expect(step(w, "deactivate", REMOTE)?.detail).toMatch(/^not possible for a remote account/);
+    expect(w.admin.changesSent()).toEqual([]);
+  });
+});
+
+describe("after a crash", () => {
+  it("follows the redaction its send started, instead of starting another", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    const user = takedownUser(SPAMMER);
+    const steps = user.steps.map((s) =>
+      s.name === "restrict" || s.name === "media" ? { ...s, state: "done" as const } : s.name === "redact" ? { ...s, state: "running" as const, sendId: "t-000001-send" } : s,
+    );
+    await w.store.save(takedown([{ ...user, steps }]));
+    w.book.tasks.set("r-000009", sampleTask({ id: "r-000009", kind: "redact", roomId: SPAMMER, status: "active", parameters: { takedownId: "t-000001", takedownSend: "t-000001-send" } }));
+
+    w.runner.resumeAll();
+    await w.runner.idle();
+
+    expect(w.book.requests).toEqual([]);
+    expect(step(w, "redact")).toMatchObject({ state: "running", taskId: "r-000009" });
+    // Finished steps are never repeated.
+    expect(w.admin.changesSent()).toEqual([]);
+    expect(w.admin.mediaCalls).toEqual([]);
+
+    await ended(w, "r-000009", "complete");
+    expect(step(w, "deactivate")?.state).toBe("done");
+  });
+
+  it("starts the redaction once when its send never left", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    const user = takedownUser(SPAMMER);
+    const steps = user.steps.map((s) => (s.name === "restrict" || s.name === "media" ? { ...s, state: "done" as const } : s.name === "redact" ? { ...s, state: "running" as const, sendId: "t-000001-lost" } : s));
+    await w.store.save(takedown([{ ...user, steps }]));
+
+    w.restart().resumeAll();
+    await w.runner.idle();
+
+    expect(w.book.requests).toHaveLength(1);
+    expect(w.book.requests[0]?.parameters["takedownSend"]).toBe("t-000001-lost");
+  });
+
+  it("repeats a direct step that was running (harmless), and tells the final message once", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER, { suspended: true });
+    const user = takedownUser(SPAMMER, { rooms: [] });
+    const steps = user.steps.map((s) => (s.name === "restrict" ? { ...s, state: "running" as const, sendId: "x" } : s));
+    await w.store.save(takedown([{ ...user, steps }], { ...ALL_OPTIONS, deactivate: false }));
+
+    w.runner.resumeAll();
+    await w.runner.idle();
+    expect(stored(w)).toMatchObject({ status: "finished", finalNotificationSent: true });
+
+    w.restart().resumeAll();
+    await w.runner.idle();
+    expect(w.notifier.finals).toHaveLength(1);
+  });
+
+  it("sends a final message owed by a finished takedown", async () => {
+    const w = world();
+    const user = takedownUser(SPAMMER);
+    await w.store.save({ ...takedown([{ ...user, steps: user.steps.map((s) => ({ ...s, state: "done" as const })) }]), status: "finished" });
+
+    w.runner.resumeAll();
+    await w.runner.idle();
+
+    expect(w.notifier.finals).toHaveLength(1);
+    expect(stored(w).finalNotificationSent).toBe(true);
+    expect(w.admin.changesSent()).toEqual([]);
+  });
+
+  it("deactivates at once when the account was already deactivated before the crash recorded it", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER, { deactivated: true, erased: true });
+    const user = takedownUser(SPAMMER);
+    const steps = user.steps.map((s) => (s.name === "deactivate" ? { ...s, state: "running" as const, sendId: "x" } : { ...s, state: "done" as const }));
+    await w.store.save(takedown([{ ...user, steps }]));
+
+    w.runner.resumeAll();
+    await w.runner.idle();
+
+    expect(w.admin.changesSent()).toEqual([]);
+    expect(step(w, "deactivate")).toMatchObject({ state: "done", detail: "deactivated and erased" });
+  });
+});
+
+describe("their rooms", () => {
+  it("shuts down the rooms of the plan as one wave, and ends the step when the rooms' shutdowns ended", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    await started(w, takedown([takedownUser(SPAMMER, { rooms: [], ownRooms: ["!own1:example.org", "!own2:example.org"] })]));
+
+    expect(w.waves.requests).toHaveLength(1);
+    expect(w.waves.requests[0]).toMatchObject({
+      kind: "shutdown",
+      requester: "@mod:example.org",
+      commandEventId: "$command",
+      selection: { listed: ["!own1:example.org", "!own2:example.org"] },
+      parameters: { block: true, purge: false, purgeWhen: "members-seen", quarantineMedia: true, takedownId: "t-000001", takedownUser: SPAMMER },
+    });
+    expect(step(w, "rooms")).toMatchObject({ state: "running", waveId: "w-000001" });
+    expect(step(w, "deactivate")?.state).toBe("pending");
+
+    w.waves.finish("w-000001", ["done", "failed"]);
+    w.clock.advance(1_000);
+    w.timers.ringAll();
+    await w.runner.idle();
+
+    expect(step(w, "rooms")).toMatchObject({ state: "failed", count: 1, detail: "1 of 2 rooms shut down (wave w-000001), 1 not" });
+    expect(step(w, "deactivate")?.state).toBe("done");
+    expect(w.waves.requests).toHaveLength(1);
+  });
+});
+
+describe("the board and the final message", () => {
+  it("edits the board at most every two seconds, and tries the final message again until it is delivered", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    w.notifier.finalFails = 1;
+    await started(w, takedown([takedownUser(SPAMMER)]));
+    expect(w.notifier.edits).toHaveLength(0);
+    w.clock.advance(2_000);
+    w.timers.ringAll();
+    await w.runner.idle();
+    expect(w.notifier.edits).toHaveLength(1);
+
+    await ended(w, redaction(w).id, "complete");
+    expect(w.notifier.finals).toHaveLength(1);
+    expect(stored(w).finalNotificationSent).toBe(false);
+
+    w.clock.advance(30_000);
+    w.timers.ringAll();
+    await w.runner.idle();
+    expect(w.notifier.finals).toHaveLength(2);
+    expect(stored(w).finalNotificationSent).toBe(true);
+  });
+
+  it("knows a takedown's task by its parameters", () => {
+    expect(isTakedownTask(sampleTask({ parameters: { takedownId: "t-1" } }))).toBe(true);
+    expect(isTakedownTask(sampleTask({ parameters: { waveId: "w-1" } }))).toBe(false);
+  });
+});
