@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { takedownAuditDetail } from "../render/users/takedown.js";
 import pLimit from "p-limit";
 import type { Logger } from "pino";
 import { isAllowed, type AllowlistEntry } from "../access/allowlist.js";
@@ -368,6 +369,9 @@ export class CommandDispatcher {
         ...(outcome !== "shown" && "task" in outcome ? { taskId: outcome.task.id, target: outcome.task.roomLabel } : {}),
         ...(outcome !== "shown" && outcome.kind === "wave-started"
           ? { taskId: outcome.wave.id, target: `${describeSelection(outcome.wave.selection)} (${outcome.wave.leftOut.length} left out)` }
+          : {}),
+        ...(outcome !== "shown" && outcome.kind === "takedown-started"
+          ? { taskId: outcome.record.id, target: outcome.record.users.map((user) => user.userId).join(", "), detail: takedownAuditDetail(outcome.record) }
           : {}),
         ...(outcome !== "shown" && outcome.kind === "report-changed" ? { target: `report ${outcome.report.id}`, detail: outcome.change } : {}),
         ...(outcome !== "shown" && outcome.kind === "refused" ? { detail: outcome.reason } : {}),

@@ -553,3 +553,42 @@ describe("CommandDispatcher: waves in the audit log", () => {
     expect(chat.sent).toHaveLength(0);
   });
 });
+
+describe("CommandDispatcher: takedowns in the audit log", () => {
+  it("records a started takedown's id, users and plan with the command, and posts nothing itself (the board answers)", async () => {
+    const fakes: CommandFakes = commandFakes();
+    fakes.admin.addAccount("@spammer:example.org");
+    const entries: unknown[] = [];
+    const chat = new RecordingChat();
+    const allowlist = [parseAllowlistEntry(MOD)].filter((entry): entry is AllowlistEntry => entry !== undefined);
+    const dispatcher = new CommandDispatcher({
+      table: fakes.table,
+      prefix: "!",
+      allowlist,
+      managementRoomId: MANAGEMENT_ROOM,
+      selfUserId: SELF,
+      chat,
+      journal: new MemoryHandledEvents(),
+      clock: new FixedClock(),
+      log: new MemoryLogger().log,
+      maxCommandAgeMs: MAX_AGE,
+      concurrency: 1,
+      audit: { record: (entry) => entries.push(entry) },
+    });
+
+    await dispatcher.handle(commandEvent("!takedown @spammer:example.org --yes"));
+
+    const [record] = fakes.takedowns.started;
+    expect(entries).toEqual([
+      expect.objectContaining({
+        type: "command",
+        command: "takedown",
+        outcome: "takedown-started",
+        taskId: record?.id,
+        target: "@spammer:example.org",
+        detail: expect.stringContaining("plan: suspend, then quarantine media, then redact | @spammer:example.org: restrict pending; media pending; redact"),
+      }),
+    ]);
+    expect(chat.sent).toHaveLength(0);
+  });
+});
