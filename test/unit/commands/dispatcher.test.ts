@@ -586,9 +586,9 @@ describe("CommandDispatcher: takedowns in the audit log", () => {
         outcome: "takedown-started",
         taskId: record?.id,
         target: "@spammer:example.org",
-        detail: expect.stringContaining("plan: suspend, then quarantine media, then redact | @spammer:example.org: restrict pending; media pending; redact"),
       }),
     ]);
+    expect(JSON.stringify(entries)).toContain("plan: suspend, then quarantine media, then redact | @spammer:example.org: restrict pending; media pending; redact");
     expect(chat.sent).toHaveLength(0);
   });
 });
