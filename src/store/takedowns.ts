@@ -114,14 +114,24 @@ export class SqliteTakedownStore implements TakedownStore {
   }
 
   unfinished(): readonly TakedownRecord[] {
-    return [...this.records.values()].filter((record) => record.status === "running" || !record.finalNotificationSent);
+    return unfinishedOf(this.records.values());
   }
 
   recent(limit: number): readonly TakedownRecord[] {
-    return [...this.records.values()].sort((a, b) => b.createdAt - a.createdAt).slice(0, limit);
+    return recentOf(this.records.values(), limit);
   }
 
   startedBy(commandEventId: string): boolean {
     return [...this.records.values()].some((record) => record.commandEventId === commandEventId);
   }
+}
+
+/** Running takedowns, and finished ones whose final message is still owed, in the order given. */
+export function unfinishedOf(records: Iterable<TakedownRecord>): TakedownRecord[] {
+  return [...records].filter((record) => record.status === "running" || !record.finalNotificationSent);
+}
+
+/** The newest `limit` takedowns, newest first. */
+export function recentOf(records: Iterable<TakedownRecord>, limit: number): TakedownRecord[] {
+  return [...records].sort((a, b) => b.createdAt - a.createdAt).slice(0, limit);
 }

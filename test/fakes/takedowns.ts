@@ -1,5 +1,5 @@
 import type { TakedownRecord } from "../../src/model/takedowns.js";
-import type { TakedownStore } from "../../src/store/takedowns.js";
+import { recentOf, unfinishedOf, type TakedownStore } from "../../src/store/takedowns.js";
 import type { TakedownNotifier } from "../../src/tasks/takedowns/runner.js";
 
 /** The takedown store in memory, with every save kept in order (a test can read what was stored before each step). */
@@ -30,11 +30,11 @@ export class MemoryTakedownStore implements TakedownStore {
   }
 
   unfinished(): readonly TakedownRecord[] {
-    return [...this.records.values()].filter((record) => record.status === "running" || !record.finalNotificationSent);
+    return unfinishedOf(this.records.values());
   }
 
   recent(limit: number): readonly TakedownRecord[] {
-    return [...this.records.values()].sort((a, b) => b.createdAt - a.createdAt).slice(0, limit);
+    return recentOf(this.records.values(), limit);
   }
 
   startedBy(commandEventId: string): boolean {

@@ -524,27 +524,33 @@ describe("CommandDispatcher: the configured prefix", () => {
   });
 });
 
+/** A dispatcher over the fakes' command table that keeps what it writes to the audit log. */
+function auditingDispatcher(fakes: CommandFakes): { dispatcher: CommandDispatcher; chat: RecordingChat; entries: unknown[] } {
+  const entries: unknown[] = [];
+  const chat = new RecordingChat();
+  const allowlist = [parseAllowlistEntry(MOD)].filter((entry): entry is AllowlistEntry => entry !== undefined);
+  const dispatcher = new CommandDispatcher({
+    table: fakes.table,
+    prefix: "!",
+    allowlist,
+    managementRoomId: MANAGEMENT_ROOM,
+    selfUserId: SELF,
+    chat,
+    journal: new MemoryHandledEvents(),
+    clock: new FixedClock(),
+    log: new MemoryLogger().log,
+    maxCommandAgeMs: MAX_AGE,
+    concurrency: 1,
+    audit: { record: (entry) => entries.push(entry) },
+  });
+  return { dispatcher, chat, entries };
+}
+
 describe("CommandDispatcher: waves in the audit log", () => {
   it("records a started wave's id and selection with the command, and posts nothing itself (the board answers)", async () => {
     const fakes: CommandFakes = commandFakes();
     fakes.selector.answer = ok({ rooms: [{ roomId: "!r:example.org", label: "!r:example.org" }], leftOut: [{ label: "!mgmt:example.org", why: "Warden's management room" }] });
-    const entries: unknown[] = [];
-    const chat = new RecordingChat();
-    const allowlist = [parseAllowlistEntry(MOD)].filter((entry): entry is AllowlistEntry => entry !== undefined);
-    const dispatcher = new CommandDispatcher({
-      table: fakes.table,
-      prefix: "!",
-      allowlist,
-      managementRoomId: MANAGEMENT_ROOM,
-      selfUserId: SELF,
-      chat,
-      journal: new MemoryHandledEvents(),
-      clock: new FixedClock(),
-      log: new MemoryLogger().log,
-      maxCommandAgeMs: MAX_AGE,
-      concurrency: 1,
-      audit: { record: (entry) => entries.push(entry) },
-    });
+    const { dispatcher, chat, entries } = auditingDispatcher(fakes);
 
     await dispatcher.handle(commandEvent("!block --matching casino"));
 
@@ -558,23 +564,7 @@ describe("CommandDispatcher: takedowns in the audit log", () => {
   it("records a started takedown's id, users and plan with the command, and posts nothing itself (the board answers)", async () => {
     const fakes: CommandFakes = commandFakes();
     fakes.admin.addAccount("@spammer:example.org");
-    const entries: unknown[] = [];
-    const chat = new RecordingChat();
-    const allowlist = [parseAllowlistEntry(MOD)].filter((entry): entry is AllowlistEntry => entry !== undefined);
-    const dispatcher = new CommandDispatcher({
-      table: fakes.table,
-      prefix: "!",
-      allowlist,
-      managementRoomId: MANAGEMENT_ROOM,
-      selfUserId: SELF,
-      chat,
-      journal: new MemoryHandledEvents(),
-      clock: new FixedClock(),
-      log: new MemoryLogger().log,
-      maxCommandAgeMs: MAX_AGE,
-      concurrency: 1,
-      audit: { record: (entry) => entries.push(entry) },
-    });
+    const { dispatcher, chat, entries } = auditingDispatcher(fakes);
 
     await dispatcher.handle(commandEvent("!takedown @spammer:example.org --yes"));
 
