@@ -8,7 +8,7 @@ import type { WaveOutcome, WaveView } from "./waves.js";
 import type { RetentionOutcome } from "./retention.js";
 import type { MediaActionOutcome } from "./mediaActions.js";
 import type { MediaOutcome } from "./media.js";
-import type { TakedownOutcome } from "./takedowns.js";
+import type { TakedownOutcome, TakedownRecord } from "./takedowns.js";
 import type { AccountActionOutcome } from "./restrictions.js";
 import type { UserOutcome } from "./users.js";
 
@@ -18,7 +18,14 @@ export type CommandOutcome =
   | { readonly kind: "task-joined"; readonly task: TaskRecord }
   | { readonly kind: "refused"; readonly reason: string; readonly hint?: string }
   /** Tasks of a wave are left out of the lists: the wave stands for them in `waves`. */
-  | { readonly kind: "status-list"; readonly inFlight: readonly TaskRecord[]; readonly recent: readonly TaskRecord[]; readonly waves?: readonly WaveView[] }
+  | {
+      readonly kind: "status-list";
+      readonly inFlight: readonly TaskRecord[];
+      readonly recent: readonly TaskRecord[];
+      readonly waves?: readonly WaveView[];
+      /** Takedowns still running; their redactions are shown as their takedown. */
+      readonly takedowns?: readonly TakedownRecord[];
+    }
   /** One task in full; with `page`, that page of its long lists. */
   | { readonly kind: "status-one"; readonly task: TaskRecord; readonly page?: number }
   | { readonly kind: "help-all"; readonly commands: readonly CommandSpec[] }

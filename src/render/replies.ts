@@ -13,8 +13,9 @@ import { renderMedia } from "./media/media.js";
 import { renderAccountAction } from "./users/restrict.js";
 import { renderUser } from "./users/user.js";
 import { renderWaveOutcome, waveHeadline } from "./waves.js";
-import { renderTakedownBoard } from "./users/takedown.js";
+import { renderTakedownBoard, takedownHeadline } from "./users/takedown.js";
 import type { WaveView } from "../model/waves.js";
+import type { TakedownRecord } from "../model/takedowns.js";
 import type { TaskRecord } from "../tasks/types.js";
 import { detailLines, joinLines, renderTaskPage, summaryLine, type Line } from "./taskMessages.js";
 import { inlineList, listLines, textLine } from "./budget.js";
@@ -40,7 +41,7 @@ export function renderOutcome(outcome: CommandOutcome, prefix: string, now: numb
       return message(`Not done: ${reason}${hint}`, `<b>Not done</b>: ${escapeHtml(reason)}${escapeHtml(hint)}`);
     }
     case "status-list":
-      return renderStatusList(outcome.inFlight, outcome.recent, now, outcome.waves ?? []);
+      return renderStatusList(outcome.inFlight, outcome.recent, now, outcome.waves ?? [], outcome.takedowns ?? []);
     case "status-one":
       return outcome.page === undefined ? detailLines(outcome.task, now, prefix) : renderTaskPage(outcome.task, outcome.page, prefix);
     case "help-all":
@@ -92,8 +93,12 @@ export function renderOutcome(outcome: CommandOutcome, prefix: string, now: numb
 }
 
 /** Both lists come ordered by the command: in flight running first, then queued, oldest first; finished newest first. */
-function renderStatusList(inFlight: readonly TaskRecord[], recent: readonly TaskRecord[], now: number, waves: readonly WaveView[]): OutgoingMessage {
+function renderStatusList(inFlight: readonly TaskRecord[], recent: readonly TaskRecord[], now: number, waves: readonly WaveView[], takedowns: readonly TakedownRecord[]): OutgoingMessage {
   const lines: Line[] = [];
+  if (takedowns.length > 0) {
+    lines.push({ plain: `Takedowns running (${takedowns.length}):`, html: `<b>Takedowns running (${takedowns.length}):</b>` });
+    lines.push(...listLines(takedowns, takedownHeadline, STATUS_LIST_LIMITS));
+  }
   if (waves.length > 0) {
     lines.push({ plain: `Waves running (${waves.length}):`, html: `<b>Waves running (${waves.length}):</b>` });
     lines.push(...listLines(waves, waveHeadline, STATUS_LIST_LIMITS));

@@ -18,7 +18,7 @@ const IN_FLIGHT_RANK: Partial<Record<TaskStatus, number>> = { active: 0, schedul
 export interface StatusDependencies {
   readonly store: Pick<TaskStore, "all" | "get">;
   readonly waves: Pick<WaveControl, "view" | "active">;
-  readonly takedownStore: Pick<TakedownStore, "get">;
+  readonly takedownStore: Pick<TakedownStore, "get" | "unfinished">;
   readonly clock: Clock;
 }
 
@@ -77,8 +77,9 @@ export function statusCommand(dependencies: StatusDependencies) {
         );
       }
       const since = dependencies.clock.now() - RECENT_MS;
-      // A wave's tasks are shown as their wave: one line, not one per room.
-      const all = dependencies.store.all().filter((task) => typeof task.parameters["waveId"] !== "string");
+      // A wave's tasks are shown as their wave, a takedown's redactions as their takedown: one line, not one per room or user.
+      const all = dependencies.store.all().filter((task) => typeof task.parameters["waveId"] !== "string" && typeof task.parameters["takedownId"] !== "string");
+      const takedowns = dependencies.takedownStore.unfinished().filter((record) => record.status === "running");
       const waves = dependencies.waves
         .active()
         .map((wave) => dependencies.waves.view(wave.id))
@@ -86,6 +87,7 @@ export function statusCommand(dependencies: StatusDependencies) {
       return Promise.resolve<CommandOutcome>({
         kind: "status-list",
         ...(waves.length === 0 ? {} : { waves }),
+        ...(takedowns.length === 0 ? {} : { takedowns }),
         inFlight: all.filter((task) => !isFinal(task.status)).sort(inFlightOrder),
         // The store lists oldest first: reversed, the newest come first.
         recent: all.filter((task) => isFinal(task.status) && (task.finishedAt ?? task.createdAt) >= since).reverse(),

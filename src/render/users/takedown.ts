@@ -160,3 +160,11 @@ export function takedownPreviewLines(data: TakedownPreviewData): PreviewLine[] {
   if (data.options.reason !== undefined) lines.push({ label: "Reason", value: data.options.reason });
   return lines;
 }
+
+/** One line of !status: the takedown, its users and how far its steps are. */
+export function takedownHeadline(record: TakedownRecord): Line {
+  const tally = tallySteps(record);
+  const ended = tally.done + tally.skipped + tally.failed;
+  const users = inlineList(record.users.map((user) => user.userId));
+  return textLine(`${record.id}: takedown of ${users}, ${ended} of ${tally.total} steps ended${tally.failed > 0 ? ` (${tally.failed} failed)` : ""}`);
+}

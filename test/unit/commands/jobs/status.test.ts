@@ -5,6 +5,8 @@ import { commandFakes, type CommandFakes } from "../../../fakes/commandDependenc
 import { FIXED_NOW } from "../../../fakes/fixedClock.js";
 import { parseProblem, runCommand } from "../../../fakes/runCommand.js";
 import { sampleTask } from "../../../fakes/sampleTask.js";
+import { renderOutcome } from "../../../../src/render/replies.js";
+import { ALL_OPTIONS, SPAMMER, takedown, takedownUser } from "../../tasks/takedowns/harness.js";
 
 const DAY = 86_400_000;
 
@@ -29,6 +31,21 @@ describe("!status", () => {
     if (outcome.kind !== "status-list") return;
     expect(outcome.inFlight.map((task) => task.id)).toEqual(["p-000001", "s-000002"]);
     expect(outcome.recent.map((task) => task.id)).toEqual(["s-000005", "p-000004", "p-000006"]);
+  });
+
+  it("shows a running takedown as one line, not its redactions, and a takedown by its t- id", async () => {
+    const { fakes, status } = statusSetup();
+    const record = takedown([takedownUser(SPAMMER)]);
+    await fakes.takedownStore.save(record);
+    await fakes.takedownStore.save({ ...takedown([takedownUser(SPAMMER)], ALL_OPTIONS, "t-000002"), status: "finished", finalNotificationSent: true });
+    fakes.store.tasks.push(sampleTask({ id: "r-000001", kind: "redact", status: "active", parameters: { takedownId: record.id } }));
+
+    const outcome = await runCommand(status, "");
+    expect(outcome).toMatchObject({ kind: "status-list", inFlight: [], takedowns: [record] });
+    expect(renderOutcome(outcome, "!", FIXED_NOW)?.plain).toContain("t-000001: takedown of @spammer:example.org, 0 of 5 steps ended");
+
+    expect(await runCommand(status, "t-000001")).toEqual({ kind: "takedown-status", record });
+    expect(await runCommand(status, "t-00000f")).toEqual({ kind: "refused", reason: "there is no takedown t-00000f (finished takedowns are kept for 30 days)." });
   });
 
   it("orders the jobs in flight usefully: running first, then queued, then still being sent, each oldest first", async () => {
