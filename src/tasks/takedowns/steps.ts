@@ -20,7 +20,7 @@ export type StepAdvance =
 
 export type TakedownAdmin = Pick<
   SynapseAdminClient,
-  "setSuspended" | "setLocked" | "userAccount" | "quarantineUserMedia" | "quarantineMedia" | "senderMessages" | "startRedact" | "deactivateUser"
+  "setSuspended" | "setLocked" | "userAccount" | "quarantineUserMedia" | "quarantineMedia" | "mediaInfo" | "senderMessages" | "startRedact" | "deactivateUser"
 >;
 
 export interface StepDependencies {
@@ -94,9 +94,22 @@ export async function mediaStep(record: TakedownRecord, user: TakedownUser, depe
   const files = [...links].slice(0, REMOTE_MEDIA_FILES);
   if (links.size > REMOTE_MEDIA_FILES) bounded = true;
   let count = 0;
+  let notHeld = 0;
+  // Synapse answers the quarantine of a file it never fetched as it answers any other ({}), so
+  // each file is looked up first: the count is of files this server holds, not of links.
+  let lookUp = supports(dependencies.version.current(), "mediaInfo");
   for (const link of files) {
     const mxc = parseMxc(link);
     if (mxc === undefined) continue;
+    if (lookUp) {
+      const info = await dependencies.admin.mediaInfo(mxc);
+      if (!info.ok && info.error.kind === "not-found" && !unsupportedAnswer(info.error)) {
+        notHeld++;
+        continue;
+      }
+      if (!info.ok && unsupportedAnswer(info.error)) lookUp = false;
+      else if (!info.ok) return failedOrLater(info.error, `could not look up ${link} (${count} quarantined before it)`);
+    }
     const quarantined = await dependencies.admin.quarantineMedia(mxc);
     if (!quarantined.ok) {
       // A file this server never fetched is not here to quarantine.
@@ -106,7 +119,8 @@ export async function mediaStep(record: TakedownRecord, user: TakedownUser, depe
     count++;
   }
   const limit = bounded ? ` (read up to ${REMOTE_MEDIA_EVENTS_PER_ROOM} of their events per room and ${REMOTE_MEDIA_FILES} files: more may remain)` : "";
-  return { kind: "ended", state: "done", detail: `${count} file${count === 1 ? "" : "s"} linked from their events quarantined${limit}`, count };
+  const absent = notHeld === 0 ? "" : `; ${notHeld} other${notHeld === 1 ? " was" : "s were"} never cached here`;
+  return { kind: "ended", state: "done", detail: `${count} file${count === 1 ? "" : "s"} linked from their events quarantined${absent}${limit}`, count };
 }
 
 /** Every mxc:// link an event's content carries: the file itself and its thumbnail. */
