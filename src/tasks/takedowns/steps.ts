@@ -193,8 +193,12 @@ function redactEnded(task: TaskRecord, user: TakedownUser): StepAdvance | undefi
   const failures = Array.isArray(listed) ? listed : [];
   const rooms = `${user.rooms.length} room${user.rooms.length === 1 ? "" : "s"}`;
   if (task.status === "complete") {
-    const failed = failures.length === 0 ? "" : `; ${failures.length} event${failures.length === 1 ? "" : "s"} could not be redacted (${failures.slice(0, 3).join("; ")})`;
-    return { kind: "ended", state: "done", detail: `their events redacted in ${rooms}${failed}` };
+    if (failures.length === 0) return { kind: "ended", state: "done", detail: `their events redacted in ${rooms}` };
+    // Synapse ends the job "complete" even when every redaction in it was refused: events left in place are a failed step.
+    // The why first: the homeserver's reasons are long, and the board cuts a long detail short.
+    const asWarden = user.local ? "" : " (Synapse redacts a remote user's events as Warden's account, so only in rooms where it is joined with the power to redact)";
+    const failed = `${failures.length} event${failures.length === 1 ? "" : "s"} could not be redacted in ${rooms}${asWarden}: ${failures.slice(0, 3).join("; ")}`;
+    return { kind: "ended", state: "failed", detail: failed };
   }
   return { kind: "ended", state: "failed", detail: `the redaction ${task.status === "unknown" ? "could not be followed" : "failed"}: ${task.reason ?? "the homeserver gave no reason"}` };
 }
