@@ -22,8 +22,8 @@ export class HoldingProxy {
   });
   private matcher: RequestMatcher | undefined;
   private refused: RequestMatcher | undefined;
-  /** Every request that reached the proxy, in order, refused ones included. */
-  readonly seen: { readonly method: string; readonly path: string }[] = [];
+  /** Every request that reached the proxy, in order, refused ones included, with when it arrived (Date.now()). */
+  readonly seen: { readonly method: string; readonly path: string; readonly at: number }[] = [];
   private readonly held: Held[] = [];
   private readonly waiters: (() => void)[] = [];
   url = "";
@@ -98,7 +98,7 @@ export class HoldingProxy {
     const chunks: Buffer[] = [];
     for await (const chunk of incoming) chunks.push(chunk as Buffer);
     const held = { incoming, response, body: Buffer.concat(chunks) };
-    this.seen.push({ method: incoming.method ?? "GET", path: incoming.url ?? "/" });
+    this.seen.push({ method: incoming.method ?? "GET", path: incoming.url ?? "/", at: Date.now() });
     if (this.refused?.(incoming.method ?? "GET", incoming.url ?? "/") === true) {
       response.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ errcode: "M_UNRECOGNIZED", error: "Unrecognized request" }));
       return;

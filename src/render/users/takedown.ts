@@ -148,7 +148,14 @@ export function takedownPreviewLines(data: TakedownPreviewData): PreviewLine[] {
     parts.push(user.restrictBy === "none" ? "not restricted (remote)" : user.restrictBy === "suspend" ? "suspended first" : "locked first (suspension not available)");
     if (data.options.quarantineMedia) parts.push(user.media === undefined ? "their media quarantined" : `${user.media} file${user.media === 1 ? "" : "s"} quarantined`);
     const events = user.events === undefined ? "" : `, ${user.eventsBounded === true ? "at least " : "about "}${user.events} of their events`;
-    parts.push(user.rooms.length === 0 ? "nothing to redact (no room here holds their membership)" : `redacted in ${user.rooms.length} room${user.rooms.length === 1 ? "" : "s"} (${user.joinedRooms} joined, ${user.leftRooms} left or banned)${events}`);
+    // Synapse redacts a remote user's events as the admin who asks, so only where Warden may redact.
+    const asWarden = user.local ? "" : " by Warden's account, only where it is joined with the power to redact (Synapse's rule for a remote user)";
+    // The rooms by name: the moderator checks the plan against what they know before confirming.
+    parts.push(
+      user.rooms.length === 0
+        ? "nothing to redact (no room here holds their membership)"
+        : `redacted in ${user.rooms.length} room${user.rooms.length === 1 ? "" : "s"} (${user.joinedRooms} joined, ${user.leftRooms} left or banned)${asWarden}${events}: ${inlineList(user.rooms)}`,
+    );
     if (data.options.rooms) parts.push(user.ownRooms.length === 0 ? "no room of theirs to shut down" : `${user.ownRooms.length} room${user.ownRooms.length === 1 ? "" : "s"} of theirs shut down: ${inlineList(user.ownRooms)}`);
     if (data.options.deactivate && user.local) parts.push(data.options.erase ? "deactivated and erased after the redaction" : "deactivated after the redaction");
     for (const step of user.notRunning) parts.push(`no ${step.step}: ${step.why}`);

@@ -20,7 +20,7 @@ export type StepAdvance =
 
 export type TakedownAdmin = Pick<
   SynapseAdminClient,
-  "setSuspended" | "setLocked" | "userAccount" | "quarantineUserMedia" | "quarantineMedia" | "senderMessages" | "startRedact" | "deactivateUser"
+  "setSuspended" | "setLocked" | "userAccount" | "quarantineUserMedia" | "quarantineMedia" | "mediaInfo" | "senderMessages" | "startRedact" | "deactivateUser"
 >;
 
 export interface StepDependencies {
@@ -94,9 +94,22 @@ export async function mediaStep(record: TakedownRecord, user: TakedownUser, depe
   const files = [...links].slice(0, REMOTE_MEDIA_FILES);
   if (links.size > REMOTE_MEDIA_FILES) bounded = true;
   let count = 0;
+  let notHeld = 0;
+  // Synapse answers the quarantine of a file it never fetched as it answers any other ({}), so
+  // each file is looked up first: the count is of files this server holds, not of links.
+  let lookUp = supports(dependencies.version.current(), "mediaInfo");
   for (const link of files) {
     const mxc = parseMxc(link);
     if (mxc === undefined) continue;
+    if (lookUp) {
+      const info = await dependencies.admin.mediaInfo(mxc);
+      if (!info.ok && info.error.kind === "not-found" && !unsupportedAnswer(info.error)) {
+        notHeld++;
+        continue;
+      }
+      if (!info.ok && unsupportedAnswer(info.error)) lookUp = false;
+      else if (!info.ok) return failedOrLater(info.error, `could not look up ${link} (${count} quarantined before it)`);
+    }
     const quarantined = await dependencies.admin.quarantineMedia(mxc);
     if (!quarantined.ok) {
       // A file this server never fetched is not here to quarantine.
@@ -106,7 +119,8 @@ export async function mediaStep(record: TakedownRecord, user: TakedownUser, depe
     count++;
   }
   const limit = bounded ? ` (read up to ${REMOTE_MEDIA_EVENTS_PER_ROOM} of their events per room and ${REMOTE_MEDIA_FILES} files: more may remain)` : "";
-  return { kind: "ended", state: "done", detail: `${count} file${count === 1 ? "" : "s"} linked from their events quarantined${limit}`, count };
+  const absent = notHeld === 0 ? "" : `; ${notHeld} other${notHeld === 1 ? " was" : "s were"} never cached here`;
+  return { kind: "ended", state: "done", detail: `${count} file${count === 1 ? "" : "s"} linked from their events quarantined${absent}${limit}`, count };
 }
 
 /** Every mxc:// link an event's content carries: the file itself and its thumbnail. */
@@ -179,8 +193,12 @@ function redactEnded(task: TaskRecord, user: TakedownUser): StepAdvance | undefi
   const failures = Array.isArray(listed) ? listed : [];
   const rooms = `${user.rooms.length} room${user.rooms.length === 1 ? "" : "s"}`;
   if (task.status === "complete") {
-    const failed = failures.length === 0 ? "" : `; ${failures.length} event${failures.length === 1 ? "" : "s"} could not be redacted (${failures.slice(0, 3).join("; ")})`;
-    return { kind: "ended", state: "done", detail: `their events redacted in ${rooms}${failed}` };
+    if (failures.length === 0) return { kind: "ended", state: "done", detail: `their events redacted in ${rooms}` };
+    // Synapse ends the job "complete" even when every redaction in it was refused: events left in place are a failed step.
+    // The why first: the homeserver's reasons are long, and the board cuts a long detail short.
+    const asWarden = user.local ? "" : " (Synapse redacts a remote user's events as Warden's account, so only in rooms where it is joined with the power to redact)";
+    const failed = `${failures.length} event${failures.length === 1 ? "" : "s"} could not be redacted in ${rooms}${asWarden}: ${failures.slice(0, 3).join("; ")}`;
+    return { kind: "ended", state: "failed", detail: failed };
   }
   return { kind: "ended", state: "failed", detail: `the redaction ${task.status === "unknown" ? "could not be followed" : "failed"}: ${task.reason ?? "the homeserver gave no reason"}` };
 }
