@@ -100,7 +100,7 @@ export function renderTakedownFinished(record: TakedownRecord, prefix: string, n
   const requester: UserId | undefined = asUserId(record.requester);
   const who = requester ?? truncate(record.requester, MAX_ID);
   const took = formatDuration((record.finishedAt ?? now) - record.createdAt);
-  const outcome = `${tally.done} steps done, ${tally.skipped} skipped, ${tally.failed} failed`;
+  const outcome = `${tally.done} step${tally.done === 1 ? "" : "s"} done, ${tally.skipped} skipped, ${tally.failed} failed`;
   const heading: Line = {
     plain: `${who}: ${headline(record)} finished in ${took}: ${outcome}.`,
     html: `${requester === undefined ? escapeHtml(who) : mentionHtml(requester)}: ${escapeHtml(headline(record))} <b>finished in ${escapeHtml(took)}</b>: ${escapeHtml(outcome)}.`,

@@ -172,7 +172,7 @@ describe("!takedown: the preview", () => {
     const lines = Object.fromEntries(preview.value.lines.map((line) => [line.label, line.value]));
     expect(lines["Plan, per user"]).toBe("suspend, then quarantine media, then redact, then shut down their rooms, then deactivate and erase; each step is stored and followed to its end");
     expect(lines[`${SPAMMER} ("Spam King")`]).toBe(
-      `suspended first; 1 file quarantined; redacted in 5 rooms (4 joined, 1 left or banned), about 2 of their events; 1 room of theirs shut down: ${OWN}; deactivated and erased after the redaction`,
+      `suspended first; 1 file quarantined; redacted in 5 rooms (4 joined, 1 left or banned), about 2 of their events: ${[LEFT, LOBBY, OWN, PROTECTED_ROOM, SHARED].sort().join(", ")}; 1 room of theirs shut down: ${OWN}; deactivated and erased after the redaction`,
     );
     expect(lines["Left out (1)"]).toBe("@mod:example.org (a moderator on Warden's allowlist)");
     // A preview changes nothing.
