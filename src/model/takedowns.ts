@@ -147,4 +147,4 @@ export interface TakedownPreviewData {
 }
 
 /** What !takedown answers: the board is its answer, posted by the runner; !status <takedown-id> shows it again. */
-export type TakedownOutcome = { readonly kind: "takedown-started"; readonly record: TakedownRecord } | { readonly kind: "takedown-status"; readonly record: TakedownRecord };
+export type TakedownOutcome = { readonly kind: "takedown-started"; readonly record: TakedownRecord } | { readonly kind: "takedown-status"; readonly record: TakedownRecord; readonly page?: number };

@@ -83,7 +83,7 @@ export function renderOutcome(outcome: CommandOutcome, prefix: string, now: numb
     case "takedown-started": // the takedown's board already answers
       return undefined;
     case "takedown-status":
-      return renderTakedownBoard(outcome.record, prefix, now);
+      return renderTakedownBoard(outcome.record, prefix, now, outcome.page);
     case "account-action":
       return renderAccountAction(outcome, prefix);
     case "user-look":

@@ -57,7 +57,7 @@ export function statusCommand(dependencies: StatusDependencies) {
       if (args.taskId?.startsWith("t-") === true) {
         const record = dependencies.takedownStore.get(args.taskId);
         return Promise.resolve<CommandOutcome>(
-          record === undefined ? { kind: "refused", reason: `there is no takedown ${args.taskId} (finished takedowns are kept for 30 days).` } : { kind: "takedown-status", record },
+          record === undefined ? { kind: "refused", reason: `there is no takedown ${args.taskId} (finished takedowns are kept for 30 days).` } : { kind: "takedown-status", record, ...(args.page === undefined ? {} : { page: args.page }) },
         );
       }
       if (args.taskId?.startsWith("w-") === true) {

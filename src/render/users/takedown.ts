@@ -64,10 +64,16 @@ function leftOutLines(record: Pick<TakedownRecord, "leftOut">): Line[] {
   return [textLine(text)];
 }
 
-function usersLines(users: readonly TakedownUser[], id: string, prefix: string): Line[] {
-  const { shown, rest } = firstEntries(users, userLine, USER_LIMITS);
+/** Users shown on one page of the board; the page after is named when more remain. */
+function usersLines(users: readonly TakedownUser[], id: string, prefix: string, page = 1): Line[] {
+  const from = (page - 1) * USER_LIMITS.entries;
+  const { shown, rest } = firstEntries(users.slice(from), userLine, USER_LIMITS);
   const lines = [...shown];
-  if (rest > 0) lines.push({ plain: `and ${rest} more users: ${prefix}status ${id}`, html: `and ${rest} more users: ${code(`${prefix}status ${id}`)}` });
+  if (from > 0 && shown.length === 0) lines.push(textLine(`No users on page ${page}: the takedown has ${users.length}.`));
+  if (rest > 0) {
+    const next = `${prefix}status ${id} --page ${page + 1}`;
+    lines.push({ plain: `and ${rest} more users: ${next}`, html: `and ${rest} more users: ${code(next)}` });
+  }
   return lines;
 }
 
@@ -77,7 +83,7 @@ function headline(record: TakedownRecord): string {
 }
 
 /** The board: posted as the answer to !takedown, edited as each step moves. */
-export function renderTakedownBoard(record: TakedownRecord, prefix: string, now: number): OutgoingMessage {
+export function renderTakedownBoard(record: TakedownRecord, prefix: string, now: number, page = 1): OutgoingMessage {
   const tally = tallySteps(record);
   const ended = tally.done + tally.skipped + tally.failed;
   const state = record.status === "finished" ? "finished" : `running for ${formatDuration(now - record.createdAt)}`;
@@ -88,7 +94,7 @@ export function renderTakedownBoard(record: TakedownRecord, prefix: string, now:
     },
     textLine(`Plan, per user: ${optionsText(record)}.`),
     ...leftOutLines(record),
-    ...usersLines(record.users, record.id, prefix),
+    ...usersLines(record.users, record.id, prefix, page),
     { plain: `${prefix}status ${record.id} for this board again`, html: `${code(`${prefix}status ${record.id}`)} for this board again` },
   ];
   return join(lines, { record: takedownRecordField(record, "takedown-board") });

@@ -55,7 +55,12 @@ export class TakedownRunner {
   private running = false;
   private again = false;
   private stopped = false;
+  /** Passes running (at most one, and one woken meanwhile). */
   private readonly working = new Set<Promise<void>>();
+  /** Board edits and final messages being sent, outside the passes: a slow send holds back no step. */
+  private readonly sending = new Set<Promise<void>>();
+  /** Takedowns whose final message is being sent now. */
+  private readonly finalsSending = new Set<string>();
   /** "Not now" answers in a row, by takedown, user and step, and when to try again. */
   private readonly later = new Map<string, { tries: number; at: number }>();
   private readonly boards = new Map<string, { lastAt: number; dirty: boolean }>();
@@ -80,7 +85,9 @@ export class TakedownRunner {
     await this.store.save(record);
     this.log.info({ takedownId: record.id, users: record.users.map((user) => user.userId), options: record.options }, "takedown started");
     const boardEventId = await this.notifier.posted(record);
-    const posted = boardEventId === undefined ? record : { ...record, boardEventId };
+    // A pass may have moved the takedown while the board was posted: the board's id joins what is stored now, never the record as it was.
+    const current = this.store.get(record.id) ?? record;
+    const posted = boardEventId === undefined ? current : { ...current, boardEventId };
     if (boardEventId !== undefined) await this.store.save(posted);
     this.boards.set(record.id, { lastAt: this.clock.now(), dirty: false });
     this.wake();
@@ -111,7 +118,21 @@ export class TakedownRunner {
   async stop(): Promise<void> {
     this.stopped = true;
     this.alarm.clear();
-    await Promise.allSettled([...this.working]);
+    await Promise.allSettled([...this.working, ...this.sending]);
+  }
+
+  /** Resolves once no board edit or final message is being sent (for tests and the benchmarks). */
+  async sent(): Promise<void> {
+    while (this.sending.size > 0) await Promise.allSettled([...this.sending]);
+  }
+
+  private background(work: () => Promise<void>): void {
+    const sending = work()
+      .catch((error: unknown) => {
+        this.log.error({ err: error }, "a takedown message could not be sent or recorded; will try again");
+      })
+      .finally(() => this.sending.delete(sending));
+    this.sending.add(sending);
   }
 
   /** Runs a pass now, or right after the one running. */
@@ -164,10 +185,10 @@ export class TakedownRunner {
         await this.store.save(record);
         this.log.info({ takedownId: record.id }, "takedown finished");
       } else {
-        next = Math.min(next, await this.editBoard(record));
+        next = Math.min(next, this.editBoard(record));
       }
     }
-    if (record.status === "finished" && !record.finalNotificationSent) next = Math.min(next, await this.sendFinal(record));
+    if (record.status === "finished" && !record.finalNotificationSent) next = Math.min(next, this.sendFinal(record));
     return next;
   }
 
@@ -254,28 +275,38 @@ export class TakedownRunner {
   }
 
   /** Edits the board when something changed and the last edit is old enough; returns when to edit next. */
-  private async editBoard(record: TakedownRecord): Promise<number> {
+  private editBoard(record: TakedownRecord): number {
     const board = this.boards.get(record.id) ?? { lastAt: 0, dirty: true };
     if (!board.dirty) return Number.POSITIVE_INFINITY;
     const due = board.lastAt + this.options.boardEveryMs;
     if (due > this.clock.now()) return due;
     this.boards.set(record.id, { lastAt: this.clock.now(), dirty: false });
-    await this.notifier.moved(record);
+    this.background(() => this.notifier.moved(record));
     return Number.POSITIVE_INFINITY;
   }
 
-  private async sendFinal(record: TakedownRecord): Promise<number> {
+  /** Starts the final message unless it is being sent or waits for its next try; returns when to look again. */
+  private sendFinal(record: TakedownRecord): number {
     const due = this.finals.get(record.id) ?? 0;
     if (due > this.clock.now()) return due;
-    const done = await this.notifier.finished(record);
-    if (!done) {
-      const at = this.clock.now() + this.options.finalRetryMs;
-      this.finals.set(record.id, at);
-      return at;
-    }
-    this.finals.delete(record.id);
-    this.boards.delete(record.id);
-    await this.store.save({ ...record, finalNotificationSent: true });
+    if (this.finalsSending.has(record.id)) return Number.POSITIVE_INFINITY;
+    this.finalsSending.add(record.id);
+    this.background(async () => {
+      try {
+        const done = await this.notifier.finished(record);
+        if (!done) {
+          const at = this.clock.now() + this.options.finalRetryMs;
+          this.finals.set(record.id, at);
+          this.alarm.setFor(at);
+          return;
+        }
+        this.finals.delete(record.id);
+        this.boards.delete(record.id);
+        await this.store.save({ ...(this.store.get(record.id) ?? record), finalNotificationSent: true });
+      } finally {
+        this.finalsSending.delete(record.id);
+      }
+    });
     return Number.POSITIVE_INFINITY;
   }
 }

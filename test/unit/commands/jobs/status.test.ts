@@ -45,6 +45,7 @@ describe("!status", () => {
     expect(renderOutcome(outcome, "!", FIXED_NOW)?.plain).toContain("t-000001: takedown of @spammer:example.org, 0 of 5 steps ended");
 
     expect(await runCommand(status, "t-000001")).toEqual({ kind: "takedown-status", record });
+    expect(await runCommand(status, "t-000001 --page 2")).toEqual({ kind: "takedown-status", record, page: 2 });
     expect(await runCommand(status, "t-00000f")).toEqual({ kind: "refused", reason: "there is no takedown t-00000f (finished takedowns are kept for 30 days)." });
   });
 

@@ -8,6 +8,13 @@ import { ALL_OPTIONS, REMOTE, ROOMS, SPAMMER, stateHistory, takedown, takedownUs
 
 async function started(w: World, record: TakedownRecord): Promise<void> {
   await w.runner.start(record);
+  await settled(w);
+}
+
+/** Waits for the passes and for the messages they started. */
+async function settled(w: World): Promise<void> {
+  await w.runner.idle();
+  await w.runner.sent();
   await w.runner.idle();
 }
 
@@ -37,7 +44,7 @@ async function ended(w: World, taskId: string, status: "complete" | "failed" | "
   w.book.end(taskId, status, reason === undefined ? {} : { reason });
   const task = w.book.get(taskId);
   if (task !== undefined) await w.runner.taskEnded(task);
-  await w.runner.idle();
+  await settled(w);
 }
 
 describe("a takedown's plan, in order", () => {
@@ -62,7 +69,7 @@ describe("a takedown's plan, in order", () => {
     for (let look = 0; look < 3; look++) {
       w.clock.advance(5_000);
       w.timers.ringAll();
-      await w.runner.idle();
+      await settled(w);
     }
     expect(w.admin.changesSent().filter((call) => call.method === "deactivateUser")).toEqual([]);
     expect(w.notifier.finals).toEqual([]);
@@ -124,7 +131,7 @@ describe("a takedown's plan, in order", () => {
 
     w.book.end(task.id, "complete", { outcome: { failedRedactions: ["$a: Not allowed", "$b: gone"] } });
     await w.runner.taskEnded(w.book.get(task.id) ?? task);
-    await w.runner.idle();
+    await settled(w);
 
     // Events left in place are a failed step (Synapse calls the job complete even when every redaction was refused).
     expect(step(w, "redact")).toMatchObject({ state: "failed", detail: "2 events could not be redacted in 3 rooms: $a: Not allowed; $b: gone" });
@@ -223,12 +230,12 @@ describe("restricting", () => {
     expect(w.admin.changesSent()).toHaveLength(1);
     // Not before its time: a ring before the back-off ends sends nothing.
     w.timers.ringAll();
-    await w.runner.idle();
+    await settled(w);
     expect(w.admin.changesSent()).toHaveLength(1);
     for (let tries = 2; tries <= 6; tries++) {
       w.clock.advance(5_000 * 2 ** (tries - 2));
       w.timers.ringAll();
-      await w.runner.idle();
+      await settled(w);
       expect(w.admin.changesSent()).toHaveLength(tries);
     }
     expect(step(w, "restrict")?.state).toBe("failed");
@@ -275,7 +282,7 @@ describe("after a crash", () => {
     w.book.tasks.set("r-000009", sampleTask({ id: "r-000009", kind: "redact", roomId: SPAMMER, status: "active", parameters: { takedownId: "t-000001", takedownSend: "t-000001-send" } }));
 
     w.runner.resumeAll();
-    await w.runner.idle();
+    await settled(w);
 
     expect(w.book.requests).toEqual([]);
     expect(step(w, "redact")).toMatchObject({ state: "running", taskId: "r-000009" });
@@ -295,7 +302,7 @@ describe("after a crash", () => {
     await w.store.save(takedown([{ ...user, steps }]));
 
     w.restart().resumeAll();
-    await w.runner.idle();
+    await settled(w);
 
     expect(w.book.requests).toHaveLength(1);
     expect(w.book.requests[0]?.parameters["takedownSend"]).toBe("t-000001-lost");
@@ -309,11 +316,11 @@ describe("after a crash", () => {
     await w.store.save(takedown([{ ...user, steps }], { ...ALL_OPTIONS, deactivate: false }));
 
     w.runner.resumeAll();
-    await w.runner.idle();
+    await settled(w);
     expect(stored(w)).toMatchObject({ status: "finished", finalNotificationSent: true });
 
     w.restart().resumeAll();
-    await w.runner.idle();
+    await settled(w);
     expect(w.notifier.finals).toHaveLength(1);
   });
 
@@ -323,7 +330,7 @@ describe("after a crash", () => {
     await w.store.save({ ...takedown([{ ...user, steps: user.steps.map((s) => ({ ...s, state: "done" as const })) }]), status: "finished" });
 
     w.runner.resumeAll();
-    await w.runner.idle();
+    await settled(w);
 
     expect(w.notifier.finals).toHaveLength(1);
     expect(stored(w).finalNotificationSent).toBe(true);
@@ -338,7 +345,7 @@ describe("after a crash", () => {
     await w.store.save(takedown([{ ...user, steps }]));
 
     w.runner.resumeAll();
-    await w.runner.idle();
+    await settled(w);
 
     expect(w.admin.changesSent()).toEqual([]);
     expect(step(w, "deactivate")).toMatchObject({ state: "done", detail: "deactivated and erased" });
@@ -365,7 +372,7 @@ describe("their rooms", () => {
     w.waves.finish("w-000001", ["done", "failed"]);
     w.clock.advance(1_000);
     w.timers.ringAll();
-    await w.runner.idle();
+    await settled(w);
 
     expect(step(w, "rooms")).toMatchObject({ state: "failed", count: 1, detail: "1 of 2 rooms shut down (wave w-000001), 1 not" });
     expect(step(w, "deactivate")?.state).toBe("done");
@@ -382,7 +389,7 @@ describe("the board and the final message", () => {
     expect(w.notifier.edits).toHaveLength(0);
     w.clock.advance(2_000);
     w.timers.ringAll();
-    await w.runner.idle();
+    await settled(w);
     expect(w.notifier.edits).toHaveLength(1);
 
     await ended(w, redaction(w).id, "complete");
@@ -391,7 +398,7 @@ describe("the board and the final message", () => {
 
     w.clock.advance(30_000);
     w.timers.ringAll();
-    await w.runner.idle();
+    await settled(w);
     expect(w.notifier.finals).toHaveLength(2);
     expect(stored(w).finalNotificationSent).toBe(true);
   });
@@ -399,5 +406,55 @@ describe("the board and the final message", () => {
   it("knows a takedown's task by its parameters", () => {
     expect(isTakedownTask(sampleTask({ parameters: { takedownId: "t-1" } }))).toBe(true);
     expect(isTakedownTask(sampleTask({ parameters: { waveId: "w-1" } }))).toBe(false);
+  });
+});
+
+describe("passes that meet each other", () => {
+  it("never sends a step twice when a pass runs while the board is being posted", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    const posted = w.notifier.posted.bind(w.notifier);
+    // The board's post takes a while: meanwhile another pass (another takedown's end, a timer) runs this one's steps.
+    w.notifier.posted = async (record) => {
+      w.runner.wake();
+      await w.runner.idle();
+      return posted(record);
+    };
+
+    await w.runner.start(takedown([takedownUser(SPAMMER)]));
+    await settled(w);
+
+    expect(w.admin.changesSent().filter((call) => call.method === "setSuspended")).toHaveLength(1);
+    expect(w.book.requests).toHaveLength(1);
+    expect(stored(w).boardEventId).toBe("$board-t-000001");
+    expect(step(w, "redact")?.state).toBe("running");
+  });
+
+  it("does not hold one takedown's end back while another's final message is still being sent", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    let release: (done: boolean) => void = () => undefined;
+    const finished = w.notifier.finished.bind(w.notifier);
+    w.notifier.finished = (record) => {
+      if (record.id === "t-000001") {
+        w.notifier.finals.push(record);
+        return new Promise<boolean>((resolve) => (release = resolve));
+      }
+      return finished(record);
+    };
+    await w.runner.start(takedown([takedownUser(SPAMMER, { rooms: [] })], ALL_OPTIONS, "t-000001"));
+    await w.runner.idle();
+    expect(w.notifier.finals.map((record) => record.id)).toEqual(["t-000001"]);
+
+    w.admin.addAccount("@other:example.org");
+    await w.runner.start(takedown([takedownUser("@other:example.org", { rooms: [] })], ALL_OPTIONS, "t-000002"));
+    await w.runner.idle();
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(w.notifier.finals.map((record) => record.id)).toEqual(["t-000001", "t-000002"]);
+    expect(w.store.get("t-000002")?.finalNotificationSent).toBe(true);
+    release(true);
+    await w.runner.sent();
+    expect(w.store.get("t-000001")?.finalNotificationSent).toBe(true);
   });
 });
