@@ -7,7 +7,7 @@ import { cutToBytes, fitMessage, jsonBytes, MESSAGE_BUDGET_BYTES, messageBytes, 
 import type { UserId } from "../../../src/matrix/ids.js";
 import type { CommandSpec } from "../../../src/model/commandSpec.js";
 import type { CommandOutcome } from "../../../src/model/outcomes.js";
-import type { Digest, StoredReport } from "../../../src/model/reports.js";
+import type { Digest, StoredEventReport } from "../../../src/model/reports.js";
 import { mediaRunParameters, type RetentionMediaRun, type RetentionPolicy } from "../../../src/model/retention.js";
 import type { MediaFile, MediaPage } from "../../../src/model/media.js";
 import type { LeftOutRoom, WaveRecord, WaveRoom, WaveView } from "../../../src/model/waves.js";
@@ -212,6 +212,7 @@ const OUTCOMES: { readonly [K in CommandOutcome["kind"]]: () => Extract<CommandO
   "report-one": () => ({
     kind: "report-one",
     card: {
+      kind: "event",
       report: hugeReport(1),
       earlierAboutSender: MANY,
       context: {
@@ -374,8 +375,9 @@ function hugeMediaPage(): MediaPage {
 /** Kinds whose answer is another message (a task's progress, a wave's board), not a reply. */
 const ANSWERED_ELSEWHERE: ReadonlySet<CommandOutcome["kind"]> = new Set(["task-started", "wave-started", "takedown-started"]);
 
-function hugeReport(id: number): StoredReport {
+function hugeReport(id: number): StoredEventReport {
   return {
+    kind: "event",
     id,
     // A number other than the homeserver's (a reused id) makes every heading longer.
     homeserverId: id + 10 ** 12,
@@ -511,7 +513,7 @@ describe("every message fits the budget, whatever the length of its lists", () =
   it("the report poller's cards: a digest of thousands of reports, a card with a huge context", () => {
     const reports = many((index) => ({ ...hugeReport(index), sender: `@${HOSTILE}${index % 700}:example.org`, roomId: `!${HOSTILE}${index % 900}:example.org` }));
     for (const kind of ["room", "sender"] as const) {
-      const digest: Digest = { key: `${kind} ${HOSTILE}`, kind, subject: HOSTILE, reportIds: reports.map((report) => report.id), lastTs: FIXED_NOW };
+      const digest: Digest = { key: `${kind} ${HOSTILE}`, kind, subject: HOSTILE, reportIds: reports.map((report) => ({ kind: report.kind, id: report.id })), lastTs: FIXED_NOW };
       const message = renderDigest(digest, reports, "!");
       expectFits(message, `${kind} digest`);
       expect(message.plain).toContain(`${MANY} more reports folded here`);
@@ -519,13 +521,13 @@ describe("every message fits the budget, whatever the length of its lists", () =
     }
     const lines = many((index) => ({ sender: HOSTILE, at: FIXED_NOW, text: HOSTILE.repeat(20), placeholder: index % 2 === 0, reported: index === 3 }));
     for (const state of ["open", "resolved"] as const) {
-      const card = renderReportCard({ report: { ...hugeReport(7), state, changedBy: HOSTILE }, earlierAboutSender: MANY, context: { kind: "shown", lines } }, "!");
+      const card = renderReportCard({ kind: "event", report: { ...hugeReport(7), state, changedBy: HOSTILE }, earlierAboutSender: MANY, context: { kind: "shown", lines } }, "!");
       expectFits(card, `${state} card`);
       expect(card.plain).toMatch(/\.\.\. and \d+ more lines of context/);
       expect(card.plain).toContain("← reported");
       expect(card.html).not.toMatch(/<>|"<|'</);
     }
-    const unavailable = renderReportCard({ report: hugeReport(8), context: { kind: "unavailable", why: HOSTILE.repeat(200) } }, "!");
+    const unavailable = renderReportCard({ kind: "event", report: hugeReport(8), context: { kind: "unavailable", why: HOSTILE.repeat(200) } }, "!");
     expectFits(unavailable, "card without context");
   });
 
