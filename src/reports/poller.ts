@@ -102,7 +102,7 @@ export class ReportPoller {
   poll(): Promise<void> {
     this.running ??= this.pollNow()
       .catch((error: unknown) => {
-        this.log.error({ err: error }, "polling event reports failed");
+        this.log.error({ err: error }, "polling reports failed");
       })
       .finally(() => {
         this.running = undefined;
@@ -233,7 +233,7 @@ export class ReportPoller {
     const transactionId = `warden-reports-unreadable-${createHash("sha256").update(keys.join("\n")).digest("hex").slice(0, 24)}`;
     const sent = await this.chat.send(this.options.managementRoomId, renderUnreadableReports(entries), { transactionId });
     if (!sent.ok) {
-      this.log.warn({ error: sent.error }, "could not name the unreadable event reports; retrying at the next poll");
+      this.log.warn({ error: sent.error }, "could not name the unreadable reports; retrying at the next poll");
       return;
     }
     this.store.markNamed(keys, sent.value);
