@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { eventReportRef as ev, type StoredEventReport } from "../../../src/model/reports.js";
-import type { NewEventReport, ReportStore } from "../../../src/reports/store.js";
+import { eventReportRef as ev, userReportRef as user, type StoredEventReport, type StoredUserReport } from "../../../src/model/reports.js";
+import type { NewEventReport, NewUserReport, ReportStore } from "../../../src/reports/store.js";
 import { WardenDatabase } from "../../../src/store/database.js";
 import { SqliteReportStore } from "../../../src/store/reports.js";
 import { MemoryReportStore } from "../../fakes/memoryReportStore.js";
@@ -105,6 +105,101 @@ describe.each(makers)("ReportStore (%s)", (_name, make) => {
     store.saveDigest({ key: "sender @s:x", kind: "sender", subject: "@s:x", reportIds: [ev(1), ev(3), ev(4)], lastTs: 1004, cardEventId: "$d" });
     expect(store.digest("sender @s:x")).toEqual({ key: "sender @s:x", kind: "sender", subject: "@s:x", reportIds: [ev(1), ev(3), ev(4)], lastTs: 1004, cardEventId: "$d" });
     expect(store.digest("room !r:x")).toBeUndefined();
+  });
+});
+
+/** A report about a user as the poller hands it over: no number yet. */
+function freshUser(homeserverId: number, overrides: Partial<NewUserReport> = {}): NewUserReport {
+  return { kind: "user", homeserverId, receivedTs: 2000 + homeserverId, target: "@bad:x", reporter: "@rep:x", state: "open", changedAt: 5, deletedOnHomeserver: false, ...overrides };
+}
+
+describe.each(makers)("ReportStore with reports about users (%s)", (_name, make) => {
+  it("numbers each kind on its own, with a cursor each, and gets a report by kind and number", () => {
+    const store = make();
+    store.take("event", { reports: [fresh(1), fresh(2)], cursor: { newestTs: 1002 } });
+    const taken = store.take("user", { reports: [freshUser(1, { reason: "abuse" }), freshUser(2)], cursor: { newestTs: 2002 } });
+
+    expect(taken.reports.map((r) => [r.kind, r.id])).toEqual([
+      ["user", 1],
+      ["user", 2],
+    ]);
+    expect(store.get(user(1))).toEqual({ ...freshUser(1, { reason: "abuse" }), id: 1 } satisfies StoredUserReport);
+    expect(store.get(ev(1))?.kind).toBe("event");
+    expect(store.cursor("event")).toEqual({ newestTs: 1002 });
+    expect(store.cursor("user")).toEqual({ newestTs: 2002 });
+    // A batch of the other kind is not this kind's.
+    expect(store.take("user", { reports: [fresh(9)], cursor: { newestTs: 2002 } }).reports).toEqual([]);
+  });
+
+  it("knows a report about a user by its homeserver id, reported user, reporter and received time: a reused id is a new report with the next free number", () => {
+    const store = make();
+    store.take("user", { reports: [freshUser(1), freshUser(2)], cursor: { newestTs: 2002 } });
+    const reused = freshUser(2, { target: "@other:x", receivedTs: 9000 });
+
+    expect(store.take("user", { reports: [freshUser(2), reused], cursor: { newestTs: 9000 } }).reports.map((r) => [r.id, r.homeserverId])).toEqual([[3, 2]]);
+    expect(store.withHomeserverId("user", 2).map((r) => r.id)).toEqual([2, 3]);
+    expect(store.withHomeserverId("event", 2)).toEqual([]);
+    const known = { kind: "user" as const, homeserverId: 1, target: "@bad:x", reporter: "@rep:x", receivedTs: 2001 };
+    expect(store.knows(known)).toBe(true);
+    for (const field of [{ target: "@x:x" }, { reporter: "@x:x" }, { receivedTs: 1 }, { homeserverId: 9 }]) expect(store.knows({ ...known, ...field })).toBe(false);
+    // An event report with the same homeserver id is another report.
+    expect(store.knows({ kind: "event", homeserverId: 1, eventId: "@bad:x", reporter: "@rep:x", receivedTs: 2001 })).toBe(false);
+  });
+
+  it("keeps a user cursor's gap, whose last report read is a report about a user", () => {
+    const store = make();
+    const gap = { fromTs: 1, toTs: 9, top: { kind: "user" as const, homeserverId: 4, target: "@bad:x", reporter: "@rep:x", receivedTs: 9 }, offset: 12, countOlder: true };
+    store.take("user", { reports: [], cursor: { newestTs: 20, gap } });
+    expect(store.cursor("user")).toEqual({ newestTs: 20, gap });
+    expect(store.cursor("event")).toBeUndefined();
+  });
+
+  it("lists, updates, finds cards and the unposted across both kinds, oldest received first", () => {
+    const store = make();
+    store.take("event", { reports: [fresh(1, { receivedTs: 10 }), fresh(2, { receivedTs: 30, sender: "@bad:x" })], cursor: { newestTs: 30 } });
+    store.take("user", { reports: [freshUser(1, { receivedTs: 20 }), freshUser(2, { receivedTs: 40, reporter: "@s:x" })], cursor: { newestTs: 40 } });
+    expect(store.unposted().map((r) => `${r.kind} ${r.id}`)).toEqual(["event 1", "user 1", "event 2", "user 2"]);
+    expect(store.update(user(1), { cardEventId: "$c", state: "resolved" })).toMatchObject({ kind: "user", id: 1, cardEventId: "$c" });
+    expect(store.get(ev(1))?.cardEventId).toBeUndefined();
+    expect(store.byCard("$c").map((r) => `${r.kind} ${r.id}`)).toEqual(["user 1"]);
+
+    expect(store.list({ includeResolved: true }, 0, 10).reports.map((r) => `${r.kind} ${r.id}`)).toEqual(["user 2", "event 2", "user 1", "event 1"]);
+    expect(store.list({ includeResolved: false }, 0, 10).total).toBe(3);
+    expect(store.list({ includeResolved: true, kind: "user" }, 0, 10).reports.map((r) => r.id)).toEqual([2, 1]);
+    // The reported user, the sender and the reporter all count as naming a user.
+    expect(store.list({ includeResolved: true, user: "@bad:x" }, 0, 10).reports.map((r) => `${r.kind} ${r.id}`)).toEqual(["user 2", "event 2", "user 1"]);
+    expect(store.list({ includeResolved: true, user: "@s:x" }, 0, 10).reports.map((r) => `${r.kind} ${r.id}`)).toEqual(["user 2", "event 1"]);
+    expect(store.list({ includeResolved: true, roomId: "!r:x" }, 0, 10).total).toBe(2);
+  });
+
+  it("counts a person's recent reports of both kinds: of its own kind by number, of the other by received time", () => {
+    const store = make();
+    store.take("event", { reports: [fresh(1, { receivedTs: 100, sender: "@p:x" }), fresh(2, { receivedTs: 300, sender: "@p:x" })], cursor: { newestTs: 300 } });
+    store.take("user", { reports: [freshUser(1, { receivedTs: 200, target: "@p:x" }), freshUser(2, { receivedTs: 400, target: "@p:x" }), freshUser(3, { receivedTs: 500, target: "@q:x" })], cursor: { newestTs: 500 } });
+
+    expect(store.countRecent({ person: "@p:x" }, 0, { kind: "user", id: 2, receivedTs: 400 })).toBe(3);
+    expect(store.countRecent({ person: "@p:x" }, 150, { kind: "user", id: 2, receivedTs: 400 })).toBe(2);
+    expect(store.countRecent({ person: "@p:x" }, 0, { kind: "event", id: 2, receivedTs: 300 })).toBe(2);
+    expect(store.countRecent({ person: "@p:x" }, 0, { kind: "user", id: 1, receivedTs: 200 })).toBe(1);
+    // A room counts event reports only.
+    expect(store.countRecent({ roomId: "!r:x" }, 0, { kind: "user", id: 9, receivedTs: 1000 })).toBe(2);
+  });
+
+  it("keeps a digest holding reports of both kinds, unreadable entries of either kind, and one-time notices", () => {
+    const store = make();
+    store.saveDigest({ key: "sender @p:x", kind: "sender", subject: "@p:x", reportIds: [ev(3), user(3), user(12)], lastTs: 7 });
+    expect(store.digest("sender @p:x")?.reportIds).toEqual([ev(3), user(3), user(12)]);
+
+    const entry = { kind: "user" as const, key: "u-k", homeserverId: 4, problem: "target_user_id: expected string" };
+    expect(store.take("user", { reports: [], cursor: { newestTs: 1 }, unreadable: [entry] }).unreadable).toEqual([entry]);
+    expect(store.unnamed()).toEqual([entry]);
+
+    expect(store.noticePosted("user-reports-unavailable")).toBe(false);
+    store.markNotice("user-reports-unavailable", true);
+    store.markNotice("user-reports-unavailable", true);
+    expect(store.noticePosted("user-reports-unavailable")).toBe(true);
+    store.markNotice("user-reports-unavailable", false);
+    expect(store.noticePosted("user-reports-unavailable")).toBe(false);
   });
 });
 
