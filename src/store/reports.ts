@@ -8,7 +8,9 @@ import {
   type ReportKind,
   type ReportListFilter,
   type ReportRef,
+  type StoredEventReport,
   type StoredReport,
+  type StoredUserReport,
   type UnreadableReport,
 } from "../model/reports.js";
 import type { BurstSubject, NewReport, ReportCursor, ReportGap, ReportPatch, ReportStore, TakenBatch } from "../reports/store.js";
@@ -39,11 +41,10 @@ const COLUMNS = {
   deletedOnHomeserver: "deleted_on_homeserver",
 } as const;
 type Field = keyof typeof COLUMNS;
-// Every field of a stored report has a column, and every column a field.
-type AllFields = Exclude<keyof StoredReport | "roomId" | "roomName" | "canonicalAlias" | "eventId" | "sender" | "score" | "target", "id">;
-const checkColumns: Record<AllFields, string> = COLUMNS;
+// Every field of either kind has a column (`id` is the key, written apart).
+const FIELD_COLUMNS: Record<Exclude<keyof StoredEventReport | keyof StoredUserReport, "id">, string> = COLUMNS;
 
-const NAMES = Object.keys(checkColumns) as Field[];
+const NAMES = Object.keys(FIELD_COLUMNS) as Field[];
 const INSERT = `INSERT INTO reports (id, ${NAMES.map((name) => COLUMNS[name]).join(", ")}) VALUES (:id, ${NAMES.map((name) => `:${name}`).join(", ")})`;
 
 const nullable = <T extends z.ZodType>(schema: T) => schema.nullish().transform((value) => value ?? undefined);
@@ -108,11 +109,10 @@ function rowToReport(row: unknown): StoredReport | undefined {
   };
 }
 
-function value(report: Partial<Record<Field, unknown>>, name: Field): SQLInputValue {
+function value(report: Partial<Record<Field, string | number | boolean>>, name: Field): SQLInputValue {
   const field = report[name];
   if (field === undefined) return null;
-  if (typeof field === "boolean") return field ? 1 : 0;
-  return field as SQLInputValue;
+  return typeof field === "boolean" ? (field ? 1 : 0) : field;
 }
 
 const digestRow = z.object({
