@@ -25,6 +25,7 @@ const ScheduledTasks = z.looseObject({
 const PurgeStarted = z.looseObject({ purge_id: z.string() });
 const PurgeStatus = z.looseObject({ status: z.string(), error: z.string().optional() });
 const EventReports = z.looseObject({ event_reports: z.array(z.looseObject({ id: z.number(), event_id: z.string(), sender: z.string().nullish() })), total: z.number() });
+const UserReports = z.looseObject({ user_reports: z.array(z.looseObject({ id: z.number(), target_user_id: z.string(), user_id: z.string() })), total: z.number() });
 export type { AdminBlockStatus, AdminRoomDetails, AliasResponse, ClientEvent, MessagesPage, SyncResponse } from "./schemas.js";
 
 /** The subset of the createRoom body tests use, in the spec's own field names. */
@@ -272,6 +273,17 @@ export class MatrixClient {
   async adminEventReports(): Promise<{ ids: number[]; total: number }> {
     const listed = await this.http.request("GET", `${ADMIN}/event_reports`, EventReports, { query: { limit: 100 } });
     return { ids: listed.event_reports.map((report) => report.id), total: listed.total };
+  }
+
+  /** POST /_matrix/client/v3/users/<user_id>/report (Synapse ≥ 1.152): reports a user as a user's client does. */
+  async reportUser(userId: string, reason: string): Promise<void> {
+    await this.http.request("POST", CLIENT + path`/users/${userId}/report`, EmptyResponse, { body: { reason } });
+  }
+
+  /** GET /_synapse/admin/v1/user_reports: the ids (newest first) and the total. */
+  async adminUserReports(): Promise<{ ids: number[]; total: number }> {
+    const listed = await this.http.request("GET", `${ADMIN}/user_reports`, UserReports, { query: { limit: 100 } });
+    return { ids: listed.user_reports.map((report) => report.id), total: listed.total };
   }
 
   /** POST /_matrix/media/v3/upload: the file's mxc URI. */

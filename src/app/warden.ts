@@ -255,7 +255,15 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
     bot,
     clock,
     log,
-    { pollEveryMs: config.reports.pollEveryMs, burst: config.reports.burst, windowMs: config.reports.burstWindowMs, managementRoomId, prefix: config.commandPrefix },
+    {
+      pollEveryMs: config.reports.pollEveryMs,
+      burst: config.reports.burst,
+      windowMs: config.reports.burstWindowMs,
+      managementRoomId,
+      prefix: config.commandPrefix,
+      // Reports about users are read from Synapse 1.152 on; an older one is named once.
+      homeserverVersion,
+    },
     (count) => {
       metrics.reportsSeen(count);
     },

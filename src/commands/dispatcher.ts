@@ -32,6 +32,7 @@ import { MAX_COMMAND_LENGTH, splitWords } from "./parsing/words.js";
 import { describeSelection } from "../model/waves.js";
 import { mediaActionAudit } from "../model/mediaActions.js";
 import { accountActionAudit } from "../model/restrictions.js";
+import { reportLabel } from "../model/reports.js";
 
 /** What still holds when an audit entry could not be stored. */
 const AUDIT_FALLBACK = "This room's history still shows what happened; Warden's audit log will not.";
@@ -373,7 +374,7 @@ export class CommandDispatcher {
         ...(outcome !== "shown" && outcome.kind === "takedown-started"
           ? { taskId: outcome.record.id, target: outcome.record.users.map((user) => user.userId).join(", "), detail: takedownAuditDetail(outcome.record) }
           : {}),
-        ...(outcome !== "shown" && outcome.kind === "report-changed" ? { target: `report ${outcome.report.id}`, detail: outcome.change } : {}),
+        ...(outcome !== "shown" && outcome.kind === "report-changed" ? { target: `report ${reportLabel(outcome.report)}`, detail: outcome.change } : {}),
         ...(outcome !== "shown" && outcome.kind === "refused" ? { detail: outcome.reason } : {}),
         ...(outcome !== "shown" && outcome.kind === "media-action" ? mediaActionAudit(outcome) : {}),
         ...(outcome !== "shown" && outcome.kind === "account-action" ? accountActionAudit(outcome) : {}),

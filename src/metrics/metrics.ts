@@ -72,7 +72,7 @@ export class WardenMetrics {
         this.set(waveQueueLength());
       },
     });
-    this.reports = new Counter({ name: "warden_reports_seen_total", help: "Event reports Warden has posted to the management room.", registers });
+    this.reports = new Counter({ name: "warden_reports_seen_total", help: "Reports (about events, and about users) Warden has taken for the management room.", registers });
   }
 
   commandRan(command: string, outcome: string, seconds: number): void {

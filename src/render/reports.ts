@@ -2,12 +2,16 @@ import { MESSAGE_BUDGET_BYTES, messageBytes, type OutgoingMessage } from "../mat
 import {
   actionCommand,
   CARD_REACTIONS,
+  personCommands,
+  reportLabel,
   type CardAction,
   type ContextLine,
   type Digest,
   type ReportCard,
-  type ReportDeletion,
+  type ReportKind,
   type ReportOutcome,
+  type ReusedBy,
+  type StoredEventReport,
   type StoredReport,
   type UnreadableReport,
 } from "../model/reports.js";
@@ -42,20 +46,21 @@ function flat(text: string, max: number): string {
 const text = textLine;
 
 /** The report with every ID and name cut to its bound, so each place that shows one shows it bounded. */
+function bounded<R extends StoredReport>(report: R): R;
 function bounded(report: StoredReport): StoredReport {
-  const cut = (value: string | undefined) => (value === undefined ? undefined : truncate(value, MAX_ID));
-  const optional = (key: "canonicalAlias" | "sender" | "changedBy") => {
-    const value = cut(report[key]);
-    return value === undefined ? {} : { [key]: value };
-  };
+  const cut = (value: string | undefined) => (value === undefined ? {} : { value: truncate(value, MAX_ID) });
+  const changedBy = cut(report.changedBy).value;
+  const shared = { reporter: truncate(report.reporter, MAX_ID), ...(changedBy === undefined ? {} : { changedBy }) };
+  if (report.kind === "user") return { ...report, ...shared, target: truncate(report.target, MAX_ID) };
+  const alias = cut(report.canonicalAlias).value;
+  const sender = cut(report.sender).value;
   return {
     ...report,
+    ...shared,
     roomId: truncate(report.roomId, MAX_ID),
     eventId: truncate(report.eventId, MAX_ID),
-    reporter: truncate(report.reporter, MAX_ID),
-    ...optional("canonicalAlias"),
-    ...optional("sender"),
-    ...optional("changedBy"),
+    ...(alias === undefined ? {} : { canonicalAlias: alias }),
+    ...(sender === undefined ? {} : { sender }),
   };
 }
 
@@ -76,7 +81,7 @@ function joined(lines: readonly Line[], record?: Record<string, unknown>, short?
   };
 }
 
-export function roomText(report: Pick<StoredReport, "roomId" | "roomName" | "canonicalAlias">): string {
+export function roomText(report: Pick<StoredEventReport, "roomId" | "roomName" | "canonicalAlias">): string {
   const name = report.roomName === undefined || report.roomName === "" ? "" : `"${flat(report.roomName, MAX_NAME)}" `;
   const alias = report.canonicalAlias === undefined ? "" : `${truncate(report.canonicalAlias, MAX_ID)} `;
   return `${name}${alias}(${truncate(report.roomId, MAX_ID)})`;
@@ -92,7 +97,7 @@ function stateText(report: StoredReport): string {
 }
 
 /** The reported event and the lines around it, as many as `bytes` leaves room for. */
-function contextLines(card: ReportCard, bytes: number): Line[] {
+function contextLines(card: Extract<ReportCard, { kind: "event" }>, bytes: number): Line[] {
   if (card.context.kind === "unavailable") return [labelled("Event", `${card.report.eventId}: ${flat(card.context.why, MAX_REASON)}`)];
   const limits = { ...CONTEXT_LIMITS, bytes: Math.min(CONTEXT_LIMITS.bytes, bytes) };
   const all = card.context.lines;
@@ -119,11 +124,12 @@ function contextText(line: ContextLine): Line {
 function actions(report: StoredReport, prefix: string, full: boolean): Line[] {
   const of = (action: CardAction) => actionCommand(action, report, prefix);
   const present = (items: readonly (string | undefined)[]) => items.filter((item): item is string => item !== undefined);
-  const lines = [
-    commands("In the room", present([of("redact-room"), of("purge")])),
-    commands("Across the server", present([of("redact-server"), of("shutdown")])),
-    commands("This report", [`${prefix}report ${report.id} done`, `${prefix}report ${report.id} dismiss`]),
-  ];
+  const label = reportLabel(report);
+  const lines =
+    report.kind === "event"
+      ? [commands("In the room", present([of("redact-room"), of("purge")])), commands("Across the server", present([of("redact-server"), ...personCommands(report, prefix), of("shutdown")]))]
+      : [commands("About the user", personCommands(report, prefix))];
+  lines.push(commands("This report", [`${prefix}report ${label} done`, `${prefix}report ${label} dismiss`]));
   if (full || report.state !== "resolved") lines.push(reactionLine(report, prefix));
   return lines;
 }
@@ -144,21 +150,25 @@ const REACTION_NAMES: Readonly<Record<CardAction, string>> = {
   done: "done",
 };
 
+/** The card's machine-readable copy: `report_kind` tells an event report 12 from a user report u12, which share `report_id` 12. */
 export function reportRecord(report: StoredReport): Record<string, unknown> {
+  const about = report.kind === "event" ? { room_id: truncate(report.roomId, MAX_ID), event_id: truncate(report.eventId, MAX_ID) } : { target_user_id: truncate(report.target, MAX_ID) };
   return {
     type: "report",
+    report_kind: report.kind,
     report_id: report.id,
     homeserver_report_id: report.homeserverId,
     state: report.state,
-    room_id: truncate(report.roomId, MAX_ID),
-    event_id: truncate(report.eventId, MAX_ID),
+    ...about,
     received_ts: report.receivedTs,
   };
 }
 
 /** Warden's number, and the homeserver's id when that differs (Synapse gave a reused id to this one). */
-function numbered(report: Pick<StoredReport, "id" | "homeserverId">): string {
-  return report.homeserverId === report.id ? `${report.id}` : `${report.id} (homeserver report ${report.homeserverId})`;
+function numbered(report: Pick<StoredReport, "kind" | "id" | "homeserverId">): string {
+  const label = reportLabel(report);
+  if (report.homeserverId === report.id) return label;
+  return `${label} (homeserver ${report.kind === "user" ? "user report" : "report"} ${report.homeserverId})`;
 }
 
 function cardHeading(report: StoredReport): Line {
@@ -170,6 +180,14 @@ function cardHeading(report: StoredReport): Line {
 
 /** The card posted once for each report, and edited when its state changes. */
 export function renderReportCard(card: ReportCard, prefix: string): OutgoingMessage {
+  return card.kind === "event" ? renderEventReportCard(card, prefix) : renderUserReportCard(card, prefix);
+}
+
+function reasonLine(report: StoredReport): Line {
+  return labelled("Reason", report.reason === undefined || report.reason.trim() === "" ? "none given" : flat(report.reason, MAX_REASON));
+}
+
+function renderEventReportCard(card: Extract<ReportCard, { kind: "event" }>, prefix: string): OutgoingMessage {
   const report = bounded(card.report);
   const sender =
     report.sender === undefined
@@ -180,7 +198,7 @@ export function renderReportCard(card: ReportCard, prefix: string): OutgoingMess
     labelled("Reporter", report.reporter),
     labelled("Room", roomText(report)),
     labelled("Sender", sender),
-    labelled("Reason", report.reason === undefined || report.reason.trim() === "" ? "none given" : flat(report.reason, MAX_REASON)),
+    reasonLine(report),
   ];
   const after = actions(report, prefix, false);
   const record = reportRecord(report);
@@ -193,23 +211,47 @@ export function renderReportCard(card: ReportCard, prefix: string): OutgoingMess
   return joined([...before, ...contextLines({ ...card, report }, left), ...after], record, short);
 }
 
-/** One digest card per room or sender during a burst, edited as it grows. */
+/** A report about a user: who reported whom and why, what else is known about them, and the commands about them. */
+function renderUserReportCard(card: Extract<ReportCard, { kind: "user" }>, prefix: string): OutgoingMessage {
+  const report = bounded(card.report);
+  const earlier = card.earlierAboutTarget;
+  const known = [
+    earlier === undefined ? "earlier reports not counted" : `${earlier.atLeast ? "at least " : ""}${earlier.count} earlier ${earlier.count === 1 && !earlier.atLeast ? "report" : "reports"} about them`,
+    ...(card.eventReportsAboutTarget === undefined ? [] : [`${card.eventReportsAboutTarget} ${card.eventReportsAboutTarget === 1 ? "report" : "reports"} about events they sent`]),
+  ];
+  const reported = labelled("Reported user", `${report.target} (${known.join("; ")})`);
+  const record = reportRecord(report);
+  const short = joined([cardHeading(report), reported, text("The reason and the commands were left out to fit in one message.")], record);
+  return joined([cardHeading(report), labelled("Reporter", report.reporter), reported, reasonLine(report), ...actions(report, prefix, false)], record, short);
+}
+
+/**
+ * One digest card per room or person during a burst, edited as it grows. A person's digest
+ * may hold reports about events they sent and reports about them as a user; its heading calls
+ * them the sender while it holds event reports only, as it did before reports about users.
+ */
 export function renderDigest(digest: Digest, reports: readonly StoredReport[], prefix: string): OutgoingMessage {
-  const first = reports[0];
+  const events = reports.filter((report): report is StoredEventReport => report.kind === "event");
+  const users = reports.length - events.length;
+  const first = events[0];
   const subjectId = truncate(digest.subject, MAX_ID);
   const subject = digest.kind === "room" && first !== undefined ? roomText(first) : subjectId;
   const open = reports.filter((report) => report.state !== "resolved").length;
   const count = (values: readonly (string | undefined)[]) => new Set(values.filter((value) => value !== undefined)).size;
+  const about = digest.kind === "room" ? "room" : users > 0 ? "user" : "sender";
   const heading: Line = {
-    plain: `Burst of reports about ${digest.kind === "room" ? "room" : "sender"} ${subject}: ${reports.length} more reports folded here (${open} open)`,
-    html: `<b>Burst of reports</b> about ${digest.kind === "room" ? "room" : "sender"} ${escapeHtml(subject)}: <b>${reports.length}</b> more reports folded here (${open} open)`,
+    plain: `Burst of reports about ${about} ${subject}: ${reports.length} more reports folded here (${open} open)`,
+    html: `<b>Burst of reports</b> about ${about} ${escapeHtml(subject)}: <b>${reports.length}</b> more reports folded here (${open} open)`,
   };
-  const counts = text(
-    `From ${count(reports.map((r) => r.reporter))} reporters, about ${count(reports.map((r) => r.sender))} senders in ${count(reports.map((r) => r.roomId))} rooms and ${count(reports.map((r) => r.eventId))} events; ${
-      first === undefined ? "" : `since ${formatUtc(first.receivedTs)}, `
-    }latest ${formatUtc(digest.lastTs)}.`,
-  );
-  const lines: Line[] = [heading, counts, labelled("Reports", listed(reports.map((r) => String(r.id)), DIGEST_IDS))];
+  const earliest = reports[0];
+  const parts = [
+    ...(events.length > 0 || users === 0
+      ? [`about ${count(events.map((r) => r.sender))} senders in ${count(events.map((r) => r.roomId))} rooms and ${count(events.map((r) => r.eventId))} events`]
+      : []),
+    ...(users > 0 ? [`${users} ${users === 1 ? "report" : "reports"} about the user`] : []),
+  ];
+  const counts = text(`From ${count(reports.map((r) => r.reporter))} reporters, ${parts.join(", and ")}; ${earliest === undefined ? "" : `since ${formatUtc(earliest.receivedTs)}, `}latest ${formatUtc(digest.lastTs)}.`);
+  const lines: Line[] = [heading, counts, labelled("Reports", listed(reports.map((r) => reportLabel(r)), DIGEST_IDS))];
   const tally = (values: readonly (string | undefined)[]) => {
     const tallied = new Map<string, number>();
     for (const value of values) if (value !== undefined) tallied.set(value, (tallied.get(value) ?? 0) + 1);
@@ -218,12 +260,13 @@ export function renderDigest(digest: Digest, reports: readonly StoredReport[], p
   };
   const seeThem = commands("See them", [`${prefix}reports --${digest.kind === "room" ? "room" : "user"} ${subjectId}`]);
   if (digest.kind === "room") {
-    lines.push(labelled("Senders", listed(tally(reports.map((r) => r.sender)), DIGEST_SUBJECTS)));
-    const senders = [...new Set(reports.flatMap((r) => (r.sender === undefined ? [] : [truncate(r.sender, MAX_ID)])))].slice(0, 3);
+    lines.push(labelled("Senders", listed(tally(events.map((r) => r.sender)), DIGEST_SUBJECTS)));
+    const senders = [...new Set(events.flatMap((r) => (r.sender === undefined ? [] : [truncate(r.sender, MAX_ID)])))].slice(0, 3);
     lines.push(commands("Bulk actions", [`${prefix}shutdown ${subjectId}`, ...senders.map((sender) => `${prefix}redact ${sender} --room ${subjectId}`)]), seeThem);
   } else {
-    lines.push(labelled("Rooms", listed(tally(reports.map((r) => r.roomId)), DIGEST_SUBJECTS)));
-    lines.push(commands("Bulk actions", [`${prefix}redact ${subjectId}`]), seeThem);
+    if (events.length > 0) lines.push(labelled("Rooms", listed(tally(events.map((r) => r.roomId)), DIGEST_SUBJECTS)));
+    const aboutUser = users > 0 ? [`${prefix}user ${subjectId}`, `${prefix}suspend ${subjectId}`] : [];
+    lines.push(commands("Bulk actions", [`${prefix}redact ${subjectId}`, ...aboutUser, `${prefix}takedown ${subjectId}`]), seeThem);
   }
   const [only] = reports;
   // With one report in it the digest stands for that report: reactions act on it (see reactions.ts).
@@ -233,7 +276,8 @@ export function renderDigest(digest: Digest, reports: readonly StoredReport[], p
     type: "report-digest",
     digest: digest.key.split(" ")[0],
     reports: reports.length,
-    report_ids: withEntries ? reports.slice(0, RECORD_LIST_LIMITS.entries).map((r) => r.id) : [],
+    // An event report by its number, a user report by its label (u12).
+    report_ids: withEntries ? reports.slice(0, RECORD_LIST_LIMITS.entries).map((r) => (r.kind === "event" ? r.id : reportLabel(r))) : [],
   });
   return joined(lines, record(true), joined([heading, counts, seeThem], record(false)));
 }
@@ -243,10 +287,11 @@ function listed(items: readonly string[], limits: ListLimits): string {
 }
 
 function summary(report: StoredReport): Line {
-  const about = report.sender === undefined ? "unknown sender" : truncate(report.sender, MAX_ID);
+  const about =
+    report.kind === "user" ? `about user ${truncate(report.target, MAX_ID)}` : `${report.sender === undefined ? "unknown sender" : truncate(report.sender, MAX_ID)} in ${roomText(report)}`;
   const reason = report.reason === undefined || report.reason.trim() === "" ? "no reason" : `"${flat(report.reason, 80)}"`;
   const number = `#${numbered(report)}`;
-  const plain = `${number} ${formatUtc(report.receivedTs)} · ${about} in ${roomText(report)} · ${reason} · ${stateText(bounded(report))}`;
+  const plain = `${number} ${formatUtc(report.receivedTs)} · ${about} · ${reason} · ${stateText(bounded(report))}`;
   return { plain, html: `<b>${escapeHtml(number)}</b> ${escapeHtml(plain.slice(number.length + 1))}` };
 }
 
@@ -254,7 +299,8 @@ function summary(report: StoredReport): Line {
 export function renderReportOutcome(outcome: ReportOutcome, prefix: string): OutgoingMessage {
   switch (outcome.kind) {
     case "report-list": {
-      const which = outcome.filter.includeResolved ? "Reports" : "Open reports";
+      const kinds = outcome.filter.kind === undefined ? "reports" : outcome.filter.kind === "event" ? "event reports" : "reports about users";
+      const which = outcome.filter.includeResolved ? `${kinds.charAt(0).toUpperCase()}${kinds.slice(1)}` : `Open ${kinds}`;
       const narrowed = [
         ...(outcome.filter.roomId === undefined ? [] : [`in ${truncate(outcome.filter.roomId, MAX_ID)}`]),
         ...(outcome.filter.user === undefined ? [] : [`naming ${truncate(outcome.filter.user, MAX_ID)}`]),
@@ -265,7 +311,7 @@ export function renderReportOutcome(outcome: ReportOutcome, prefix: string): Out
       // The page was cut for size: the reports left out are reached by starting the list from them.
       const cut = rest > 0 ? [moreLine(rest, text(`on this page: add --from ${outcome.from + shown.length} to the command to see them`))] : [];
       const next = outcome.nextPageCommand === undefined ? [] : [commands("Next page", [truncate(outcome.nextPageCommand, 4 * MAX_ID)])];
-      const oneInFull = text(`One in full: ${prefix}report <id>`);
+      const oneInFull = text(`One in full: ${prefix}report <id> (u<id> for a report about a user)`);
       return joined([heading, ...shown, ...cut, ...next, oneInFull], undefined, joined([heading, ...next, oneInFull]));
     }
     case "report-one":
@@ -275,16 +321,17 @@ export function renderReportOutcome(outcome: ReportOutcome, prefix: string): Out
       const deletion = outcome.deletion;
       const failed = deletion?.ok === false ? deletion : undefined;
       const reused = deletion?.ok === true ? deletion.reusedBy : undefined;
+      const label = reportLabel(report);
       const what = (problem: string) =>
         outcome.change === "done"
-          ? `Report ${report.id} is resolved (done).`
+          ? `Report ${label} is resolved (done).`
           : outcome.change === "acknowledged"
-            ? `Report ${report.id} is acknowledged.`
+            ? `Report ${label} is acknowledged.`
             : failed !== undefined
-              ? `Report ${report.id} is resolved (dismissed), but deleting it on the homeserver failed${problem}. Send the command again to retry the deletion.`
+              ? `Report ${label} is resolved (dismissed), but deleting it on the homeserver failed${problem}. Send the command again to retry the deletion.`
               : reused !== undefined
-                ? `Report ${report.id} is resolved (dismissed). The homeserver no longer has it: its id there, ${report.homeserverId}, now belongs to another report (${reusedText(reused)}), which Warden left alone.`
-                : `Report ${report.id} is resolved (dismissed) and deleted on the homeserver.`;
+                ? `Report ${label} is resolved (dismissed). The homeserver no longer has it: its id there, ${report.homeserverId}, now belongs to another report (${reusedText(reused)}), which Warden left alone.`
+                : `Report ${label} is resolved (dismissed) and deleted on the homeserver.`;
       const record = reportRecord(report);
       const problem = failed === undefined ? "" : `: ${truncate(failed.problem, MAX_PROBLEM)}`;
       return joined([text(what(problem))], record, joined([text(what(""))], record));
@@ -292,19 +339,50 @@ export function renderReportOutcome(outcome: ReportOutcome, prefix: string): Out
   }
 }
 
-function reusedText(other: NonNullable<Extract<ReportDeletion, { ok: true }>["reusedBy"]>): string {
-  const about = `${truncate(other.reporter, MAX_ID)} about ${truncate(other.eventId, MAX_ID)}, ${formatUtc(other.receivedTs)}`;
-  return other.wardenId === undefined ? `filed by ${about}` : `Warden's report ${other.wardenId}, filed by ${about}`;
+function reusedText(other: ReusedBy): string {
+  const subject = other.kind === "event" ? truncate(other.eventId, MAX_ID) : `user ${truncate(other.target, MAX_ID)}`;
+  const about = `${truncate(other.reporter, MAX_ID)} about ${subject}, ${formatUtc(other.receivedTs)}`;
+  return other.wardenId === undefined ? `filed by ${about}` : `Warden's report ${reportLabel({ kind: other.kind, id: other.wardenId })}, filed by ${about}`;
 }
+
+const KIND_NOUNS: Readonly<Record<ReportKind, { readonly one: string; readonly many: string }>> = {
+  event: { one: "event report", many: "event reports" },
+  user: { one: "report about a user", many: "reports about users" },
+};
 
 /** Unreadable entries the homeserver listed, named once; the readable reports were posted. */
 export function renderUnreadableReports(entries: readonly UnreadableReport[]): OutgoingMessage {
   const count = entries.length;
+  const kinds = new Set(entries.map((entry) => entry.kind));
+  const [only] = kinds;
+  const noun = kinds.size === 1 && only !== undefined ? KIND_NOUNS[only] : { one: "report", many: "reports" };
   const heading = text(
-    `Warden could not read ${count} event ${count === 1 ? "report" : "reports"} the homeserver listed; ${count === 1 ? "it has" : "they have"} no card. The other reports are posted as usual.`,
+    `Warden could not read ${count} ${count === 1 ? noun.one : noun.many} the homeserver listed; ${count === 1 ? "it has" : "they have"} no card. The other reports are posted as usual.`,
   );
-  const line = (entry: UnreadableReport): Line => text(`${entry.homeserverId === undefined ? "A report without a readable id" : `Homeserver report ${entry.homeserverId}`}: ${flat(entry.problem, MAX_REASON)}`);
+  const line = (entry: UnreadableReport): Line =>
+    text(`${entry.homeserverId === undefined ? "A report without a readable id" : `Homeserver ${entry.kind === "user" ? "user report" : "report"} ${entry.homeserverId}`}: ${flat(entry.problem, MAX_REASON)}`);
   const { shown, rest } = firstEntries(entries, line, LIST_LIMITS);
-  const record = { type: "reports-unreadable", reports: count, homeserver_report_ids: entries.slice(0, RECORD_LIST_LIMITS.entries).flatMap((entry) => (entry.homeserverId === undefined ? [] : [entry.homeserverId])) };
+  const record = {
+    type: "reports-unreadable",
+    reports: count,
+    homeserver_report_ids: entries.slice(0, RECORD_LIST_LIMITS.entries).flatMap((entry) => (entry.homeserverId === undefined || entry.kind !== "event" ? [] : [entry.homeserverId])),
+    ...(kinds.has("user")
+      ? { homeserver_user_report_ids: entries.slice(0, RECORD_LIST_LIMITS.entries).flatMap((entry) => (entry.homeserverId === undefined || entry.kind !== "user" ? [] : [entry.homeserverId])) }
+      : {}),
+  };
   return joined([heading, ...shown, ...(rest > 0 ? [moreLine(rest, text("unreadable reports"))] : [])], record, joined([heading], record));
+}
+
+/** The first poll of a list: the reports older than a day are counted, not posted. */
+export function renderReportsFirstStart(kind: ReportKind, count: number): OutgoingMessage {
+  const plain = `Warden reads ${KIND_NOUNS[kind].many} from now on. ${count} report${count === 1 ? "" : "s"} older than a day ${count === 1 ? "was" : "were"} already on the homeserver and ${count === 1 ? "is" : "are"} not posted here.`;
+  // The event reports' record is the one it was before reports about users existed.
+  return { plain, html: escapeHtml(plain), record: { type: "reports-first-start", ...(kind === "event" ? {} : { kind }), older_not_posted: count } };
+}
+
+/** Said once: this homeserver keeps no reports about users (`needs` is the first Synapse that does). */
+export function renderUserReportsUnavailable(version: string | undefined, needs: string): OutgoingMessage {
+  const running = version === undefined ? "" : ` (this homeserver runs ${truncate(version, MAX_NAME)})`;
+  const plain = `Reports about users need Synapse ${needs} or later${running}. Warden does not read them here; event reports are posted as before.`;
+  return { plain, html: escapeHtml(plain), record: { type: "reports-unavailable", kind: "user", needs, ...(version === undefined ? {} : { homeserver_version: truncate(version, MAX_NAME) }) } };
 }

@@ -1,6 +1,7 @@
 import type { EventId, RoomId, UserId } from "../matrix/ids.js";
 import type { ClientEvent, SynapseAdminClient } from "../synapse/adminClient.js";
-import type { ContextLine, EventContext, ReportCard, StoredReport } from "../model/reports.js";
+import type { ContextLine, EventContext, ReportCard, StoredEventReport, StoredReport, StoredUserReport } from "../model/reports.js";
+import { present } from "../model/lookups.js";
 
 /** The context API splits `limit` between events before and after the reported one. */
 export const CARD_CONTEXT_LIMIT = 4;
@@ -8,15 +9,19 @@ export const FULL_CONTEXT_LIMIT = 10;
 /** Reports about a sender read to count the earlier ones; more are rare and said as "at least". */
 const SENDER_PAGE = 100;
 
-export type ReportAdmin = Pick<SynapseAdminClient, "eventContext" | "eventReports">;
+export type ReportAdmin = Pick<SynapseAdminClient, "eventContext" | "eventReports" | "userReports">;
 
 /** Everything a card shows about a report, read from the homeserver now. */
 export async function buildCard(report: StoredReport, admin: ReportAdmin, contextLimit = CARD_CONTEXT_LIMIT): Promise<ReportCard> {
+  if (report.kind === "user") {
+    const [earlier, aboutEvents] = await Promise.all([countEarlierAboutUser(report, admin), countEventReportsAbout(report.target, admin)]);
+    return { kind: "user", report, ...present("earlierAboutTarget", earlier), ...present("eventReportsAboutTarget", aboutEvents) };
+  }
   const [context, earlier] = await Promise.all([readContext(report, admin, contextLimit), countEarlier(report, admin)]);
-  return { report, context, ...(earlier === undefined ? {} : { earlierAboutSender: earlier }) };
+  return { kind: "event", report, context, ...(earlier === undefined ? {} : { earlierAboutSender: earlier }) };
 }
 
-async function readContext(report: StoredReport, admin: ReportAdmin, limit: number): Promise<EventContext> {
+async function readContext(report: StoredEventReport, admin: ReportAdmin, limit: number): Promise<EventContext> {
   const found = await admin.eventContext(report.roomId as RoomId, report.eventId as EventId, limit);
   if (!found.ok) {
     switch (found.error.kind) {
@@ -53,11 +58,30 @@ export function contextLine(event: ClientEvent, reported: boolean): ContextLine 
   return { ...base, text: `event ${event.type}`, placeholder: true };
 }
 
-async function countEarlier(report: StoredReport, admin: ReportAdmin): Promise<number | undefined> {
+async function countEarlier(report: StoredEventReport, admin: ReportAdmin): Promise<number | undefined> {
   if (report.sender === undefined) return undefined;
   const listed = await admin.eventReports({ eventSender: report.sender as UserId, direction: "b", limit: SENDER_PAGE });
   if (!listed.ok) return undefined;
   // By received time, as the list is ordered: ids are not (Synapse reuses a deleted newest one).
   const newerOrThis = listed.value.event_reports.filter((other) => other.received_ts >= report.receivedTs).length;
   return Math.max(0, listed.value.total - newerOrThis);
+}
+
+/**
+ * Earlier reports about the same user (received before this one). Synapse matches the target
+ * filter with LIKE, so the page is checked for the exact user; a list longer than one page
+ * leaves older reports unread, and the count is then a floor.
+ */
+async function countEarlierAboutUser(report: StoredUserReport, admin: ReportAdmin): Promise<{ count: number; atLeast: boolean } | undefined> {
+  const listed = await admin.userReports({ target: report.target, direction: "b", limit: SENDER_PAGE });
+  if (!listed.ok) return undefined;
+  const count = listed.value.user_reports.filter((other) => other.target_user_id === report.target && other.received_ts < report.receivedTs).length;
+  const more = listed.value.next_token;
+  return { count, atLeast: more !== undefined && more !== null };
+}
+
+/** Reports about events the user sent (the event list matches the sender exactly). */
+async function countEventReportsAbout(userId: string, admin: ReportAdmin): Promise<number | undefined> {
+  const listed = await admin.eventReports({ eventSender: userId as UserId, limit: 1 });
+  return listed.ok ? listed.value.total : undefined;
 }

@@ -1,4 +1,4 @@
-import { actionCommand, CARD_REACTIONS, type CardAction } from "../model/reports.js";
+import { actionCommand, CARD_REACTIONS, refOf, type CardAction } from "../model/reports.js";
 import type { ReportDesk } from "./desk.js";
 
 /** Reaction keys arrive with or without the emoji variation selector. */
@@ -21,7 +21,7 @@ export function cardReactionCommand(desk: Pick<ReportDesk, "reportForCard" | "ac
     const report = desk.reportForCard(cardEventId);
     if (report === undefined) return undefined;
     const command = actionCommand(action, report, prefix);
-    if (command !== undefined && action !== "done") void desk.acknowledge(report.id, by);
+    if (command !== undefined && action !== "done") void desk.acknowledge(refOf(report), by);
     return command;
   };
 }

@@ -1,9 +1,10 @@
-import type { Digest, ReportIdentity, ReportListFilter, ReportState, StoredReport, UnreadableReport } from "../model/reports.js";
+import type { Digest, ReportIdentity, ReportKind, ReportListFilter, ReportRef, ReportState, StoredEventReport, StoredReport, StoredUserReport, UnreadableReport } from "../model/reports.js";
 
 /**
- * How far the poller has read the homeserver's list (newest first, by received time; Synapse
- * has no other filter, and pages by offset). Times, not ids: ids are not in list order, and a
- * deleted newest id is handed out again after Synapse restarts.
+ * How far the poller has read one of the homeserver's lists (newest first, by received time;
+ * Synapse has no other order, and pages by offset). Times, not ids: ids are not in list order,
+ * and a deleted newest id is handed out again after Synapse restarts. Each kind of report has
+ * its own list, and its own cursor.
  */
 export interface ReportCursor {
   /** The newest received time read from the top of the list: the next poll reads down to it. */
@@ -25,7 +26,9 @@ export interface ReportGap {
 }
 
 /** A report as read from the homeserver, before Warden gives it its number. */
-export type NewReport = Omit<StoredReport, "id">;
+export type NewEventReport = Omit<StoredEventReport, "id">;
+export type NewUserReport = Omit<StoredUserReport, "id">;
+export type NewReport = NewEventReport | NewUserReport;
 
 export interface TakenBatch {
   /** The reports stored now (the others were known already), with their Warden numbers. */
@@ -36,32 +39,38 @@ export interface TakenBatch {
 
 export type ReportPatch = Partial<Pick<StoredReport, "state" | "cardEventId" | "digestKey" | "changedAt" | "changedBy" | "resolution" | "deletedOnHomeserver">>;
 
+/** The reports a burst counts: those of a room (event reports), or those about a person (the sender of reported events, or a reported user). */
+export type BurstSubject = { readonly roomId: string } | { readonly person: string };
+
 /**
  * Where reports live between polls and restarts. The rows are also the set of reports already
- * taken: a report (known by its homeserver id, event, reporter and received time) is inserted
- * once, and only an inserted report is ever posted.
+ * taken: a report (known by its kind, homeserver id, event or reported user, reporter and
+ * received time) is inserted once, and only an inserted report is ever posted.
  */
 export interface ReportStore {
-  /** Undefined before the first poll ever finished. */
-  cursor(): ReportCursor | undefined;
+  /** Undefined before the first poll of this kind ever finished. */
+  cursor(kind: ReportKind): ReportCursor | undefined;
   /**
-   * Stores the new reports, the unreadable entries and the moved cursor together (one
-   * transaction): all or nothing. A report already known is skipped; a new one gets its
-   * homeserver id as its number when that is free, else the next free number.
+   * Stores the new reports of one kind, the unreadable entries and that kind's moved cursor
+   * together (one transaction): all or nothing. A report already known is skipped; a new one
+   * gets its homeserver id as its number when that is free among its kind, else the next free number.
    */
-  take(batch: { readonly reports: readonly NewReport[]; readonly cursor: ReportCursor; readonly unreadable?: readonly UnreadableReport[] }): TakenBatch;
+  take(kind: ReportKind, batch: { readonly reports: readonly NewReport[]; readonly cursor: ReportCursor; readonly unreadable?: readonly UnreadableReport[] }): TakenBatch;
   knows(report: ReportIdentity): boolean;
-  /** By Warden's number. */
-  get(id: number): StoredReport | undefined;
-  /** Every stored report that had this homeserver id, oldest first (more than one once Synapse reused it). */
-  withHomeserverId(homeserverId: number): StoredReport[];
-  update(id: number, patch: ReportPatch): StoredReport | undefined;
-  /** Taken but not yet posted (a crash between the two), oldest first. */
+  /** By Warden's number and kind. */
+  get(ref: ReportRef): StoredReport | undefined;
+  /** Every stored report of the kind that had this homeserver id, oldest first (more than one once Synapse reused it). */
+  withHomeserverId(kind: ReportKind, homeserverId: number): StoredReport[];
+  update(ref: ReportRef, patch: ReportPatch): StoredReport | undefined;
+  /** Taken but not yet posted (a crash between the two), both kinds, oldest received first. */
   unposted(): StoredReport[];
-  /** Newest first. */
+  /** Newest received first, both kinds unless the filter names one. */
   list(filter: ReportListFilter, from: number, limit: number): { readonly reports: StoredReport[]; readonly total: number };
-  /** Reports of a room or about a sender received at or after `since`, with numbers below `beforeId`. */
-  countRecent(match: { readonly roomId?: string; readonly sender?: string }, since: number, beforeId: number): number;
+  /**
+   * Reports of a room or about a person received at or after `since` and taken before `before`:
+   * of its kind with a lower number, of the other kind received before it.
+   */
+  countRecent(subject: BurstSubject, since: number, before: Pick<StoredReport, "kind" | "id" | "receivedTs">): number;
   digest(key: string): Digest | undefined;
   saveDigest(digest: Digest): void;
   /** Reports whose card is this event (a single card, or a digest). */
@@ -70,6 +79,10 @@ export interface ReportStore {
   unnamed(): UnreadableReport[];
   /** They were named in the room by this message. */
   markNamed(keys: readonly string[], eventId: string): void;
+  /** Whether a one-time notice (such as "reports about users need a newer Synapse") was posted. */
+  noticePosted(key: string): boolean;
+  /** Records (or, with `posted` false, forgets) that the notice was posted, so that a restart neither repeats it nor loses it. */
+  markNotice(key: string, posted: boolean): void;
 }
 
 export function isOpen(state: ReportState): boolean {

@@ -1,7 +1,6 @@
-import type { ReportIdentity } from "../model/reports.js";
-import type { AdminError, EventReport, EventReportsBody, SynapseAdminClient, UnreadableEntry } from "../synapse/adminClient.js";
-
-export type ListAdmin = Pick<SynapseAdminClient, "eventReports">;
+import { identityOf, sameReport, type ReportFacts, type ReportIdentity } from "../model/reports.js";
+import type { AdminError, UnreadableEntry } from "../synapse/adminClient.js";
+import type { ReportList, ReportPage } from "./lists.js";
 
 /**
  * Each next page starts this many entries before the end of the last one (10 of Synapse's 50),
@@ -32,7 +31,7 @@ export interface WalkPlan {
 
 export interface WalkResult {
   /** Readable entries received at or after `stopTs`, in list order; one may come twice (the overlap). */
-  readonly reports: readonly EventReport[];
+  readonly reports: readonly ReportFacts[];
   readonly unreadable: readonly UnreadableEntry[];
   readonly pages: number;
   /**
@@ -63,14 +62,14 @@ interface Last extends Anchor {
 }
 
 /**
- * Reads the list newest first from `plan.from` down to `plan.stopTs`, never skipping an entry:
+ * Reads the list (of either kind) newest first from `plan.from` down to `plan.stopTs`, never skipping an entry:
  * reports filed meanwhile push entries down (the overlap absorbs that), deleted ones pull them
  * up. A page that does not begin at or above the last entry read — neither holding that entry
  * nor beginning with an entry received after it — may have skipped some, so the walk steps
  * back a page and reads again. Entries read twice are the caller's to recognise.
  */
-export async function walkReports(admin: ListAdmin, plan: WalkPlan): Promise<WalkResult> {
-  const reports: EventReport[] = [];
+export async function walkReports(list: ReportList, plan: WalkPlan): Promise<WalkResult> {
+  const reports: ReportFacts[] = [];
   const unreadable: UnreadableEntry[] = [];
   let offset = plan.from;
   let anchor: Last | undefined = plan.above;
@@ -82,7 +81,7 @@ export async function walkReports(admin: ListAdmin, plan: WalkPlan): Promise<Wal
     end: { complete: false, ...(anchor === undefined || anchor.ts === Infinity ? {} : { at: place(anchor, offset) }), ...(failed === undefined ? {} : { failed }) },
   });
   while (pages < plan.pages) {
-    const listed = await admin.eventReports({ from: offset, limit: plan.pageSize, direction: "b" });
+    const listed = await list.page(offset, plan.pageSize);
     pages++;
     if (!listed.ok) return stopped(listed.error);
     const page = listed.value;
@@ -91,11 +90,11 @@ export async function walkReports(admin: ListAdmin, plan: WalkPlan): Promise<Wal
       continue;
     }
     unreadable.push(...page.unreadable);
-    const older = page.event_reports.findIndex((report) => report.received_ts < plan.stopTs);
-    reports.push(...(older < 0 ? page.event_reports : page.event_reports.slice(0, older)));
+    const older = page.reports.findIndex((report) => report.receivedTs < plan.stopTs);
+    reports.push(...(older < 0 ? page.reports : page.reports.slice(0, older)));
     if (older >= 0) return { reports, unreadable, pages, end: { complete: true, below: page.total - offset - rawIndex(older, page.unreadable) } };
-    const next = page.next_token;
-    if (next === undefined || next === null) return { reports, unreadable, pages, end: { complete: true, below: 0 } };
+    const next = page.next;
+    if (next === undefined) return { reports, unreadable, pages, end: { complete: true, below: 0 } };
     anchor = lastOf(page, anchor);
     offset = Math.max(offset + 1, next - pageOverlap(plan.pageSize));
   }
@@ -106,24 +105,24 @@ export async function walkReports(admin: ListAdmin, plan: WalkPlan): Promise<Wal
  * Whether a page begins at or above the last entry read: its first readable entry was received
  * after that one, or it holds that entry. An empty page (the list shrank below the offset) does not.
  */
-function beginsAbove(page: EventReportsBody, anchor: Last | undefined): boolean {
+function beginsAbove(page: ReportPage, anchor: Last | undefined): boolean {
   if (anchor === undefined) return true;
-  const first = page.event_reports[0];
-  if (first !== undefined && first.received_ts > anchor.ts) return true;
+  const first = page.reports[0];
+  if (first !== undefined && first.receivedTs > anchor.ts) return true;
   const { report: known, unreadable } = anchor;
-  if (known !== undefined) return page.event_reports.some((report) => report.id === known.homeserverId && report.received_ts === known.receivedTs && report.event_id === known.eventId && report.user_id === known.reporter);
+  if (known !== undefined) return page.reports.some((report) => sameReport(identityOf(report), known));
   // Fields are text: with no unreadable anchor (undefined), nothing matches.
   return page.unreadable.some((entry) => entry.fields === unreadable);
 }
 
 /** The page's last entry, readable or not (see Last). */
-function lastOf(page: EventReportsBody, previous: Last | undefined): Last | undefined {
-  const last = page.event_reports.at(-1);
+function lastOf(page: ReportPage, previous: Last | undefined): Last | undefined {
+  const last = page.reports.at(-1);
   const odd = page.unreadable.at(-1);
-  if (odd !== undefined && odd.position === page.event_reports.length + page.unreadable.length - 1) {
-    return { ts: last?.received_ts ?? previous?.ts ?? Infinity, unreadable: odd.fields };
+  if (odd !== undefined && odd.position === page.reports.length + page.unreadable.length - 1) {
+    return { ts: last?.receivedTs ?? previous?.ts ?? Infinity, unreadable: odd.fields };
   }
-  return last === undefined ? previous : { ts: last.received_ts, report: { homeserverId: last.id, eventId: last.event_id, reporter: last.user_id, receivedTs: last.received_ts } };
+  return last === undefined ? previous : { ts: last.receivedTs, report: identityOf(last) };
 }
 
 /** Where to go on from: an unreadable last entry cannot be found again by a later poll, only its time. */

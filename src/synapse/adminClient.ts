@@ -53,6 +53,7 @@ export type {
   EventReport,
   EventReportsBody,
   UnreadableEntry,
+  UserReportsBody,
   ForwardExtremitiesBody,
   DeleteStatusBody,
   RedactStatusBody,
@@ -817,8 +818,11 @@ export class SynapseAdminClient {
 
   /**
    * GET /_synapse/admin/v1/user_reports (Synapse ≥ 1.152): one page of reports about users,
-   * newest first by default; `target_user_id` filters by the reported user. `next_token` is an
-   * offset, present while more remain.
+   * ordered by the time each was received (not by id), newest first by default, with `total`
+   * for the filter; `next_token` is an offset, present while more remain. Differs from its docs:
+   * `target_user_id` and `user_id` are matched with LIKE (a substring, `_` any character, ASCII
+   * case ignored), so a filtered list may hold other users' reports; the limit defaults to 100.
+   * An entry the schema cannot read is set aside in `unreadable`, as for event reports.
    */
   userReports(query: UserReportQuery = {}) {
     return this.send(

@@ -208,14 +208,15 @@ export interface UnreadableEntry {
   readonly fields: string;
 }
 
-function unreadableEntry(entry: unknown, position: number, issues: readonly z.core.$ZodIssue[]): UnreadableEntry {
+/** `subject`: the field naming what was reported (event_id, or target_user_id for a report about a user). */
+function unreadableEntry(entry: unknown, position: number, issues: readonly z.core.$ZodIssue[], subject = "event_id"): UnreadableEntry {
   const raw: Record<string, unknown> = entry !== null && typeof entry === "object" ? (entry as Record<string, unknown>) : {};
   const id = raw["id"];
   return {
     position,
     ...(typeof id === "number" && Number.isSafeInteger(id) ? { id } : {}),
     problem: issues.map((issue) => `${issue.path.join(".") || "the entry"}: ${issue.message}`).join("; "),
-    fields: JSON.stringify([id, raw["received_ts"], raw["event_id"], raw["user_id"]]),
+    fields: JSON.stringify([id, raw["received_ts"], raw[subject], raw["user_id"]]),
   };
 }
 
@@ -373,18 +374,34 @@ export const deactivatedBody = z.looseObject({ id_server_unbind_result: z.string
 
 /** One report about a user (Synapse ≥ 1.152): who reported whom, when (ms) and why. */
 export const userReportBody = z.looseObject({
-  id: z.number(),
-  received_ts: z.number(),
+  id: z.number().int(),
+  received_ts: z.number().int(),
   target_user_id: z.string(),
   user_id: z.string(),
   reason: z.string().nullish(),
 });
 export type UserReportBody = z.infer<typeof userReportBody>;
-export const userReportsBody = z.looseObject({
-  user_reports: z.array(userReportBody),
-  total: z.number(),
-  next_token: z.number().nullish(),
-});
+/**
+ * A page of GET user_reports, read entry by entry as the event reports' list is: one entry the
+ * schema cannot read goes to `unreadable`, and the page's other entries are still read.
+ */
+export const userReportsBody = z
+  .looseObject({
+    user_reports: z.array(z.unknown()),
+    total: z.number(),
+    next_token: z.number().nullish(),
+  })
+  .transform(({ user_reports: entries, ...page }) => {
+    const readable: UserReportBody[] = [];
+    const unreadable: UnreadableEntry[] = [];
+    entries.forEach((entry, position) => {
+      const read = userReportBody.safeParse(entry);
+      if (read.success) readable.push(read.data);
+      else unreadable.push(unreadableEntry(entry, position, read.error.issues, "target_user_id"));
+    });
+    return { ...page, user_reports: readable, unreadable };
+  });
+export type UserReportsBody = z.infer<typeof userReportsBody>;
 
 /** The admin /messages endpoint filtered to one sender, with each event's content (for the file links it carries). */
 export const senderMessagesBody = z.looseObject({

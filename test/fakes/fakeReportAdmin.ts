@@ -7,16 +7,27 @@ import type {
   EventReportsBody,
   ForwardExtremitiesBody,
   SynapseAdminClient,
+  UserReportBody,
+  UserReportQuery,
 } from "../../src/synapse/adminClient.js";
-import { eventReportsBody } from "../../src/synapse/schemas.js";
+import { eventReportsBody, userReportsBody } from "../../src/synapse/schemas.js";
 import { err, ok, type Result } from "../../src/util/result.js";
 import { adminError } from "./fakeAdmin.js";
 import { FakeUserAdmin } from "./fakeUserAdmin.js";
 
-type ReportAdminMethod = "eventReports" | "eventReport" | "deleteEventReport" | "eventContext" | "forwardExtremities" | "deleteForwardExtremities";
+type ReportAdminMethod =
+  | "eventReports"
+  | "eventReport"
+  | "deleteEventReport"
+  | "eventContext"
+  | "forwardExtremities"
+  | "deleteForwardExtremities"
+  | "userReport"
+  | "deleteUserReport";
 
 export type ReportAdminCall =
   | { readonly method: "eventReports"; readonly query: EventReportQuery }
+  | { readonly method: "userReport" | "deleteUserReport"; readonly reportId: number }
   | { readonly method: "eventReport" | "deleteEventReport"; readonly reportId: number }
   | { readonly method: "eventContext"; readonly roomId: RoomId; readonly eventId: EventId }
   | { readonly method: "forwardExtremities" | "deleteForwardExtremities"; readonly roomId: RoomId };
@@ -29,6 +40,10 @@ export type ReportAdminCall =
  * entry it cannot read (`oddEntries`) behaves as it would from a real homeserver. Ids come from
  * the largest id at the fake's start, as Synapse's do: `restart()` after deleting the newest
  * report hands its id out again.
+ *
+ * Reports about users (Synapse ≥ 1.152) the same way, with ids of their own: FakeUserAdmin lists
+ * `userReportList` (and its `userFailures` answer for the list); this adds filing one, reading
+ * one and deleting one.
  */
 export class FakeReportAdmin extends FakeUserAdmin implements Pick<SynapseAdminClient, ReportAdminMethod> {
   readonly reportCalls: ReportAdminCall[] = [];
@@ -43,6 +58,32 @@ export class FakeReportAdmin extends FakeUserAdmin implements Pick<SynapseAdminC
   /** Events whose JSON the homeserver no longer has: GET event_reports/<id> answers 404 for their reports. */
   readonly purgedEvents = new Set<string>();
   private nextReportId = 1;
+  private nextUserReportId = 1;
+
+  /** Files a report about a user as a user's client would; ids count up like Synapse's. */
+  addUserReport(report: Partial<UserReportBody> & { target_user_id: string; received_ts: number }): UserReportBody {
+    const full: UserReportBody = { id: this.nextUserReportId++, user_id: "@reporter:example.org", reason: "abuse", ...report };
+    this.userReportList.push(full);
+    return full;
+  }
+
+  userReport(reportId: number): Promise<Result<UserReportBody, AdminError>> {
+    this.reportCalls.push({ method: "userReport", reportId });
+    const failure = this.reportFailures.get("userReport");
+    if (failure !== undefined) return Promise.resolve(err(failure));
+    const report = this.userReportList.find((candidate) => candidate.id === reportId);
+    return Promise.resolve(report === undefined ? err(adminError("not-found", 404, "User report not found")) : ok(report));
+  }
+
+  deleteUserReport(reportId: number): Promise<Result<Record<string, never>, AdminError>> {
+    this.reportCalls.push({ method: "deleteUserReport", reportId });
+    const failure = this.reportFailures.get("deleteUserReport");
+    if (failure !== undefined) return Promise.resolve(err(failure));
+    const index = this.userReportList.findIndex((report) => report.id === reportId);
+    if (index < 0) return Promise.resolve(err(adminError("not-found", 404, "User report not found")));
+    this.userReportList.splice(index, 1);
+    return Promise.resolve(ok({}));
+  }
 
   /** Files a report as a user's client would; ids count up like Synapse's. */
   addReport(report: Partial<EventReport> & { room_id: string; event_id: string; received_ts: number }): EventReport {
@@ -67,9 +108,10 @@ export class FakeReportAdmin extends FakeUserAdmin implements Pick<SynapseAdminC
     return Promise.resolve(ok(checked.data));
   }
 
-  /** Synapse restarted: the next report id is one more than the largest id there is now. */
+  /** Synapse restarted: the next report id (of each kind) is one more than the largest id there is now. */
   restart(): void {
     this.nextReportId = Math.max(0, ...this.reports.map((report) => report.id)) + 1;
+    this.nextUserReportId = Math.max(0, ...this.userReportList.map((report) => report.id)) + 1;
   }
 
   /** As Synapse: 404 also for a report whose event was purged (`purgedEvents`), although it is listed and can be deleted. */
@@ -118,4 +160,26 @@ export class FakeReportAdmin extends FakeUserAdmin implements Pick<SynapseAdminC
     this.extremities.set(roomId, newest === undefined ? [] : [newest]);
     return Promise.resolve(ok({ deleted: Math.max(0, results.length - 1) }));
   }
+}
+
+/**
+ * Makes the fake list reports about users the way Synapse does rather than exactly: its
+ * `target_user_id` and `user_id` filters are LIKE matches (a substring, ASCII case ignored),
+ * and `odd` entries are listed as sent (each needs a numeric received_ts for the order), so the
+ * admin client's schema sets aside those it cannot read.
+ */
+export function listUserReportsAsSynapse(admin: FakeReportAdmin, odd: readonly (Record<string, unknown> & { received_ts: number })[] = []): void {
+  admin.userReports = (query: UserReportQuery) => {
+    admin.userCalls.push({ method: "userReports", query });
+    const failure = admin.userFailures.get("userReports");
+    if (failure !== undefined) return Promise.resolve(err(failure));
+    const like = (value: unknown, filter: string | undefined) => filter === undefined || String(value).toLowerCase().includes(filter.toLowerCase());
+    const matching = [...admin.userReportList, ...odd]
+      .filter((report: Record<string, unknown>) => like(report["target_user_id"], query.target) && like(report["user_id"], query.reporter))
+      .sort((a, b) => (query.direction === "f" ? a.received_ts - b.received_ts : b.received_ts - a.received_ts));
+    const from = query.from ?? 0;
+    const limit = query.limit ?? 100;
+    const page = matching.slice(from, from + limit);
+    return Promise.resolve(ok(userReportsBody.parse({ user_reports: page, total: matching.length, ...(from + limit < matching.length ? { next_token: from + page.length } : {}) })));
+  };
 }

@@ -1,6 +1,7 @@
 import { serverNameOf, type RoomId, type UserId } from "../../src/matrix/ids.js";
 import type { AdminError, RedactUserOptions, SynapseAdminClient, UserReportQuery } from "../../src/synapse/adminClient.js";
 import type { SenderMessagesBody, UserAccountBody, UserDevicesBody, UserReportBody, WhoisBody } from "../../src/synapse/schemas.js";
+import { userReportsBody } from "../../src/synapse/schemas.js";
 import { err, ok, type Result } from "../../src/util/result.js";
 import { adminError } from "./fakeAdmin.js";
 import { FakeAccountAdmin } from "./users/fakeAccountAdmin.js";
@@ -156,7 +157,8 @@ export class FakeUserAdmin extends FakeAccountAdmin implements Pick<SynapseAdmin
     const from = query.from ?? 0;
     const limit = query.limit ?? 100;
     const page = matching.slice(from, from + limit);
-    return Promise.resolve(ok({ user_reports: page, total: matching.length, ...(from + limit < matching.length ? { next_token: from + page.length } : {}) }));
+    // Through the admin client's own schema, which reads each entry on its own (`unreadable`).
+    return Promise.resolve(ok(userReportsBody.parse({ user_reports: page, total: matching.length, ...(from + limit < matching.length ? { next_token: from + page.length } : {}) })));
   }
 
   startRedact(userId: UserId, options: RedactUserOptions): Promise<Result<{ redact_id: string }, AdminError>> {

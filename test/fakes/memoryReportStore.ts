@@ -1,60 +1,67 @@
-import { sameReport, type Digest, type ReportIdentity, type ReportListFilter, type StoredReport, type UnreadableReport } from "../../src/model/reports.js";
-import { isOpen, type NewReport, type ReportCursor, type ReportPatch, type ReportStore, type TakenBatch } from "../../src/reports/store.js";
+import { sameReport, identityOf, type Digest, type ReportIdentity, type ReportKind, type ReportListFilter, type ReportRef, type StoredReport, type UnreadableReport } from "../../src/model/reports.js";
+import { isOpen, type BurstSubject, type NewReport, type ReportCursor, type ReportPatch, type ReportStore, type TakenBatch } from "../../src/reports/store.js";
+
+const keyOf = (ref: ReportRef) => `${ref.kind} ${ref.id}`;
 
 /** ReportStore in memory, with the same meaning as the SQLite repository (a shared contract test checks both). */
 export class MemoryReportStore implements ReportStore {
-  readonly reports = new Map<number, StoredReport>();
+  /** By kind and number ("event 12", "user 3"). */
+  readonly reports = new Map<string, StoredReport>();
   readonly digests = new Map<string, Digest>();
   readonly unreadable = new Map<string, UnreadableReport & { namedEventId?: string }>();
-  private saved: ReportCursor | undefined;
+  readonly notices = new Set<string>();
+  private readonly saved = new Map<ReportKind, ReportCursor>();
 
-  cursor(): ReportCursor | undefined {
-    return this.saved;
+  cursor(kind: ReportKind): ReportCursor | undefined {
+    return this.saved.get(kind);
   }
 
-  take(batch: { readonly reports: readonly NewReport[]; readonly cursor: ReportCursor; readonly unreadable?: readonly UnreadableReport[] }): TakenBatch {
+  take(kind: ReportKind, batch: { readonly reports: readonly NewReport[]; readonly cursor: ReportCursor; readonly unreadable?: readonly UnreadableReport[] }): TakenBatch {
     const reports: StoredReport[] = [];
     for (const report of batch.reports) {
-      if (this.knows(report)) continue;
-      const id = this.reports.has(report.homeserverId) ? Math.max(...this.reports.keys()) + 1 : report.homeserverId;
-      const stored = { ...report, id };
-      this.reports.set(id, stored);
+      if (report.kind !== kind || this.knows(identityOf(report))) continue;
+      const numbers = this.all(kind).map((stored) => stored.id);
+      const id = numbers.includes(report.homeserverId) ? Math.max(...numbers) + 1 : report.homeserverId;
+      const stored: StoredReport = { ...report, id };
+      this.reports.set(keyOf(stored), stored);
       reports.push(stored);
     }
-    this.saved = batch.cursor;
+    this.saved.set(kind, batch.cursor);
     const unreadable = (batch.unreadable ?? []).filter((entry) => !this.unreadable.has(entry.key));
     for (const entry of unreadable) this.unreadable.set(entry.key, entry);
     return { reports, unreadable };
   }
 
-  /** Puts reports in as they are, numbers included (for tests that start from a known state). */
-  seed(reports: readonly StoredReport[], cursor: ReportCursor = { newestTs: Math.max(0, ...reports.map((report) => report.receivedTs)) }): void {
-    for (const report of reports) this.reports.set(report.id, report);
-    this.saved = cursor;
+  /** Puts reports in as they are, numbers included (for tests that start from a known state); the event cursor at the newest event report. */
+  seed(reports: readonly StoredReport[], cursor: ReportCursor = { newestTs: Math.max(0, ...reports.filter((report) => report.kind === "event").map((report) => report.receivedTs)) }): void {
+    for (const report of reports) this.reports.set(keyOf(report), report);
+    this.saved.set("event", cursor);
   }
 
   knows(report: ReportIdentity): boolean {
-    return [...this.reports.values()].some((stored) => sameReport(stored, report));
+    return [...this.reports.values()].some((stored) => sameReport(identityOf(stored), report));
   }
 
-  get(id: number): StoredReport | undefined {
-    return this.reports.get(id);
+  get(ref: ReportRef): StoredReport | undefined {
+    return this.reports.get(keyOf(ref));
   }
 
-  withHomeserverId(homeserverId: number): StoredReport[] {
-    return [...this.reports.values()].filter((report) => report.homeserverId === homeserverId).sort((a, b) => a.receivedTs - b.receivedTs || a.id - b.id);
+  withHomeserverId(kind: ReportKind, homeserverId: number): StoredReport[] {
+    return this.all(kind)
+      .filter((report) => report.homeserverId === homeserverId)
+      .sort((a, b) => a.receivedTs - b.receivedTs || a.id - b.id);
   }
 
-  update(id: number, patch: ReportPatch): StoredReport | undefined {
-    const current = this.reports.get(id);
+  update(ref: ReportRef, patch: ReportPatch): StoredReport | undefined {
+    const current = this.reports.get(keyOf(ref));
     if (current === undefined) return undefined;
     const next = { ...current, ...patch };
-    this.reports.set(id, next);
+    this.reports.set(keyOf(ref), next);
     return next;
   }
 
   unposted(): StoredReport[] {
-    return [...this.reports.values()].filter((report) => report.cardEventId === undefined).sort((a, b) => a.id - b.id);
+    return [...this.reports.values()].filter((report) => report.cardEventId === undefined).sort(receivedOrder);
   }
 
   list(filter: ReportListFilter, from: number, limit: number): { reports: StoredReport[]; total: number } {
@@ -62,20 +69,20 @@ export class MemoryReportStore implements ReportStore {
       .filter(
         (report) =>
           (filter.includeResolved || isOpen(report.state)) &&
-          (filter.roomId === undefined || report.roomId === filter.roomId) &&
-          (filter.user === undefined || report.sender === filter.user || report.reporter === filter.user),
+          (filter.kind === undefined || report.kind === filter.kind) &&
+          (filter.roomId === undefined || (report.kind === "event" && report.roomId === filter.roomId)) &&
+          (filter.user === undefined || report.reporter === filter.user || (report.kind === "event" ? report.sender === filter.user : report.target === filter.user)),
       )
-      .sort((a, b) => b.id - a.id);
+      .sort((a, b) => receivedOrder(b, a));
     return { reports: matching.slice(from, from + limit), total: matching.length };
   }
 
-  countRecent(match: { roomId?: string; sender?: string }, since: number, beforeId: number): number {
+  countRecent(subject: BurstSubject, since: number, before: Pick<StoredReport, "kind" | "id" | "receivedTs">): number {
     return [...this.reports.values()].filter(
       (report) =>
-        report.id < beforeId &&
+        (report.kind === before.kind ? report.id < before.id : report.receivedTs < before.receivedTs) &&
         report.receivedTs >= since &&
-        (match.roomId === undefined || report.roomId === match.roomId) &&
-        (match.sender === undefined || report.sender === match.sender),
+        ("roomId" in subject ? report.kind === "event" && report.roomId === subject.roomId : (report.kind === "event" ? report.sender : report.target) === subject.person),
     ).length;
   }
 
@@ -88,13 +95,13 @@ export class MemoryReportStore implements ReportStore {
   }
 
   byCard(eventId: string): StoredReport[] {
-    return [...this.reports.values()].filter((report) => report.cardEventId === eventId).sort((a, b) => a.id - b.id);
+    return [...this.reports.values()].filter((report) => report.cardEventId === eventId).sort(receivedOrder);
   }
 
   unnamed(): UnreadableReport[] {
     return [...this.unreadable.values()]
       .filter((entry) => entry.namedEventId === undefined)
-      .map((entry) => ({ key: entry.key, problem: entry.problem, ...(entry.homeserverId === undefined ? {} : { homeserverId: entry.homeserverId }) }));
+      .map((entry) => ({ kind: entry.kind, key: entry.key, problem: entry.problem, ...(entry.homeserverId === undefined ? {} : { homeserverId: entry.homeserverId }) }));
   }
 
   markNamed(keys: readonly string[], eventId: string): void {
@@ -103,4 +110,22 @@ export class MemoryReportStore implements ReportStore {
       if (entry !== undefined) this.unreadable.set(key, { ...entry, namedEventId: eventId });
     }
   }
+
+  noticePosted(key: string): boolean {
+    return this.notices.has(key);
+  }
+
+  markNotice(key: string, posted: boolean): void {
+    if (posted) this.notices.add(key);
+    else this.notices.delete(key);
+  }
+
+  private all(kind: ReportKind): StoredReport[] {
+    return [...this.reports.values()].filter((report) => report.kind === kind);
+  }
+}
+
+/** Oldest received first, as the SQLite store orders them (then event before user, then by number). */
+function receivedOrder(a: StoredReport, b: StoredReport): number {
+  return a.receivedTs - b.receivedTs || (a.kind === b.kind ? 0 : a.kind === "event" ? -1 : 1) || a.id - b.id;
 }

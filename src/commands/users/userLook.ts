@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { protectedUserReason, type UserSafetyRules } from "../../access/userSafety.js";
 import { serverNameOf, type RoomId, type UserId } from "../../matrix/ids.js";
 import type { MediaSize } from "../../model/media.js";
-import type { StoredReport } from "../../model/reports.js";
+import type { StoredEventReport } from "../../model/reports.js";
 import type {
   AccountFacts,
   CreatedRooms,
@@ -331,13 +331,14 @@ function mention(id: number, receivedTs: number, roomId: string | undefined, rep
  */
 function readWardenReports(userId: UserId, dependencies: UserLookDependencies): Part<WardenReports> {
   try {
-    const seen: StoredReport[] = [];
+    const seen: StoredEventReport[] = [];
     let total = 0;
     do {
-      const page = dependencies.reportDesk.list({ includeResolved: true, user: userId }, seen.length, WARDEN_REPORT_PAGE);
+      // Event reports: the homeserver's reports about the user are their own line (reports.user).
+      const page = dependencies.reportDesk.list({ includeResolved: true, kind: "event", user: userId }, seen.length, WARDEN_REPORT_PAGE);
       total = page.total;
       if (page.reports.length === 0) break;
-      seen.push(...page.reports);
+      seen.push(...page.reports.filter((report): report is StoredEventReport => report.kind === "event"));
     } while (seen.length < Math.min(total, WARDEN_REPORT_READS));
     const about = seen.filter((report) => report.sender === userId);
     return read({

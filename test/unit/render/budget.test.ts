@@ -7,7 +7,7 @@ import { cutToBytes, fitMessage, jsonBytes, MESSAGE_BUDGET_BYTES, messageBytes, 
 import type { UserId } from "../../../src/matrix/ids.js";
 import type { CommandSpec } from "../../../src/model/commandSpec.js";
 import type { CommandOutcome } from "../../../src/model/outcomes.js";
-import type { Digest, StoredReport } from "../../../src/model/reports.js";
+import type { Digest, StoredEventReport, StoredReport, StoredUserReport } from "../../../src/model/reports.js";
 import { mediaRunParameters, type RetentionMediaRun, type RetentionPolicy } from "../../../src/model/retention.js";
 import type { MediaFile, MediaPage } from "../../../src/model/media.js";
 import type { LeftOutRoom, WaveRecord, WaveRoom, WaveView } from "../../../src/model/waves.js";
@@ -18,7 +18,7 @@ import { renderPreview } from "../../../src/render/previews.js";
 import { deletionPreview } from "../../../src/render/media/media.js";
 import { restrictionPreview } from "../../../src/render/users/restrict.js";
 import { renderReady } from "../../../src/render/ready.js";
-import { renderDigest, renderReportCard } from "../../../src/render/reports.js";
+import { renderDigest, renderReportCard, renderReportOutcome } from "../../../src/render/reports.js";
 import { renderOutcome, renderRoomExposed } from "../../../src/render/replies.js";
 import { renderWaveBoard, renderWaveFinished, renderWaveStatus, wavePreview } from "../../../src/render/waves.js";
 import { detailLines, renderFinished, renderProgress, renderStuck, renderTaskPage, taskLists } from "../../../src/render/taskMessages.js";
@@ -212,6 +212,7 @@ const OUTCOMES: { readonly [K in CommandOutcome["kind"]]: () => Extract<CommandO
   "report-one": () => ({
     kind: "report-one",
     card: {
+      kind: "event",
       report: hugeReport(1),
       earlierAboutSender: MANY,
       context: {
@@ -374,8 +375,9 @@ function hugeMediaPage(): MediaPage {
 /** Kinds whose answer is another message (a task's progress, a wave's board), not a reply. */
 const ANSWERED_ELSEWHERE: ReadonlySet<CommandOutcome["kind"]> = new Set(["task-started", "wave-started", "takedown-started"]);
 
-function hugeReport(id: number): StoredReport {
+function hugeReport(id: number): StoredEventReport {
   return {
+    kind: "event",
     id,
     // A number other than the homeserver's (a reused id) makes every heading longer.
     homeserverId: id + 10 ** 12,
@@ -390,6 +392,22 @@ function hugeReport(id: number): StoredReport {
     state: "open",
     changedAt: FIXED_NOW,
     deletedOnHomeserver: false,
+  };
+}
+
+function hugeUserReport(id: number): StoredUserReport {
+  return {
+    kind: "user",
+    id,
+    homeserverId: id + 10 ** 12,
+    receivedTs: FIXED_NOW,
+    target: `@${HOSTILE}:example.org`,
+    reporter: HOSTILE,
+    reason: HOSTILE.repeat(200),
+    state: "resolved",
+    resolution: "dismissed",
+    changedAt: FIXED_NOW,
+    deletedOnHomeserver: true,
   };
 }
 
@@ -511,7 +529,7 @@ describe("every message fits the budget, whatever the length of its lists", () =
   it("the report poller's cards: a digest of thousands of reports, a card with a huge context", () => {
     const reports = many((index) => ({ ...hugeReport(index), sender: `@${HOSTILE}${index % 700}:example.org`, roomId: `!${HOSTILE}${index % 900}:example.org` }));
     for (const kind of ["room", "sender"] as const) {
-      const digest: Digest = { key: `${kind} ${HOSTILE}`, kind, subject: HOSTILE, reportIds: reports.map((report) => report.id), lastTs: FIXED_NOW };
+      const digest: Digest = { key: `${kind} ${HOSTILE}`, kind, subject: HOSTILE, reportIds: reports.map((report) => ({ kind: report.kind, id: report.id })), lastTs: FIXED_NOW };
       const message = renderDigest(digest, reports, "!");
       expectFits(message, `${kind} digest`);
       expect(message.plain).toContain(`${MANY} more reports folded here`);
@@ -519,13 +537,13 @@ describe("every message fits the budget, whatever the length of its lists", () =
     }
     const lines = many((index) => ({ sender: HOSTILE, at: FIXED_NOW, text: HOSTILE.repeat(20), placeholder: index % 2 === 0, reported: index === 3 }));
     for (const state of ["open", "resolved"] as const) {
-      const card = renderReportCard({ report: { ...hugeReport(7), state, changedBy: HOSTILE }, earlierAboutSender: MANY, context: { kind: "shown", lines } }, "!");
+      const card = renderReportCard({ kind: "event", report: { ...hugeReport(7), state, changedBy: HOSTILE }, earlierAboutSender: MANY, context: { kind: "shown", lines } }, "!");
       expectFits(card, `${state} card`);
       expect(card.plain).toMatch(/\.\.\. and \d+ more lines of context/);
       expect(card.plain).toContain("← reported");
       expect(card.html).not.toMatch(/<>|"<|'</);
     }
-    const unavailable = renderReportCard({ report: hugeReport(8), context: { kind: "unavailable", why: HOSTILE.repeat(200) } }, "!");
+    const unavailable = renderReportCard({ kind: "event", report: hugeReport(8), context: { kind: "unavailable", why: HOSTILE.repeat(200) } }, "!");
     expectFits(unavailable, "card without context");
   });
 
@@ -534,6 +552,17 @@ describe("every message fits the budget, whatever the length of its lists", () =
     const message = renderUserAddresses({ userId: `@${HOSTILE}:example.org` as UserId, requester: `@${HOSTILE}:example.org` as UserId, connections }, FIXED_NOW);
     expectFits(message, "user addresses");
     expect(message.plain).toMatch(/\.\.\. and \d+ more$/);
+  });
+
+  it("the cards of reports about users: a huge card, a digest of thousands of both kinds, a list of both kinds", () => {
+    const aboutUser = (id: number): StoredUserReport => ({ ...hugeUserReport(id), changedBy: HOSTILE });
+    expectFits(renderReportCard({ kind: "user", report: aboutUser(1), earlierAboutTarget: { count: MANY, atLeast: true }, eventReportsAboutTarget: MANY }, "!"), "user report card");
+    const reports: StoredReport[] = many((index) => (index % 2 === 0 ? aboutUser(index) : { ...hugeReport(index), roomId: `!${HOSTILE}${index % 900}:example.org` }));
+    const digest: Digest = { key: `sender ${HOSTILE}`, kind: "sender", subject: HOSTILE, reportIds: reports.map((report) => ({ kind: report.kind, id: report.id })), lastTs: FIXED_NOW };
+    const message = renderDigest(digest, reports, "!");
+    expectFits(message, "digest of both kinds");
+    expect(message.plain).toMatch(/Reports: u0, 1, u2, .*, and \d+ more/);
+    expectFits(renderReportOutcome({ kind: "report-list", reports, total: MANY, from: 0, filter: { includeResolved: true, kind: "user", user: HOSTILE } }, "!"), "list of both kinds");
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { StoredReport } from "../../../src/model/reports.js";
+import type { ReportCard, StoredEventReport } from "../../../src/model/reports.js";
 import { buildCard, contextLine } from "../../../src/reports/enrich.js";
 import { renderReportCard, renderReportOutcome } from "../../../src/render/reports.js";
 import { adminError } from "../../fakes/fakeAdmin.js";
@@ -9,8 +9,9 @@ import { FIXED_NOW } from "../../fakes/fixedClock.js";
 const ROOM = "!lobby:example.org";
 const HOSTILE = '<img src=x onerror=alert(1)> <a href="https://evil">click</a> **bold** @room';
 
-function report(overrides: Partial<StoredReport> = {}, withoutSender = false): StoredReport {
-  const full: StoredReport = {
+function report(overrides: Partial<StoredEventReport> = {}, withoutSender = false): StoredEventReport {
+  const full: StoredEventReport = {
+    kind: "event",
     id: 12,
     homeserverId: overrides.id ?? 12,
     receivedTs: FIXED_NOW,
@@ -27,7 +28,13 @@ function report(overrides: Partial<StoredReport> = {}, withoutSender = false): S
     ...overrides,
   };
   if (!withoutSender) return full;
-  return Object.fromEntries(Object.entries(full).filter(([key]) => key !== "sender")) as unknown as StoredReport;
+  return Object.fromEntries(Object.entries(full).filter(([key]) => key !== "sender")) as unknown as StoredEventReport;
+}
+
+/** The card of an event report (buildCard gives one for an event report). */
+function eventCard(card: ReportCard): Extract<ReportCard, { kind: "event" }> {
+  if (card.kind !== "event") throw new Error("not an event report's card");
+  return card;
 }
 
 function adminWithContext(content: Record<string, unknown>, type = "m.room.message"): FakeReportAdmin {
@@ -60,7 +67,7 @@ describe("report cards", () => {
         "▶ 11:59 @spammer:example.org: buy now   ← reported",
         "  12:00 @bob:example.org: after",
         "In the room: !redact @spammer:example.org --room !lobby:example.org  ·  !purge !lobby:example.org $bad",
-        "Across the server: !redact @spammer:example.org  ·  !shutdown !lobby:example.org",
+        "Across the server: !redact @spammer:example.org  ·  !takedown @spammer:example.org  ·  !shutdown !lobby:example.org",
         "This report: !report 3 done  ·  !report 3 dismiss",
         "Or react: 🧹 redact in the room, 🗑️ purge up to the event, 🔨 redact everywhere, 💥 shut the room down, 👍 done. Each shows its preview first; nothing runs on one click.",
       ].join("\n"),
@@ -90,6 +97,7 @@ describe("report cards", () => {
     expect(message.plain).toContain("Sender: unknown (the homeserver does not have the event)");
     expect(message.plain).toContain("In the room: !purge !lobby:example.org $bad");
     expect(message.plain).not.toContain("!redact");
+    expect(message.plain).not.toContain("!takedown");
   });
 });
 
@@ -119,7 +127,7 @@ describe("a report whose homeserver id was handed out again", () => {
 
     const card = await buildCard(report({ id: 4, homeserverId: 2 }), admin);
 
-    expect(card.earlierAboutSender).toBe(2);
+    expect(eventCard(card).earlierAboutSender).toBe(2);
   });
 });
 
@@ -148,10 +156,10 @@ describe("what a card shows of the reported event and its neighbours", () => {
 
   it("says why the context is unavailable: the event is gone, or what the homeserver answered", async () => {
     const gone = await buildCard(report(), new FakeReportAdmin());
-    expect(gone.context).toEqual({ kind: "unavailable", why: "the homeserver no longer has this event (redacted away, purged, or never received)" });
+    expect(eventCard(gone).context).toEqual({ kind: "unavailable", why: "the homeserver no longer has this event (redacted away, purged, or never received)" });
     const refused = new FakeReportAdmin();
     refused.reportFailures.set("eventContext", adminError("forbidden", 403, "You are not a server admin"));
-    expect((await buildCard(report(), refused)).context).toEqual({ kind: "unavailable", why: `context unavailable: ${adminError("forbidden", 403, "You are not a server admin").userMessage}` });
+    expect(eventCard(await buildCard(report(), refused)).context).toEqual({ kind: "unavailable", why: `context unavailable: ${adminError("forbidden", 403, "You are not a server admin").userMessage}` });
   });
 
   it("asks the homeserver for the sender's reports newest first, and not at all when the sender is unknown", async () => {
@@ -161,7 +169,7 @@ describe("what a card shows of the reported event and its neighbours", () => {
 
     const unknown = new FakeReportAdmin();
     const card = await buildCard(report({}, true), unknown);
-    expect(card.earlierAboutSender).toBeUndefined();
+    expect(eventCard(card).earlierAboutSender).toBeUndefined();
     expect(unknown.reportCalls.filter((call) => call.method === "eventReports")).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { rmSync } from "node:fs";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RoomId } from "../../../src/matrix/ids.js";
+import { identityOf, type StoredReport } from "../../../src/model/reports.js";
 import { ReportService } from "../../../src/reports/desk.js";
 import { FIRST_START_WINDOW_MS, ReportPoller } from "../../../src/reports/poller.js";
 import type { ReportStore } from "../../../src/reports/store.js";
@@ -89,7 +90,7 @@ describe("a report whose id the homeserver hands out again", () => {
     fileReport(admin, clock, "third", 1000);
 
     // Warden has not polled since: only the homeserver knows the new report.
-    const dismissed = await desk.resolve(second.id, MOD, "dismissed");
+    const dismissed = await desk.resolve({ kind: "event", id: second.id }, MOD, "dismissed");
 
     expect(dismissed.ok).toBe(true);
     expect(admin.reports.map((report) => report.event_id)).toEqual(["$first", "$third"]);
@@ -112,9 +113,9 @@ describe("a backlog longer than one poll reads", () => {
 /** Every report the homeserver holds now is stored once and has a card (its own or a digest). */
 function expectEachOnce(admin: FakeReportAdmin, store: MemoryReportStore): void {
   const stored = [...store.reports.values()];
-  const key = (report: { homeserverId: number; eventId: string; reporter: string; receivedTs: number }) => `${report.homeserverId} ${report.eventId} ${report.reporter} ${report.receivedTs}`;
+  const key = (report: StoredReport) => JSON.stringify(identityOf(report));
   expect(new Set(stored.map(key)).size).toBe(stored.length);
-  const missing = admin.reports.filter((report) => !store.knows({ homeserverId: report.id, eventId: report.event_id, reporter: report.user_id, receivedTs: report.received_ts }));
+  const missing = admin.reports.filter((report) => !store.knows({ kind: "event", homeserverId: report.id, eventId: report.event_id, reporter: report.user_id, receivedTs: report.received_ts }));
   expect(missing.map((report) => report.id)).toEqual([]);
   expect(store.unposted()).toEqual([]);
 }
@@ -133,10 +134,10 @@ describe("a backlog read with a small page budget", () => {
       clock.advance(1000);
       await poller.poll();
       polls++;
-    } while (store.cursor()?.gap !== undefined && polls < 200);
+    } while (store.cursor("event")?.gap !== undefined && polls < 200);
     await poller.poll();
 
-    expect(store.cursor()?.gap).toBeUndefined();
+    expect(store.cursor("event")?.gap).toBeUndefined();
     expectEachOnce(admin, store);
     // At most 3 pages of 20 a poll: at least 50 polls; about two pages of the gap a poll (16 new each).
     expect(polls).toBeGreaterThanOrEqual(50);
@@ -150,12 +151,12 @@ describe("a backlog read with a small page budget", () => {
     for (let i = 0; i < 7; i++) fileReport(admin, clock, `old${i}`, FIRST_START_WINDOW_MS + 60_000 + i);
     for (let i = 0; i < 45; i++) fileReport(admin, clock, `day${i}`, 3_600_000 - i * 1000);
     await poller.poll();
-    expect(store.cursor()?.gap).toMatchObject({ countOlder: true });
+    expect(store.cursor("event")?.gap).toMatchObject({ countOlder: true });
     expect(chat.plainBodies().filter((body) => body.includes("older than a day"))).toEqual([]);
 
     for (let poll = 0; poll < 5; poll++) await poller.poll();
 
-    expect(store.cursor()?.gap).toBeUndefined();
+    expect(store.cursor("event")?.gap).toBeUndefined();
     expect(cards(chat)).toHaveLength(45);
     expect(chat.plainBodies().filter((body) => body.includes("older than a day"))).toEqual([
       "Warden reads event reports from now on. 7 reports older than a day were already on the homeserver and are not posted here.",
@@ -171,10 +172,10 @@ describe("a backlog read with a small page budget", () => {
       await poller.poll();
     }
     // From the first start's day (the newest time read then, with no report yet) to what the last poll read.
-    expect(store.cursor()?.gap?.fromTs).toBe(clock.now() - FIRST_START_WINDOW_MS);
-    for (let poll = 0; poll < 20 && store.cursor()?.gap !== undefined; poll++) await poller.poll();
+    expect(store.cursor("event")?.gap?.fromTs).toBe(clock.now() - FIRST_START_WINDOW_MS);
+    for (let poll = 0; poll < 20 && store.cursor("event")?.gap !== undefined; poll++) await poller.poll();
 
-    expect(store.cursor()?.gap).toBeUndefined();
+    expect(store.cursor("event")?.gap).toBeUndefined();
     expect(store.reports.size).toBe(120);
   });
 
@@ -229,8 +230,8 @@ describe("a backlog read with a small page budget", () => {
         };
         for (const change of steps) await apply(change);
         pending.length = 0;
-        for (let poll = 0; poll < 400 && (store.cursor()?.gap !== undefined || poll < 2); poll++) await poller.poll();
-        expect(store.cursor()?.gap).toBeUndefined();
+        for (let poll = 0; poll < 400 && (store.cursor("event")?.gap !== undefined || poll < 2); poll++) await poller.poll();
+        expect(store.cursor("event")?.gap).toBeUndefined();
         expectEachOnce(admin, store);
       }),
       { numRuns: 150 },
@@ -247,7 +248,8 @@ describe("a report the schema cannot read", () => {
     fileReport(admin, clock, "later", 1000);
     await poller.poll();
 
-    expect(cards(chat).map((entry) => entry.message.record?.["event_id"])).toEqual(["$plain", "$later", "$scored"]);
+    // Posted oldest received first (reports of both kinds interleave by received time, not by number).
+    expect(cards(chat).map((entry) => entry.message.record?.["event_id"])).toEqual(["$plain", "$scored", "$later"]);
     const named = chat.plainBodies().filter((body) => body.includes("could not read"));
     expect(named).toHaveLength(1);
     expect(named[0]).toContain("51");
@@ -292,7 +294,7 @@ describe("a report the schema cannot read", () => {
 
     // Sent, then Warden stopped before marking it: the next start sends the same message again, and the homeserver drops it.
     const named = [...store.unreadable.values()];
-    for (const entry of named) store.unreadable.set(entry.key, { key: entry.key, problem: entry.problem, ...(entry.homeserverId === undefined ? {} : { homeserverId: entry.homeserverId }) });
+    for (const entry of named) store.unreadable.set(entry.key, { kind: entry.kind, key: entry.key, problem: entry.problem, ...(entry.homeserverId === undefined ? {} : { homeserverId: entry.homeserverId }) });
     const before = chat.plainBodies().length;
     await setup({ store, chat, admin }).poller.poll();
     expect(chat.plainBodies()).toHaveLength(before);

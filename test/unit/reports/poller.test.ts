@@ -104,7 +104,7 @@ describe("ReportPoller", () => {
     const last = chat.edited.at(-1)?.message.plain ?? "";
     expect(last).toContain("Burst of reports about sender @raider:example.org: 5 more reports folded here (5 open)");
     expect(last).toContain("!redact @raider:example.org");
-    expect(store.get(10)?.digestKey).toBe("sender @raider:example.org");
+    expect(store.get({ kind: "event", id: 10 })?.digestKey).toBe("sender @raider:example.org");
   });
 
   it("folds by room before sender, and starts a new digest after the window", async () => {

@@ -3,7 +3,7 @@ import { parseAllowlistEntry, type AllowlistEntry } from "../../../src/access/al
 import { ConfirmationBook } from "../../../src/commands/confirmation/confirmations.js";
 import { ConfirmationFlow } from "../../../src/commands/confirmation/confirmationFlow.js";
 import { CommandDispatcher, type IncomingEvent } from "../../../src/commands/dispatcher.js";
-import type { StoredReport } from "../../../src/model/reports.js";
+import { eventReportRef as ev, type ReportRef, type StoredReport } from "../../../src/model/reports.js";
 import { ReportPoller } from "../../../src/reports/poller.js";
 import { cardReactionCommand } from "../../../src/reports/reactions.js";
 import { commandFakes, MANAGEMENT_ROOM } from "../../fakes/commandDependencies.js";
@@ -18,7 +18,7 @@ function setup() {
   const fakes = commandFakes();
   fakes.admin.addRoom(ROOM, "Lobby");
   fakes.admin.events.set("$bad", { event_id: "$bad", room_id: ROOM, sender: "@spammer:example.org", type: "m.room.message", origin_server_ts: FIXED_NOW - 5000 });
-  const report: StoredReport = { id: 7, homeserverId: 7, receivedTs: FIXED_NOW, roomId: ROOM, eventId: "$bad", reporter: "@r:example.org", sender: "@spammer:example.org", state: "open", changedAt: FIXED_NOW, deletedOnHomeserver: false, cardEventId: "$card7" };
+  const report: StoredReport = { kind: "event", id: 7, homeserverId: 7, receivedTs: FIXED_NOW, roomId: ROOM, eventId: "$bad", reporter: "@r:example.org", sender: "@spammer:example.org", state: "open", changedAt: FIXED_NOW, deletedOnHomeserver: false, cardEventId: "$card7" };
   fakes.reports.seed([report]);
   const log = new MemoryLogger().log;
   const confirmations = new ConfirmationFlow(new ConfirmationBook(fakes.clock, 300_000), new Set(), fakes.chat, MANAGEMENT_ROOM, "!", log);
@@ -64,7 +64,7 @@ describe("reactions on a report card", () => {
     expect(preview?.options?.replyTo).toBe("$card7");
     expect(preview?.message.plain).toMatch(/^Preview: purge/);
     expect(preview?.message.plain).toContain("react with ✅ to this message, or send !confirm c-");
-    expect(fakes.reports.get(7)?.state).toBe("acknowledged");
+    expect(fakes.reports.get(ev(7))?.state).toBe("acknowledged");
   });
 
   it("resolve with 👍, ignore other emoji and other events, and refuse senders not on the allowlist", async () => {
@@ -75,7 +75,7 @@ describe("reactions on a report card", () => {
     await dispatcher.handleReaction(reaction("🔨", "$card7", "@stranger:example.org"));
     expect(fakes.chat.sent.at(-1)?.message.plain).toContain("is not on Warden's allowlist");
     await dispatcher.handleReaction(reaction("👍"));
-    expect(fakes.reports.get(7)).toMatchObject({ state: "resolved", resolution: "done", changedBy: MOD });
+    expect(fakes.reports.get(ev(7))).toMatchObject({ state: "resolved", resolution: "done", changedBy: MOD });
   });
 });
 
@@ -99,7 +99,7 @@ describe("reactions on a digest card", () => {
 
     await dispatcher.handleReaction(reaction("👍", digest.eventId));
 
-    expect(only === undefined ? undefined : fakes.reports.get(only.id)).toMatchObject({ state: "resolved", resolution: "done", changedBy: MOD });
+    expect(only === undefined ? undefined : fakes.reports.get(only)).toMatchObject({ state: "resolved", resolution: "done", changedBy: MOD });
   });
 
   it("are ignored once it holds more than one, and the card offers none", async () => {
@@ -116,15 +116,15 @@ describe("reactions on a digest card", () => {
 });
 
 describe("cardReactionCommand", () => {
-  const withSender: StoredReport = { id: 7, homeserverId: 7, receivedTs: FIXED_NOW, roomId: ROOM, eventId: "$bad", reporter: "@r:example.org", sender: "@spammer:example.org", state: "open", changedAt: FIXED_NOW, deletedOnHomeserver: false, cardEventId: "$card7" };
+  const withSender: StoredReport = { kind: "event", id: 7, homeserverId: 7, receivedTs: FIXED_NOW, roomId: ROOM, eventId: "$bad", reporter: "@r:example.org", sender: "@spammer:example.org", state: "open", changedAt: FIXED_NOW, deletedOnHomeserver: false, cardEventId: "$card7" };
   const withoutSender = Object.fromEntries(Object.entries(withSender).filter(([key]) => key !== "sender")) as unknown as StoredReport;
 
   function deskOf(report: StoredReport) {
-    const acknowledged: [number, string][] = [];
+    const acknowledged: [ReportRef, string][] = [];
     const desk = {
       reportForCard: (eventId: string) => (eventId === report.cardEventId ? report : undefined),
-      acknowledge: (id: number, by: string) => {
-        acknowledged.push([id, by]);
+      acknowledge: (ref: ReportRef, by: string) => {
+        acknowledged.push([ref, by]);
         return Promise.resolve({ ok: false as const, error: "not recorded here" });
       },
     };
@@ -143,7 +143,7 @@ describe("cardReactionCommand", () => {
     command("$card7", "👍", MOD);
     expect(acknowledged).toEqual([]);
     command("$card7", "🧹", MOD);
-    expect(acknowledged).toEqual([[7, MOD]]);
+    expect(acknowledged).toEqual([[ev(7), MOD]]);
 
     const unknownSender = deskOf(withoutSender);
     expect(unknownSender.command("$card7", "🔨", MOD)).toBeUndefined();

@@ -13,7 +13,7 @@ function setup(count = 3) {
   const stored: StoredReport[] = [];
   for (let i = 0; i < count; i++) {
     const report = fakes.admin.addReport({ room_id: i % 2 === 0 ? "!a:example.org" : "!b:example.org", event_id: `$e${i}`, received_ts: FIXED_NOW - 1000 * (count - i), sender: `@s${i}:example.org` });
-    stored.push({ id: report.id, homeserverId: report.id, receivedTs: report.received_ts, roomId: report.room_id, eventId: report.event_id, reporter: report.user_id, sender: report.sender ?? "", state: "open", changedAt: FIXED_NOW, deletedOnHomeserver: false, cardEventId: `$card${report.id}` });
+    stored.push({ kind: "event", id: report.id, homeserverId: report.id, receivedTs: report.received_ts, roomId: report.room_id, eventId: report.event_id, reporter: report.user_id, sender: report.sender ?? "", state: "open", changedAt: FIXED_NOW, deletedOnHomeserver: false, cardEventId: `$card${report.id}` });
   }
   fakes.reports.seed(stored);
   return { fakes, report: reportCommand(fakes.dependencies), reports: reportsCommand(fakes.dependencies) };
@@ -40,7 +40,7 @@ describe("!report", () => {
     const retried = await runCommand(report, "1 dismiss");
     expect(retried).toMatchObject({ report: { deletedOnHomeserver: true }, deletion: { ok: true } });
     expect(fakes.admin.reports.map((r) => r.id)).toEqual([2, 3]);
-    expect(fakes.reports.get(1)?.state).toBe("resolved");
+    expect(fakes.reports.get({ kind: "event", id: 1 })?.state).toBe("resolved");
   });
 
   it("shows one report in full, and refuses unknown ids and actions", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { pageOverlap, walkReports, type WalkPlan } from "../../../src/reports/walk.js";
+import { eventReportList } from "../../../src/reports/lists.js";
+import { pageOverlap, walkReports as walkList, type WalkPlan } from "../../../src/reports/walk.js";
 import type { EventReportQuery } from "../../../src/synapse/adminClient.js";
 import { adminError } from "../../fakes/fakeAdmin.js";
 import { FakeReportAdmin } from "../../fakes/fakeReportAdmin.js";
@@ -26,7 +27,10 @@ function changing(admin: FakeReportAdmin, between: (page: number) => void): { re
   return { queries };
 }
 
-const ids = (reports: readonly { id: number }[]) => [...new Set(reports.map((report) => report.id))].sort((a, b) => a - b);
+/** Walks the fake's event report list. */
+const walkReports = (admin: FakeReportAdmin, plan: WalkPlan) => walkList(eventReportList(admin), plan);
+
+const ids = (reports: readonly { homeserverId: number }[]) => [...new Set(reports.map((report) => report.homeserverId))].sort((a, b) => a - b);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 const PLAN: WalkPlan = { from: 0, stopTs: 0, pages: 100, pageSize: 20 };
@@ -79,7 +83,7 @@ describe("walkReports from the top", () => {
 
     // Pages at 0 and 16 read reports 100 down to 65.
     expect(ids(walk.reports)).toEqual(range(65, 100));
-    expect(walk.end).toEqual({ complete: false, at: { ts: ts(65), report: { homeserverId: 65, eventId: "$e65", reporter: "@reporter:example.org", receivedTs: ts(65) }, offset: 32 } });
+    expect(walk.end).toEqual({ complete: false, at: { ts: ts(65), report: { kind: "event", homeserverId: 65, eventId: "$e65", reporter: "@reporter:example.org", receivedTs: ts(65) }, offset: 32 } });
     expect(walk.pages).toBe(2);
   });
 
@@ -277,7 +281,7 @@ describe("walkReports: what the mutation run found unpinned", () => {
     // As an entry of the page: the fake lists it through the same schema.
     admin.oddEntries.push({ id: 20, received_ts: ts(20), room_id: "!r:x", event_id: "$e20", user_id: "@reporter:example.org", ...difference });
     const { queries } = changing(admin, () => undefined);
-    const above = { ts: ts(20), report: { homeserverId: 20, eventId: "$e20", reporter: "@reporter:example.org", receivedTs: ts(20) } };
+    const above = { ts: ts(20), report: { kind: "event" as const, homeserverId: 20, eventId: "$e20", reporter: "@reporter:example.org", receivedTs: ts(20) } };
 
     await walkReports(admin, { ...PLAN, from: 10, above, stopTs: ts(15) });
 
@@ -288,7 +292,7 @@ describe("walkReports: what the mutation run found unpinned", () => {
   it("takes the page that holds the last report read, however it begins", async () => {
     const admin = listOf(30);
     const { queries } = changing(admin, () => undefined);
-    const above = { ts: ts(20), report: { homeserverId: 20, eventId: "$e20", reporter: "@reporter:example.org", receivedTs: ts(20) } };
+    const above = { ts: ts(20), report: { kind: "event" as const, homeserverId: 20, eventId: "$e20", reporter: "@reporter:example.org", receivedTs: ts(20) } };
 
     await walkReports(admin, { ...PLAN, from: 10, above, stopTs: ts(15) });
 

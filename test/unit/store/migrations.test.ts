@@ -39,6 +39,7 @@ describe("migrations", () => {
       "table meta",
       "table report_cursor",
       "table report_digests",
+      "table report_notices",
       "table report_unreadable",
       "table reports",
       "table retention_state",

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { WardenDatabase } from "../../../src/store/database.js";
 import { MIGRATIONS } from "../../../src/store/migrations.js";
 import { SqliteReportStore } from "../../../src/store/reports.js";
+import { eventReportRef as ev } from "../../../src/model/reports.js";
 import { freshDirectory } from "./storeTestKit.js";
 
 // The migration that makes reports known by more than their id: found by what it does, so that
@@ -43,20 +44,20 @@ describe("the migration to reports known by more than their id", () => {
       database.statement("INSERT INTO report_cursor (only, high_water, floor) VALUES (1, 9, 2)").run();
     });
 
-    expect(store.get(9)).toMatchObject({ id: 9, homeserverId: 9, eventId: "$e9", cardEventId: "$card9" });
-    expect(store.withHomeserverId(4).map((report) => report.id)).toEqual([4]);
-    expect(store.knows({ homeserverId: 7, eventId: "$e7", reporter: "@rep:x", receivedTs: 7_000 })).toBe(true);
-    expect(store.cursor()).toEqual({ newestTs: 9_000 });
+    expect(store.get(ev(9))).toMatchObject({ id: 9, homeserverId: 9, eventId: "$e9", cardEventId: "$card9" });
+    expect(store.withHomeserverId("event", 4).map((report) => report.id)).toEqual([4]);
+    expect(store.knows({ kind: "event", homeserverId: 7, eventId: "$e7", reporter: "@rep:x", receivedTs: 7_000 })).toBe(true);
+    expect(store.cursor("event")).toEqual({ newestTs: 9_000 });
     // Numbering goes on: the homeserver's id 9 again (after a restart) is a new report, number 10.
-    expect(store.take({ reports: [{ homeserverId: 9, receivedTs: 10_000, roomId: "!r:x", eventId: "$new", reporter: "@rep:x", state: "open", changedAt: 2, deletedOnHomeserver: false }], cursor: { newestTs: 10_000 } }).reports.map((report) => report.id)).toEqual([10]);
+    expect(store.take("event", { reports: [{ kind: "event", homeserverId: 9, receivedTs: 10_000, roomId: "!r:x", eventId: "$new", reporter: "@rep:x", state: "open", changedAt: 2, deletedOnHomeserver: false }], cursor: { newestTs: 10_000 } }).reports.map((report) => report.id)).toEqual([10]);
   });
 
   it("drops a cursor with no report taken (the next start counts as the first), and leaves none where there was none", () => {
     expect(
       upgradedFrom((database) => {
         database.statement("INSERT INTO report_cursor (only, high_water, floor) VALUES (1, 30, 30)").run();
-      }).cursor(),
+      }).cursor("event"),
     ).toBeUndefined();
-    expect(upgradedFrom(() => undefined).cursor()).toBeUndefined();
+    expect(upgradedFrom(() => undefined).cursor("event")).toBeUndefined();
   });
 });

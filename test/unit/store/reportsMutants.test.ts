@@ -1,6 +1,6 @@
 import { rmSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import type { StoredReport } from "../../../src/model/reports.js";
+import { eventReportRef as ev, type StoredEventReport } from "../../../src/model/reports.js";
 import { WardenDatabase } from "../../../src/store/database.js";
 import { SqliteReportStore } from "../../../src/store/reports.js";
 import { freshDirectory } from "./storeTestKit.js";
@@ -20,8 +20,8 @@ function open(): { store: SqliteReportStore; database: WardenDatabase } {
   return { store: new SqliteReportStore(database), database };
 }
 
-function report(id: number, overrides: Partial<StoredReport> = {}): StoredReport {
-  return { id, homeserverId: id, receivedTs: 1000 + id, roomId: "!r:x", eventId: `$e${id}`, reporter: "@rep:x", state: "open", changedAt: 5, deletedOnHomeserver: false, ...overrides };
+function report(id: number, overrides: Partial<StoredEventReport> = {}): StoredEventReport {
+  return { kind: "event", id, homeserverId: id, receivedTs: 1000 + id, roomId: "!r:x", eventId: `$e${id}`, reporter: "@rep:x", state: "open", changedAt: 5, deletedOnHomeserver: false, ...overrides };
 }
 
 describe("SqliteReportStore: what the mutation run found", () => {
@@ -40,14 +40,14 @@ describe("SqliteReportStore: what the mutation run found", () => {
       state: "resolved",
       deletedOnHomeserver: true,
     });
-    store.take({ reports: [full], cursor: { newestTs: 1 } });
+    store.take("event", { reports: [full], cursor: { newestTs: 1 } });
 
-    expect(store.get(1)).toEqual(full);
+    expect(store.get(ev(1))).toEqual(full);
   });
 
   it("knows which reports it holds", () => {
     const { store } = open();
-    store.take({ reports: [report(1)], cursor: { newestTs: 1 } });
+    store.take("event", { reports: [report(1)], cursor: { newestTs: 1 } });
 
     expect(store.knows(report(1))).toBe(true);
     expect(store.knows(report(2))).toBe(false);
@@ -55,49 +55,49 @@ describe("SqliteReportStore: what the mutation run found", () => {
 
   it("an update that changes nothing gives the report back as it was", () => {
     const { store } = open();
-    store.take({ reports: [report(1, { reason: "spam" })], cursor: { newestTs: 1 } });
+    store.take("event", { reports: [report(1, { reason: "spam" })], cursor: { newestTs: 1 } });
 
-    expect(store.update(1, {})).toEqual(report(1, { reason: "spam" }));
+    expect(store.update(ev(1), {})).toEqual(report(1, { reason: "spam" }));
   });
 
   it("lists reports filtered by state and room together", () => {
     const { store } = open();
-    store.take({ reports: [report(1), report(2, { roomId: "!o:x" }), report(3, { roomId: "!o:x", state: "resolved" })], cursor: { newestTs: 3 } });
+    store.take("event", { reports: [report(1), report(2, { roomId: "!o:x" }), report(3, { roomId: "!o:x", state: "resolved" })], cursor: { newestTs: 3 } });
 
     expect(store.list({ includeResolved: false, roomId: "!o:x" }, 0, 10)).toMatchObject({ total: 1, reports: [{ id: 2 }] });
   });
 
   it("a write that fails names what could not be recorded", () => {
     const { store, database } = open();
-    store.take({ reports: [report(1)], cursor: { newestTs: 1 } });
+    store.take("event", { reports: [report(1)], cursor: { newestTs: 1 } });
     database.close();
 
     expect(() => {
-      store.take({ reports: [report(2), report(3)], cursor: { newestTs: 3 } });
+      store.take("event", { reports: [report(2), report(3)], cursor: { newestTs: 3 } });
     }).toThrow(/^could not record 2 new event report\(s\): /);
-    expect(() => store.update(1, { state: "resolved" })).toThrow(/^could not record event report 1: /);
+    expect(() => store.update(ev(1), { state: "resolved" })).toThrow(/^could not record event report 1: /);
     expect(() => {
-      store.saveDigest({ key: "sender @s:x", kind: "sender", subject: "@s:x", reportIds: [1], lastTs: 1001 });
+      store.saveDigest({ key: "sender @s:x", kind: "sender", subject: "@s:x", reportIds: [ev(1)], lastTs: 1001 });
     }).toThrow(/^could not record the digest of sender @s:x: /);
   });
 
   it("keeps a gap's last report read, and drops a gap that does not read rather than stopping the polls", () => {
     const { store, database } = open();
-    const gap = { fromTs: 1, toTs: 9, top: { homeserverId: 4, eventId: "$e4", reporter: "@rep:x", receivedTs: 9 }, offset: 12, countOlder: false };
-    store.take({ reports: [], cursor: { newestTs: 20, gap } });
-    expect(store.cursor()).toEqual({ newestTs: 20, gap });
+    const gap = { fromTs: 1, toTs: 9, top: { kind: "event" as const, homeserverId: 4, eventId: "$e4", reporter: "@rep:x", receivedTs: 9 }, offset: 12, countOlder: false };
+    store.take("event", { reports: [], cursor: { newestTs: 20, gap } });
+    expect(store.cursor("event")).toEqual({ newestTs: 20, gap });
 
     for (const broken of ["not json", JSON.stringify({ ...gap, offset: "twelve" }), "null"]) {
       database.statement("UPDATE report_cursor SET gap = ?").run(broken);
-      expect(store.cursor()).toEqual({ newestTs: 20 });
+      expect(store.cursor("event")).toEqual({ newestTs: 20 });
     }
   });
 
   it("marks unreadable entries named only by their keys, and a write that fails names what could not be recorded", () => {
     const { store, database } = open();
-    store.take({ reports: [], cursor: { newestTs: 1 }, unreadable: [{ key: "a", problem: "p" }, { key: "b", homeserverId: 2, problem: "q" }, { key: "c", problem: "r" }] });
+    store.take("event", { reports: [], cursor: { newestTs: 1 }, unreadable: [{ kind: "event", key: "a", problem: "p" }, { kind: "event", key: "b", homeserverId: 2, problem: "q" }, { kind: "event", key: "c", problem: "r" }] });
     store.markNamed(["a", "c"], "$notice");
-    expect(store.unnamed()).toEqual([{ key: "b", homeserverId: 2, problem: "q" }]);
+    expect(store.unnamed()).toEqual([{ kind: "event", key: "b", homeserverId: 2, problem: "q" }]);
     expect(database.statement("SELECT key, named_event_id FROM report_unreadable ORDER BY key").all()).toEqual([
       { key: "a", named_event_id: "$notice" },
       { key: "b", named_event_id: null },
@@ -106,6 +106,6 @@ describe("SqliteReportStore: what the mutation run found", () => {
     database.close();
     expect(() => {
       store.markNamed(["b"], "$again");
-    }).toThrow(/^could not record 1 unreadable event report\(s\) named: /);
+    }).toThrow(/^could not record 1 unreadable report\(s\) named: /);
   });
 });

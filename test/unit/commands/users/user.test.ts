@@ -5,7 +5,7 @@ import { RECENT_WINDOW_MS, ROOM_DETAIL_READS, ROOMS_SHOWN } from "../../../../sr
 import { SIZE_READS } from "../../../../src/commands/media/look.js";
 import { answerTransactionId } from "../../../../src/matrix/chat.js";
 import type { UserId } from "../../../../src/matrix/ids.js";
-import type { StoredReport } from "../../../../src/model/reports.js";
+import type { StoredEventReport } from "../../../../src/model/reports.js";
 import type { CommandOutcome } from "../../../../src/model/outcomes.js";
 import type { LocalUserLook, RemoteUserLook } from "../../../../src/model/users.js";
 import { renderOutcome } from "../../../../src/render/replies.js";
@@ -43,8 +43,9 @@ function remote(outcome: CommandOutcome): RemoteUserLook {
   return outcome.look;
 }
 
-function stored(id: number, overrides: Partial<StoredReport>): StoredReport {
+function stored(id: number, overrides: Partial<StoredEventReport>): StoredEventReport {
   return {
+    kind: "event",
     id,
     homeserverId: id,
     receivedTs: FIXED_NOW - (4 - id) * 60_000,
