@@ -36,10 +36,10 @@ export function redactHandler(admin: Pick<SynapseAdminClient, "redactStatus" | "
 }
 
 /**
- * The redact status endpoint forgets a job it no longer holds in memory (it answers 404 after a
- * day, or after Synapse restarts, while the job's row may still be in its task table): the task
- * list is read instead, filtered to this user's redactions, and the job found there by its id.
- * Not found there either: the original 404 stands, and the tracker reports the job as unknown.
+ * The redact status endpoint answers 404 for a job it no longer has (Synapse's docs say it keeps
+ * a job a day, or until it restarts; 1.163 reads the task table, which keeps ended tasks 7 days):
+ * the task list is read instead, filtered to this user's redactions, and the job found there by
+ * its id. Not found there either: the original 404 stands, and the tracker reports it as unknown.
  */
 async function fromTaskList(admin: Pick<SynapseAdminClient, "scheduledTasks">, userId: string, redactId: string, notFound: AdminError): Promise<Result<Observation, AdminError>> {
   const listed = await admin.scheduledTasks({ actionName: REDACT_ACTION, resourceId: userId });
