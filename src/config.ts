@@ -357,6 +357,10 @@ export function parseConfig(document: unknown, path: string, environment: NodeJS
   const warnings: string[] = [];
   const token = resolveAccessToken(raw.accessToken, raw.accessTokenFile, environment, warnings);
   if (!token.ok) return err(`config file ${path} is invalid:\n  ${token.error}`);
+  // A list written out before takedowns existed replaces the default, which asks before one.
+  if ("confirmBefore" in document && !raw.confirmBefore.includes("takedown")) {
+    warnings.push("confirmBefore does not list takedown: !takedown runs without a preview (add takedown to the list to be asked first)");
+  }
   return ok({
     homeserverUrl: raw.homeserverUrl.replace(/\/+$/, ""),
     adminUrl: (raw.adminUrl ?? raw.homeserverUrl).replace(/\/+$/, ""),

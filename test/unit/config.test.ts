@@ -134,6 +134,14 @@ describe("parseConfig", () => {
     expect(accepted({ ...VALID, confirmBefore: ["purge", "purge-local"] }).confirmBefore).toEqual(new Set(["purge", "purge-local"]));
   });
 
+  it("warns when an explicit confirmBefore leaves takedowns without a preview, and not otherwise", () => {
+    expect(accepted({ ...VALID, confirmBefore: ["shutdown"] }).warnings).toEqual([
+      "confirmBefore does not list takedown: !takedown runs without a preview (add takedown to the list to be asked first)",
+    ]);
+    expect(accepted({ ...VALID, confirmBefore: ["shutdown", "takedown"] }).warnings).toEqual([]);
+    expect(accepted(VALID).warnings).toEqual([]);
+  });
+
   it("names the kinds confirmBefore accepts", () => {
     expect(rejected({ ...VALID, confirmBefore: ["everything"] })).toContain("shutdown, purge, purge-local, redact");
   });
