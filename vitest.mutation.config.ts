@@ -9,6 +9,4 @@ import unit from "./vitest.unit.config.js";
 // - Without isolation: Stryker switches mutants on in already loaded code, so each test file
 //   need not import everything afresh, and importing was more than half of each run. The whole
 //   unit suite passes this way (checked; each test file resets what it changes).
-// - A larger heap: without isolation the whole suite's modules and fakes stay in one process, and
-//   the suite outgrew node's default heap (the worker died with an out-of-memory abort).
-export default mergeConfig(unit, defineConfig({ test: { pool: "forks", isolate: false, execArgv: ["--max-old-space-size=8192"] } }));
+export default mergeConfig(unit, defineConfig({ test: { pool: "forks", isolate: false } }));

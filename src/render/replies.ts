@@ -97,7 +97,7 @@ function renderStatusList(inFlight: readonly TaskRecord[], recent: readonly Task
   const lines: Line[] = [];
   if (takedowns.length > 0) {
     lines.push({ plain: `Takedowns running (${takedowns.length}):`, html: `<b>Takedowns running (${takedowns.length}):</b>` });
-    lines.push(...listLines(takedowns, takedownHeadline, STATUS_LIST_LIMITS));
+    lines.push(...listLines(takedowns, takedownHeadline, TAKEDOWN_LIST_LIMITS));
   }
   if (waves.length > 0) {
     lines.push({ plain: `Waves running (${waves.length}):`, html: `<b>Waves running (${waves.length}):</b>` });
@@ -113,6 +113,8 @@ function renderStatusList(inFlight: readonly TaskRecord[], recent: readonly Task
 
 /** Each of !status's two lists: 30 lines, 12 KiB. */
 const STATUS_LIST_LIMITS = { entries: 30, bytes: 12 * 1024 };
+/** Running takedowns are few; their share stays small beside the jobs' lists. */
+const TAKEDOWN_LIST_LIMITS = { entries: 10, bytes: 3 * 1024 };
 
 function renderHelpAll(commands: readonly CommandSpec[], prefix: string): OutgoingMessage {
   const plain = commands.map((c) => `${usageLine(c, prefix)}\n    ${c.summary}`);

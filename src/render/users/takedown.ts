@@ -178,6 +178,8 @@ export function takedownPreviewLines(data: TakedownPreviewData): PreviewLine[] {
 export function takedownHeadline(record: TakedownRecord): Line {
   const tally = tallySteps(record);
   const ended = tally.done + tally.skipped + tally.failed;
-  const users = inlineList(record.users.map((user) => user.userId));
+  // One short line whatever the users: the status list shares the message with every job in flight.
+  const first = truncate(record.users[0]?.userId ?? "", 80);
+  const users = record.users.length > 1 ? `${first} and ${record.users.length - 1} more` : first;
   return textLine(`${record.id}: takedown of ${users}, ${ended} of ${tally.total} steps ended${tally.failed > 0 ? ` (${tally.failed} failed)` : ""}`);
 }

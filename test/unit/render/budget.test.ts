@@ -165,7 +165,7 @@ const OUTCOMES: { readonly [K in CommandOutcome["kind"]]: () => Extract<CommandO
     kind: "status-list",
     inFlight: many(() => hugeTask("purge", "active")),
     recent: many(() => hugeTask("redact", "complete")),
-    takedowns: many(hugeTakedown),
+    takedowns: Array.from({ length: 60 }, hugeTakedown),
   }),
   "status-one": () => ({ kind: "status-one", task: hugeTask("shutdown", "complete") }),
   "help-all": () => ({ kind: "help-all", commands: commandFakes().table }),
