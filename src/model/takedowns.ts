@@ -20,6 +20,12 @@
 export const TAKEDOWN_STEPS = ["restrict", "media", "redact", "rooms", "deactivate"] as const;
 export type TakedownStepName = (typeof TAKEDOWN_STEPS)[number];
 
+/** Why a step does not run for another server's user: the plan skips it, and the step says the same if it meets one. */
+export const NOT_FOR_REMOTE = {
+  restrict: "not possible for a remote account (suspension and locking apply to accounts on this server)",
+  deactivate: "not possible for a remote account (deactivation applies to accounts on this server)",
+} as const;
+
 /**
  * pending: not started; running: started and not ended (a job or a wave is being followed, or a
  * direct call was made and its answer not yet stored); done / skipped / failed: final.

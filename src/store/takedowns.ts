@@ -62,17 +62,49 @@ export interface TakedownStore {
 }
 
 /**
+ * The takedowns held in memory and every read of them: the SQLite store below writes through to
+ * its table, the tests' memory store keeps them only here.
+ */
+export abstract class TakedownRecords implements TakedownStore {
+  protected readonly records = new Map<string, TakedownRecord>();
+
+  abstract save(record: TakedownRecord): Promise<void>;
+
+  newId(): string {
+    for (;;) {
+      const id = `t-${randomBytes(3).toString("hex")}`;
+      if (!this.records.has(id)) return id;
+    }
+  }
+
+  get(id: string): TakedownRecord | undefined {
+    return this.records.get(id);
+  }
+
+  unfinished(): readonly TakedownRecord[] {
+    return [...this.records.values()].filter((record) => record.status === "running" || !record.finalNotificationSent);
+  }
+
+  recent(limit: number): readonly TakedownRecord[] {
+    return [...this.records.values()].sort((a, b) => b.createdAt - a.createdAt).slice(0, limit);
+  }
+
+  startedBy(commandEventId: string): boolean {
+    return [...this.records.values()].some((record) => record.commandEventId === commandEventId);
+  }
+}
+
+/**
  * Takedowns in the `takedowns` table, one row each with the plan as JSON, kept in memory as
  * well (a handful at a time). A row this Warden cannot read (written by a newer one) is left
  * alone rather than lost.
  */
-export class SqliteTakedownStore implements TakedownStore {
-  private readonly records = new Map<string, TakedownRecord>();
-
+export class SqliteTakedownStore extends TakedownRecords {
   constructor(
     private readonly database: WardenDatabase,
     now: number = Date.now(),
   ) {
+    super();
     this.database.statement("DELETE FROM takedowns WHERE status = 'finished' AND created_at < ?").run(now - KEEP_FINISHED_MS);
     for (const row of this.database.statement("SELECT record FROM takedowns ORDER BY created_at, id").all()) {
       const text = row["record"];
@@ -85,13 +117,6 @@ export class SqliteTakedownStore implements TakedownStore {
       }
       const parsed = recordSchema.safeParse(json);
       if (parsed.success) this.records.set(parsed.data.id, parsed.data);
-    }
-  }
-
-  newId(): string {
-    for (;;) {
-      const id = `t-${randomBytes(3).toString("hex")}`;
-      if (!this.records.has(id)) return id;
     }
   }
 
@@ -108,30 +133,4 @@ export class SqliteTakedownStore implements TakedownStore {
       this.records.set(record.id, record);
     });
   }
-
-  get(id: string): TakedownRecord | undefined {
-    return this.records.get(id);
-  }
-
-  unfinished(): readonly TakedownRecord[] {
-    return unfinishedOf(this.records.values());
-  }
-
-  recent(limit: number): readonly TakedownRecord[] {
-    return recentOf(this.records.values(), limit);
-  }
-
-  startedBy(commandEventId: string): boolean {
-    return [...this.records.values()].some((record) => record.commandEventId === commandEventId);
-  }
-}
-
-/** Running takedowns, and finished ones whose final message is still owed, in the order given. */
-export function unfinishedOf(records: Iterable<TakedownRecord>): TakedownRecord[] {
-  return [...records].filter((record) => record.status === "running" || !record.finalNotificationSent);
-}
-
-/** The newest `limit` takedowns, newest first. */
-export function recentOf(records: Iterable<TakedownRecord>, limit: number): TakedownRecord[] {
-  return [...records].sort((a, b) => b.createdAt - a.createdAt).slice(0, limit);
 }

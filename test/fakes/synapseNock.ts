@@ -1,6 +1,7 @@
 import nock from "nock";
 import { afterEach, beforeAll, expect } from "vitest";
 import type { HttpMethod } from "../../src/synapse/http.js";
+import { SynapseAdminClient } from "../../src/synapse/adminClient.js";
 
 /** The homeserver every nock-backed test talks to; no real host answers to it. */
 export const HOMESERVER_URL = "https://synapse.test";
@@ -95,4 +96,23 @@ export function useSynapseNock(): void {
     resetSynapseNock();
     expect(unused).toEqual([]);
   });
+}
+
+/** An admin client aimed at the nock host whose retries do not wait, with the waits it would have made. */
+export function waitRecordingClient(accessToken: string): { admin: SynapseAdminClient; waits: number[] } {
+  const waits: number[] = [];
+  const admin = new SynapseAdminClient({
+    homeserverUrl: HOMESERVER_URL,
+    accessToken,
+    sleep: (milliseconds) => {
+      waits.push(milliseconds);
+      return Promise.resolve();
+    },
+  });
+  return { admin, waits };
+}
+
+/** A request path's query parameters, decoded. */
+export function queryOf(path: string): Record<string, string> {
+  return Object.fromEntries(new URL(path, HOMESERVER_URL).searchParams);
 }

@@ -1,16 +1,16 @@
 import type { TakedownRecord } from "../../src/model/takedowns.js";
-import { recentOf, unfinishedOf, type TakedownStore } from "../../src/store/takedowns.js";
+import { TakedownRecords } from "../../src/store/takedowns.js";
 import type { TakedownNotifier } from "../../src/tasks/takedowns/runner.js";
 
 /** The takedown store in memory, with every save kept in order (a test can read what was stored before each step). */
-export class MemoryTakedownStore implements TakedownStore {
-  readonly records = new Map<string, TakedownRecord>();
+export class MemoryTakedownStore extends TakedownRecords {
   readonly saves: TakedownRecord[] = [];
   private next = 0;
   /** Set to make the next save throw, as a database that cannot be written. */
   failNextSave = false;
 
-  newId(): string {
+  /** Ids in order, so a test can name them: t-000001, t-000002, ... */
+  override newId(): string {
     this.next += 1;
     return `t-${this.next.toString(16).padStart(6, "0")}`;
   }
@@ -23,22 +23,6 @@ export class MemoryTakedownStore implements TakedownStore {
     this.records.set(record.id, record);
     this.saves.push(record);
     return Promise.resolve();
-  }
-
-  get(id: string): TakedownRecord | undefined {
-    return this.records.get(id);
-  }
-
-  unfinished(): readonly TakedownRecord[] {
-    return unfinishedOf(this.records.values());
-  }
-
-  recent(limit: number): readonly TakedownRecord[] {
-    return recentOf(this.records.values(), limit);
-  }
-
-  startedBy(commandEventId: string): boolean {
-    return [...this.records.values()].some((record) => record.commandEventId === commandEventId);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { RoomId, UserId } from "../../matrix/ids.js";
 import type { Preview } from "../../model/commandSpec.js";
 import type { CommandOutcome, Refusal } from "../../model/outcomes.js";
+import { NOT_FOR_REMOTE, TAKEDOWN_STEPS } from "../../model/takedowns.js";
 import type { LeftOutUser, TakedownOptions, TakedownPreviewData, TakedownRecord, TakedownUser, TakedownUserPlan } from "../../model/takedowns.js";
 import { takedownPreviewLines } from "../../render/users/takedown.js";
 import type { SynapseAdminClient } from "../../synapse/adminClient.js";
@@ -165,14 +166,14 @@ async function planUser(
   if (ownRooms.bounded) notRunning.push({ step: "rooms", why: `only the first ${OWN_ROOM_READS} of their rooms were checked for rooms they created` });
   const skips: Parameters<typeof initialSteps>[0] = {};
   if (target.kind === "remote") {
-    skips.restrict = "not possible for a remote account (suspension and locking apply to accounts on this server)";
-    if (options.deactivate) skips.deactivate = "not possible for a remote account (deactivation applies to accounts on this server)";
-    notRunning.push({ step: "restrict", why: "not possible for a remote account" });
-    if (options.deactivate) notRunning.push({ step: "deactivate", why: "not possible for a remote account" });
+    skips.restrict = NOT_FOR_REMOTE.restrict;
+    if (options.deactivate) skips.deactivate = NOT_FOR_REMOTE.deactivate;
   }
-  if (!supports(version, "redact")) {
-    skips.redact = needsText("redact", version);
-    notRunning.push({ step: "redact", why: skips.redact });
+  if (!supports(version, "redact")) skips.redact = needsText("redact", version);
+  // The preview names every step the plan skips, besides the limits found above.
+  for (const step of TAKEDOWN_STEPS) {
+    const why = skips[step];
+    if (why !== undefined) notRunning.push({ step, why });
   }
   const user: TakedownUser = { userId, local: target.kind === "local", rooms, ownRooms: ownRooms.rooms, steps: initialSteps(skips) };
   const preview: TakedownUserPlan = {

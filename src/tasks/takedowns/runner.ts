@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
-import { currentStep, FINAL_STEP_STATES, isFinished, type TakedownRecord, type TakedownStep, type TakedownUser } from "../../model/takedowns.js";
+import { currentStep, isFinished, TAKEDOWN_STEPS, type TakedownRecord, type TakedownStep, type TakedownUser } from "../../model/takedowns.js";
 import type { TakedownStore } from "../../store/takedowns.js";
 import type { Clock } from "../../util/clock.js";
 import { Alarm, REAL_TIMERS, type Timers } from "../alarm.js";
@@ -313,13 +313,9 @@ export class TakedownRunner {
 
 /** Every step a takedown's user starts with: pending, except those the plan already knows will not run. */
 export function initialSteps(skips: Partial<Record<TakedownStep["name"], string>>): TakedownStep[] {
-  return (["restrict", "media", "redact", "rooms", "deactivate"] as const).map((name) => {
+  return TAKEDOWN_STEPS.map((name) => {
     const why = skips[name];
     return why === undefined ? { name, state: "pending" } : { name, state: "skipped", detail: why };
   });
 }
 
-/** Whether every step of the record is final (for tests and the status command). */
-export function allStepsFinal(record: TakedownRecord): boolean {
-  return record.users.every((user) => user.steps.every((step) => FINAL_STEP_STATES.has(step.state)));
-}

@@ -2,7 +2,7 @@ import type { RoomId, UserId } from "../../matrix/ids.js";
 import { parseMxc } from "../../matrix/ids.js";
 import { countRooms, type WaveControl, type WaveParameterValue } from "../../model/waves.js";
 import type { TakedownRecord, TakedownStep, TakedownUser } from "../../model/takedowns.js";
-import { stepOf } from "../../model/takedowns.js";
+import { NOT_FOR_REMOTE, stepOf } from "../../model/takedowns.js";
 import type { AdminError, SynapseAdminClient } from "../../synapse/adminClient.js";
 import { needsText, supports, unsupportedAnswer, type HomeserverVersion } from "../../synapse/features.js";
 import type { TaskLauncher } from "../launcher.js";
@@ -42,7 +42,6 @@ export const TAKEDOWN_REDACT_LIMIT = 10_000;
 export const REMOTE_MEDIA_EVENTS_PER_ROOM = 1_000;
 export const REMOTE_MEDIA_FILES = 500;
 
-const REMOTE_ACCOUNT = "not possible for a remote account";
 
 function failedOrLater(error: AdminError, what: string): StepAdvance {
   if (TRANSIENT.has(error.kind)) return { kind: "later", reason: error.userMessage };
@@ -51,7 +50,7 @@ function failedOrLater(error: AdminError, what: string): StepAdvance {
 
 /** Suspends the account (locks it where suspension is not available), so it cannot send while it is cleaned up. */
 export async function restrictStep(user: TakedownUser, dependencies: StepDependencies): Promise<StepAdvance> {
-  if (!user.local) return { kind: "ended", state: "skipped", detail: `${REMOTE_ACCOUNT} (suspension and locking apply to accounts on this server)` };
+  if (!user.local) return { kind: "ended", state: "skipped", detail: NOT_FOR_REMOTE.restrict };
   const userId = user.userId as UserId;
   const version = dependencies.version.current();
   if (supports(version, "suspend")) {
@@ -245,7 +244,7 @@ export async function roomsStep(record: TakedownRecord, user: TakedownUser, step
 /** Deactivates (and erases) the account, only once the redaction has ended, never before; not at all when it failed. */
 export async function deactivateStep(record: TakedownRecord, user: TakedownUser, dependencies: StepDependencies): Promise<StepAdvance> {
   if (!record.options.deactivate) return { kind: "ended", state: "skipped", detail: "not asked (--deactivate)" };
-  if (!user.local) return { kind: "ended", state: "skipped", detail: `${REMOTE_ACCOUNT} (deactivation applies to accounts on this server)` };
+  if (!user.local) return { kind: "ended", state: "skipped", detail: NOT_FOR_REMOTE.deactivate };
   const redact = stepOf(user, "redact");
   if (redact?.state === "failed") {
     return { kind: "ended", state: "skipped", detail: "the redaction failed: a deactivated user leaves every room, and a new redaction would no longer find them; deactivate with !deactivate once their messages are gone" };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { EventId, RoomId, UserId } from "../../../src/matrix/ids.js";
 import { SynapseAdminClient } from "../../../src/synapse/adminClient.js";
-import { HOMESERVER_URL, SynapseNock, useSynapseNock } from "../../fakes/synapseNock.js";
+import { queryOf, SynapseNock, useSynapseNock, waitRecordingClient } from "../../fakes/synapseNock.js";
 
 const ROOM = "!room/with?odd#chars:example.org" as RoomId;
 const ENCODED_ROOM = encodeURIComponent(ROOM);
@@ -9,21 +9,10 @@ const EVENT = "$event/1" as EventId;
 const BROKEN = { status: 502, json: { errcode: "M_UNKNOWN", error: "Bad gateway" } } as const;
 
 function client(): { admin: SynapseAdminClient; waits: number[] } {
-  const waits: number[] = [];
-  const admin = new SynapseAdminClient({
-    homeserverUrl: HOMESERVER_URL,
-    accessToken: "syt_reports_token",
-    sleep: (milliseconds) => {
-      waits.push(milliseconds);
-      return Promise.resolve();
-    },
-  });
-  return { admin, waits };
+  return waitRecordingClient("syt_reports_token");
 }
 
-function query(path: string): Record<string, string> {
-  return Object.fromEntries(new URL(path, HOMESERVER_URL).searchParams);
-}
+const query = queryOf;
 
 useSynapseNock();
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SynapseAdminClient } from "../../../src/synapse/adminClient.js";
 import { unsupportedAnswer } from "../../../src/synapse/features.js";
-import { HOMESERVER_URL, SynapseNock, useSynapseNock } from "../../fakes/synapseNock.js";
+import { queryOf, SynapseNock, useSynapseNock, waitRecordingClient } from "../../fakes/synapseNock.js";
 
 // The user report endpoints (Synapse ≥ 1.152) as the report poller and the desk use them:
 // the list read entry by entry, one report, its deletion, and an older Synapse's answer.
@@ -10,21 +10,10 @@ const BROKEN = { status: 502, json: { errcode: "M_UNKNOWN", error: "Bad gateway"
 const UNRECOGNIZED = { status: 404, json: { errcode: "M_UNRECOGNIZED", error: "Unrecognized request" } } as const;
 
 function client(): { admin: SynapseAdminClient; waits: number[] } {
-  const waits: number[] = [];
-  const admin = new SynapseAdminClient({
-    homeserverUrl: HOMESERVER_URL,
-    accessToken: "syt_user_reports_token",
-    sleep: (milliseconds) => {
-      waits.push(milliseconds);
-      return Promise.resolve();
-    },
-  });
-  return { admin, waits };
+  return waitRecordingClient("syt_user_reports_token");
 }
 
-function query(path: string): Record<string, string> {
-  return Object.fromEntries(new URL(path, HOMESERVER_URL).searchParams);
-}
+const query = queryOf;
 
 const entry = (id: number, more: Record<string, unknown> = {}) => ({ id, received_ts: 1000 + id, target_user_id: "@bad:x", user_id: "@rep:x", reason: "abuse", ...more });
 
