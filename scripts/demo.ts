@@ -35,7 +35,8 @@ const say = (text: string): void => {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { walkthrough: { type: "boolean", default: false } } });
   say("Starting a local Synapse (loopback only)...");
-  const demo: Demo = { synapse: await startSynapse() };
+  // SQLite, always: the demo must start in seconds and leave nothing running but what it stops.
+  const demo: Demo = { synapse: await startSynapse({ database: "sqlite" }) };
   const stopAll = async (): Promise<void> => {
     await demo.recorder?.stop();
     await demo.warden?.stop();

@@ -6,9 +6,15 @@ export interface FederationListener {
   privateKeyPath: string;
 }
 
+/** Where Synapse keeps its state: a SQLite file, or a database of a PostgreSQL cluster reached by its socket. */
+export type DatabaseSettings =
+  | { engine: "sqlite"; path: string }
+  | { engine: "postgres"; socketDirectory: string; port: number; user: string; database: string };
+
 export interface HomeserverSettings {
   serverName: string;
   dataDirectory: string;
+  database: DatabaseSettings;
   clientPort: number;
   registrationSharedSecret: string;
   macaroonSecretKey: string;
@@ -65,6 +71,15 @@ function federationSettings(listener: FederationListener): Record<string, unknow
   };
 }
 
+function databaseConfig(settings: DatabaseSettings): Record<string, unknown> {
+  if (settings.engine === "sqlite") return { name: "sqlite3", args: { database: settings.path } };
+  return {
+    name: "psycopg2",
+    // cp_min and cp_max as in Synapse's own example config: the pool a real deployment runs with.
+    args: { user: settings.user, host: settings.socketDirectory, port: settings.port, database: settings.database, cp_min: 5, cp_max: 10 },
+  };
+}
+
 /** homeserver.yaml as an object; JSON is valid YAML, so it is written with JSON.stringify. */
 export function homeserverConfig(settings: HomeserverSettings): Record<string, unknown> {
   const listeners: unknown[] = [
@@ -103,7 +118,7 @@ export function homeserverConfig(settings: HomeserverSettings): Record<string, u
     public_baseurl: `http://127.0.0.1:${settings.clientPort}/`,
     pid_file: join(settings.dataDirectory, "homeserver.pid"),
     listeners,
-    database: { name: "sqlite3", args: { database: join(settings.dataDirectory, "homeserver.db") } },
+    database: databaseConfig(settings.database),
     log_config: settings.logConfigPath,
     media_store_path: join(settings.dataDirectory, "media_store"),
     signing_key_path: settings.signingKeyPath,

@@ -13,12 +13,20 @@ export interface SupervisedProcess {
   /** Settles once the process has gone; never rejects. */
   readonly exited: Promise<ExitStatus>;
   hasExited(): boolean;
-  /** SIGTERM to the whole group, SIGKILL after `graceMs`; resolves once the leader has exited. */
-  stop(graceMs: number): Promise<void>;
+  /** `signal` (SIGTERM by default) to the whole group, SIGKILL after `graceMs`; resolves once the leader has exited. */
+  stop(graceMs: number, signal?: NodeJS.Signals): Promise<void>;
+}
+
+export interface SpawnOptions {
+  /** Run the child as this user and group (root only): PostgreSQL refuses to run as root. */
+  uid?: number;
+  gid?: number;
 }
 
 // Process-group ids of every child still alive, so the exit and signal handlers can reap them.
 const liveGroups = new Set<number>();
+// Synchronous clean-ups (removing a temporary directory) run after the children are killed.
+const finalCleanups = new Set<() => void>();
 let handlersInstalled = false;
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
@@ -32,6 +40,21 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 function killAllNow(): void {
   for (const pid of liveGroups) killGroup(pid, "SIGKILL");
   liveGroups.clear();
+  for (const cleanup of finalCleanups) cleanup();
+  finalCleanups.clear();
+}
+
+/**
+ * Runs `cleanup` when Node exits or is stopped by SIGINT or SIGTERM, after every supervised
+ * child has been killed: a signal that ends the process skips 'exit' handlers of its own.
+ * It must be synchronous. Returns the function that cancels it, for a normal stop.
+ */
+export function atHarnessExit(cleanup: () => void): () => void {
+  installReapers();
+  finalCleanups.add(cleanup);
+  return () => {
+    finalCleanups.delete(cleanup);
+  };
 }
 
 function installReapers(): void {
@@ -56,10 +79,16 @@ function installReapers(): void {
  * `outputFile`. The child is unref'd: a forgotten server must not keep Node alive, and the
  * 'exit' handler kills it when Node goes.
  */
-export function spawnSupervised(command: string, args: readonly string[], outputFile: string, cwd: string): SupervisedProcess {
+export function spawnSupervised(
+  command: string,
+  args: readonly string[],
+  outputFile: string,
+  cwd: string,
+  options: SpawnOptions = {},
+): SupervisedProcess {
   installReapers();
   const output = openSync(outputFile, "a");
-  const child = spawn(command, args, { cwd, detached: true, stdio: ["ignore", output, output] });
+  const child = spawn(command, args, { cwd, detached: true, stdio: ["ignore", output, output], ...options });
   closeSync(output);
   child.unref();
 
@@ -84,9 +113,9 @@ export function spawnSupervised(command: string, args: readonly string[], output
     pid,
     exited,
     hasExited: () => done,
-    stop: async (graceMs) => {
+    stop: async (graceMs, signal = "SIGTERM") => {
       if (done || pid <= 0) return;
-      killGroup(pid, "SIGTERM");
+      killGroup(pid, signal);
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<"timeout">((resolve) => {
         timer = setTimeout(() => {

@@ -50,6 +50,8 @@ export interface ReadinessContext {
   logFile: string;
   outputFile: string;
   timeoutMs: number;
+  /** What is starting, for the error message; default "Synapse". */
+  name?: string;
 }
 
 /**
@@ -73,8 +75,12 @@ export async function waitUntilReady(isReady: () => Promise<boolean>, context: R
 }
 
 async function startupError(what: string, context: ReadinessContext): Promise<Error> {
+  const name = context.name ?? "Synapse";
+  if (context.logFile === context.outputFile) {
+    return new Error(`harness: ${name} ${what}. See ${context.logFile}.\n--- last lines ---\n${await tail(context.logFile, 15)}`);
+  }
   return new Error(
-    `harness: Synapse ${what}. See ${context.logFile} and ${context.outputFile}.\n` +
+    `harness: ${name} ${what}. See ${context.logFile} and ${context.outputFile}.\n` +
       `--- last lines of ${context.outputFile} ---\n${await tail(context.outputFile, 15)}\n` +
       `--- last lines of ${context.logFile} ---\n${await tail(context.logFile, 15)}`,
   );

@@ -1,13 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { existsSync, rmSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { homeserverConfig, logConfig, type FederationListener } from "./config.js";
+import { homeserverConfig, logConfig, type DatabaseSettings, type FederationListener } from "./config.js";
 import { writeSelfSignedCertificate, writeSigningKey } from "./keys.js";
 import { synapsePython } from "./paths.js";
 import { freePort } from "./ports.js";
-import { spawnSupervised, type SupervisedProcess } from "./processes.js";
+import { createDatabase, dropDatabase, sharedCluster, type PostgresServer } from "./postgres.js";
+import { atHarnessExit, spawnSupervised, type SupervisedProcess } from "./processes.js";
 import { clientApiAnswers, federationApiAnswers, waitUntilReady } from "./readiness.js";
 import { registerWithSharedSecret, type RegisteredUser } from "./register.js";
 
@@ -21,6 +22,8 @@ export interface RunningSynapse {
   serverName: string;
   dataDirectory: string;
   logFile: string;
+  /** Its database (`engine`: sqlite or postgres), for a test whose expectation depends on it. */
+  database: DatabaseSettings;
   registerUser(localpart: string, options?: { admin?: boolean; password?: string }): Promise<RegisteredUser>;
   /** SIGTERM to the process group, SIGKILL after a grace period; safe to call more than once. */
   stop(): Promise<void>;
@@ -46,6 +49,11 @@ export interface SynapseOptions {
   startTimeoutMs?: number;
   /** Settings added to homeserver.yaml (e.g. forgotten_room_retention_period), over the harness's own. */
   extraConfig?: Record<string, unknown>;
+  /**
+   * Default: a new database in the e2e run's PostgreSQL cluster when there is one (test/e2e/globalSetup.ts,
+   * unless WARDEN_E2E_DATABASE=sqlite), else SQLite. stop() drops a database it created.
+   */
+  database?: "sqlite" | PostgresServer;
 }
 
 const STOP_GRACE_MS = 10_000;
@@ -64,6 +72,21 @@ async function prepareFederation(python: string, dataDirectory: string): Promise
   return listener;
 }
 
+/**
+ * The database of the server in `dataDirectory`: a reused directory names its database in a file, as
+ * it holds its SQLite file, so a second start finds the state of the first.
+ */
+async function postgresDatabase(server: PostgresServer, dataDirectory: string): Promise<DatabaseSettings> {
+  const namePath = join(dataDirectory, "postgres-database");
+  let database = existsSync(namePath) ? (await readFile(namePath, "utf8")).trim() : undefined;
+  if (database === undefined) {
+    database = `synapse_${randomBytes(6).toString("hex")}`;
+    await createDatabase(server, database);
+    await writeFile(namePath, `${database}\n`);
+  }
+  return { engine: "postgres", socketDirectory: server.socketDirectory, port: server.port, user: server.user, database };
+}
+
 export async function startSynapse(options: SynapseOptions = {}): Promise<RunningSynapse> {
   if (options.federation === true && options.serverName !== undefined) {
     throw new Error("harness: a federating Synapse is named 127.0.0.1:<port>; do not pass serverName");
@@ -72,6 +95,13 @@ export async function startSynapse(options: SynapseOptions = {}): Promise<Runnin
   const ownsDirectory = options.dataDirectory === undefined;
   const dataDirectory = options.dataDirectory ?? (await mkdtemp(join(tmpdir(), "warden-synapse-")));
   await mkdir(dataDirectory, { recursive: true });
+  const removesDirectory = ownsDirectory && process.env["WARDEN_KEEP_SYNAPSE_DATA"] === undefined;
+  // A run stopped by Ctrl-C or a failure that skips stop() leaves no directory behind either.
+  const cancelRemoval = removesDirectory
+    ? atHarnessExit(() => {
+        rmSync(dataDirectory, { recursive: true, force: true });
+      })
+    : () => undefined;
 
   const clientPort = await freePort();
   const adminPort = options.adminListener === true ? await freePort() : undefined;
@@ -85,6 +115,9 @@ export async function startSynapse(options: SynapseOptions = {}): Promise<Runnin
   const signingKeyPath = join(dataDirectory, "signing.key");
   const configPath = join(dataDirectory, "homeserver.yaml");
   const registrationSharedSecret = secret();
+  const postgres = options.database === "sqlite" ? undefined : (options.database ?? sharedCluster());
+  const database: DatabaseSettings =
+    postgres === undefined ? { engine: "sqlite", path: join(dataDirectory, "homeserver.db") } : await postgresDatabase(postgres, dataDirectory);
 
   // A reused directory keeps its key: events already signed with it must stay verifiable.
   if (!existsSync(signingKeyPath)) await writeSigningKey(signingKeyPath);
@@ -92,6 +125,7 @@ export async function startSynapse(options: SynapseOptions = {}): Promise<Runnin
   const config = homeserverConfig({
     serverName,
     dataDirectory,
+    database,
     clientPort,
     registrationSharedSecret,
     macaroonSecretKey: secret(),
@@ -113,6 +147,7 @@ export async function startSynapse(options: SynapseOptions = {}): Promise<Runnin
       await waitUntilReady(isReady, { process: started, logFile, outputFile, timeoutMs: options.startTimeoutMs ?? 60_000 });
     } catch (error) {
       // Keep the directory: its logs are what the error message points at.
+      cancelRemoval();
       await started.stop(0);
       throw error;
     }
@@ -127,6 +162,7 @@ export async function startSynapse(options: SynapseOptions = {}): Promise<Runnin
     serverName,
     dataDirectory,
     logFile,
+    database,
     registerUser: (localpart, registration = {}) =>
       registerWithSharedSecret(
         baseUrl,
@@ -142,7 +178,9 @@ export async function startSynapse(options: SynapseOptions = {}): Promise<Runnin
     stop: () => {
       stopping ??= (async () => {
         await child.stop(STOP_GRACE_MS);
-        if (ownsDirectory && process.env["WARDEN_KEEP_SYNAPSE_DATA"] === undefined) {
+        if (removesDirectory) {
+          cancelRemoval();
+          if (postgres !== undefined && database.engine === "postgres") await dropDatabase(postgres, database.database);
           await rm(dataDirectory, { recursive: true, force: true });
         }
       })();

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { MatrixClient, MatrixHttpError } from "../../scripts/harness/client.js";
+import { databaseNames, e2eDatabase, sharedCluster } from "../../scripts/harness/postgres.js";
 import { startFederatedPair, startSynapse, type RunningSynapse } from "../../scripts/harness/synapse.js";
 
 const started: RunningSynapse[] = [];
@@ -7,6 +8,11 @@ const started: RunningSynapse[] = [];
 afterAll(async () => {
   await Promise.all(started.map((server) => server.stop()));
 });
+
+/** The database of a server on the run's cluster, or undefined on SQLite. */
+function postgresDatabaseOf(server: RunningSynapse): string | undefined {
+  return server.database.engine === "postgres" ? server.database.database : undefined;
+}
 
 function bodies(events: readonly { type: string; content: Record<string, unknown> }[]): unknown[] {
   return events.filter((event) => event.type === "m.room.message").map((event) => event.content["body"]);
@@ -17,6 +23,11 @@ describe("single Synapse", () => {
     const server = await startSynapse();
     started.push(server);
     expect(server.serverName).toBe("localhost");
+    // The run's choice (WARDEN_E2E_DATABASE): PostgreSQL by default, where the cluster holds its database.
+    expect(server.database.engine).toBe(e2eDatabase());
+    const cluster = sharedCluster();
+    const database = postgresDatabaseOf(server);
+    if (cluster !== undefined && database !== undefined) expect(await databaseNames(cluster)).toContain(database);
 
     const adminUser = await server.registerUser("admin", { admin: true });
     const aliceUser = await server.registerUser("alice");
@@ -42,6 +53,7 @@ describe("single Synapse", () => {
 
     await server.stop();
     await server.stop(); // idempotent
+    if (cluster !== undefined) expect(await databaseNames(cluster)).not.toContain(database);
   });
 });
 
@@ -50,6 +62,8 @@ describe("federated pair", () => {
     const [a, b] = await startFederatedPair();
     started.push(a, b);
     expect(a.serverName).not.toBe(b.serverName);
+    // Each server has a database of its own in the one cluster.
+    if (e2eDatabase() === "postgres") expect(postgresDatabaseOf(a)).not.toBe(postgresDatabaseOf(b));
 
     const alice = new MatrixClient(a.baseUrl, await a.registerUser("alice"));
     const bob = new MatrixClient(b.baseUrl, await b.registerUser("bob"));
