@@ -51,12 +51,20 @@ describe("the takedown store", () => {
     expect(reopened.newId()).toMatch(/^t-[0-9a-f]{6}$/);
   });
 
+  it("counts a running takedown as unfinished whatever its final-message flag says", async () => {
+    const store = new SqliteTakedownStore(WardenDatabase.open(freshDirectory()), 2_000);
+    await store.save(record("t-000001", { finalNotificationSent: true }));
+    expect(store.unfinished().map((entry) => entry.id)).toEqual(["t-000001"]);
+  });
+
   it("deletes finished takedowns after 30 days, keeps running ones, and leaves a row it cannot read alone", async () => {
     const directory = freshDirectory();
     const database = WardenDatabase.open(directory);
     const store = new SqliteTakedownStore(database, 0);
     await store.save(record("t-000001", { status: "finished", finalNotificationSent: true, createdAt: 0 }));
     await store.save(record("t-000002", { createdAt: 0 }));
+    // Finished a day short of the 30: kept.
+    await store.save(record("t-000003", { status: "finished", finalNotificationSent: true, createdAt: 2 * DAY }));
     database.statement("INSERT INTO takedowns (id, command_event_id, status, created_at, record) VALUES ('t-newer', '$x', 'running', 0, '{\"id\":\"t-newer\",\"future\":true}')").run();
     database.statement("INSERT INTO takedowns (id, command_event_id, status, created_at, record) VALUES ('t-broken', '$y', 'running', 0, 'not json')").run();
     database.close();
@@ -66,7 +74,8 @@ describe("the takedown store", () => {
 
     expect(reopened.get("t-000001")).toBeUndefined();
     expect(reopened.get("t-000002")?.status).toBe("running");
+    expect(reopened.get("t-000003")?.status).toBe("finished");
     expect(reopened.get("t-newer")).toBeUndefined();
-    expect(reopenedDatabase.statement("SELECT id FROM takedowns ORDER BY id").all().map((row) => row["id"])).toEqual(["t-000002", "t-broken", "t-newer"]);
+    expect(reopenedDatabase.statement("SELECT id FROM takedowns ORDER BY id").all().map((row) => row["id"])).toEqual(["t-000002", "t-000003", "t-broken", "t-newer"]);
   });
 });
