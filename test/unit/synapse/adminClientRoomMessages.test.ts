@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { RoomId } from "../../../src/matrix/ids.js";
+import type { RoomId, UserId } from "../../../src/matrix/ids.js";
 import { SynapseAdminClient } from "../../../src/synapse/adminClient.js";
 import { HOMESERVER_URL, SynapseNock, useSynapseNock } from "../../fakes/synapseNock.js";
 
@@ -51,5 +51,48 @@ describe("SynapseAdminClient.roomMessages", () => {
     const result = await client().roomMessages(ROOM, { direction: "f", limit: 1 });
 
     expect(result).toMatchObject({ ok: false, error: { kind: "bad-response" } });
+  });
+});
+
+describe("SynapseAdminClient.senderMessages", () => {
+  const SENDER = "@spam:example.org" as UserId;
+
+  it("GET rooms/<encoded room>/messages backwards, filtered to the one sender, from where it left off", async () => {
+    const page = { chunk: [{ event_id: "$m1", type: "m.room.message", sender: SENDER, content: { url: "mxc://x/y" } }], end: "t5-6" };
+    const synapse = new SynapseNock().ok("GET", page);
+
+    const result = await client().senderMessages(ROOM, SENDER, { from: "t3-4", limit: 1000 });
+
+    expect(result).toEqual({ ok: true, value: page });
+    expect(synapse.seen).toEqual([
+      {
+        method: "GET",
+        path: `/_synapse/admin/v1/rooms/${ROOM_IN_PATH}/messages?dir=b&limit=1000&from=t3-4&filter=${encodeURIComponent(JSON.stringify({ senders: [SENDER] })).replace(/%20/g, "+")}`,
+        authorization: `Bearer ${TOKEN}`,
+        contentType: null,
+        body: undefined,
+      },
+    ]);
+  });
+
+  it("starts at the newest event without a from, and reads a page again after a 5xx (a read is safe to repeat)", async () => {
+    const synapse = new SynapseNock().answer("GET", { status: 502, json: { errcode: "M_UNKNOWN", error: "Bad gateway" } }, { status: 200, json: { chunk: [], end: null } });
+
+    const result = await client().senderMessages(ROOM, SENDER, { limit: 5 });
+
+    expect(result).toEqual({ ok: true, value: { chunk: [], end: null } });
+    const query = new URL(synapse.seen[0]?.path ?? "", HOMESERVER_URL).searchParams;
+    expect([...query.keys()]).toEqual(["dir", "limit", "filter"]);
+    expect(JSON.parse(query.get("filter") ?? "")).toEqual({ senders: [SENDER] });
+    expect(synapse.seen).toHaveLength(2);
+  });
+
+  it("refuses a page that is not one", async () => {
+    new SynapseNock().ok("GET", { chunk: [{ event_id: 7 }] });
+
+    const result = await client().senderMessages(ROOM, SENDER, { limit: 5 });
+
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.error.kind).toBe("bad-response");
   });
 });
