@@ -61,24 +61,28 @@ export class TaskBook {
 
 /** Timers that ring only when the test says so. */
 export class ManualTimers implements Timers {
-  private readonly pending = new Map<number, () => void>();
+  private readonly pending = new Map<number, { readonly callback: () => void; readonly delayMs: number }>();
   private next = 0;
-  setTimeout(callback: () => void): unknown {
+  setTimeout(callback: () => void, delayMs: number): unknown {
     this.next += 1;
-    this.pending.set(this.next, callback);
+    this.pending.set(this.next, { callback, delayMs });
     return this.next;
   }
   clearTimeout(handle: unknown): void {
     this.pending.delete(handle as number);
+  }
+  /** The delays of the timers pending, in the order they were set. */
+  delays(): number[] {
+    return [...this.pending.values()].map((timer) => timer.delayMs);
   }
   count(): number {
     return this.pending.size;
   }
   /** Rings every pending timer once. */
   ringAll(): void {
-    const callbacks = [...this.pending.values()];
+    const timers = [...this.pending.values()];
     this.pending.clear();
-    for (const callback of callbacks) callback();
+    for (const timer of timers) timer.callback();
   }
 }
 

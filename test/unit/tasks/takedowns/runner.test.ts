@@ -458,3 +458,160 @@ describe("passes that meet each other", () => {
     expect(w.store.get("t-000001")?.finalNotificationSent).toBe(true);
   });
 });
+
+describe("when it looks again", () => {
+  it("looks at a running job every second, and edits the board no more often than every two", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    await started(w, takedown([takedownUser(SPAMMER)]));
+    expect(step(w, "redact")?.state).toBe("running");
+    expect(w.timers.delays()).toEqual([1_000]);
+    const saves = w.store.saves.length;
+
+    // A look that finds the job still running stores nothing and edits nothing new.
+    w.clock.advance(1_000);
+    w.timers.ringAll();
+    await settled(w);
+    expect(w.store.saves).toHaveLength(saves);
+    expect(w.notifier.edits).toHaveLength(0);
+    w.clock.advance(1_000);
+    w.timers.ringAll();
+    await settled(w);
+    expect(w.notifier.edits).toHaveLength(1);
+    w.clock.advance(5_000);
+    w.timers.ringAll();
+    await settled(w);
+    expect(w.notifier.edits).toHaveLength(1);
+    expect(w.store.saves).toHaveLength(saves);
+  });
+
+  it("puts a step off for five seconds, then ten, behind the board's next edit", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    w.admin.accountFailures.push({ method: "setSuspended", error: adminError("rate-limited", 429) });
+    await started(w, takedown([takedownUser(SPAMMER, { rooms: [] })], { ...ALL_OPTIONS, deactivate: false }));
+    // The board is due first (the step is now running), the second try five seconds after the first.
+    expect(w.timers.delays()).toEqual([2_000]);
+    w.clock.advance(2_000);
+    w.timers.ringAll();
+    await settled(w);
+    expect(w.notifier.edits).toHaveLength(1);
+    expect(w.timers.delays()).toEqual([3_000]);
+    w.clock.advance(3_000);
+    w.timers.ringAll();
+    await settled(w);
+    expect(w.admin.changesSent()).toHaveLength(2);
+    expect(w.timers.delays()).toEqual([10_000]);
+  });
+
+  it("wakes for the end of a takedown's own task only", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    await started(w, takedown([takedownUser(SPAMMER, { rooms: [], ownRooms: ["!own:example.org"] })]));
+    w.waves.finish("w-000001", ["done"]);
+
+    await w.runner.taskEnded(sampleTask({ parameters: { waveId: "w-000009" } }));
+    await settled(w);
+    expect(step(w, "rooms")?.state).toBe("running");
+
+    await w.runner.taskEnded(sampleTask({ parameters: { takedownId: "t-000009" } }));
+    await settled(w);
+    expect(step(w, "rooms")?.state).toBe("done");
+  });
+});
+
+describe("when something breaks", () => {
+  it("looks again five seconds after a pass whose store could not be written, and resumes from what was stored", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    await w.store.save(takedown([takedownUser(SPAMMER, { rooms: [] })], { ...ALL_OPTIONS, deactivate: false }));
+    w.store.failNextSave = true;
+
+    w.runner.resumeAll();
+    await settled(w);
+    expect(w.logger.withMessage("a takedown pass failed; will look again")).toHaveLength(1);
+    expect(step(w, "restrict")?.state).toBe("pending");
+    expect(w.timers.delays()).toEqual([5_000]);
+
+    w.clock.advance(5_000);
+    w.timers.ringAll();
+    await settled(w);
+    expect(stored(w).status).toBe("finished");
+    expect(step(w, "restrict")).toMatchObject({ state: "done", detail: "suspended" });
+  });
+
+  it("tries a step that threw again later, and fails it with what was thrown", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    let throws = 0;
+    w.admin.setSuspended = () => {
+      throws += 1;
+      if (throws === 1) return Promise.reject(new Error("socket hang up"));
+      // Not an Error (a library may throw anything): its text is used as it is.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the point of the test
+      return Promise.reject("plain refusal");
+    };
+    await started(w, takedown([takedownUser(SPAMMER, { rooms: [] })], { ...ALL_OPTIONS, deactivate: false }));
+    expect(step(w, "restrict")?.state).toBe("running");
+    expect(w.logger.withMessage("a takedown step threw; will try again")).toHaveLength(1);
+    expect(w.logger.withMessage("takedown step put off")[0]).toMatchObject({ reason: "socket hang up", tries: 1 });
+
+    for (let tries = 2; tries <= 6; tries++) {
+      w.clock.advance(5_000 * 2 ** (tries - 2));
+      w.timers.ringAll();
+      await settled(w);
+    }
+    expect(throws).toBe(6);
+    expect(step(w, "restrict")).toMatchObject({ state: "failed", detail: "plain refusal" });
+  });
+
+  it("does nothing more once stopped: no pass, no timer, no task's end", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    await started(w, takedown([takedownUser(SPAMMER)]));
+    const task = redaction(w);
+    await w.runner.stop();
+    expect(w.timers.count()).toBe(0);
+
+    w.book.end(task.id, "complete");
+    await w.runner.taskEnded(w.book.get(task.id) ?? task);
+    w.runner.wake();
+    await settled(w);
+    expect(step(w, "redact")?.state).toBe("running");
+  });
+
+  it("leaves the other takedowns alone when stopped during a pass", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    w.admin.addAccount("@other:example.org");
+    await w.store.save(takedown([takedownUser(SPAMMER, { rooms: [] })], ALL_OPTIONS, "t-000001"));
+    await w.store.save(takedown([takedownUser("@other:example.org", { rooms: [] })], ALL_OPTIONS, "t-000002"));
+    const suspend = w.admin.setSuspended.bind(w.admin);
+    let stopping: Promise<void> | undefined;
+    w.admin.setSuspended = (userId, on) => {
+      stopping ??= w.runner.stop();
+      return suspend(userId, on);
+    };
+
+    w.runner.resumeAll();
+    await settled(w);
+    await stopping;
+
+    expect(w.admin.changesSent().map((call) => call.userId)).not.toContain("@other:example.org");
+    expect(w.store.get("t-000002")?.users[0]?.steps[0]?.state).toBe("pending");
+  });
+
+  it("keeps a takedown whose board could not be posted, without a board id", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    w.notifier.posted = (record) => {
+      w.notifier.posts.push(record);
+      return Promise.resolve(undefined);
+    };
+    const posted = await w.runner.start(takedown([takedownUser(SPAMMER)]));
+    await settled(w);
+    expect(posted).not.toHaveProperty("boardEventId");
+    expect(stored(w)).not.toHaveProperty("boardEventId");
+    expect(step(w, "restrict")?.state).toBe("done");
+  });
+});
