@@ -615,3 +615,19 @@ describe("when something breaks", () => {
     expect(step(w, "restrict")?.state).toBe("done");
   });
 });
+
+describe("after a restart", () => {
+  it("brings the board up to date on the first look, though nothing moved", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    await started(w, takedown([takedownUser(SPAMMER)]));
+    expect(step(w, "redact")?.state).toBe("running");
+    expect(w.notifier.edits).toHaveLength(0);
+
+    w.restart().resumeAll();
+    await settled(w);
+
+    expect(w.notifier.edits).toHaveLength(1);
+    expect(w.book.requests).toHaveLength(1);
+  });
+});
