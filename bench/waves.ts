@@ -115,11 +115,17 @@ interface WaveMeasures {
   readonly finalText: string;
 }
 
+/** Epoch ms, this machine's clock. */
+interface TimeWindow {
+  readonly from: number;
+  readonly to: number;
+}
+
 interface Row {
   readonly method: Method;
   readonly wallMs: number;
-  /** While the method ran (epoch ms, this machine's clock): the user's samples sent in it count for it. */
-  readonly window: { readonly from: number; readonly to: number };
+  /** While the method ran: the user's samples sent in it count for it. */
+  readonly window: TimeWindow;
   /** (a) and (b): requests the bench itself sent. */
   readonly requests?: number;
   readonly wave?: WaveMeasures;
@@ -343,14 +349,8 @@ const seconds = (ms: number): string => (ms / 1000).toFixed(1);
 const met = (ok: boolean): string => (ok ? "met" : "NOT met");
 const load = (): string => loadavg().map((value) => value.toFixed(2)).join(" ");
 
-interface Window {
-  readonly from: number;
-  readonly to: number;
-}
-
-function report(homeserver: string, rows: readonly Row[], broken: ReadonlyMap<Method, string>, sampler: UserSampler, idle: Window): void {
-  const wallOf = (method: Method): number | undefined => rows.find((row) => row.method === method)?.wallMs;
-  const b = wallOf("b");
+function report(homeserver: string, rows: readonly Row[], broken: ReadonlyMap<Method, string>, sampler: UserSampler, idle: TimeWindow): void {
+  const b = rows.find((row) => row.method === "b")?.wallMs;
   const outcomes = new Map<Method, MethodOutcome>(
     rows.map((row) => [row.method, { wallMs: row.wallMs, user: userLatency(sampler.samples, row.window.from, row.window.to) }]),
   );
@@ -435,7 +435,7 @@ async function measure(synapse: RunningSynapse, databaseName: string, started: (
   const sampler = await startUserSampler(user, owner, busyRoomId);
   const rows: Row[] = [];
   const broken = new Map<Method, string>();
-  let idle: Window;
+  let idle: TimeWindow;
   try {
     const idleFrom = Date.now();
     await sleep(IDLE_MS);
