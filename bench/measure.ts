@@ -8,6 +8,23 @@ export function percentile(values: readonly number[], fraction: number): number 
   return sorted[index] ?? Number.NaN;
 }
 
+/** How long a set of requests took (ms): their median, 95th percentile and slowest; NaN each for none. */
+export interface LatencySummary {
+  readonly count: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly max: number;
+}
+
+export function latencySummary(values: readonly number[]): LatencySummary {
+  return {
+    count: values.length,
+    p50: percentile(values, 0.5),
+    p95: percentile(values, 0.95),
+    max: values.length === 0 ? Number.NaN : Math.max(...values),
+  };
+}
+
 /** Synapse's log time ("2026-11-26 00:35:12,345", local time) as epoch milliseconds. */
 export function logTime(line: string): number | undefined {
   const match = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}),(\d{3})/.exec(line);

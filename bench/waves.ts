@@ -18,28 +18,42 @@
  * 0.5 s and its acknowledgement time is Synapse's stamp of the reply minus that of the command.
  * Warden's requests are counted in Synapse's access log, its RSS read from /proc.
  *
+ * Throughout, an ordinary user reads a busy room nobody purges (bench/userLatency.ts): its
+ * /messages and /sync times during each method's window are set against the same user's on the
+ * idle homeserver, measured first, before any method runs.
+ *
+ * All of it once on Synapse with SQLite and once with PostgreSQL (a throwaway cluster, as the
+ * e2e suite's), each on a fresh homeserver, each with its own table.
+ *
  * BENCH_WAVE_ROOMS (default 200) and BENCH_WAVE_MESSAGES (default 30) size the run;
- * BENCH_WAVE_ONLY=a,b runs a subset. Exits non-zero only when something broke (a room not
- * purged, Warden not answering); a target not met is a measurement, printed as such.
+ * BENCH_WAVE_ONLY=a,b runs a subset of the methods, BENCH_WAVE_DATABASES=postgres one of the
+ * databases. Exits non-zero only when something broke (a room not purged, Warden not
+ * answering, a homeserver that did not start); a target not met is a measurement, printed as such.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { MatrixClient, type ClientEvent } from "../scripts/harness/client.js";
+import { postgresVersion, startPostgresCluster, type PostgresCluster, type PostgresServer } from "../scripts/harness/postgres.js";
 import { bodyOf } from "../scripts/harness/roomRecorder.js";
 import { startSynapse, type RunningSynapse } from "../scripts/harness/synapse.js";
 import { mentions, pointAfterNow, repliesTo, startScenario, type Scenario } from "../test/e2e/scenario.js";
 import { countRequests, percentile, total } from "./measure.js";
+import { startUserSampler, userLatency, type UserSampler } from "./userLatency.js";
+import {
+  DATABASE_NAMES,
+  failureNotes,
+  LABELS,
+  methodTable,
+  ratio,
+  selectedDatabases,
+  selectedMethods,
+  targetLines,
+  type Database,
+  type Method,
+  type MethodOutcome,
+} from "./waveReport.js";
 
-const METHODS = ["a", "b", "c", "d"] as const;
-type Method = (typeof METHODS)[number];
 type WaveMethod = "c" | "d";
-
-const LABELS: Readonly<Record<Method, string>> = {
-  a: "(a) fire-all, then poll all",
-  b: "(b) one at a time",
-  c: "(c) Warden wave, maxConcurrentJobs 5",
-  d: "(d) Warden wave, default (2)",
-};
 /** Warden's config for each wave; (d) leaves the key out to measure the default. */
 const WAVE_CONFIG: Readonly<Record<WaveMethod, Readonly<Record<string, unknown>>>> = { c: { maxConcurrentJobs: 5 }, d: {} };
 
@@ -54,8 +68,13 @@ const SAMPLE_ROOMS = 3;
 const FIRST_PURGE_WITHIN_MS = 30_000;
 const PROBE_REPLY_WITHIN_MS = 30_000;
 const IDLE_BEFORE_RSS_MS = 3_000;
+/** The busy room's history before the user starts reading it: more than one /messages page. */
+const BUSY_ROOM_MESSAGES = 200;
+/** Before the idle baseline: Synapse's background work after creating the rooms (statistics, the user directory) settles. */
+const SETTLE_MS = 5_000;
+/** The idle baseline's length: about 60 samples of each request at 0.25 s. */
+const IDLE_MS = 15_000;
 
-const TARGET_VS_A = 1.1;
 const TARGET_VS_B = 0.5;
 const TARGET_ACK_P95_MS = 1_000;
 const TARGET_RSS_GROWTH_MB = 30;
@@ -68,18 +87,10 @@ function positiveInteger(name: string, fallback: number): number {
   return value;
 }
 
-function selectedMethods(): readonly Method[] {
-  const text = process.env["BENCH_WAVE_ONLY"];
-  if (text === undefined || text.trim() === "") return METHODS;
-  const chosen = text.split(",").map((word) => word.trim().toLowerCase());
-  const unknown = chosen.filter((word) => !(METHODS as readonly string[]).includes(word));
-  if (unknown.length > 0) throw new Error(`BENCH_WAVE_ONLY takes a comma-separated subset of ${METHODS.join(",")}, not ${unknown.join(",")}`);
-  return METHODS.filter((method) => chosen.includes(method));
-}
-
 const ROOMS = positiveInteger("BENCH_WAVE_ROOMS", 200);
 const MESSAGES = positiveInteger("BENCH_WAVE_MESSAGES", 30);
-const ONLY = selectedMethods();
+const ONLY = selectedMethods(process.env);
+const DATABASES = selectedDatabases(process.env);
 
 interface BenchRoom {
   readonly roomId: string;
@@ -104,9 +115,17 @@ interface WaveMeasures {
   readonly finalText: string;
 }
 
+/** Epoch ms, this machine's clock. */
+interface TimeWindow {
+  readonly from: number;
+  readonly to: number;
+}
+
 interface Row {
   readonly method: Method;
   readonly wallMs: number;
+  /** While the method ran: the user's samples sent in it count for it. */
+  readonly window: TimeWindow;
   /** (a) and (b): requests the bench itself sent. */
   readonly requests?: number;
   readonly wave?: WaveMeasures;
@@ -166,9 +185,9 @@ async function fireAll(admin: MatrixClient, rooms: readonly BenchRoom[]): Promis
     });
     running = running.filter((_, index) => statuses[index]?.status === "active");
   }
-  const wallMs = Date.now() - started;
+  const ended = Date.now();
   if (failures.length > 0) throw new Error(`${String(failures.length)} purge(s) failed: ${failures.slice(0, 5).join("; ")}`);
-  return { method: "a", wallMs, requests };
+  return { method: "a", wallMs: ended - started, window: { from: started, to: ended }, requests };
 }
 
 /** (b): one purge, polled every 0.5 s until it ends, then the next. */
@@ -186,7 +205,8 @@ async function oneAtATime(admin: MatrixClient, rooms: readonly BenchRoom[]): Pro
       if (status.status !== "active") break;
     }
   }
-  return { method: "b", wallMs: Date.now() - started, requests };
+  const ended = Date.now();
+  return { method: "b", wallMs: ended - started, window: { from: started, to: ended }, requests };
 }
 
 /** The Warden process's pid: the one node process started with its config file. */
@@ -309,6 +329,7 @@ async function wardenWave(scenario: Scenario, admin: MatrixClient, method: WaveM
   return {
     method,
     wallMs: final.origin_server_ts - sent.origin_server_ts,
+    window: { from: windowStart, to: windowEnd },
     wave: {
       homeserverDoneMs: lastEnd - sent.origin_server_ts,
       acksMs,
@@ -325,21 +346,18 @@ async function wardenWave(scenario: Scenario, admin: MatrixClient, method: WaveM
 }
 
 const seconds = (ms: number): string => (ms / 1000).toFixed(1);
-const ratio = (value: number, base: number | undefined): string => (base === undefined ? "–" : `${(value / base).toFixed(2)} ×`);
 const met = (ok: boolean): string => (ok ? "met" : "NOT met");
+const load = (): string => loadavg().map((value) => value.toFixed(2)).join(" ");
 
-function report(rows: readonly Row[], broken: ReadonlyMap<Method, string>): void {
-  const wallOf = (method: Method): number | undefined => rows.find((row) => row.method === method)?.wallMs;
-  const a = wallOf("a");
-  const b = wallOf("b");
-  console.log(`\n### Purging ${String(ROOMS)} rooms of ${String(MESSAGES)} messages on one Synapse\n`);
-  console.log("| method | wall time (s) | ratio to (a) | ratio to (b) |");
-  console.log("|---|---:|---:|---:|");
-  for (const method of ONLY) {
-    const row = rows.find((candidate) => candidate.method === method);
-    if (row === undefined) console.log(`| ${LABELS[method]} | broken | – | – |`);
-    else console.log(`| ${LABELS[method]} | ${seconds(row.wallMs)} | ${ratio(row.wallMs, a)} | ${ratio(row.wallMs, b)} |`);
-  }
+function report(homeserver: string, rows: readonly Row[], broken: ReadonlyMap<Method, string>, sampler: UserSampler, idle: TimeWindow): void {
+  const b = rows.find((row) => row.method === "b")?.wallMs;
+  const outcomes = new Map<Method, MethodOutcome>(
+    rows.map((row) => [row.method, { wallMs: row.wallMs, user: userLatency(sampler.samples, row.window.from, row.window.to) }]),
+  );
+  const idleLatency = userLatency(sampler.samples, idle.from, idle.to);
+  console.log(`\n### ${homeserver}: purging ${String(ROOMS)} rooms of ${String(MESSAGES)} messages (load now ${load()})\n`);
+  for (const line of methodTable(ONLY, outcomes, idleLatency, idle.to - idle.from)) console.log(line);
+  for (const line of failureNotes(ONLY, outcomes, idleLatency)) console.log(`\n${line}`);
   for (const row of rows) {
     if (row.requests !== undefined) console.log(`\n${LABELS[row.method]}: ${String(row.requests)} admin requests`);
   }
@@ -365,30 +383,47 @@ function report(rows: readonly Row[], broken: ReadonlyMap<Method, string>): void
     }
   }
 
+  console.log(`\nTargets on ${homeserver} (the issue sets the first two on PostgreSQL):`);
+  for (const line of targetLines(outcomes, idleLatency)) console.log(line);
   const c = rows.find((row) => row.method === "c");
-  console.log("\nTargets (maxConcurrentJobs 5):");
   if (c?.wave === undefined) {
-    console.log("- not measured: (c) did not run or broke");
+    console.log("- (c)'s own targets not measured: (c) did not run or broke");
   } else {
     const p95 = percentile(c.wave.acksMs, 0.95);
     const growth = c.wave.rssAfterMb - c.wave.rssBeforeMb;
     const missing = c.wave.probes - c.wave.acksMs.length;
-    console.log(a === undefined ? "- (c) ≤ 1.1 × (a): not measured" : `- (c) ≤ ${String(TARGET_VS_A)} × (a): ${ratio(c.wallMs, a)}, ${met(c.wallMs <= TARGET_VS_A * a)}`);
     console.log(b === undefined ? "- (c) ≤ 0.5 × (b): not measured" : `- (c) ≤ ${String(TARGET_VS_B)} × (b): ${ratio(c.wallMs, b)}, ${met(c.wallMs <= TARGET_VS_B * b)}`);
-    console.log(`- acknowledgement p95 ≤ 1 s during the wave: ${p95.toFixed(0)} ms${missing > 0 ? ` (${String(missing)} unanswered)` : ""}, ${met(p95 <= TARGET_ACK_P95_MS && missing === 0)}`);
-    console.log(`- RSS growth ≤ ${String(TARGET_RSS_GROWTH_MB)} MB: ${growth.toFixed(1)} MB, ${met(growth <= TARGET_RSS_GROWTH_MB)}`);
+    console.log(`- acknowledgement p95 ≤ 1 s during (c): ${p95.toFixed(0)} ms${missing > 0 ? ` (${String(missing)} unanswered)` : ""}, ${met(p95 <= TARGET_ACK_P95_MS && missing === 0)}`);
+    console.log(`- RSS growth ≤ ${String(TARGET_RSS_GROWTH_MB)} MB during (c): ${growth.toFixed(1)} MB, ${met(growth <= TARGET_RSS_GROWTH_MB)}`);
   }
   for (const [method, why] of broken) console.log(`\nBROKEN ${LABELS[method]}: ${why}`);
 }
 
-async function measure(synapse: RunningSynapse, started: (scenario: Scenario) => void): Promise<ReadonlyMap<Method, string>> {
+/** The room the ordinary user reads: `user` made it, `owner` filled it and keeps talking in it; no method purges it. */
+async function busyRoom(user: MatrixClient, owner: MatrixClient): Promise<string> {
+  // Not named benchwave-…: a wave's --matching must never select it.
+  const roomId = await user.createRoom({ name: "bench busy room, not purged", preset: "public_chat" });
+  await owner.joinRoom(roomId);
+  for (let sent = 0; sent < BUSY_ROOM_MESSAGES; sent += SEND_PARALLEL) {
+    const batch = Array.from({ length: Math.min(SEND_PARALLEL, BUSY_ROOM_MESSAGES - sent) }, (_, index) => `history ${String(sent + index)}`);
+    await Promise.all(batch.map((text) => owner.sendText(roomId, text)));
+  }
+  return roomId;
+}
+
+async function measure(synapse: RunningSynapse, databaseName: string, started: (scenario: Scenario) => void): Promise<ReadonlyMap<Method, string>> {
   const admin = new MatrixClient(synapse.baseUrl, await synapse.registerUser("benchadmin", { admin: true }));
   const owner = new MatrixClient(synapse.baseUrl, await synapse.registerUser("benchowner"));
-  console.log(`Synapse at ${synapse.baseUrl}; ${String(cpus().length)} cores, load ${loadavg().map((load) => load.toFixed(2)).join(" ")}`);
-  console.log(`creating ${String(ONLY.length)} × ${String(ROOMS)} rooms of ${String(MESSAGES)} messages (${ONLY.join(", ")})...`);
+  const user = new MatrixClient(synapse.baseUrl, await synapse.registerUser("benchuser"));
+  // Synapse adds the git branch and commit of the folder it runs from: here Warden's, not its own.
+  const version = (await admin.adminServerVersion()).replace(/ \(b=.*\)$/, "");
+  const homeserver = `Synapse ${version} on ${databaseName}`;
+  console.log(`\n${homeserver} at ${synapse.baseUrl}; load ${load()}`);
+  console.log(`creating ${String(ONLY.length)} × ${String(ROOMS)} rooms of ${String(MESSAGES)} messages (${ONLY.join(", ")}) and the busy room...`);
   const creating = Date.now();
   const sets = new Map<Method, BenchRoom[]>();
   for (const method of ONLY) sets.set(method, await createRooms(owner, method));
+  const busyRoomId = await busyRoom(user, owner);
   const point = await pointAfterNow();
   const all = [...sets.values()].flat();
   await pool(all, CREATE_PARALLEL, async (room) => {
@@ -396,63 +431,127 @@ async function measure(synapse: RunningSynapse, started: (scenario: Scenario) =>
   });
   console.log(`created in ${seconds(Date.now() - creating)} s; purge point ${new Date(point).toISOString()}`);
 
+  await sleep(SETTLE_MS);
+  const sampler = await startUserSampler(user, owner, busyRoomId);
   const rows: Row[] = [];
   const broken = new Map<Method, string>();
-  const wardenConfig: Record<string, unknown> = {};
-  let scenario: Scenario | undefined;
-  for (const method of ONLY) {
-    const rooms = sets.get(method) ?? [];
-    console.log(`${LABELS[method]}...`);
-    try {
-      let row: Row;
-      if (method === "a" || method === "b") {
-        row = method === "a" ? await fireAll(admin, rooms) : await oneAtATime(admin, rooms);
-        await checkPurged(admin, rooms);
-      } else {
-        // Started only now, so it is not there to add load while (a) and (b) run, first with
-        // the default config: a config this Warden refuses then breaks one row, not the
-        // scenario. startWarden reads `wardenConfig` at each start; each wave gets its own
-        // fresh Warden (and data directory) with its own config.
-        if (scenario === undefined) {
-          scenario = await startScenario({ synapse, extraConfig: wardenConfig });
-          started(scenario);
+  let idle: TimeWindow;
+  try {
+    const idleFrom = Date.now();
+    await sleep(IDLE_MS);
+    idle = { from: idleFrom, to: Date.now() };
+    const idleLatency = userLatency(sampler.samples, idle.from, idle.to);
+    console.log(`idle baseline: the user's /messages p95 ${idleLatency.messages.p95.toFixed(0)} ms, /sync p95 ${idleLatency.sync.p95.toFixed(0)} ms`);
+
+    const wardenConfig: Record<string, unknown> = {};
+    let scenario: Scenario | undefined;
+    for (const method of ONLY) {
+      const rooms = sets.get(method) ?? [];
+      console.log(`${LABELS[method]}...`);
+      try {
+        let row: Row;
+        if (method === "a" || method === "b") {
+          row = method === "a" ? await fireAll(admin, rooms) : await oneAtATime(admin, rooms);
+          await checkPurged(admin, rooms);
+        } else {
+          // Started only now, so it is not there to add load while (a) and (b) run, first with
+          // the default config: a config this Warden refuses then breaks one row, not the
+          // scenario. startWarden reads `wardenConfig` at each start; each wave gets its own
+          // fresh Warden (and data directory) with its own config.
+          if (scenario === undefined) {
+            scenario = await startScenario({ synapse, extraConfig: wardenConfig });
+            started(scenario);
+          }
+          await scenario.warden.stop();
+          for (const key of Object.keys(wardenConfig)) Reflect.deleteProperty(wardenConfig, key);
+          Object.assign(wardenConfig, WAVE_CONFIG[method]);
+          await scenario.startWarden();
+          row = await wardenWave(scenario, admin, method, rooms, point);
         }
-        await scenario.warden.stop();
-        for (const key of Object.keys(wardenConfig)) Reflect.deleteProperty(wardenConfig, key);
-        Object.assign(wardenConfig, WAVE_CONFIG[method]);
-        await scenario.startWarden();
-        row = await wardenWave(scenario, admin, method, rooms, point);
+        rows.push(row);
+        const during = userLatency(sampler.samples, row.window.from, row.window.to);
+        console.log(`  ${seconds(row.wallMs)} s; the user's /messages p95 ${during.messages.p95.toFixed(0)} ms, /sync p95 ${during.sync.p95.toFixed(0)} ms`);
+      } catch (error) {
+        broken.set(method, error instanceof Error ? error.message : String(error));
+        console.log(`  broken: ${broken.get(method) ?? ""}`);
       }
-      rows.push(row);
-      console.log(`  ${seconds(row.wallMs)} s`);
-    } catch (error) {
-      broken.set(method, error instanceof Error ? error.message : String(error));
-      console.log(`  broken: ${broken.get(method) ?? ""}`);
     }
+  } finally {
+    await sampler.stop();
   }
-  report(rows, broken);
+  report(homeserver, rows, broken, sampler, idle);
   return broken;
 }
 
+/** "PostgreSQL 15.18" from `postgres --version`'s "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)". */
+async function postgresName(cluster: PostgresCluster): Promise<string> {
+  const version = /\(PostgreSQL\) (\S+)/.exec(await postgresVersion(cluster.server))?.[1];
+  return version === undefined ? DATABASE_NAMES.postgres : `${DATABASE_NAMES.postgres} ${version}`;
+}
+
+/** What is up while a run goes on, for the run to stop on its way out, also on Ctrl-C. */
+interface Running {
+  cluster?: PostgresCluster;
+  /** The Synapse being measured, or the scenario (Warden and that Synapse) once there is one. */
+  stop?: () => Promise<void>;
+}
+
+/** One database's homeserver, measured; the PostgreSQL cluster is started at the first use and kept for the run. */
+async function onDatabase(database: Database, running: Running): Promise<ReadonlyMap<Method, string>> {
+  let databaseName: string = DATABASE_NAMES.sqlite;
+  let target: "sqlite" | PostgresServer = "sqlite";
+  if (database === "postgres") {
+    running.cluster ??= await startPostgresCluster();
+    databaseName = await postgresName(running.cluster);
+    target = running.cluster.server;
+  }
+  const synapse = await startSynapse({ database: target });
+  running.stop = () => synapse.stop();
+  return measure(synapse, databaseName, (scenario) => {
+    running.stop = () => scenario.stop();
+  });
+}
+
 async function main(): Promise<void> {
-  const synapse = await startSynapse();
-  let scenario: Scenario | undefined;
-  const shutdown = (): Promise<void> => (scenario === undefined ? synapse.stop() : scenario.stop());
+  const model = cpus()[0]?.model ?? "unknown CPU";
+  console.log(
+    `bench:wave ${new Date().toISOString()}: ${String(cpus().length)} cores (${model}), load ${load()}, Node ${process.version}; ` +
+      `${String(ROOMS)} rooms of ${String(MESSAGES)} messages per method; methods ${ONLY.join(", ")}; databases ${DATABASES.join(", ")}`,
+  );
+  const running: Running = {};
+  const stopCurrent = async (): Promise<void> => {
+    const stop = running.stop;
+    delete running.stop;
+    await stop?.();
+  };
+  const shutdown = async (): Promise<void> => {
+    await stopCurrent();
+    await running.cluster?.stop();
+  };
   const interrupted = (): void => {
     void shutdown().finally(() => process.exit(130));
   };
   process.once("SIGINT", interrupted);
   process.once("SIGTERM", interrupted);
+  let broke = false;
   try {
-    const broken = await measure(synapse, (started) => {
-      scenario = started;
-    });
-    if (broken.size > 0) process.exitCode = 1;
+    for (const database of DATABASES) {
+      try {
+        broke = (await onDatabase(database, running)).size > 0 || broke;
+      } catch (error) {
+        // A database that cannot be measured (PostgreSQL not installed, say) still leaves the other's table.
+        console.log(`\nBROKEN on ${DATABASE_NAMES[database]}: ${error instanceof Error ? error.message : String(error)}`);
+        broke = true;
+      } finally {
+        await stopCurrent();
+      }
+    }
   } finally {
     process.off("SIGINT", interrupted);
     process.off("SIGTERM", interrupted);
     await shutdown();
   }
+  if (broke) process.exitCode = 1;
   // A wait still pending on the recorder (a summary that never came) would hold the process until its timeout.
   process.exit();
 }

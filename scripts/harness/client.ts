@@ -22,6 +22,7 @@ const RoomState = z.looseObject({ state: z.array(z.looseObject({ type: z.string(
 const ScheduledTasks = z.looseObject({
   scheduled_tasks: z.array(z.looseObject({ id: z.string(), action: z.string(), status: z.string(), resource_id: z.string().nullable() })),
 });
+const ServerVersion = z.looseObject({ server_version: z.string() });
 const PurgeStarted = z.looseObject({ purge_id: z.string() });
 const PurgeStatus = z.looseObject({ status: z.string(), error: z.string().optional() });
 const EventReports = z.looseObject({ event_reports: z.array(z.looseObject({ id: z.number(), event_id: z.string(), sender: z.string().nullish() })), total: z.number() });
@@ -222,6 +223,11 @@ export class MatrixClient {
   async adminStateContent(roomId: string, type: string, stateKey = ""): Promise<Record<string, unknown> | undefined> {
     const { state } = await this.http.request("GET", ADMIN + path`/rooms/${roomId}/state`, RoomState);
     return state.find((event) => event.type === type && event.state_key === stateKey)?.content;
+  }
+
+  /** GET /_synapse/admin/v1/server_version: Synapse's version, e.g. "1.163.2". */
+  async adminServerVersion(): Promise<string> {
+    return (await this.http.request("GET", `${ADMIN}/server_version`, ServerVersion)).server_version;
   }
 
   /** GET /_synapse/admin/v1/scheduled_tasks: the homeserver's task queue, unfiltered. */

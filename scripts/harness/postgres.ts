@@ -205,6 +205,11 @@ export async function createDatabase(server: PostgresServer, name: string): Prom
   await execFileAsync(join(server.binDirectory, "createdb"), [...clientArguments(server), "--template=template0", "--locale=C", "--encoding=UTF8", name]);
 }
 
+/** The server's version as `postgres --version` gives it, e.g. "postgres (PostgreSQL) 15.8". */
+export async function postgresVersion(server: PostgresServer): Promise<string> {
+  return (await execFileAsync(join(server.binDirectory, "postgres"), ["--version"])).stdout.trim();
+}
+
 /** Drops the database, ending any session still on it. */
 export async function dropDatabase(server: PostgresServer, name: string): Promise<void> {
   await execFileAsync(join(server.binDirectory, "dropdb"), [...clientArguments(server), "--force", "--if-exists", name]);
