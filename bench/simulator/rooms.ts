@@ -17,6 +17,8 @@ export interface RoomsOptions {
   /** Every this-many-th room is named "spam …", for --matching. */
   readonly spamEvery: number;
   readonly engine: DatabaseEngine;
+  /** Names for the first rooms, in place of generated ones (to mirror rooms made on a real Synapse). */
+  readonly names?: readonly string[];
 }
 
 /** A room's row as the list and the details share it. */
@@ -102,6 +104,8 @@ export class SimulatedRooms {
   }
 
   name(index: number): string {
+    const given = this.options.names?.[index];
+    if (given !== undefined) return given;
     if (index === 0) return "Bench space";
     return index % this.options.spamEvery === 0 ? `spam offer ${String(index)}` : `bench room ${String(index)}`;
   }
@@ -112,7 +116,8 @@ export class SimulatedRooms {
     return {
       room_id: this.roomId(index),
       name: this.name(index),
-      canonical_alias: index % 3 === 0 ? `#alias${String(index)}:${this.options.serverName}` : null,
+      // A room named by the caller mirrors one made without an alias.
+      canonical_alias: index % 3 === 0 && this.options.names?.[index] === undefined ? `#alias${String(index)}:${this.options.serverName}` : null,
       joined_members: joined,
       joined_local_members: Math.min(local, joined),
       version: "10",

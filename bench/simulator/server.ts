@@ -23,6 +23,8 @@ export interface SimulatorOptions {
   /** Share of jobs that end "failed". */
   readonly jobFailureRate?: number;
   readonly engine?: DatabaseEngine;
+  /** Names for the first rooms, in place of generated ones. */
+  readonly names?: readonly string[];
   /** Seeds the error draws, so a run can be repeated. */
   readonly seed?: number;
   readonly relaunchDelayMs?: number;
@@ -99,6 +101,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     historyEnd: Date.now(),
     spamEvery: 10,
     engine: options.engine ?? "sqlite",
+    ...(options.names === undefined ? {} : { names: options.names }),
   });
   const scheduler = new TaskScheduler({ ...(options.relaunchDelayMs === undefined ? {} : { relaunchDelayMs: options.relaunchDelayMs }) });
   const random = seededRandom(options.seed ?? 1);
