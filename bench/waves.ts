@@ -30,7 +30,6 @@
  * databases. Exits non-zero only when something broke (a room not purged, Warden not
  * answering, a homeserver that did not start); a target not met is a measurement, printed as such.
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { MatrixClient, type ClientEvent } from "../scripts/harness/client.js";
 import { postgresVersion, startPostgresCluster, type PostgresCluster, type PostgresServer } from "../scripts/harness/postgres.js";
@@ -52,6 +51,7 @@ import {
   type Method,
   type MethodOutcome,
 } from "./waveReport.js";
+import { rssMb, wardenPid } from "./procfs.js";
 
 type WaveMethod = "c" | "d";
 /** Warden's config for each wave; (d) leaves the key out to measure the default. */
@@ -207,25 +207,6 @@ async function oneAtATime(admin: MatrixClient, rooms: readonly BenchRoom[]): Pro
   }
   const ended = Date.now();
   return { method: "b", wallMs: ended - started, window: { from: started, to: ended }, requests };
-}
-
-/** The Warden process's pid: the one node process started with its config file. */
-function wardenPid(configFile: string): number {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").includes(configFile)) return Number(entry);
-    } catch {
-      // The process ended while the directory was read.
-    }
-  }
-  throw new Error(`no process runs Warden with ${configFile}`);
-}
-
-function rssMb(pid: number): number {
-  const kilobytes = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${String(pid)}/status`, "utf8"))?.[1];
-  if (kilobytes === undefined) throw new Error(`no VmRSS for process ${String(pid)}`);
-  return Number(kilobytes) / 1024;
 }
 
 /** Names each access-log line by what it asks; undefined for a line without a request. */
