@@ -214,6 +214,17 @@ export class MatrixClient {
     return this.http.request("GET", ADMIN + path`/rooms/${roomId}`, AdminRoomDetails);
   }
 
+  /** Whether the homeserver no longer knows the room (its details answer 404): a deleted room's end state. */
+  async adminRoomGone(roomId: string): Promise<boolean> {
+    try {
+      await this.adminRoomDetails(roomId);
+      return false;
+    } catch (error) {
+      if (error instanceof MatrixHttpError && error.status === 404) return true;
+      throw error;
+    }
+  }
+
   /** GET /_synapse/admin/v1/rooms/<room_id>/block */
   adminRoomBlockStatus(roomId: string): Promise<AdminBlockStatus> {
     return this.http.request("GET", ADMIN + path`/rooms/${roomId}/block`, AdminBlockStatus);

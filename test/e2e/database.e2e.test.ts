@@ -51,14 +51,8 @@ async function stored(eventIds: readonly string[]): Promise<number> {
   return (await Promise.all(eventIds.map((eventId) => scenario.admin.adminEventExists(eventId)))).filter(Boolean).length;
 }
 
-async function roomIsGone(roomId: string): Promise<boolean> {
-  try {
-    await scenario.admin.adminRoomDetails(roomId);
-    return false;
-  } catch (error) {
-    if (error instanceof MatrixHttpError && error.status === 404) return true;
-    throw error;
-  }
+function roomIsGone(roomId: string): Promise<boolean> {
+  return scenario.admin.adminRoomGone(roomId);
 }
 
 async function tasksOf(action: string, roomIds: readonly string[]): Promise<string[]> {
