@@ -216,7 +216,7 @@ export class TakedownRunner {
       if (advance.kind === "waiting") {
         this.later.delete(key);
         const follows = advance.step;
-        if (follows.taskId !== running.taskId || follows.waveId !== running.waveId || (follows.sendId !== undefined && follows.sendId !== running.sendId)) {
+        if (follows.taskId !== running.taskId || follows.waveId !== running.waveId) {
           await this.saveStep(record.id, user.userId, { ...running, ...follows });
         }
         return this.clock.now() + this.options.followEveryMs;

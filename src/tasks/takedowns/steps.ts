@@ -14,7 +14,7 @@ export type StepAdvance =
   /** The step ended: its final state and what to say. */
   | { readonly kind: "ended"; readonly state: "done" | "skipped" | "failed"; readonly detail: string; readonly count?: number }
   /** It waits for a job or a wave Warden follows; the fields to store with it meanwhile. */
-  | { readonly kind: "waiting"; readonly step: Partial<TakedownStep> }
+  | { readonly kind: "waiting"; readonly step: Partial<Pick<TakedownStep, "taskId" | "waveId">> }
   /** "Not now" (rate-limited, the homeserver down): try again later, not counted against the step. */
   | { readonly kind: "later"; readonly reason: string };
 

@@ -631,3 +631,139 @@ describe("after a restart", () => {
     expect(w.book.requests).toHaveLength(1);
   });
 });
+
+describe("passes, timers and messages, looked at closely", () => {
+  it("runs a pass woken during another right after it, never alongside it", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    w.admin.addAccount("@other:example.org");
+    await started(w, takedown([takedownUser(SPAMMER, { rooms: [], ownRooms: ["!own:example.org"] })], { ...ALL_OPTIONS, deactivate: false }, "t-000001"));
+    expect(step(w, "rooms")?.state).toBe("running");
+    const suspend = w.admin.setSuspended.bind(w.admin);
+    w.admin.setSuspended = (userId, on) => {
+      if (userId === "@other:example.org") {
+        // Meanwhile the first takedown's wave ends, and something wakes the runner.
+        w.waves.finish("w-000001", ["done"]);
+        w.runner.wake();
+      }
+      return suspend(userId, on);
+    };
+    await w.store.save(takedown([takedownUser("@other:example.org", { rooms: [] })], { ...ALL_OPTIONS, deactivate: false }, "t-000002"));
+
+    w.runner.wake();
+    await settled(w);
+
+    // No timer rang: the second pass ran because of the wake-up.
+    expect(step(w, "rooms")?.state).toBe("done");
+    expect(w.admin.changesSent().filter((call) => call.userId === "@other:example.org")).toHaveLength(1);
+  });
+
+  it("sets no timer once nothing is left to do", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    await started(w, takedown([takedownUser(SPAMMER, { rooms: [] })], { ...ALL_OPTIONS, deactivate: false }));
+    expect(stored(w)).toMatchObject({ status: "finished", finalNotificationSent: true });
+    expect(w.timers.count()).toBe(0);
+  });
+
+  it("keeps a finished takedown's time of finishing when it only owes its final message", async () => {
+    const w = world();
+    const user = takedownUser(SPAMMER);
+    await w.store.save({ ...takedown([{ ...user, steps: user.steps.map((s) => ({ ...s, state: "done" as const })) }]), status: "finished", finishedAt: 5 });
+    w.clock.advance(60_000);
+    w.runner.resumeAll();
+    await settled(w);
+    expect(stored(w)).toMatchObject({ finishedAt: 5, finalNotificationSent: true });
+  });
+
+  it("puts off one user's step without holding back another's, and gives each step its own send id", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    w.admin.addAccount("@other:example.org");
+    w.admin.accountFailures.push({ method: "setSuspended", userId: SPAMMER, error: adminError("rate-limited", 429) });
+    await started(w, takedown([takedownUser(SPAMMER, { rooms: [] }), takedownUser("@other:example.org", { rooms: [] })], { ...ALL_OPTIONS, deactivate: false }));
+
+    expect(step(w, "restrict")?.state).toBe("running");
+    expect(step(w, "media", "@other:example.org")?.state).toBe("done");
+    const sendIds = stored(w).users.flatMap((user) => user.steps.flatMap((s) => (s.sendId === undefined ? [] : [s.sendId])));
+    expect(sendIds.length).toBeGreaterThan(2);
+    for (const sendId of sendIds) expect(sendId).toMatch(/^t-000001-[0-9a-f]{8}$/);
+    expect(new Set(sendIds).size).toBe(sendIds.length);
+  });
+
+  it("stores no count for a step that counted nothing", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    await started(w, takedown([takedownUser(SPAMMER, { rooms: [] })], { ...ALL_OPTIONS, deactivate: false }));
+    expect(step(w, "restrict")).not.toHaveProperty("count");
+    expect(step(w, "media")).toHaveProperty("count", 0);
+  });
+
+  it("tries an undelivered final message again after thirty seconds, not at the next pass", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    w.notifier.finalFails = 1;
+    await started(w, takedown([takedownUser(SPAMMER, { rooms: [] })], { ...ALL_OPTIONS, deactivate: false }));
+    expect(w.notifier.finals).toHaveLength(1);
+    expect(w.timers.delays()).toEqual([30_000]);
+
+    w.clock.advance(29_000);
+    w.runner.wake();
+    await settled(w);
+    expect(w.notifier.finals).toHaveLength(1);
+
+    w.clock.advance(1_000);
+    w.timers.ringAll();
+    await settled(w);
+    expect(w.notifier.finals).toHaveLength(2);
+    expect(stored(w).finalNotificationSent).toBe(true);
+  });
+
+  it("resolves stop() only once the pass running has ended", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    await w.store.save(takedown([takedownUser(SPAMMER, { rooms: [] })], { ...ALL_OPTIONS, deactivate: false }));
+    const suspend = w.admin.setSuspended.bind(w.admin);
+    let stopping: Promise<void> | undefined;
+    let reached: () => void = () => undefined;
+    const inStep = new Promise<void>((resolve) => (reached = resolve));
+    w.admin.setSuspended = async (userId, on) => {
+      stopping = w.runner.stop();
+      reached();
+      // The homeserver takes a while to answer.
+      await new Promise((resolve) => setImmediate(resolve));
+      return suspend(userId, on);
+    };
+
+    w.runner.resumeAll();
+    await inStep;
+    await stopping;
+
+    expect(step(w, "restrict")).toMatchObject({ state: "done", detail: "suspended" });
+  });
+
+  it("resolves sent() only once the final message was delivered and recorded", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    const finished = w.notifier.finished.bind(w.notifier);
+    w.notifier.finished = async (record) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return finished(record);
+    };
+    await w.runner.start(takedown([takedownUser(SPAMMER, { rooms: [] })], { ...ALL_OPTIONS, deactivate: false }));
+    await w.runner.idle();
+
+    await w.runner.sent();
+
+    expect(stored(w).finalNotificationSent).toBe(true);
+  });
+
+  it("stores nothing more at the start when the board could not be posted", async () => {
+    const w = world();
+    w.admin.addAccount(SPAMMER);
+    w.notifier.posted = () => Promise.resolve(undefined);
+    await started(w, takedown([takedownUser(SPAMMER, { rooms: [] })], { ...ALL_OPTIONS, deactivate: false }));
+    // The record as started, then the first step running: no second copy of the record in between.
+    expect(w.store.saves[1]?.users[0]?.steps[0]?.state).toBe("running");
+  });
+});
