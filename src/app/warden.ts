@@ -202,7 +202,7 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
   const tracker = new TaskTracker(
     tasks,
     { purge: purgeHandler(admin), shutdown: shutdownHandler(admin), redact: redactHandler(admin) },
-    homeserverJobs(admin, clock),
+    homeserverJobs(admin, clock, homeserverVersion),
     notifier,
     clock,
     log,
@@ -214,7 +214,7 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
     waveStore,
     tasks,
     { purge: purgeSender(admin, launcher), shutdown: shutdownSender(admin, launcher, leaveSeen), block: blockSender(admin, true), unblock: blockSender(admin, false) },
-    homeserverJobs(admin, clock),
+    homeserverJobs(admin, clock, homeserverVersion),
     new ChatWaveNotifier(bot, clock, log, selfUserId, audit, config.commandPrefix),
     clock,
     log,

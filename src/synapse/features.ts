@@ -19,6 +19,8 @@ export const FEATURE_VERSIONS = {
   userMemberships: "1.145",
   /** GET/DELETE /_synapse/admin/v1/user_reports. */
   userReports: "1.152",
+  /** GET /_synapse/admin/v1/scheduled_tasks reads every `status` given, not only the first. */
+  taskListStatuses: "1.163",
 } as const;
 export type Feature = keyof typeof FEATURE_VERSIONS;
 
@@ -29,6 +31,7 @@ const FEATURE_NAMES: Record<Feature, string> = {
   mediaInfo: "media info",
   userMemberships: "the membership history of a user",
   userReports: "reports about users",
+  taskListStatuses: "listing the task queue by several statuses",
 };
 
 /** "1.163.2", "1.152.0rc1", "1.110.0 (b=main, ...)" → [1, 163]; undefined when it is not Synapse's form. */

@@ -1,5 +1,6 @@
 import type { ScheduledTaskStatus, SynapseAdminClient } from "../synapse/adminClient.js";
 import type { AdminError } from "../synapse/errors.js";
+import { parseSynapseVersion, supports, type HomeserverVersion } from "../synapse/features.js";
 import type { Clock } from "../util/clock.js";
 import { ok, type Result } from "../util/result.js";
 
@@ -19,6 +20,12 @@ export interface HomeserverJobs {
   inFlight(): Promise<Result<readonly HomeserverJob[], AdminError>>;
   /** The jobs of one action on one resource, whatever their status, in one request. */
   of(action: string, resourceId: string): Promise<Result<readonly HomeserverJob[], AdminError>>;
+  /**
+   * Whether inFlight() lists every job in flight, so a job missing from it has ended. Synapse
+   * before 1.163 reads only the first of the statuses asked for and leaves out the jobs waiting
+   * for a slot; a version not known counts as such a homeserver.
+   */
+  listsEveryStatus(): boolean;
 }
 
 const IN_FLIGHT: readonly ScheduledTaskStatus[] = ["active", "scheduled"];
@@ -49,7 +56,7 @@ export function isDue(job: HomeserverJob, now: number): boolean {
   return job.status !== "scheduled" || job.timestampMs <= now + CLOCK_SLACK_MS;
 }
 
-export function homeserverJobs(admin: Pick<SynapseAdminClient, "scheduledTasks">, clock: Clock): HomeserverJobs {
+export function homeserverJobs(admin: Pick<SynapseAdminClient, "scheduledTasks">, clock: Clock, version?: HomeserverVersion): HomeserverJobs {
   const read = async (filter: Parameters<SynapseAdminClient["scheduledTasks"]>[0]) => {
     const listed = await admin.scheduledTasks(filter);
     if (!listed.ok) return listed;
@@ -68,5 +75,9 @@ export function homeserverJobs(admin: Pick<SynapseAdminClient, "scheduledTasks">
   return {
     inFlight: () => read({ statuses: IN_FLIGHT, maxTimestamp: clock.now() + LIST_AHEAD_MS }),
     of: (action, resourceId) => read({ actionName: action, resourceId }),
+    listsEveryStatus: () => {
+      const current = version?.current();
+      return current !== undefined && parseSynapseVersion(current) !== undefined && supports(current, "taskListStatuses");
+    },
   };
 }

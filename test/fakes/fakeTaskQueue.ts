@@ -47,6 +47,10 @@ export class FakeTaskQueue implements HomeserverJobs {
   resubmitAnswer: ((task: TaskRecord) => Result<string, AdminError>) | undefined;
   private nextId = 1;
 
+  listsEveryStatus(): boolean {
+    return !this.firstStatusOnly;
+  }
+
   constructor(private readonly clock: Clock) {}
 
   add(action: string, resourceId: string, status: FakeJobStatus = "scheduled", timestampMs = this.clock.now()): FakeJob {

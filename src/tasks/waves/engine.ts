@@ -80,6 +80,9 @@ export const HEAVY_ACTIONS: ReadonlySet<string> = new Set(["purge_history", "shu
 
 const SLOW_DOWN_CEILING_MS = 60_000;
 
+/** The queue is never read more often than this while rooms wait for a slot (see firstSlotCheckMs). */
+const MIN_SLOT_CHECK_MS = 25;
+
 /**
  * Rooms whose step waits for something besides a slot (a purge phase waiting for members'
  * clients) checked in one pass at most; each check reads the homeserver. The rest are checked
@@ -160,6 +163,8 @@ export class WaveEngine implements WaveControl {
   private pumping = false;
   // Stryker disable next-line BooleanLiteral: equivalent — pump() clears it before each pass and nothing reads it outside one
   private pumpAgain = false;
+  /** The earliest wake asked for during a pass for a later time: the alarm is set for it once the pass ends. */
+  private wakeLater: number | undefined;
   private stopped = false;
   /**
    * Rooms being handed over right now: the send ids of those that take a job slot (their task,
@@ -169,6 +174,12 @@ export class WaveEngine implements WaveControl {
   private readonly handingOver = new Set<string>();
   private sendingDirect = 0;
   private quietChecks = 0;
+  /** How long Warden's jobs have lately taken, from their ends (a moving average); undefined before the first. */
+  private typicalJobMs: number | undefined;
+  /** When the first of Warden's running jobs should end, by typicalJobMs (read with the free slots); undefined when none is due later. */
+  private expectedEnd: number | undefined;
+  /** Jobs already counted in typicalJobMs: seen missing from the homeserver's queue, their end not recorded yet. */
+  private readonly timed = new Set<string>();
   private slowUntil = 0;
   private slowDownStreak = 0;
   private readonly boards = new Map<string, { dirty: boolean; lastAt: number; sending: boolean }>();
@@ -186,7 +197,7 @@ export class WaveEngine implements WaveControl {
     private readonly store: WaveStore,
     private readonly tasks: EngineTaskStore,
     private readonly senders: Record<WaveKind, RoomSender>,
-    private readonly jobs: Pick<HomeserverJobs, "inFlight">,
+    private readonly jobs: Pick<HomeserverJobs, "inFlight" | "listsEveryStatus">,
     private readonly notifier: WaveNotifier,
     private readonly clock: Clock,
     private readonly log: Logger,
@@ -354,6 +365,7 @@ export class WaveEngine implements WaveControl {
   async taskEnded(task: TaskRecord): Promise<void> {
     const rooms = this.store.roomsOfTask(task.id);
     for (const room of rooms) await this.applyTaskEnd(room.waveId, room, task);
+    this.timed.delete(task.id);
     // A slot is free: look again soon, and at once if something is due.
     this.quietChecks = 0;
     this.wake(this.clock.now());
@@ -373,7 +385,11 @@ export class WaveEngine implements WaveControl {
   private wake(at: number): void {
     if (this.halted()) return;
     if (this.pumping) {
-      this.pumpAgain = true;
+      // Something due now is looked at by another pass at once; something due later only sets
+      // the alarm once this pass ends. Another pass at once for it would read the homeserver's
+      // queue again right after this pass read it, once more for every room it sent.
+      if (at <= this.clock.now()) this.pumpAgain = true;
+      else this.wakeLater = Math.min(this.wakeLater ?? at, at);
       return;
     }
     this.alarm.setFor(at);
@@ -395,8 +411,11 @@ export class WaveEngine implements WaveControl {
     } finally {
       this.pumping = false;
     }
+    const later = this.wakeLater;
+    this.wakeLater = undefined;
     this.flushBoards();
     this.retryNotices();
+    if (later !== undefined) this.wake(later);
     if (next !== undefined) this.wake(next);
   }
 
@@ -466,9 +485,16 @@ export class WaveEngine implements WaveControl {
     await Promise.all(sends);
     if (waitingForSlot) {
       this.prepareAhead(open, busyRooms);
-      const delay = Math.min(this.options.slotCheckCeilingMs, this.options.slotCheckMs * 1.5 ** this.quietChecks);
+      const at = this.clock.now();
+      let look = at + Math.min(this.options.slotCheckCeilingMs, this.firstSlotCheckMs() * 1.5 ** this.quietChecks);
       this.quietChecks++;
-      consider(this.clock.now() + delay);
+      // Jobs sent together end together: the looks slow down while none can end, and start again
+      // at the first look once one is due to.
+      if (this.expectedEnd !== undefined && this.expectedEnd > at && this.expectedEnd < look) {
+        look = this.expectedEnd;
+        this.quietChecks = 0;
+      }
+      consider(look);
     }
     return wakeAt;
   }
@@ -582,6 +608,23 @@ export class WaveEngine implements WaveControl {
     }
   }
 
+  /**
+   * The first look at the homeserver's queue while rooms wait for a slot: slotCheckMs, or a tenth
+   * of a typical job when jobs are short (not below MIN_SLOT_CHECK_MS). A slot held by a job of
+   * half a second would otherwise stay empty for most of slotCheckMs after the job ended, which
+   * over a wave of such jobs costs a fifth of its time; jobs of minutes are looked at no more often.
+   */
+  private firstSlotCheckMs(): number {
+    const { slotCheckMs } = this.options;
+    if (this.typicalJobMs === undefined) return slotCheckMs;
+    return Math.min(slotCheckMs, Math.max(MIN_SLOT_CHECK_MS, this.typicalJobMs / 10));
+  }
+
+  /** A job's time into typicalJobMs. */
+  private timeJob(durationMs: number): void {
+    this.typicalJobMs = this.typicalJobMs === undefined ? durationMs : 0.8 * this.typicalJobMs + 0.2 * durationMs;
+  }
+
   /** The sender of a room: a shutdown's purge phase is a second delete (see deleteOptions), so the wave's own kind. */
   private senderOf(wave: WaveRecord): RoomSender {
     return this.senders[wave.kind];
@@ -594,7 +637,8 @@ export class WaveEngine implements WaveControl {
    * for (Synapse before 1.163) would otherwise make Warden's queued jobs look ended — plus the
    * rooms being handed over whose task is not recorded yet. A job of Warden's accepted before this
    * read began and missing from it has ended or was left out: the tracker is asked to find out
-   * at once, so its slot frees as soon as its end is recorded.
+   * at once. Its slot is free at once where the homeserver lists every job in flight (Synapse
+   * 1.163 and later), else as soon as the tracker has recorded its end.
    */
   private async freeJobSlots(): Promise<number> {
     const startedAt = this.clock.now();
@@ -604,6 +648,7 @@ export class WaveEngine implements WaveControl {
     const ownJobs = new Set(own.flatMap((task) => (task.homeserverTaskId === undefined ? [] : [task.homeserverTaskId])));
     const ownSends = new Set(own.flatMap((task) => (typeof task.parameters["waveSend"] === "string" ? [task.parameters["waveSend"]] : [])));
     let others = 0;
+    let ended = 0;
     if (listed.ok) {
       const listedIds = new Set<string>();
       for (const job of listed.value) {
@@ -614,12 +659,32 @@ export class WaveEngine implements WaveControl {
         (task) => task.status !== "submitting" && task.homeserverTaskId !== undefined && task.statusChangedAt < startedAt && !listedIds.has(task.homeserverTaskId),
       );
       if (missing.length > 0) this.follower?.lookNow(missing.map((task) => task.id));
+      // A homeserver that lists every job in flight has ended the missing ones: their slots are
+      // free now, not once the tracker has read each end (a poll and another read of this list
+      // later), which is what kept the next room waiting after each job on a fast homeserver.
+      if (this.jobs.listsEveryStatus()) {
+        ended = missing.length;
+        // Its end as seen here, not as the tracker records it later, is how long the job took.
+        for (const task of missing) {
+          if (this.timed.has(task.id)) continue;
+          this.timed.add(task.id);
+          this.timeJob(startedAt - task.createdAt);
+        }
+      }
     } else {
       this.log.warn({ error: listed.error.kind }, "could not read the homeserver's task queue; counting Warden's own jobs only");
     }
+    this.expectedEnd = undefined;
+    const typical = this.typicalJobMs;
+    if (typical !== undefined) {
+      for (const task of own) {
+        const end = task.createdAt + typical;
+        if (task.homeserverTaskId !== undefined && end > now && end < (this.expectedEnd ?? Number.POSITIVE_INFINITY)) this.expectedEnd = end;
+      }
+    }
     let handing = 0;
     for (const sendId of this.handingOver) if (!ownSends.has(sendId)) handing++;
-    const free = this.options.maxConcurrentJobs - others - own.length - handing;
+    const free = this.options.maxConcurrentJobs - others - (own.length - ended) - handing;
     if (free > 0) this.quietChecks = 0;
     return free;
   }
@@ -744,6 +809,10 @@ export class WaveEngine implements WaveControl {
         break;
     }
     this.touch(waveId);
+    // A room that holds no job now (done at once, skipped, failed, back in the queue, or its job
+    // already ended) left its slot free: the rooms waiting for one are looked at again at once.
+    const holding = result.kind === "sent" && this.store.room(waveId, room.phase, room.roomId)?.state === "sent";
+    if (!holding) this.wake(this.clock.now());
   }
 
   /** Every wave waits: retry_after_ms when the homeserver gave one, else slowDownMs doubling while it lasts, up to a minute. */
@@ -784,6 +853,7 @@ export class WaveEngine implements WaveControl {
     if (FINAL_WAVE_ROOM_STATES.has(room.state) || room.taskId !== task.id) return;
     const durationMs = task.finishedAt !== undefined ? Math.max(0, task.finishedAt - task.createdAt) : undefined;
     if (task.status === "complete") {
+      if (durationMs !== undefined && !this.timed.has(task.id)) this.timeJob(durationMs);
       const [done] = await this.store.updateRooms(waveId, [
         { phase: room.phase, roomId: room.roomId, change: { state: "done", finishedAt: this.clock.now(), ...(durationMs === undefined ? {} : { durationMs }) } },
       ]);

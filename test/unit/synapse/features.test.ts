@@ -31,3 +31,11 @@ describe("Synapse features by version", () => {
     expect(unsupportedAnswer({ kind: "bad-request", status: 405, errcode: "M_FORBIDDEN", userMessage: "" })).toBe(false);
   });
 });
+
+describe("the task queue listed by several statuses", () => {
+  it("needs Synapse 1.163, and says so by name", () => {
+    expect(supports("1.163.0", "taskListStatuses")).toBe(true);
+    expect(supports("1.162.9", "taskListStatuses")).toBe(false);
+    expect(needsText("taskListStatuses")).toBe("listing the task queue by several statuses needs Synapse 1.163 or later");
+  });
+});

@@ -402,3 +402,21 @@ describe("redact handler", () => {
     expect(synapse.seen).toEqual([]);
   });
 });
+
+describe("homeserver jobs: whether the in-flight list is whole", () => {
+  const version = (current: string | undefined) => ({ current: () => current });
+
+  it.each([
+    ["1.163.2", true],
+    ["1.170.0rc1", true],
+    ["1.162.0", false],
+    ["not a version", false],
+    [undefined, false],
+  ])("Synapse %s lists every job in flight: %s", (current, expected) => {
+    expect(homeserverJobs(admin(), { now: () => FIXED_NOW }, version(current)).listsEveryStatus()).toBe(expected);
+  });
+
+  it("without a known version it counts as a homeserver that leaves jobs out", () => {
+    expect(homeserverJobs(admin(), { now: () => FIXED_NOW }).listsEveryStatus()).toBe(false);
+  });
+});

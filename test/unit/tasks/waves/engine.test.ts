@@ -119,7 +119,7 @@ function engineFor(world: World, board: Board, options: Partial<typeof DEFAULT_W
     store,
     { get: (id) => world.tasks.get(id), all: () => [...world.tasks.values()] },
     { purge: sender, shutdown: sender, block: sender, unblock: sender },
-    { inFlight: () => Promise.resolve(ok([...world.jobs.values()])) },
+    { inFlight: () => Promise.resolve(ok([...world.jobs.values()])), listsEveryStatus: () => false },
     board,
     { now: () => Date.now() },
     log,

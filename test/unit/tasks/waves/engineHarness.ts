@@ -48,6 +48,8 @@ export class World {
   private readonly heldReads: (() => void)[] = [];
   /** Sends held until the test releases them, with what they answer then. */
   readonly held: ((result: SendResult) => void)[] = [];
+  /** Whether the homeserver lists every job in flight (HomeserverJobs.listsEveryStatus); not by default. */
+  listsEveryStatus = false;
   inFlightCalls = 0;
   inFlightAnswers: (Result<readonly HomeserverJob[], AdminError> | "throw")[] = [];
   /** The tasks the engine asked the tracker to look at at once (JobFollower.lookNow), a call each. */
@@ -220,7 +222,7 @@ export function useEngineHarness(): EngineHarness {
       store,
       { get: (id) => world.tasks.get(id), all: () => [...world.tasks.values()] },
       { purge: jobSender, shutdown: jobSender, block: blockSender, unblock: blockSender },
-      { inFlight: () => world.inFlight() },
+      { inFlight: () => world.inFlight(), listsEveryStatus: () => world.listsEveryStatus },
       board,
       { now: () => Date.now() },
       log,

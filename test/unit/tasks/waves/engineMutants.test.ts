@@ -339,8 +339,8 @@ describe("wave engine: slots", () => {
       if (world.inFlightCalls > calls + reads.length) reads.push(Date.now() - START);
     }
 
-    // The step that sent !r0 looked once more (the send woke it) and found no slot: 100 ms * 1.5.
-    expect(reads).toEqual([150, 375, 675, 975]);
+    // The pass that sent !r0 found no slot left for !r1: it looks again after 100 ms, then 1.5 times later each time, up to 300 ms.
+    expect(reads).toEqual([100, 250, 475, 775]);
   });
 });
 

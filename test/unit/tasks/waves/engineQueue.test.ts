@@ -192,7 +192,7 @@ describe("wave engine queue: stopping", () => {
       new WaveStore(database(), () => Date.now()),
       { get: (id) => world.tasks.get(id), all: () => [...world.tasks.values()] },
       { purge: world.sender(), shutdown: world.sender(), block: world.sender(), unblock: world.sender() },
-      { inFlight: () => new Promise((resolve) => answers.push(resolve)) },
+      { inFlight: () => new Promise((resolve) => answers.push(resolve)), listsEveryStatus: () => false },
       new Board(),
       { now: () => Date.now() },
       log,
@@ -306,8 +306,8 @@ describe("wave engine queue: slots", () => {
     expect(await readTimes(world, 5)).toEqual([0, 100, 250, 475, 813]);
     world.jobs.delete("other");
 
-    // The read at 1 320 ms finds the slot free and sends !r0; the step looks once more (the send woke it) and waits 100 ms * 1.5.
-    expect(await readTimes(world, 3)).toEqual([1_320, 1_320, 1_470]);
+    // The read at 1 320 ms finds the slot free and sends !r0; with no slot left for !r1 it looks again 100 ms later, then 150 ms.
+    expect(await readTimes(world, 3)).toEqual([1_320, 1_420, 1_570]);
     expect(world.sent.map((send) => [send.roomId, send.at - START])).toEqual([["!r0:x", 1_320]]);
   });
 
