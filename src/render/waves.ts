@@ -21,7 +21,7 @@ import {
 import type { OutgoingMessage } from "../matrix/chat.js";
 import { asUserId, type UserId } from "../matrix/ids.js";
 import { formatDuration, formatUtc } from "../util/duration.js";
-import { firstEntries, pages, recordEntries, textLine, type Line, type ListLimits } from "./budget.js";
+import { firstEntries, lineBytesOnce, pageStarts, recordEntries, textLine, type Line, type ListLimits } from "./budget.js";
 import { code, escapeHtml, mentionHtml, truncate } from "./html.js";
 import { mediaRunLine } from "./media/retentionMedia.js";
 
@@ -509,11 +509,15 @@ export function renderWaveMainPhaseEnded(view: WaveView, prefix: string): Outgoi
   return join(lines, { ...mentions, record, short });
 }
 
-type StatusEntry = { readonly kind: "room"; readonly room: WaveRoom } | { readonly kind: "left-out"; readonly room: LeftOutRoom };
+/** Until when a room waits (a queued room whose notBefore is still ahead); undefined once it may be sent, or when it is not queued. */
+function waitingUntil(room: WaveRoom, now: number): number | undefined {
+  return room.state === "queued" && room.notBefore !== undefined && room.notBefore > now ? room.notBefore : undefined;
+}
 
 function stateText(room: WaveRoom, now: number): string {
+  const until = waitingUntil(room, now);
   const words: Record<WaveRoomState, string> = {
-    queued: room.notBefore !== undefined && room.notBefore > now ? `waiting until ${utcMinute(room.notBefore)}` : "queued",
+    queued: until === undefined ? "queued" : `waiting until ${utcMinute(until)}`,
     sending: "being sent",
     sent: "running",
     done: "done",
@@ -547,52 +551,64 @@ export function leftOutLine(room: LeftOutRoom): Line {
 }
 
 /**
+ * The sizes of the rows of `!status <wave-id>`, by room. Every row's size decides where the pages
+ * break, and building every row of a wave of 100,000 rooms each time a page was asked for took a
+ * good part of Warden's time during a wave (issue 22). Rooms never change (the store puts a new
+ * object in place of a room that moves), so a size holds as long as its room, and each call builds
+ * only its page's rows and those of rooms that moved since the last call. The time enters a row
+ * only through "waiting until": a waiting room has a second size, for once its wait is over.
+ */
+const rowSizes = new WeakMap<WaveRoom, number>();
+const waitingRowSizes = new WeakMap<WaveRoom, number>();
+const leftOutSizes = new WeakMap<LeftOutRoom, number>();
+
+function rowSize(room: WaveRoom, now: number): number {
+  return lineBytesOnce(waitingUntil(room, now) === undefined ? rowSizes : waitingRowSizes, room, (measured) => roomRow(measured, now));
+}
+
+/**
  * `!status <wave-id> [--page N]`: the board's summary, then the wave's rooms and the rooms left
  * out, a page at a time (page 1 when none is given).
  */
 export function renderWaveStatus(view: WaveView, page: number | undefined, prefix: string): OutgoingMessage {
-  const { wave } = view;
+  const { wave, rooms, now } = view;
   const counts = phases(view);
-  const entries: StatusEntry[] = [
-    ...view.rooms.map((room): StatusEntry => ({ kind: "room", room })),
-    ...wave.leftOut.map((room): StatusEntry => ({ kind: "left-out", room })),
-  ];
-  const toLine = (entry: StatusEntry): Line => (entry.kind === "room" ? roomRow(entry.room, view.now) : leftOutLine(entry.room));
-  const all = pages(entries, toLine, STATUS_PAGE_LIMITS);
+  // One list: the wave's rooms, then the rooms left out.
+  const sizes = [...rooms.map((room) => rowSize(room, now)), ...wave.leftOut.map((room) => lineBytesOnce(leftOutSizes, room, leftOutLine))];
+  const starts = pageStarts(sizes, STATUS_PAGE_LIMITS);
   const wanted = page ?? 1;
   const summary = summaryLines(view, counts);
   const fields = { ...waveFields(wave, counts), ...mediaFields(view) };
-  const chosen = all[wanted - 1];
-  if (chosen === undefined) {
+  const start = starts[wanted - 1];
+  if (start === undefined) {
     const text =
-      all.length === 0
+      starts.length === 0
         ? `Wave ${wave.id} has no rooms to list.`
-        : `Wave ${wave.id}: there is no page ${wanted}; its rooms take ${plural(all.length, "page")} (${prefix}status ${wave.id} --page 1 to ${all.length}).`;
+        : `Wave ${wave.id}: there is no page ${wanted}; its rooms take ${plural(starts.length, "page")} (${prefix}status ${wave.id} --page 1 to ${starts.length}).`;
     const lines = wanted === 1 ? [...summary, textLine(text)] : [textLine(text)];
-    return join(lines, { record: { type: "wave-status", ...fields, page: wanted, pages: all.length } });
+    return join(lines, { record: { type: "wave-status", ...fields, page: wanted, pages: starts.length } });
   }
 
-  const lines: Line[] = [...summary, bold(`Rooms, page ${wanted} of ${all.length}:`)];
+  const end = starts[wanted] ?? sizes.length;
+  const lines: Line[] = [...summary, bold(`Rooms, page ${wanted} of ${starts.length}:`)];
   // Each section heading gives the positions its rows hold in the whole list, so a page can be read alone.
-  let position = all.slice(0, wanted - 1).reduce((sum, earlier) => sum + earlier.length, 0);
-  let section: StatusEntry["kind"] | undefined;
-  for (const [index, entry] of chosen.entries()) {
-    if (entry.kind !== section) {
-      section = entry.kind;
-      const inSection = chosen.slice(index).filter((other) => other.kind === entry.kind).length;
-      const offset = entry.kind === "room" ? position : position - view.rooms.length;
-      const total = entry.kind === "room" ? view.rooms.length : wave.leftOut.length;
-      const title = entry.kind === "room" ? "Rooms" : "Left out";
-      lines.push(textLine(`${title} (${total}), ${offset + 1}-${offset + inSection}:`));
-    }
-    lines.push(toLine(entry));
-    position++;
+  const roomsShown = rooms.slice(start, end);
+  if (roomsShown.length > 0) {
+    lines.push(textLine(`Rooms (${rooms.length}), ${start + 1}-${start + roomsShown.length}:`));
+    lines.push(...roomsShown.map((room) => roomRow(room, now)));
+  }
+  // Clamped at 0: slice counts a negative index from the end.
+  const leftOutFrom = Math.max(start - rooms.length, 0);
+  const leftOutShown = wave.leftOut.slice(leftOutFrom, Math.max(end - rooms.length, 0));
+  if (leftOutShown.length > 0) {
+    lines.push(textLine(`Left out (${wave.leftOut.length}), ${leftOutFrom + 1}-${leftOutFrom + leftOutShown.length}:`));
+    lines.push(...leftOutShown.map(leftOutLine));
   }
   const next = `${prefix}status ${wave.id} --page ${wanted + 1}`;
-  lines.push(wanted < all.length ? commandLine("Next page: ", next) : textLine("That is the last page."));
-  const record = { type: "wave-status", ...fields, page: wanted, pages: all.length };
+  lines.push(wanted < starts.length ? commandLine("Next page: ", next) : textLine("That is the last page."));
+  const record = { type: "wave-status", ...fields, page: wanted, pages: starts.length };
   const [heading] = summary;
-  const short = join([...(heading === undefined ? [] : [heading]), textLine(`Rooms: page ${wanted} of ${all.length}, too long to show here.`)], { record });
+  const short = join([...(heading === undefined ? [] : [heading]), textLine(`Rooms: page ${wanted} of ${starts.length}, too long to show here.`)], { record });
   return join(lines, { record, short });
 }
 

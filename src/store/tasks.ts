@@ -39,12 +39,92 @@ const UPDATE = `UPDATE tasks SET ${COLUMNS.filter((column) => column !== "id")
   .join(", ")} WHERE id = :id`;
 
 /**
+ * A task and its place among tasks created in the same millisecond: the order it was read or
+ * stored in, as the stable sort the store used to do on every read left them.
+ */
+interface Slot {
+  task: TaskRecord;
+  readonly seq: number;
+}
+
+function precedes(a: Slot, b: Slot): boolean {
+  return a.task.createdAt < b.task.createdAt || (a.task.createdAt === b.task.createdAt && a.seq < b.seq);
+}
+
+/**
+ * Slots oldest first, kept in order as they come, so a read copies and never sorts. A slot is
+ * found by its createdAt: it must leave a list before its task's createdAt changes.
+ */
+class CreationOrder {
+  private slots: Slot[] = [];
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  add(slot: Slot): void {
+    const last = this.slots.at(-1);
+    // Tasks are nearly always created in order: the usual insert appends.
+    if (last === undefined || precedes(last, slot)) this.slots.push(slot);
+    else this.slots.splice(this.position(slot), 0, slot);
+  }
+
+  remove(slot: Slot): void {
+    const index = this.position(slot);
+    if (this.slots[index] === slot) this.slots.splice(index, 1);
+  }
+
+  /** Many at once in one pass: pruning a day of a large wave one splice at a time would be quadratic. */
+  removeAll(slots: ReadonlySet<Slot>): void {
+    this.slots = this.slots.filter((slot) => !slots.has(slot));
+  }
+
+  tasks(): TaskRecord[] {
+    return this.slots.map((slot) => slot.task);
+  }
+
+  find(test: (task: TaskRecord) => boolean): TaskRecord | undefined {
+    return this.slots.find((slot) => test(slot.task))?.task;
+  }
+
+  /** The index of the first slot that does not precede `slot`: where it is, or goes. */
+  private position(slot: Slot): number {
+    let low = 0;
+    let high = this.slots.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (precedes(this.slots[middle] as Slot, slot)) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+}
+
+/** Whose job or final notification is not done (what `unfinished()` lists). */
+function isUnsettled(task: TaskRecord): boolean {
+  return !isFinal(task.status) || !task.finalNotificationSent;
+}
+
+/**
  * Every task Warden has started, in the `tasks` table. Readers get a copy kept in memory, which
  * changes only after the database has committed the change: a failed write rejects the
  * returned promise and leaves both as they were.
+ *
+ * A wave keeps a task per room for 30 days, so memory can hold a hundred thousand of them while
+ * a few are in flight: what is read per launch and per wave pass (the unfinished ones, a room's
+ * job in flight) has its own list, kept with every write, and no read sorts.
  */
 export class TaskStore {
-  private readonly tasks = new Map<string, TaskRecord>();
+  private readonly tasks = new Map<string, Slot>();
+  /** Every task, oldest first. */
+  private readonly order = new CreationOrder();
+  /** Tasks whose job or final notification is not done. */
+  private readonly unsettled = new CreationOrder();
+  /** Tasks whose job is not done. */
+  private readonly inFlight = new CreationOrder();
+  /** Tasks whose job is not done, by the room (or user) they act on; a room with none has no entry. */
+  private readonly inFlightByRoom = new Map<string, CreationOrder>();
+  private nextSeq = 0;
   /** Rows that could not be read as tasks (written by a newer Warden, or edited by hand). */
   readonly unreadable: readonly string[];
   private lastPrune = Number.NEGATIVE_INFINITY;
@@ -58,7 +138,7 @@ export class TaskStore {
     for (const row of database.statement(`SELECT * FROM tasks ORDER BY created_at`).all()) {
       const task = rowToTask(row);
       if (task === undefined) unreadable.push(String(row["id"]));
-      else this.tasks.set(task.id, task);
+      else this.add(task);
     }
     this.unreadable = unreadable;
   }
@@ -72,21 +152,27 @@ export class TaskStore {
   }
 
   get(id: string): TaskRecord | undefined {
-    return this.tasks.get(id);
+    return this.tasks.get(id)?.task;
   }
 
+  /** Every task, oldest first (by createdAt; tasks created in the same millisecond in the order they were stored). */
   all(): TaskRecord[] {
-    return [...this.tasks.values()].sort((a, b) => a.createdAt - b.createdAt);
+    return this.order.tasks();
   }
 
-  /** Tasks whose job or whose final notification is not done: these are resumed after a restart. */
+  /** Tasks whose job or whose final notification is not done: these are resumed after a restart. Oldest first. */
   unfinished(): TaskRecord[] {
-    return this.all().filter((task) => !isFinal(task.status) || !task.finalNotificationSent);
+    return this.unsettled.tasks();
   }
 
-  /** An unfinished task of this kind on this room, so a second identical command joins it instead. */
+  /** Tasks whose job is not done (status not final), oldest first: the jobs Warden has in flight. */
+  running(): TaskRecord[] {
+    return this.inFlight.tasks();
+  }
+
+  /** An unfinished task of this kind on this room, so a second identical command joins it instead. The oldest if several. */
   inFlightFor(kind: TaskKind, roomId: string): TaskRecord | undefined {
-    return this.all().find((task) => task.kind === kind && task.roomId === roomId && !isFinal(task.status));
+    return this.inFlightByRoom.get(roomId)?.find((task) => task.kind === kind);
   }
 
   /**
@@ -95,27 +181,33 @@ export class TaskStore {
    */
   insert(task: TaskRecord): Promise<void> {
     return settled(() => {
-      this.database.transaction(`task ${task.id}`, () => {
+      const pruned = this.database.transaction(`task ${task.id}`, () => {
         insertTaskRow(this.database, task);
-        if (this.now() - this.lastPrune >= PRUNE_EVERY_MS) this.prune();
+        return this.now() - this.lastPrune >= PRUNE_EVERY_MS ? this.deleteOld() : undefined;
       });
-      this.tasks.set(task.id, task);
+      if (pruned !== undefined) this.forget(pruned);
+      this.add(task);
     });
   }
 
   update(id: string, change: Partial<TaskRecord>): Promise<TaskRecord> {
-    const current = this.tasks.get(id);
-    if (current === undefined) return Promise.reject(new Error(`task ${id} is not in the store`));
-    const next: TaskRecord = { ...current, ...change };
+    const slot = this.tasks.get(id);
+    if (slot === undefined) return Promise.reject(new Error(`task ${id} is not in the store`));
+    const next: TaskRecord = { ...slot.task, ...change };
     return settled(() => {
       this.database.run(`the change to task ${id}`, () => this.database.statement(UPDATE).run(taskToRow(next)));
-      this.tasks.set(id, next);
+      this.replace(slot, next);
       return next;
     });
   }
 
   /** Deletes finished, notified tasks older than the keep window, then forgets them in memory. */
   private prune(): void {
+    this.forget(this.deleteOld());
+  }
+
+  /** The deletion alone: inside an insert's transaction, memory forgets the tasks only once it committed. */
+  private deleteOld(): string[] {
     const cutoff = this.now() - KEEP_FINISHED_MS;
     const finalStatuses = [...FINAL_STATUSES];
     const removed = this.database.transaction("the removal of old tasks", () =>
@@ -125,8 +217,64 @@ export class TaskStore {
         )
         .all(...finalStatuses, cutoff),
     );
+    return removed.map((row) => String(row["id"]));
+  }
+
+  private forget(ids: readonly string[]): void {
     this.lastPrune = this.now();
-    for (const row of removed) this.tasks.delete(String(row["id"]));
+    const byList = new Map<CreationOrder, Set<Slot>>();
+    const rooms = new Set<string>();
+    for (const id of ids) {
+      const slot = this.tasks.get(id);
+      if (slot === undefined) continue;
+      this.tasks.delete(id);
+      rooms.add(slot.task.roomId);
+      for (const list of this.listsOf(slot.task)) {
+        const slots = byList.get(list) ?? new Set<Slot>();
+        slots.add(slot);
+        byList.set(list, slots);
+      }
+    }
+    for (const [list, slots] of byList) list.removeAll(slots);
+    for (const roomId of rooms) this.dropIfEmpty(roomId);
+  }
+
+  private add(task: TaskRecord): void {
+    const slot: Slot = { task, seq: this.nextSeq++ };
+    this.tasks.set(task.id, slot);
+    for (const list of this.listsOf(task)) list.add(slot);
+  }
+
+  /** Puts the changed task in its slot, moving it between lists only where its status, room or createdAt changed. */
+  private replace(slot: Slot, next: TaskRecord): void {
+    const before = this.listsOf(slot.task);
+    const after = this.listsOf(next);
+    const moved = slot.task.createdAt !== next.createdAt;
+    for (const list of before) if (moved || !after.includes(list)) list.remove(slot);
+    const roomId = slot.task.roomId;
+    slot.task = next;
+    for (const list of after) if (moved || !before.includes(list)) list.add(slot);
+    this.dropIfEmpty(roomId);
+  }
+
+  /** The lists a task belongs in; a room's list is made when first needed. */
+  private listsOf(task: TaskRecord): CreationOrder[] {
+    const lists = [this.order];
+    if (isUnsettled(task)) lists.push(this.unsettled);
+    if (!isFinal(task.status)) {
+      let room = this.inFlightByRoom.get(task.roomId);
+      if (room === undefined) {
+        room = new CreationOrder();
+        this.inFlightByRoom.set(task.roomId, room);
+      }
+      lists.push(this.inFlight, room);
+    }
+    return lists;
+  }
+
+  /** A room whose jobs all ended leaves the map: over a 100,000-room wave, empty lists would add up. */
+  private dropIfEmpty(roomId: string): void {
+    if (this.inFlightByRoom.get(roomId)?.size === 0) this.inFlightByRoom.delete(roomId);
   }
 }
 

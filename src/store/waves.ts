@@ -73,11 +73,28 @@ const roomSchema = z.object({
   steps: stepsSchema.exactOptional(),
 });
 
+/** A wave's rooms not yet in a final state: in all, in the main phase, and queued. */
+export interface RoomTally {
+  /** Rooms not final; 0 once every room is (the wave is done). */
+  readonly unfinished: number;
+  /** Main-phase rooms not final; 0 once the main phase has ended. */
+  readonly mainUnfinished: number;
+  /** Rooms waiting to be sent (state queued, whatever their notBefore). */
+  readonly queued: number;
+}
+
 interface Loaded {
+  readonly id: string;
   wave: WaveRecord;
   /** In selection order; the key is phase + room ID. */
   readonly rooms: Map<string, WaveRoom>;
+  /** Each room's seq: its place in selection order, to list a task's rooms in that order. */
+  readonly seqs: Map<string, number>;
   nextSeq: number;
+  /** When it was loaded, against the others: roomsOfTask lists waves in this order. */
+  readonly loadedAs: number;
+  /** Kept with every room written, so whether the wave (or its main phase) is done is known without counting its rooms. */
+  readonly tally: { unfinished: number; mainUnfinished: number; queued: number };
 }
 
 function roomKey(phase: WavePhase, roomId: string): string {
@@ -91,6 +108,12 @@ function roomKey(phase: WavePhase, roomId: string): string {
  */
 export class WaveStore {
   private readonly loaded = new Map<string, Loaded>();
+  private loads = 0;
+  /**
+   * The rooms not final that follow each task, by wave and room key, over the waves in memory: a
+   * task's end is matched to its rooms without scanning every room of every wave.
+   */
+  private readonly byTask = new Map<string, Map<string, Set<string>>>();
   /** Rows that could not be read (written by a newer Warden, or edited by hand). */
   readonly unreadable: string[] = [];
 
@@ -162,7 +185,8 @@ export class WaveStore {
         this.database.statement(INSERT_WAVE).run(waveToRow(wave));
         rooms.forEach((room, index) => this.database.statement(INSERT_ROOM).run(roomToRow(room, index)));
       });
-      this.loaded.set(wave.id, { wave, rooms: new Map(rooms.map((room) => [roomKey(room.phase, room.roomId), room])), nextSeq: rooms.length });
+      const entry = this.entry(wave, rooms.length);
+      for (const [index, room] of rooms.entries()) this.put(entry, room, index);
     });
   }
 
@@ -174,7 +198,7 @@ export class WaveStore {
       this.database.run(`the change to wave ${id}`, () => this.database.statement(UPDATE_WAVE).run(waveToRow(next)));
       entry.wave = next;
       // Done with for good: read again from the database only if !status asks for it.
-      if (next.status === "finished" && next.finalNotificationSent) this.loaded.delete(id);
+      if (next.status === "finished" && next.finalNotificationSent) this.drop(entry);
       return next;
     });
   }
@@ -192,7 +216,7 @@ export class WaveStore {
       this.database.transaction(`the change to ${next.length} room(s) of wave ${id}`, () => {
         for (const room of next) this.database.statement(UPDATE_ROOM).run(roomUpdateRow(room));
       });
-      for (const room of next) entry.rooms.set(roomKey(room.phase, room.roomId), room);
+      for (const room of next) this.put(entry, room);
       return next;
     });
   }
@@ -216,7 +240,7 @@ export class WaveStore {
       // Memory and database agree, so the SQL condition holds whenever the check above did; it is
       // there so the write itself is the check.
       if (Number(written.changes) !== 1) return undefined;
-      entry.rooms.set(roomKey(phase, roomId), next);
+      this.put(entry, next);
       return next;
     });
   }
@@ -237,7 +261,7 @@ export class WaveStore {
         for (const room of rooms) this.database.statement(UPDATE_ROOM).run(roomUpdateRow(room));
       });
       entry.wave = wave;
-      for (const room of rooms) entry.rooms.set(roomKey(room.phase, room.roomId), room);
+      for (const room of rooms) this.put(entry, room);
       return rooms;
     });
   }
@@ -251,18 +275,74 @@ export class WaveStore {
       this.database.transaction(`${fresh.length} room(s) added to wave ${id}`, () => {
         fresh.forEach((room, index) => this.database.statement(INSERT_ROOM).run(roomToRow(room, entry.nextSeq + index)));
       });
-      for (const room of fresh) entry.rooms.set(roomKey(room.phase, room.roomId), room);
+      for (const [index, room] of fresh.entries()) this.put(entry, room, entry.nextSeq + index);
       entry.nextSeq += fresh.length;
     });
   }
 
-  /** The wave rooms a task answers for (a room's own task, or one it joined). */
+  /**
+   * The wave rooms not yet final that a task answers for (a room's own task, or one it joined), over
+   * the waves in memory: waves in the order they were loaded, each one's rooms in selection order.
+   */
   roomsOfTask(taskId: string): WaveRoom[] {
+    const waves = this.byTask.get(taskId);
+    if (waves === undefined) return [];
     const found: WaveRoom[] = [];
-    for (const entry of this.loaded.values()) {
-      for (const room of entry.rooms.values()) if (room.taskId === taskId && !FINAL_WAVE_ROOM_STATES.has(room.state)) found.push(room);
+    const entries = [...waves.keys()].flatMap((waveId) => this.loaded.get(waveId) ?? []).sort((a, b) => a.loadedAs - b.loadedAs);
+    for (const entry of entries) {
+      const keys = [...(waves.get(entry.id) ?? [])].sort((a, b) => (entry.seqs.get(a) ?? 0) - (entry.seqs.get(b) ?? 0));
+      for (const key of keys) {
+        const room = entry.rooms.get(key);
+        if (room !== undefined) found.push(room);
+      }
     }
     return found;
+  }
+
+  /** How many of the wave's rooms are not final (in all, in the main phase) and queued; all 0 for a wave the store does not have. */
+  tally(id: string): RoomTally {
+    const entry = this.loaded.get(id) ?? this.load(id);
+    return entry === undefined ? { unfinished: 0, mainUnfinished: 0, queued: 0 } : { ...entry.tally };
+  }
+
+  /** A wave newly in memory, with no rooms yet. */
+  private entry(wave: WaveRecord, nextSeq: number): Loaded {
+    const entry: Loaded = { id: wave.id, wave, rooms: new Map(), seqs: new Map(), nextSeq, loadedAs: this.loads++, tally: { unfinished: 0, mainUnfinished: 0, queued: 0 } };
+    this.loaded.set(wave.id, entry);
+    return entry;
+  }
+
+  /** Every room write in memory goes through here, so the tally and the task index change with the room. `seq` for a room new to the wave. */
+  private put(entry: Loaded, room: WaveRoom, seq?: number): void {
+    const key = roomKey(room.phase, room.roomId);
+    const before = entry.rooms.get(key);
+    if (before !== undefined) this.count(entry, key, before, -1);
+    entry.rooms.set(key, room);
+    if (seq !== undefined) entry.seqs.set(key, seq);
+    this.count(entry, key, room, 1);
+  }
+
+  private count(entry: Loaded, key: string, room: WaveRoom, sign: 1 | -1): void {
+    if (FINAL_WAVE_ROOM_STATES.has(room.state)) return;
+    entry.tally.unfinished += sign;
+    if (room.phase === "main") entry.tally.mainUnfinished += sign;
+    if (room.state === "queued") entry.tally.queued += sign;
+    if (room.taskId === undefined) return;
+    const waves = this.byTask.get(room.taskId) ?? new Map<string, Set<string>>();
+    const keys = waves.get(entry.id) ?? new Set<string>();
+    if (sign === 1) keys.add(key);
+    else keys.delete(key);
+    if (keys.size > 0) waves.set(entry.id, keys);
+    else waves.delete(entry.id);
+    if (waves.size > 0) this.byTask.set(room.taskId, waves);
+    else this.byTask.delete(room.taskId);
+  }
+
+  /** Forgets a wave in memory, and its rooms in the task index (a finished wave has none there unless its rooms were left unfinished). */
+  private drop(entry: Loaded): void {
+    this.loaded.delete(entry.id);
+    if (entry.tally.unfinished === 0) return;
+    for (const [key, room] of entry.rooms) this.count(entry, key, room, -1);
   }
 
   private load(id: string): Loaded | undefined {
@@ -273,19 +353,19 @@ export class WaveStore {
       if (!this.unreadable.includes(id)) this.unreadable.push(id);
       return undefined;
     }
-    const rooms = new Map<string, WaveRoom>();
-    let nextSeq = 0;
-    for (const roomRow of this.database.statement(`SELECT * FROM wave_rooms WHERE wave_id = ? ORDER BY seq`).all(id)) {
+    const roomRows = this.database.statement(`SELECT * FROM wave_rooms WHERE wave_id = ? ORDER BY seq`).all(id);
+    // Only once every row is read: a failed read leaves nothing half-loaded.
+    const entry = this.entry(wave, 0);
+    for (const roomRow of roomRows) {
       const room = rowToRoom(roomRow);
-      nextSeq = Math.max(nextSeq, Number(roomRow["seq"]) + 1);
+      const seq = Number(roomRow["seq"]);
+      entry.nextSeq = Math.max(entry.nextSeq, seq + 1);
       if (room === undefined) {
         this.unreadable.push(`${id}/${String(roomRow["room_id"])}`);
         continue;
       }
-      rooms.set(roomKey(room.phase, room.roomId), room);
+      this.put(entry, room, seq);
     }
-    const entry = { wave, rooms, nextSeq };
-    this.loaded.set(id, entry);
     return entry;
   }
 

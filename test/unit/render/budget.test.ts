@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { TakedownRecord } from "../../../src/model/takedowns.js";
 import { MAX_USERS } from "../../../src/commands/users/targets.js";
@@ -13,7 +14,7 @@ import type { MediaFile, MediaPage } from "../../../src/model/media.js";
 import type { LeftOutRoom, WaveRecord, WaveRoom, WaveView } from "../../../src/model/waves.js";
 import type { LocalUserLook, ReportMention, RoomEntry } from "../../../src/model/users.js";
 import { renderUserAddresses } from "../../../src/render/users/user.js";
-import { firstEntries, inlineList, listLines, pages, textLine } from "../../../src/render/budget.js";
+import { firstEntries, inlineList, lineBytes, lineBytesOnce, listLines, pages, pageStarts, textLine, type Line } from "../../../src/render/budget.js";
 import { renderPreview } from "../../../src/render/previews.js";
 import { deletionPreview } from "../../../src/render/media/media.js";
 import { restrictionPreview } from "../../../src/render/users/restrict.js";
@@ -480,7 +481,7 @@ describe("every message fits the budget, whatever the length of its lists", () =
   });
 
   it("the middle and the last page of a huge wave's rooms, and the answer past the end", () => {
-    // Fewer rooms than elsewhere: each page is cut from every room's line, and hostile lines are slow to build.
+    // Fewer rooms than elsewhere: the first page asked for measures every room's line, and hostile lines are slow to build.
     const view = hugeWaveView({}, 1_000);
     const count = Number(renderWaveStatus(view, MANY, "!").record?.["pages"]);
     expect(count).toBeGreaterThan(10);
@@ -613,5 +614,69 @@ describe("the final guard", () => {
     const cut = cutToBytes("😀".repeat(100), 42, "…");
     expect(jsonBytes(cut)).toBeLessThanOrEqual(42);
     expect(cut).toBe(`${"😀".repeat(9)}…`);
+  });
+});
+
+describe("pages from sizes (issue 22)", () => {
+  /** The paging loop as it was before pageStarts: a page closed at the entry limit, or before the entry that would pass the byte limit. */
+  function referencePages<T>(items: readonly T[], size: (item: T) => number, limits: { entries: number; bytes: number }): T[][] {
+    const result: T[][] = [];
+    let page: T[] = [];
+    let bytes = 0;
+    for (const item of items) {
+      if (page.length > 0 && (page.length >= limits.entries || bytes + size(item) > limits.bytes)) {
+        result.push(page);
+        page = [];
+        bytes = 0;
+      }
+      page.push(item);
+      bytes += size(item);
+    }
+    if (page.length > 0) result.push(page);
+    return result;
+  }
+
+  const limits = fc.record({ entries: fc.integer({ min: 1, max: 60 }), bytes: fc.integer({ min: 1, max: 5_000 }) });
+
+  it("starts each page where the old loop did, for any sizes and limits, an entry over the byte limit alone on its page", () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat({ max: 6_000 }), { maxLength: 400 }), limits, (sizes, limit) => {
+        const indices = sizes.map((_, index) => index);
+        const expected = referencePages(indices, (index) => sizes[index] ?? 0, limit);
+        expect(pageStarts(sizes, limit)).toEqual(expected.map((page) => page[0]));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("splits text into the same pages as before, whatever its script", () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: "binary", maxLength: 200 }), { maxLength: 200 }), limits, (texts, limit) => {
+        expect(pages(texts, textLine, limit)).toEqual(referencePages(texts, (text) => lineBytes(textLine(text)), limit));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("measures an entry once, then answers from what it kept", () => {
+    const sizes = new WeakMap<{ readonly text: string }, number>();
+    const built: string[] = [];
+    const toLine = (entry: { readonly text: string }): Line => {
+      built.push(entry.text);
+      return textLine(entry.text);
+    };
+    const first = { text: "<é>" };
+    const second = { text: "b" };
+    expect([lineBytesOnce(sizes, first, toLine), lineBytesOnce(sizes, second, toLine), lineBytesOnce(sizes, first, toLine)]).toEqual([
+      lineBytes(textLine("<é>")),
+      lineBytes(textLine("b")),
+      lineBytes(textLine("<é>")),
+    ]);
+    expect(built).toEqual(["<é>", "b"]);
+    // A kept size of 0 is an answer too, not a size still to measure.
+    const empty = { text: "" };
+    const kept = new WeakMap<{ readonly text: string }, number>([[empty, 0]]);
+    expect(lineBytesOnce(kept, empty, toLine)).toBe(0);
+    expect(built).toEqual(["<é>", "b"]);
   });
 });

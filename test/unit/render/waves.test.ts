@@ -1,7 +1,8 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MESSAGE_BUDGET_BYTES, messageBytes } from "../../../src/matrix/chat.js";
 import { mediaRunParameters } from "../../../src/model/retention.js";
-import type { SelectedRoom, WaveView } from "../../../src/model/waves.js";
+import type { LeftOutRoom, SelectedRoom, WaveRoom, WaveRoomState, WaveView } from "../../../src/model/waves.js";
 import { err, ok } from "../../../src/util/result.js";
 import { renderPreview } from "../../../src/render/previews.js";
 import { renderOutcome } from "../../../src/render/replies.js";
@@ -336,5 +337,177 @@ describe("wavePreview", () => {
     expect(lines.some((line) => line.startsWith("... and"))).toBe(false);
     expect(lines.at(-1)).toBe("Dry run: nothing was done.");
     expectOnlyOwnMarkup(message.html);
+  });
+});
+
+describe("renderWaveStatus, paging a large wave (issue 22)", () => {
+  /** The pages as they were before issue 22: every entry's line measured, a page closed at 50 entries or 16 KiB. */
+  function referencePages(sizes: readonly number[]): number[][] {
+    const result: number[][] = [];
+    let page: number[] = [];
+    let bytes = 0;
+    for (const [index, size] of sizes.entries()) {
+      if (page.length > 0 && (page.length >= 50 || bytes + size > 16 * 1024)) {
+        result.push(page);
+        page = [];
+        bytes = 0;
+      }
+      page.push(index);
+      bytes += size;
+    }
+    if (page.length > 0) result.push(page);
+    return result;
+  }
+
+  /** What the reference measured: a line's plain and HTML forms as JSON, in UTF-8. */
+  const lineSize = (plain: string, html: string): number => Buffer.byteLength(JSON.stringify(plain)) + Buffer.byteLength(JSON.stringify(html));
+
+  /** The rows of a page (plain and HTML), after its "Rooms, page k of n:" heading. */
+  function pageBody(message: { plain: string; html: string }): { plain: string[]; html: string[] } {
+    const plain = message.plain.split("\n");
+    const html = message.html.split("<br>\n");
+    const from = plain.findIndex((line) => /^Rooms, page \d+ of \d+:$/.test(line));
+    return { plain: plain.slice(from), html: html.slice(from) };
+  }
+
+  /** An entry's row as a page shows it, from a wave holding only that entry (one page, whatever the breaks). */
+  function rowAlone(wave: WaveView["wave"], entry: { kind: "room"; room: WaveRoom } | { kind: "left-out"; room: LeftOutRoom }, now: number): { plain: string; html: string } {
+    const alone: WaveView = entry.kind === "room" ? { wave: { ...wave, leftOut: [] }, rooms: [entry.room], now } : { wave: { ...wave, leftOut: [entry.room] }, rooms: [], now };
+    const body = pageBody(renderWaveStatus(alone, 1, "!"));
+    return { plain: body.plain[2] ?? "", html: body.html[2] ?? "" };
+  }
+
+  // Text of every kind: short ASCII (pages end at 50 rows), long text in any script (pages end at 16 KiB), markup to
+  // escape. `long`: how often a field is long, so that some waves break pages at 50 rows, others at 16 KiB, others at both.
+  const text = (max: number, long: number): fc.Arbitrary<string> =>
+    fc.oneof(
+      { arbitrary: fc.string({ unit: "grapheme-ascii", maxLength: 12 }), weight: 12 },
+      { arbitrary: fc.string({ unit: "binary", maxLength: max, size: "max" }), weight: 2 * long },
+      { arbitrary: fc.string({ unit: "grapheme", maxLength: max, size: "max" }), weight: long },
+      { arbitrary: fc.constantFrom(HOSTILE, "é".repeat(max), "😀".repeat(max), "\u0001".repeat(max), "\ud800x", `${"a".repeat(max - 1)}😀`), weight: long },
+    );
+  // Ids are never flattened: they carry no whitespace, so each row stays on one line of the body.
+  const id = (prefix: string, long: number): fc.Arbitrary<string> => text(300, long).map((value) => `${prefix}${value.replace(/\s/g, "_")}:example.org`);
+  const room = (long: number): fc.Arbitrary<WaveRoom> =>
+    fc
+      .record(
+        {
+          roomId: id("!", long),
+          sameLabel: fc.boolean(),
+          label: text(400, long),
+          name: text(120, long),
+          phase: fc.constantFrom("main" as const, "purge" as const),
+          state: fc.constantFrom<WaveRoomState>("queued", "sending", "sent", "done", "failed", "skipped", "cancelled"),
+          taskId: id("p-", long),
+          attempts: fc.integer({ min: 0, max: 4 }),
+          notBefore: fc.integer({ min: FIXED_NOW - 60 * MINUTE, max: FIXED_NOW + 120 * MINUTE }),
+          reason: text(300, long),
+          media: fc.oneof(fc.constant(undefined), fc.nat({ max: 100_000 }), fc.constant("failed")),
+        },
+        { requiredKeys: ["roomId", "sameLabel", "label", "phase", "state", "attempts", "media"] },
+      )
+      .map(({ sameLabel, label, media, ...rest }) => ({
+        waveId: "w-4c1e0a",
+        ...rest,
+        label: sameLabel ? rest.roomId : label,
+        ...(media === undefined ? {} : { steps: { media: media === "failed" ? { ok: false as const, reason: "not served", at: FIXED_NOW } : { ok: true as const, count: media, at: FIXED_NOW } } }),
+      }));
+  const leftOutRoom = (long: number): fc.Arbitrary<LeftOutRoom> => fc.record({ label: text(400, long), roomId: id("!", long), why: text(300, long) }, { requiredKeys: ["label", "why"] });
+  const wave = fc
+    .constantFrom(0, 1, 4)
+    .chain((long) => fc.tuple(fc.array(room(long), { maxLength: 300, size: "max" }), fc.array(leftOutRoom(long), { maxLength: 30, size: "max" })));
+
+  it("breaks pages exactly where measuring every row did, with each entry once and in order, and the same again later", () => {
+    fc.assert(
+      fc.property(
+        wave,
+        fc.integer({ min: 0, max: 180 * MINUTE }),
+        ([rooms, leftOut], later) => {
+          const record = sampleWave({ leftOut });
+          const view: WaveView = { wave: record, rooms, now: FIXED_NOW };
+          const entries = [...rooms.map((one) => ({ kind: "room" as const, room: one })), ...leftOut.map((one) => ({ kind: "left-out" as const, room: one }))];
+          const rows = entries.map((entry) => rowAlone(record, entry, view.now));
+          const expected = referencePages(rows.map((row) => lineSize(row.plain, row.html)));
+
+          const shown: string[] = [];
+          for (const [index, page] of expected.entries()) {
+            const message = renderWaveStatus(view, index + 1, "!");
+            expect(messageBytes(message)).toBeLessThanOrEqual(MESSAGE_BUDGET_BYTES);
+            const body = pageBody(message);
+            const first = page[0] ?? 0;
+            const end = first + page.length;
+            const headings: string[] = [];
+            if (first < rooms.length) headings.push(`Rooms (${rooms.length}), ${first + 1}-${Math.min(end, rooms.length)}:`);
+            if (end > rooms.length) headings.push(`Left out (${leftOut.length}), ${Math.max(first, rooms.length) - rooms.length + 1}-${end - rooms.length}:`);
+            const roomRows = page.filter((entry) => entry < rooms.length).map((entry) => rows[entry]?.plain);
+            const leftOutRows = page.filter((entry) => entry >= rooms.length).map((entry) => rows[entry]?.plain);
+            expect(body.plain).toEqual([
+              `Rooms, page ${index + 1} of ${expected.length}:`,
+              ...(roomRows.length === 0 ? [] : [headings[0], ...roomRows]),
+              ...(leftOutRows.length === 0 ? [] : [headings.at(-1), ...leftOutRows]),
+              index + 1 < expected.length ? `Next page: !status w-4c1e0a --page ${index + 2}` : "That is the last page.",
+            ]);
+            expect(body.html.filter((line) => line.startsWith("- "))).toEqual(page.map((entry) => rows[entry]?.html));
+            shown.push(...body.plain.filter((line) => line.startsWith("- ")));
+          }
+          expect(shown).toEqual(rows.map((row) => row.plain));
+
+          const past = renderWaveStatus(view, expected.length + 1, "!");
+          expect(past.plain.split("\n").at(-1)).toBe(
+            expected.length === 0
+              ? "Wave w-4c1e0a has no rooms to list."
+              : `Wave w-4c1e0a: there is no page ${expected.length + 1}; its rooms take ${expected.length === 1 ? "1 page" : `${expected.length} pages`} (!status w-4c1e0a --page 1 to ${expected.length}).`,
+          );
+
+          // Later, with the same room objects (sizes already known, some waits over), as a wave never seen before would show it.
+          const then: WaveView = { wave: record, rooms, now: FIXED_NOW + later };
+          const fresh = structuredClone(then);
+          for (let page = 1; page <= expected.length + 1; page++) expect(renderWaveStatus(then, page, "!")).toEqual(renderWaveStatus(fresh, page, "!"));
+        },
+      ),
+      { numRuns: 40 },
+    );
+    // Forty waves of up to 330 entries, each row also rendered alone: seconds, more on a busy machine.
+  }, 60_000);
+
+  it("builds the rows of the page asked for only, and measures a room again only when it changed", () => {
+    const reads: number[] = [];
+    // Every row starts with its room's label: reading it is building the row.
+    const watched = <T extends { readonly label: string }>(entry: T, index: number): T =>
+      Object.defineProperty({ ...entry }, "label", {
+        get: () => {
+          reads.push(index);
+          return entry.label;
+        },
+        enumerable: true,
+      });
+    const base = issueView();
+    const rooms = base.rooms.map(watched);
+    const leftOut = [watched({ label: "#mgmt:example.org", why: "the management room" }, 312)];
+    const view: WaveView = { ...base, wave: { ...base.wave, leftOut }, rooms };
+    const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, index) => from + index);
+
+    // The first look measures every row once, then builds page 2's.
+    expect(renderWaveStatus(view, 2, "!").plain).toContain("Rooms (312), 51-100:");
+    expect(reads).toEqual([...range(0, 313), ...range(50, 100)]);
+
+    // Later, another page: the sizes are known, only page 3's rows are built.
+    reads.length = 0;
+    expect(renderWaveStatus({ ...view, now: view.now + MINUTE }, 3, "!").plain).toContain("Rooms (312), 101-150:");
+    expect(reads).toEqual(range(100, 150));
+
+    // A room that moved is a new object: it alone is measured again.
+    reads.length = 0;
+    const moved = [...rooms];
+    moved[200] = watched({ ...base.rooms[200], state: "done" } as WaveRoom, 200);
+    expect(renderWaveStatus({ ...view, rooms: moved }, 3, "!").plain).toContain("Rooms (312), 101-150:");
+    expect(reads).toEqual([200, ...range(100, 150)]);
+
+    // The last page: the rooms left out come after the wave's rooms.
+    reads.length = 0;
+    const last = renderWaveStatus({ ...view, rooms: moved }, 7, "!").plain.split("\n");
+    expect(last).toContain("Rooms (312), 301-312:");
+    expect(last).toContain("Left out (1), 1-1:");
+    expect(reads).toEqual(range(300, 313));
   });
 });
