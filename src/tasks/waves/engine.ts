@@ -145,7 +145,7 @@ interface Notice {
 }
 
 /** The part of the task store the engine reads. */
-export type EngineTaskStore = Pick<TaskStore, "get" | "all">;
+export type EngineTaskStore = Pick<TaskStore, "get" | "all" | "running">;
 
 /**
  * Runs every wave: keeps at most `maxConcurrentJobs` homeserver jobs at once (counting the ones
@@ -354,7 +354,7 @@ export class WaveEngine implements WaveControl {
   /** Rooms waiting to be sent, over all waves (the `warden_wave_queue_length` gauge). */
   queueLength(): number {
     let queued = 0;
-    for (const wave of this.store.open()) for (const room of this.store.rooms(wave.id)) if (room.state === "queued") queued++;
+    for (const wave of this.store.open()) queued += this.store.tally(wave.id).queued;
     return queued;
   }
 
@@ -512,8 +512,7 @@ export class WaveEngine implements WaveControl {
   /** Warden's tasks still in flight, by the room (or user) they act on. */
   private runningTasksByRoom(): Map<string, TaskRecord[]> {
     const running = new Map<string, TaskRecord[]>();
-    for (const task of this.tasks.all()) {
-      if (isFinal(task.status)) continue;
+    for (const task of this.tasks.running()) {
       const list = running.get(task.roomId) ?? [];
       list.push(task);
       running.set(task.roomId, list);
@@ -644,7 +643,7 @@ export class WaveEngine implements WaveControl {
     const startedAt = this.clock.now();
     const listed = await this.jobs.inFlight();
     const now = this.clock.now();
-    const own = this.tasks.all().filter((task) => !isFinal(task.status));
+    const own = this.tasks.running();
     const ownJobs = new Set(own.flatMap((task) => (task.homeserverTaskId === undefined ? [] : [task.homeserverTaskId])));
     const ownSends = new Set(own.flatMap((task) => (typeof task.parameters["waveSend"] === "string" ? [task.parameters["waveSend"]] : [])));
     let others = 0;
@@ -950,15 +949,14 @@ export class WaveEngine implements WaveControl {
     }
     // A room's purge phase is queued before the wave is looked at here (applyTaskEnd, resumeAll),
     // so a wave whose rooms are all final owes nothing more.
-    const rooms = this.store.rooms(waveId);
-    const mainEnded = rooms.every((room) => room.phase !== "main" || FINAL_WAVE_ROOM_STATES.has(room.state));
-    if (rooms.every((room) => FINAL_WAVE_ROOM_STATES.has(room.state))) {
+    const tally = this.store.tally(waveId);
+    if (tally.unfinished === 0) {
       await this.store.update(waveId, { status: "finished", finishedAt: this.clock.now() });
       this.log.info({ waveId }, "wave finished");
       this.summarize(waveId);
       return;
     }
-    if (mainEnded && wave.board !== false && wave.mainPhaseNotified !== true) this.announce(waveId, "main-phase");
+    if (tally.mainUnfinished === 0 && wave.board !== false && wave.mainPhaseNotified !== true) this.announce(waveId, "main-phase");
   }
 
   private summarize(waveId: string): void {

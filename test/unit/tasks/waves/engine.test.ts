@@ -4,7 +4,7 @@ import type { SelectedRoom, WaveKind, WaveRecord, WaveRoom, WaveView } from "../
 import { WardenDatabase } from "../../../../src/store/database.js";
 import { WaveStore } from "../../../../src/store/waves.js";
 import type { HomeserverJob } from "../../../../src/tasks/homeserverJobs.js";
-import type { TaskRecord } from "../../../../src/tasks/types.js";
+import { isFinal, type TaskRecord } from "../../../../src/tasks/types.js";
 import { DEFAULT_WAVE_OPTIONS, WaveEngine, type WaveNotifier } from "../../../../src/tasks/waves/engine.js";
 import { waveTaskParameters, type RoomSender, type SendResult } from "../../../../src/tasks/waves/senders.js";
 import { ok } from "../../../../src/util/result.js";
@@ -117,7 +117,7 @@ function engineFor(world: World, board: Board, options: Partial<typeof DEFAULT_W
   const sender = world.sender();
   const engine = new WaveEngine(
     store,
-    { get: (id) => world.tasks.get(id), all: () => [...world.tasks.values()] },
+    { get: (id) => world.tasks.get(id), all: () => [...world.tasks.values()], running: () => [...world.tasks.values()].filter((task) => !isFinal(task.status)) },
     { purge: sender, shutdown: sender, block: sender, unblock: sender },
     { inFlight: () => Promise.resolve(ok([...world.jobs.values()])), listsEveryStatus: () => false },
     board,

@@ -5,7 +5,7 @@ import { WardenDatabase } from "../../../../src/store/database.js";
 import { WaveStore } from "../../../../src/store/waves.js";
 import type { AdminError } from "../../../../src/synapse/errors.js";
 import type { HomeserverJob } from "../../../../src/tasks/homeserverJobs.js";
-import type { TaskRecord } from "../../../../src/tasks/types.js";
+import { isFinal, type TaskRecord } from "../../../../src/tasks/types.js";
 import { DEFAULT_WAVE_OPTIONS, WaveEngine, type WaveEngineOptions, type WaveNotifier } from "../../../../src/tasks/waves/engine.js";
 import { REAL_TIMERS } from "../../../../src/tasks/alarm.js";
 import { waveTaskParameters, type RoomSender, type RoomStep, type SendResult } from "../../../../src/tasks/waves/senders.js";
@@ -126,6 +126,11 @@ export class World {
     });
   }
 
+  /** Warden's tasks whose job has not ended in its records (TaskStore.running). */
+  inFlightTasks(): TaskRecord[] {
+    return [...this.tasks.values()].filter((task) => !isFinal(task.status));
+  }
+
   running(): TaskRecord[] {
     return [...this.tasks.values()].filter((task) => task.status === "scheduled" || task.status === "active");
   }
@@ -220,7 +225,7 @@ export function useEngineHarness(): EngineHarness {
     const blockSender = world.sender(direct ? false : true);
     const engine = new WaveEngine(
       store,
-      { get: (id) => world.tasks.get(id), all: () => [...world.tasks.values()] },
+      { get: (id) => world.tasks.get(id), all: () => [...world.tasks.values()], running: () => world.inFlightTasks() },
       { purge: jobSender, shutdown: jobSender, block: blockSender, unblock: blockSender },
       { inFlight: () => world.inFlight(), listsEveryStatus: () => world.listsEveryStatus },
       board,

@@ -190,7 +190,7 @@ describe("wave engine queue: stopping", () => {
     const answers: ((jobs: Result<readonly HomeserverJob[], AdminError>) => void)[] = [];
     const engine = new WaveEngine(
       new WaveStore(database(), () => Date.now()),
-      { get: (id) => world.tasks.get(id), all: () => [...world.tasks.values()] },
+      { get: (id) => world.tasks.get(id), all: () => [...world.tasks.values()], running: () => world.inFlightTasks() },
       { purge: world.sender(), shutdown: world.sender(), block: world.sender(), unblock: world.sender() },
       { inFlight: () => new Promise((resolve) => answers.push(resolve)), listsEveryStatus: () => false },
       new Board(),
