@@ -180,6 +180,10 @@ export class WaveEngine implements WaveControl {
   private expectedEnd: number | undefined;
   /** Jobs already counted in typicalJobMs: seen missing from the homeserver's queue, their end not recorded yet. */
   private readonly timed = new Set<string>();
+  /** The next read of the homeserver's queue for jobs due to end while no room waits for a slot (see followLastJobs). */
+  private lastJobsLookAt = Number.NEGATIVE_INFINITY;
+  /** Reads since the first job became due, while no room waits: the pace of those reads slows with each. */
+  private lastJobsLooks = 0;
   private slowUntil = 0;
   private slowDownStreak = 0;
   private readonly boards = new Map<string, { dirty: boolean; lastAt: number; sending: boolean }>();
@@ -439,8 +443,10 @@ export class WaveEngine implements WaveControl {
         else due.push({ wave, room });
       }
     }
-    // Stryker disable next-line ConditionalExpression: equivalent — a pass over no rooms does nothing more
-    if (due.length === 0) return wakeAt;
+    if (due.length === 0) {
+      await this.followLastJobs(consider);
+      return wakeAt;
+    }
     // While the homeserver asks Warden to slow down, only a single command's room goes out (as
     // a single command always does).
     const slowing = now < this.slowUntil;
@@ -449,8 +455,10 @@ export class WaveEngine implements WaveControl {
     due.sort((a, b) => priority(a) - priority(b));
     const running = this.runningTasksByRoom();
     const free = due.filter(({ wave, room }) => (!slowing || immediate(wave, room)) && !busyRooms.has(room.roomId) && !this.heldByRunningTask(wave, room, running));
-    // Stryker disable next-line ConditionalExpression: equivalent — a pass over no rooms does nothing more
-    if (free.length === 0) return wakeAt;
+    if (free.length === 0) {
+      await this.followLastJobs(consider);
+      return wakeAt;
+    }
     const open = this.openGates(free, consider);
     let freeJobs: number | undefined;
     let freeDirect = this.options.maxConcurrentJobs - this.sendingDirect;
@@ -495,8 +503,41 @@ export class WaveEngine implements WaveControl {
         this.quietChecks = 0;
       }
       consider(look);
-    }
+    } else await this.followLastJobs(consider);
     return wakeAt;
+  }
+
+  /**
+   * No room waits for a slot, yet jobs of Warden's run: the homeserver's queue is still read when
+   * the first of them should end (by typicalJobMs), then at the pace of the first looks, so the
+   * tracker hears of an end at that read (lookNow) instead of at its own next tick, up to 1.7 s
+   * later. That is what a wave's last rooms waited for before its summary, and a single command's
+   * job before its final message. Only where a job missing from the queue has ended (see
+   * listsEveryStatus), and only while a job is due: one that has overrun its typical time by as
+   * much again is left to the tracker's own pace, so a long job costs no reads beyond its own.
+   */
+  private async followLastJobs(consider: (at: number) => void): Promise<void> {
+    const typical = this.typicalJobMs;
+    if (typical === undefined || this.follower === undefined || !this.jobs.listsEveryStatus()) return;
+    const now = this.clock.now();
+    let due: number | undefined;
+    for (const task of this.tasks.running()) {
+      // A job already seen missing has ended: the tracker was told then.
+      if (task.homeserverTaskId === undefined || task.status === "submitting" || this.timed.has(task.id)) continue;
+      const end = task.createdAt + typical;
+      if (end + typical >= now) due = Math.min(due ?? end, end);
+    }
+    if (due === undefined) return;
+    const at = Math.max(due, this.lastJobsLookAt);
+    if (due > now) this.lastJobsLooks = 0;
+    if (at > now) {
+      consider(at);
+      return;
+    }
+    await this.freeJobSlots();
+    this.lastJobsLookAt = this.clock.now() + Math.min(this.options.slotCheckCeilingMs, this.firstSlotCheckMs() * 1.5 ** this.lastJobsLooks);
+    this.lastJobsLooks++;
+    consider(this.lastJobsLookAt);
   }
 
   /**

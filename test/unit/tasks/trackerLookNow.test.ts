@@ -33,6 +33,7 @@ describe("TaskTracker.lookNow: a job the wave engine saw missing from the homese
 
   it("a job still queued turns the loop to per-job polling, as on a homeserver that lists only some statuses", async () => {
     const { store, queue, tracker, logger } = world();
+    queue.firstStatusOnly = true;
     const job = queue.add("purge_history", ROOM, "scheduled");
     const task = purgeTask(job.id);
     await store.insert(task);
@@ -102,5 +103,26 @@ describe("TaskTracker.lookNow: a job the wave engine saw missing from the homese
     tracker.lookNow(["p-unknown"]);
     await pass(3_000);
     expect(queue.requests).toEqual([]);
+  });
+
+  it("on a homeserver that lists every job, a job missing from a read yet running (Synapse ran it again) keeps the queue following it", async () => {
+    const { store, queue, tracker, logger } = world();
+    const job = queue.add("purge_history", ROOM, "active");
+    const task = purgeTask(job.id, { status: "active" });
+    await store.insert(task);
+    tracker.track(task.id);
+    await runUntil(() => times(queue, "in-flight").length === 1);
+
+    tracker.lookNow([task.id]);
+    await runUntil(() => times(queue, "own-status").length === 1);
+    await turns();
+    expect(tracker.perJob).toBe(false);
+    expect(logger.withMessage("following each job on its own from now on: one status request per job")).toEqual([]);
+
+    // It ends: the loop's next read of the queue finds it gone and reads its status once.
+    queue.set(job.id, "complete");
+    await runUntil(() => store.get(task.id)?.status === "complete");
+    expect(times(queue, "in-flight").length).toBeGreaterThan(1);
+    expect(times(queue, "own-status")).toHaveLength(2);
   });
 });

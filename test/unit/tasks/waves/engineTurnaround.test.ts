@@ -189,3 +189,57 @@ describe("wave engine: a job's time where the list is whole", () => {
     expect(Date.now()).toBe(START + 1_200);
   });
 });
+
+describe("wave engine: with no room left to send, the last jobs are looked at when they should end", () => {
+  /** One slot, two rooms: !r0's job ends after 1 s (the typical job), so !r1 is sent at START + 1 s and no room waits after it. */
+  async function lastRoomSent(listsEveryStatus: boolean): Promise<{ engine: Awaited<ReturnType<typeof setUp>>["engine"]; world: World }> {
+    const { engine, world } = setUp({ maxConcurrentJobs: 1, slotCheckMs: 1_000, slotCheckCeilingMs: 2_000, boardEveryMs: 1e9 });
+    world.listsEveryStatus = listsEveryStatus;
+    await start(engine, 2);
+    await runUntil(() => world.sent.length === 1);
+    if (listsEveryStatus) endedOnHomeserver(world, "!r0:x");
+    else {
+      vi.setSystemTime(START + 1_000);
+      await world.end(engine, "!r0:x");
+    }
+    await runUntil(() => world.sent.length === 2);
+    return { engine, world };
+  }
+
+  /** The times (ms after START) of the reads of the homeserver's queue until `until`. */
+  async function readsUntil(world: World, until: number): Promise<number[]> {
+    const reads: number[] = [];
+    let seen = world.inFlightCalls;
+    while (Date.now() < START + until) {
+      await vi.advanceTimersToNextTimerAsync();
+      for (; seen < world.inFlightCalls; seen++) reads.push(Date.now() - START);
+    }
+    return reads;
+  }
+
+  it("the read when the last job is due finds it gone and asks the tracker to look at once", async () => {
+    const { world } = await lastRoomSent(true);
+    expect(world.sent[1]?.at).toBe(START + 1_000);
+    const last = world.running().find((task) => task.roomId === "!r1:x");
+    world.jobs.delete(last?.homeserverTaskId ?? "");
+    const reads = await readsUntil(world, 2_050);
+    // No read before the job is due (1 s after it was sent), one when it is.
+    expect(reads).toEqual([2_000]);
+    expect(world.looked.at(-1)).toContain(last?.id);
+  });
+
+  it("a job still running at its due time is read again at the first looks' pace, slowing, and left to the tracker once it has overrun by a typical job", async () => {
+    const { world } = await lastRoomSent(true);
+    const reads = await readsUntil(world, 6_000);
+    // Due at 2 000; then after 100, 150, 225 and 338 ms (a tenth of a typical job, times 1.5
+    // each); the next would come at 3 319, when the job has overrun by a whole typical job: none.
+    expect(reads).toEqual([2_000, 2_100, 2_250, 2_475, 2_813]);
+    const last = world.running().find((task) => task.roomId === "!r1:x");
+    expect(world.looked.flat()).not.toContain(last?.id);
+  });
+
+  it("where the list may leave jobs out (before 1.163), no read follows the last send: a missing job may still run", async () => {
+    const { world } = await lastRoomSent(false);
+    expect(await readsUntil(world, 6_000)).toEqual([]);
+  });
+});
