@@ -242,4 +242,36 @@ describe("wave engine: with no room left to send, the last jobs are looked at wh
     const { world } = await lastRoomSent(false);
     expect(await readsUntil(world, 6_000)).toEqual([]);
   });
+
+  it("with two jobs running, the reads follow the one due first", async () => {
+    const { engine, world } = setUp({ maxConcurrentJobs: 2, slotCheckMs: 1_000, slotCheckCeilingMs: 2_000, boardEveryMs: 1e9 });
+    world.listsEveryStatus = true;
+    await start(engine, 3);
+    await runUntil(() => world.sent.length === 2);
+    // !r0's job ends: the look at 1 s finds it gone (a typical job of 1 s) and sends !r2, the last.
+    endedOnHomeserver(world, "!r0:x");
+    await runUntil(() => world.sent.length === 3);
+    expect(Date.now()).toBe(START + 1_000);
+    // !r1's job, sent at START, is due now; !r2's only at START + 2 s.
+    const older = endedOnHomeserver(world, "!r1:x");
+    await runUntil(() => world.looked.flat().includes(older.id));
+    expect(Date.now()).toBeLessThan(START + 2_000);
+  });
+
+  it("the looks' pace starts again from the first for a job due later, after the last one's looks had slowed", async () => {
+    const { engine, world } = await lastRoomSent(true);
+    // !r1's job overruns: looks at 2 000, 2 100, 2 250, 2 475 and 2 813, slowing.
+    expect(await readsUntil(world, 2_900)).toEqual([2_000, 2_100, 2_250, 2_475, 2_813]);
+    await world.end(engine, "!r1:x");
+    await start(engine, 1, "purge", { cutoffTs: START - 1000, deleteLocalEvents: false }, [{ roomId: "!late:x", label: "#late:x" }]);
+    await runUntil(() => world.sent.length === 3);
+    const sentAt = (world.sent[2]?.at ?? 0) - START;
+    const [due, next] = (await readsUntil(world, sentAt + 2_000)).filter((at) => at > sentAt);
+    // The first read when the job is due (a typical job after it was sent: !r1's long job moved the
+    // typical one), the next a tenth of a typical job later, not 1.5⁵ times that as before.
+    const typical = (due ?? 0) - sentAt;
+    expect(typical).toBeGreaterThan(1_000);
+    expect((next ?? 0) - (due ?? 0)).toBe(Math.ceil(typical / 10));
+  });
 });
+
