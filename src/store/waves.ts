@@ -141,6 +141,15 @@ export class WaveStore {
     return (this.loaded.get(id) ?? this.load(id))?.wave;
   }
 
+  /**
+   * The wave's rooms as rooms() lists them, without a copy: for a reader that is done before it
+   * awaits anything (a write during the walk may show it the changed room, or not).
+   */
+  eachRoom(id: string): IterableIterator<WaveRoom> {
+    const loaded = this.loaded.get(id) ?? this.load(id);
+    return (loaded?.rooms ?? new Map<string, WaveRoom>()).values();
+  }
+
   /** The wave's rooms in selection order (main phase rooms first, then purge phase rows as they were added). */
   rooms(id: string): WaveRoom[] {
     const loaded = this.loaded.get(id) ?? this.load(id);

@@ -105,10 +105,17 @@ function owedPurgePhase(wave: WaveRecord): PurgePhase | undefined {
  * run is a moderator's): a run draining thousands of quiet rooms at night must not hold back a
  * shutdown someone is waiting for. Within each group, oldest wave first.
  */
-function priority({ wave, room }: Due): number {
-  if (immediate(wave, room)) return 0;
+function priority(wave: WaveRecord, room: WaveRoom): number {
+  return immediate(wave, room) ? 0 : wavePriority(wave);
+}
+
+/** The priority of a wave's rooms that are not a single command's. */
+function wavePriority(wave: WaveRecord): number {
   return isScheduledRunId(wave.commandEventId) ? 2 : 1;
 }
+
+/** The three priorities, in the order their rooms go: a single command's, a moderator's wave's, a scheduled run's. */
+const PRIORITIES = [0, 1, 2] as const;
 
 /** A wave without a board speaks through its tasks' messages, as a single command does: a failure is reported, not retried. */
 function retriesOf(wave: WaveRecord | undefined, retries: number): number {
@@ -126,6 +133,15 @@ function immediate(wave: WaveRecord, room: WaveRoom): boolean {
 
 function gateKey(room: WaveRoom): string {
   return `${room.waveId} ${room.phase} ${room.roomId}`;
+}
+
+/** What a pass knows when it lists the due rooms. */
+interface DuePass {
+  readonly now: number;
+  readonly slowing: boolean;
+  readonly busyRooms: ReadonlySet<string>;
+  readonly running: ReadonlyMap<string, readonly TaskRecord[]>;
+  readonly consider: (at: number) => void;
 }
 
 interface Due {
@@ -433,17 +449,19 @@ export class WaveEngine implements WaveControl {
     for (const notice of this.notices.values()) if (!notice.sending) consider(notice.due);
     // A board whose edit is under way is looked at again when the edit ends, not before.
     for (const board of this.boards.values()) if (board.dirty && !board.sending) consider(board.lastAt + this.options.boardEveryMs);
-    const due: Due[] = [];
+    const waves = this.store.open();
     const busyRooms = new Set<string>();
-    for (const wave of this.store.open()) {
-      for (const room of this.store.rooms(wave.id)) {
+    let anyDue = false;
+    // Every room of every open wave is looked at, but none is copied: this runs at each job's end.
+    for (const wave of waves) {
+      for (const room of this.store.eachRoom(wave.id)) {
         if (room.state === "sending" || room.state === "sent") busyRooms.add(room.roomId);
         if (room.state !== "queued" || wave.status !== "running") continue;
         if (room.notBefore !== undefined && room.notBefore > now) consider(room.notBefore);
-        else due.push({ wave, room });
+        else anyDue = true;
       }
     }
-    if (due.length === 0) {
+    if (!anyDue) {
       await this.followLastJobs(consider);
       return wakeAt;
     }
@@ -451,18 +469,15 @@ export class WaveEngine implements WaveControl {
     // a single command always does).
     const slowing = now < this.slowUntil;
     if (slowing) consider(this.slowUntil);
-    // Stable: oldest first within each group.
-    due.sort((a, b) => priority(a) - priority(b));
-    const running = this.runningTasksByRoom();
-    const free = due.filter(({ wave, room }) => (!slowing || immediate(wave, room)) && !busyRooms.has(room.roomId) && !this.heldByRunningTask(wave, room, running));
-    if (free.length === 0) {
+    const { open, free, beyond } = this.dueRooms(waves, { now, slowing, busyRooms, running: this.runningTasksByRoom(), consider });
+    if (!free) {
       await this.followLastJobs(consider);
       return wakeAt;
     }
-    const open = this.openGates(free, consider);
     let freeJobs: number | undefined;
     let freeDirect = this.options.maxConcurrentJobs - this.sendingDirect;
-    let waitingForSlot = false;
+    // Rooms left beyond what the pass can send or prepare wait for a slot like those that found none.
+    let waitingForSlot = beyond;
     const sends: Promise<void>[] = [];
     for (const entry of open) {
       const { wave, room } = entry;
@@ -576,36 +591,75 @@ export class WaveEngine implements WaveControl {
   }
 
   /**
-   * The rooms of `due` that may go now. A room whose step waits for something besides a slot (a
-   * shutdown's purge phase waits for the kicked members' clients) goes once its gate has said so;
-   * the gate is asked in the background, at most GATE_CHECKS_PER_PASS rooms at a time, so that a
-   * slow answer (member devices to read) holds up no other room. Its answer wakes the queue: a
-   * room found ready goes at the next pass; one not ready is given its next look (notBefore) and
-   * why it waits, with one conditional write (a cancel in between wins).
+   * The due rooms of running waves that may go now (not busy, not held by a job on the room, and
+   * while slowing down only a single command's), by priority and, within one, oldest wave first
+   * and in selection order, each through its gate (openGate). `free`: any room was free before
+   * its gate. A 100,000-room wave has most of its rooms due at once, and a pass runs at each
+   * job's end, so only as many are listed as the pass can use: every single command's room, and
+   * per kind of slot (a job slot, or a direct send) 3 × maxConcurrentJobs + 1 rooms not listed
+   * before. A pass sends at most maxConcurrentJobs of each kind, prepares the next
+   * 2 × maxConcurrentJobs, and with the one more it reads the queue and finds no slot, so the
+   * rooms left out (`beyond`) could only have waited for a slot. Each free room is still taken
+   * to its gate, in the same order: gates are asked as before.
    */
-  private openGates(due: readonly Due[], consider: (at: number) => void): Due[] {
+  private dueRooms(waves: readonly WaveRecord[], pass: DuePass): { open: Due[]; free: boolean; beyond: boolean } {
+    const listLimit = 3 * this.options.maxConcurrentJobs + 1;
+    const listed = { slot: 0, direct: 0 };
+    const listedRooms = new Set<string>();
     const open: Due[] = [];
-    for (const entry of due) {
-      const { wave, room } = entry;
-      const sender = this.senderOf(wave);
-      if (room.phase !== "purge" || sender.ready === undefined) {
-        open.push(entry);
-        continue;
-      }
-      const key = gateKey(room);
-      const passed = this.gatesOpen.get(key);
-      if (passed !== undefined) open.push({ wave, room, ...(passed === "" ? {} : { passed }) });
-      else if (!this.gateChecks.has(key) && this.gateChecks.size < GATE_CHECKS_PER_PASS) {
-        const failedUntil = this.gatesFailed.get(key) ?? 0;
-        if (failedUntil > this.clock.now()) {
-          consider(failedUntil);
-          continue;
+    let free = false;
+    let beyond = false;
+    for (const rank of PRIORITIES) {
+      for (const wave of waves) {
+        // A wave with a board has one priority for all its rooms: it is walked once, at its own.
+        if (wave.status !== "running" || (wave.board !== false && wavePriority(wave) !== rank)) continue;
+        for (const room of this.store.eachRoom(wave.id)) {
+          if (room.state !== "queued" || (room.notBefore !== undefined && room.notBefore > pass.now) || priority(wave, room) !== rank) continue;
+          if ((pass.slowing && !immediate(wave, room)) || pass.busyRooms.has(room.roomId) || this.heldByRunningTask(wave, room, pass.running)) continue;
+          free = true;
+          const entry = this.openGate(wave, room, pass.consider);
+          if (entry === undefined) continue;
+          if (!immediate(wave, room)) {
+            const kind = this.senderOf(wave).usesJobSlot ? "slot" : "direct";
+            if (listed[kind] >= listLimit) {
+              beyond = true;
+              continue;
+            }
+            if (!listedRooms.has(room.roomId)) listed[kind]++;
+          }
+          listedRooms.add(room.roomId);
+          open.push(entry);
         }
-        this.gatesFailed.delete(key);
-        this.askGate(wave, room, sender, key);
       }
     }
-    return open;
+    return { open, free, beyond };
+  }
+
+  /**
+   * The room as it may go now, or undefined while its gate has not said so. A room whose step
+   * waits for something besides a slot (a shutdown's purge phase waits for the kicked members'
+   * clients) goes once its gate has said so; the gate is asked in the background, at most
+   * GATE_CHECKS_PER_PASS rooms at a time, so that a slow answer (member devices to read) holds up
+   * no other room. Its answer wakes the queue: a room found ready goes at the next pass; one not
+   * ready is given its next look (notBefore) and why it waits, with one conditional write (a
+   * cancel in between wins).
+   */
+  private openGate(wave: WaveRecord, room: WaveRoom, consider: (at: number) => void): Due | undefined {
+    const sender = this.senderOf(wave);
+    if (room.phase !== "purge" || sender.ready === undefined) return { wave, room };
+    const key = gateKey(room);
+    const passed = this.gatesOpen.get(key);
+    if (passed !== undefined) return { wave, room, ...(passed === "" ? {} : { passed }) };
+    if (!this.gateChecks.has(key) && this.gateChecks.size < GATE_CHECKS_PER_PASS) {
+      const failedUntil = this.gatesFailed.get(key) ?? 0;
+      if (failedUntil > this.clock.now()) {
+        consider(failedUntil);
+        return undefined;
+      }
+      this.gatesFailed.delete(key);
+      this.askGate(wave, room, sender, key);
+    }
+    return undefined;
   }
 
   private askGate(wave: WaveRecord, room: WaveRoom, sender: RoomSender, key: string): void {

@@ -456,3 +456,42 @@ describe("wave engine queue: summaries", () => {
     board.answers[0]?.(true);
   });
 });
+
+describe("wave engine queue: a pass over a large wave", () => {
+  it("copies none of the wave's rooms: a pass runs at each job's end", async () => {
+    const { engine, world, store } = setUp({ maxConcurrentJobs: 2, boardEveryMs: 3_600_000 });
+    await start(engine, 3_000);
+    await runUntil(() => world.sent.length === 2);
+    const copies = vi.spyOn(store, "rooms");
+    for (const [index, roomId] of ["!r0:x", "!r1:x", "!r2:x", "!r3:x"].entries()) {
+      await world.end(engine, roomId);
+      await runUntil(() => world.sent.length === 3 + index);
+    }
+
+    expect(world.sent.map((send) => send.roomId)).toEqual(["!r0:x", "!r1:x", "!r2:x", "!r3:x", "!r4:x", "!r5:x"]);
+    expect(copies).not.toHaveBeenCalled();
+  });
+
+  it("still reads ahead twice maxConcurrentJobs rooms past those it sends", async () => {
+    const { engine, world } = setUp({ maxConcurrentJobs: 2 });
+    await start(engine, 100);
+    await runUntil(() => world.sent.length === 2 && world.prepared.length >= 4);
+    await vi.advanceTimersByTimeAsync(1_000);
+
+    expect(new Set(world.prepared)).toEqual(new Set(["!r2:x", "!r3:x", "!r4:x", "!r5:x"]));
+  });
+
+  it("sends a block wave's rooms while a purge wave started first has more rooms waiting for a slot than a pass lists", async () => {
+    const { engine, world } = setUp({ maxConcurrentJobs: 1 }, true);
+    await start(engine, 50);
+    await runUntil(() => world.sent.length === 1);
+    await start(engine, 0, "block", {}, [
+      { roomId: "!b0:x", label: "!b0:x" },
+      { roomId: "!b1:x", label: "!b1:x" },
+    ]);
+    await runUntil(() => world.sent.length === 3);
+    await vi.advanceTimersByTimeAsync(5_000);
+
+    expect(world.sent.map((send) => send.roomId)).toEqual(["!r0:x", "!b0:x", "!b1:x"]);
+  });
+});
