@@ -487,7 +487,12 @@ export class WaveEngine implements WaveControl {
       // A single command's room is not paced: its job takes a slot the waves then wait for.
       if (!immediate(wave, room)) {
         if (sender.usesJobSlot) {
-          freeJobs ??= await this.freeJobSlots();
+          if (freeJobs === undefined) {
+            // The rooms about to take the free slots read ahead (a purge's boundary) while the
+            // queue is read, rather than after it: the first job of a wave goes out sooner.
+            this.prepareAhead(open, busyRooms, this.options.maxConcurrentJobs);
+            freeJobs = await this.freeJobSlots();
+          }
           if (this.halted()) return undefined;
           if (freeJobs <= 0) {
             waitingForSlot = true;
@@ -693,10 +698,10 @@ export class WaveEngine implements WaveControl {
   }
 
   /** Lets the senders read ahead for the rooms next in line (about two rounds of slots), so a freed slot is used at once. */
-  private prepareAhead(due: readonly Due[], busyRooms: ReadonlySet<string>): void {
+  private prepareAhead(due: readonly Due[], busyRooms: ReadonlySet<string>, rooms = 2 * this.options.maxConcurrentJobs): void {
     let ahead = 0;
     for (const { wave, room } of due) {
-      if (ahead >= 2 * this.options.maxConcurrentJobs) return;
+      if (ahead >= rooms) return;
       if (busyRooms.has(room.roomId)) continue;
       this.senderOf(wave).prepare?.(wave, room);
       ahead++;

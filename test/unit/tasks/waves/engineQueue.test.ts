@@ -284,9 +284,12 @@ describe("wave engine queue: slots", () => {
     const { engine, world } = setUp({ maxConcurrentJobs: 2 });
     await start(engine, 8);
     await runUntil(() => world.running().length === 2);
-    await runUntil(() => world.prepared.length > 0);
+    await runUntil(() => world.prepared.length >= 6);
+    await vi.advanceTimersByTimeAsync(1_000);
 
-    expect(new Set(world.prepared)).toEqual(new Set(["!r2:x", "!r3:x", "!r4:x", "!r5:x"]));
+    // The two sent read ahead while the queue was read; then the two rounds past them.
+    expect(world.prepared.slice(0, 6)).toEqual(["!r0:x", "!r1:x", "!r2:x", "!r3:x", "!r4:x", "!r5:x"]);
+    expect(new Set(world.prepared)).toEqual(new Set(["!r0:x", "!r1:x", "!r2:x", "!r3:x", "!r4:x", "!r5:x"]));
   });
 
   it("a wave whose rooms were all sent does not slow the slot checks of the next wave that waits", async () => {
@@ -475,10 +478,11 @@ describe("wave engine queue: a pass over a large wave", () => {
   it("still reads ahead twice maxConcurrentJobs rooms past those it sends", async () => {
     const { engine, world } = setUp({ maxConcurrentJobs: 2 });
     await start(engine, 100);
-    await runUntil(() => world.sent.length === 2 && world.prepared.length >= 4);
+    await runUntil(() => world.sent.length === 2 && world.prepared.length >= 6);
     await vi.advanceTimersByTimeAsync(1_000);
 
-    expect(new Set(world.prepared)).toEqual(new Set(["!r2:x", "!r3:x", "!r4:x", "!r5:x"]));
+    expect(world.prepared.slice(0, 6)).toEqual(["!r0:x", "!r1:x", "!r2:x", "!r3:x", "!r4:x", "!r5:x"]);
+    expect(new Set(world.prepared)).toEqual(new Set(["!r0:x", "!r1:x", "!r2:x", "!r3:x", "!r4:x", "!r5:x"]));
   });
 
   it("sends a block wave's rooms while a purge wave started first has more rooms waiting for a slot than a pass lists", async () => {
@@ -493,5 +497,20 @@ describe("wave engine queue: a pass over a large wave", () => {
     await vi.advanceTimersByTimeAsync(5_000);
 
     expect(world.sent.map((send) => send.roomId)).toEqual(["!r0:x", "!b0:x", "!b1:x"]);
+  });
+});
+
+describe("wave engine queue: the first rooms of a pass", () => {
+  it("read ahead while the homeserver's queue is read, as many as there are slots", async () => {
+    const { engine, world } = setUp({ maxConcurrentJobs: 2 });
+    world.holdInFlight = true;
+    await start(engine, 6);
+    await runUntil(() => world.heldInFlight() === 1);
+
+    expect(world.prepared).toEqual(["!r0:x", "!r1:x"]);
+    expect(world.sent).toEqual([]);
+    world.releaseInFlight();
+    await runUntil(() => world.sent.length === 2);
+    expect(world.sent.map((send) => send.roomId)).toEqual(["!r0:x", "!r1:x"]);
   });
 });
