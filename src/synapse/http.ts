@@ -3,6 +3,7 @@ import { err, ok, type Result } from "../util/result.js";
 import { describeStatus, type AdminError, type AdminErrorKind } from "./errors.js";
 import { matrixErrorBody } from "./schemas.js";
 import { scrubSecrets } from "../log.js";
+import { nodeTransport, type Transport, type TransportFailure, type TransportResponse } from "./transport.js";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
 
@@ -24,7 +25,8 @@ export interface HttpOptions {
   /** Where every admin request goes: config adminUrl, which is homeserverUrl unless set. */
   readonly homeserverUrl: string;
   readonly accessToken: string;
-  readonly fetch?: typeof fetch;
+  /** How a request reaches the server; node:http with keep-alive unless a test gives its own. */
+  readonly transport?: Transport;
   readonly sleep?: (milliseconds: number) => Promise<void>;
   readonly requestTimeoutMs?: number;
   /** Called before waiting out a 429 or a retryable failure, so the caller can log it. */
@@ -96,30 +98,22 @@ async function sendOnce<T>(options: HttpOptions, request: HttpRequest, schema: z
     if (Array.isArray(value)) for (const item of value as readonly string[]) url.searchParams.append(key, item);
     else if (value !== undefined) url.searchParams.set(key, String(value));
   }
-  const fetchImplementation = options.fetch ?? fetch;
-  let response: Response;
-  try {
-    response = await fetchImplementation(url, {
-      method: request.method,
-      headers: {
-        authorization: `Bearer ${options.accessToken}`,
-        ...(request.body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
-      signal: AbortSignal.timeout(options.requestTimeoutMs ?? 30_000),
-    });
-  } catch (error) {
-    return err(transportError(error));
-  }
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (error) {
-    // The body can stall after the headers arrived: that is a timeout too, not a bad answer.
-    return err(transportError(error));
-  }
+  const transport = options.transport ?? nodeTransport;
+  const sent = await transport({
+    url,
+    method: request.method,
+    headers: {
+      authorization: `Bearer ${options.accessToken}`,
+      ...(request.body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+    timeoutMs: options.requestTimeoutMs ?? 30_000,
+  });
+  if (!sent.ok) return err(transportError(sent.error));
+  const response = sent.value;
+  const text = response.text;
   const json = parseJson(text);
-  if (!response.ok) return err(errorFromResponse(response, json, options.accessToken));
+  if (response.status < 200 || response.status > 299) return err(errorFromResponse(response, json, options.accessToken));
   if (json === undefined) {
     return err(badResponse(response.status, `expected JSON, got ${describeNonJson(response, text)}`));
   }
@@ -131,15 +125,13 @@ async function sendOnce<T>(options: HttpOptions, request: HttpRequest, schema: z
   return ok(checked.data);
 }
 
-/** Only the error's name and code: a dumped request object would carry the token header. */
-function transportError(error: unknown): AdminError {
-  const isTimeout = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
-  const cause = error instanceof Error && error.cause instanceof Error ? (error.cause as NodeJS.ErrnoException).code : undefined;
-  const kind: AdminErrorKind = isTimeout ? "timeout" : "unreachable";
-  return { kind, ...(cause === undefined ? {} : { detail: cause }), userMessage: describeStatus(kind, undefined, cause) };
+/** Only whether it timed out and the socket's code: never the request, which carries the token. */
+function transportError(failure: TransportFailure): AdminError {
+  const kind: AdminErrorKind = failure.timedOut ? "timeout" : "unreachable";
+  return { kind, ...(failure.code === undefined ? {} : { detail: failure.code }), userMessage: describeStatus(kind, undefined, failure.code) };
 }
 
-function errorFromResponse(response: Response, json: unknown, accessToken: string): AdminError {
+function errorFromResponse(response: TransportResponse, json: unknown, accessToken: string): AdminError {
   const body = matrixErrorBody.safeParse(json);
   const errcode = body.success ? body.data.errcode : undefined;
   // A proxy or a broken server may echo the request's Authorization header back.
@@ -168,10 +160,10 @@ function kindOf(status: number, errcode: string | undefined): AdminErrorKind {
 }
 
 /** Synapse sends retry_after_ms in the body; proxies and newer servers may send Retry-After (seconds). */
-function retryAfter(response: Response, fromBody: number | undefined): number | undefined {
+function retryAfter(response: TransportResponse, fromBody: number | undefined): number | undefined {
   if (fromBody !== undefined && fromBody >= 0) return fromBody;
-  const header = response.headers.get("retry-after");
-  if (header === null) return undefined;
+  const header = response.header("retry-after");
+  if (header === undefined) return undefined;
   const seconds = Number(header);
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
   const date = Date.parse(header);
@@ -191,7 +183,7 @@ function parseJson(text: string): unknown {
   }
 }
 
-function describeNonJson(response: Response, text: string): string {
-  const type = response.headers.get("content-type") ?? "no content type";
+function describeNonJson(response: TransportResponse, text: string): string {
+  const type = response.header("content-type") ?? "no content type";
   return text === "" ? `an empty body (${type})` : `${type} (${String(text.length)} bytes)`;
 }

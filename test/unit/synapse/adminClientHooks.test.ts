@@ -1,10 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { SynapseAdminClient } from "../../../src/synapse/adminClient.js";
+import type { Transport, TransportResponse } from "../../../src/synapse/transport.js";
+import { err, ok } from "../../../src/util/result.js";
 
-function answering(...responses: (() => Response)[]): typeof fetch {
+function reply(status: number, text: string): TransportResponse {
+  return { status, text, header: () => undefined };
+}
+
+/** Answers with the responses in order, then as a server that refuses connections. */
+function answering(...responses: TransportResponse[]): Transport {
   return () => {
     const next = responses.shift();
-    return next === undefined ? Promise.reject(new TypeError("fetch failed")) : Promise.resolve(next());
+    return Promise.resolve(next === undefined ? err({ timedOut: false, code: "ECONNREFUSED" }) : ok(next));
   };
 }
 
@@ -15,10 +22,7 @@ describe("the admin client's request hook", () => {
       homeserverUrl: "https://hs.example",
       accessToken: "secret",
       sleep: () => Promise.resolve(),
-      fetch: answering(
-        () => new Response("{}", { status: 502 }),
-        () => Response.json({ block: false }),
-      ),
+      transport: answering(reply(502, "{}"), reply(200, JSON.stringify({ block: false }))),
       onRequest: (event) => events.push(event),
     });
     await client.blockStatus("!room:hs.example" as never);
