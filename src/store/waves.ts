@@ -95,6 +95,24 @@ interface Loaded {
   readonly loadedAs: number;
   /** Kept with every room written, so whether the wave (or its main phase) is done is known without counting its rooms. */
   readonly tally: { unfinished: number; mainUnfinished: number; queued: number };
+  /**
+   * The keys of each phase's queued rooms, in selection order, kept with every room written: a
+   * pass of the engine runs at each job's end and reads only these, not the rooms already done
+   * (at 100,000 rooms that walk was most of a pass). Rooms are queued in selection order as a
+   * rule (`inOrder`, whose last room's seq is `lastSeq` or less); a room queued again behind rooms
+   * queued after it (a retry) goes to `late`, sorted by seq, and is read in its place.
+   */
+  readonly queues: Record<WavePhase, RoomQueue>;
+  /** The queued rooms with a notBefore: the only ones whose due time a pass must look at one by one. */
+  readonly waiting: Set<string>;
+  /** The rooms being sent or sent (their job in flight). */
+  readonly busy: Set<string>;
+}
+
+interface RoomQueue {
+  readonly inOrder: Set<string>;
+  lastSeq: number;
+  readonly late: string[];
 }
 
 function roomKey(phase: WavePhase, roomId: string): string {
@@ -142,12 +160,43 @@ export class WaveStore {
   }
 
   /**
-   * The wave's rooms as rooms() lists them, without a copy: for a reader that is done before it
-   * awaits anything (a write during the walk may show it the changed room, or not).
+   * The wave's queued rooms of one phase in selection order (the order rooms() lists them in),
+   * without a copy: for a reader that is done before it awaits anything (a write during the walk
+   * may show it the changed room, or not).
    */
-  eachRoom(id: string): IterableIterator<WaveRoom> {
-    const loaded = this.loaded.get(id) ?? this.load(id);
-    return (loaded?.rooms ?? new Map<string, WaveRoom>()).values();
+  *eachQueued(id: string, phase: WavePhase): Generator<WaveRoom, void, undefined> {
+    const entry = this.loaded.get(id) ?? this.load(id);
+    if (entry === undefined) return;
+    const { inOrder, late } = entry.queues[phase];
+    let next = 0;
+    for (const key of inOrder) {
+      const seq = entry.seqs.get(key) ?? 0;
+      for (; next < late.length && (entry.seqs.get(late[next] ?? "") ?? 0) < seq; next++) {
+        const room = entry.rooms.get(late[next] ?? "");
+        if (room !== undefined) yield room;
+      }
+      const room = entry.rooms.get(key);
+      if (room !== undefined) yield room;
+    }
+    for (; next < late.length; next++) {
+      const room = entry.rooms.get(late[next] ?? "");
+      if (room !== undefined) yield room;
+    }
+  }
+
+  /** The wave's queued rooms that have a notBefore, in no set order, without a copy. */
+  eachWaiting(id: string): IterableIterator<WaveRoom> {
+    return this.roomsUnder(id, (entry) => entry.waiting);
+  }
+
+  /** How many of the wave's queued rooms have a notBefore. */
+  waitingCount(id: string): number {
+    return (this.loaded.get(id) ?? this.load(id))?.waiting.size ?? 0;
+  }
+
+  /** The wave's rooms being sent or sent, in no set order, without a copy. */
+  eachBusy(id: string): IterableIterator<WaveRoom> {
+    return this.roomsUnder(id, (entry) => entry.busy);
   }
 
   /** The wave's rooms in selection order (main phase rooms first, then purge phase rows as they were added). */
@@ -316,7 +365,18 @@ export class WaveStore {
 
   /** A wave newly in memory, with no rooms yet. */
   private entry(wave: WaveRecord, nextSeq: number): Loaded {
-    const entry: Loaded = { id: wave.id, wave, rooms: new Map(), seqs: new Map(), nextSeq, loadedAs: this.loads++, tally: { unfinished: 0, mainUnfinished: 0, queued: 0 } };
+    const entry: Loaded = {
+      id: wave.id,
+      wave,
+      rooms: new Map(),
+      seqs: new Map(),
+      nextSeq,
+      loadedAs: this.loads++,
+      tally: { unfinished: 0, mainUnfinished: 0, queued: 0 },
+      queues: { main: { inOrder: new Set(), lastSeq: -1, late: [] }, purge: { inOrder: new Set(), lastSeq: -1, late: [] } },
+      waiting: new Set(),
+      busy: new Set(),
+    };
     this.loaded.set(wave.id, entry);
     return entry;
   }
@@ -329,6 +389,56 @@ export class WaveStore {
     entry.rooms.set(key, room);
     if (seq !== undefined) entry.seqs.set(key, seq);
     this.count(entry, key, room, 1);
+    this.index(entry, key, before, room);
+  }
+
+  private *roomsUnder(id: string, keys: (entry: Loaded) => ReadonlySet<string>): Generator<WaveRoom, void, undefined> {
+    const entry = this.loaded.get(id) ?? this.load(id);
+    if (entry === undefined) return;
+    for (const key of keys(entry)) {
+      const room = entry.rooms.get(key);
+      if (room !== undefined) yield room;
+    }
+  }
+
+  /** Keeps the queue, waiting and busy indexes with a room written (before: as it was, if it was). */
+  private index(entry: Loaded, key: string, before: WaveRoom | undefined, room: WaveRoom): void {
+    const queued = room.state === "queued";
+    const queue = entry.queues[room.phase];
+    if (queued && before?.state !== "queued") this.enqueue(entry, queue, key);
+    else if (!queued && before?.state === "queued") this.dequeue(queue, key);
+    if (queued && room.notBefore !== undefined) entry.waiting.add(key);
+    else entry.waiting.delete(key);
+    if (room.state === "sending" || room.state === "sent") entry.busy.add(key);
+    else entry.busy.delete(key);
+  }
+
+  private enqueue(entry: Loaded, queue: RoomQueue, key: string): void {
+    const seq = entry.seqs.get(key) ?? 0;
+    if (seq > queue.lastSeq) {
+      queue.inOrder.add(key);
+      queue.lastSeq = seq;
+      return;
+    }
+    // Binary search for the first late room after this one: late stays sorted by seq.
+    let low = 0;
+    let high = queue.late.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((entry.seqs.get(queue.late[middle] ?? "") ?? 0) < seq) low = middle + 1;
+      else high = middle;
+    }
+    queue.late.splice(low, 0, key);
+  }
+
+  private dequeue(queue: RoomQueue, key: string): void {
+    if (queue.inOrder.delete(key)) {
+      // Empty, any room may start it again in order.
+      if (queue.inOrder.size === 0) queue.lastSeq = -1;
+      return;
+    }
+    const at = queue.late.indexOf(key);
+    if (at >= 0) queue.late.splice(at, 1);
   }
 
   private count(entry: Loaded, key: string, room: WaveRoom, sign: 1 | -1): void {

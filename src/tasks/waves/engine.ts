@@ -4,6 +4,7 @@ import { isScheduledRunId } from "../../model/retention.js";
 import {
   FINAL_WAVE_ROOM_STATES,
   purgePhaseOf,
+  WAVE_PHASES,
   type PurgePhase,
   type RoomStepOutcome,
   type WaveControl,
@@ -452,11 +453,14 @@ export class WaveEngine implements WaveControl {
     const waves = this.store.open();
     const busyRooms = new Set<string>();
     let anyDue = false;
-    // Every room of every open wave is looked at, but none is copied: this runs at each job's end.
+    // This runs at each job's end: only the rooms in flight and those waiting for a time are
+    // looked at one by one (the store keeps them apart), never the rooms done or simply queued.
     for (const wave of waves) {
-      for (const room of this.store.eachRoom(wave.id)) {
-        if (room.state === "sending" || room.state === "sent") busyRooms.add(room.roomId);
-        if (room.state !== "queued" || wave.status !== "running") continue;
+      for (const room of this.store.eachBusy(wave.id)) busyRooms.add(room.roomId);
+      if (wave.status !== "running") continue;
+      // A queued room with no notBefore is due now.
+      if (this.store.tally(wave.id).queued > this.store.waitingCount(wave.id)) anyDue = true;
+      for (const room of this.store.eachWaiting(wave.id)) {
         if (room.notBefore !== undefined && room.notBefore > now) consider(room.notBefore);
         else anyDue = true;
       }
@@ -618,8 +622,10 @@ export class WaveEngine implements WaveControl {
       for (const wave of waves) {
         // A wave with a board has one priority for all its rooms: it is walked once, at its own.
         if (wave.status !== "running" || (wave.board !== false && wavePriority(wave) !== rank)) continue;
-        for (const room of this.store.eachRoom(wave.id)) {
-          if (room.state !== "queued" || (room.notBefore !== undefined && room.notBefore > pass.now) || priority(wave, room) !== rank) continue;
+        // Main-phase rooms come before the purge phase's in selection order (those are added
+        // when a room's shutdown ends), so walking the phases in turn keeps the rooms' order.
+        for (const phase of WAVE_PHASES) for (const room of this.store.eachQueued(wave.id, phase)) {
+          if ((room.notBefore !== undefined && room.notBefore > pass.now) || priority(wave, room) !== rank) continue;
           if ((pass.slowing && !immediate(wave, room)) || pass.busyRooms.has(room.roomId) || this.heldByRunningTask(wave, room, pass.running)) continue;
           free = true;
           const entry = this.openGate(wave, room, pass.consider);
@@ -628,6 +634,9 @@ export class WaveEngine implements WaveControl {
             const kind = this.senderOf(wave).usesJobSlot ? "slot" : "direct";
             if (listed[kind] >= listLimit) {
               beyond = true;
+              // A room with no gate to ask (see openGate): the rest of its phase could only be
+              // beyond too, and no single command's room is among them (the limit is not theirs).
+              if (phase === "main" || this.senderOf(wave).ready === undefined) break;
               continue;
             }
             if (!listedRooms.has(room.roomId)) listed[kind]++;

@@ -93,7 +93,19 @@ function expectSame(store: WaveStore, model: BruteForce): void {
     const rooms = [...(model.waves.get(id)?.rooms.values() ?? [])];
     expect(store.rooms(id)).toEqual(rooms);
     expect(store.tally(id)).toEqual(bruteTally(rooms));
+    expectSameQueue(store, id, rooms);
   }
+}
+
+/** The engine's indexes: queued rooms in selection order, the queued with a notBefore, the rooms in flight. */
+function expectSameQueue(store: WaveStore, id: string, rooms: readonly WaveRoom[]): void {
+  const keys = (list: Iterable<WaveRoom>): string[] => [...list].map(key).sort();
+  const queued = rooms.filter((entry) => entry.state === "queued");
+  const waiting = queued.filter((entry) => entry.notBefore !== undefined);
+  for (const phase of ["main", "purge"] as const) expect([...store.eachQueued(id, phase)]).toEqual(queued.filter((entry) => entry.phase === phase));
+  expect(keys(store.eachWaiting(id))).toEqual(keys(waiting));
+  expect(store.waitingCount(id)).toBe(waiting.length);
+  expect(keys(store.eachBusy(id))).toEqual(keys(rooms.filter((entry) => entry.state === "sending" || entry.state === "sent")));
 }
 
 const state = fc.constantFrom<WaveRoomState>(...WAVE_ROOM_STATES);
@@ -329,5 +341,43 @@ describe("WaveStore indexes", () => {
     expect(store.roomsOfTask("s-1").map(key)).toEqual(["main !a:x"]);
     expect(store.roomsOfTask("s-2")).toEqual([]);
     expect(store.held()).toBe(1);
+  });
+});
+
+describe("WaveStore's queue of a wave", () => {
+  it("lists a room queued again in its place in the selection, before the rooms after it and after those before it", async () => {
+    const store = new WaveStore(openDatabase(), () => NOW);
+    const rooms = ["!1:x", "!2:x", "!3:x", "!4:x", "!5:x"].map((id) => room("w-000001", id));
+    await store.insert(wave("w-000001"), rooms);
+    await store.updateRooms("w-000001", ["!1:x", "!2:x", "!3:x", "!4:x"].map((roomId) => ({ phase: "main" as const, roomId, change: { state: "sending" as const } })));
+
+    // !4 first, then !2: each is queued again behind !5, which was queued after both.
+    await store.updateRooms("w-000001", [{ phase: "main", roomId: "!4:x", change: { state: "queued", notBefore: NOW + 5 } }]);
+    await store.updateRooms("w-000001", [{ phase: "main", roomId: "!2:x", change: { state: "queued" } }]);
+
+    expect([...store.eachQueued("w-000001", "main")].map((entry) => entry.roomId)).toEqual(["!2:x", "!4:x", "!5:x"]);
+    expect([...store.eachWaiting("w-000001")].map((entry) => entry.roomId)).toEqual(["!4:x"]);
+    expect([...store.eachBusy("w-000001")].map((entry) => entry.roomId).sort()).toEqual(["!1:x", "!3:x"]);
+
+    // Sent again and done, !2 leaves the queue; a purge phase added later comes after every room.
+    await store.updateRooms("w-000001", [{ phase: "main", roomId: "!2:x", change: { state: "done" } }]);
+    await store.addRooms("w-000001", [room("w-000001", "!1:x", { phase: "purge" })]);
+    expect([...store.eachQueued("w-000001", "main")].map((entry) => entry.roomId)).toEqual(["!4:x", "!5:x"]);
+    expect([...store.eachQueued("w-000001", "purge")].map((entry) => key(entry))).toEqual(["purge !1:x"]);
+    expect(store.waitingCount("w-000001")).toBe(1);
+  });
+
+  it("starts again in order once every room queued in order has left it", async () => {
+    const store = new WaveStore(openDatabase(), () => NOW);
+    await store.insert(wave("w-000001"), ["!1:x", "!2:x", "!3:x"].map((id) => room("w-000001", id, { state: "sending" })));
+    await store.addRooms("w-000001", [room("w-000001", "!4:x")]);
+    await store.updateRooms("w-000001", [{ phase: "main", roomId: "!4:x", change: { state: "done" } }]);
+
+    for (const roomId of ["!3:x", "!1:x", "!2:x"]) await store.updateRooms("w-000001", [{ phase: "main", roomId, change: { state: "queued" } }]);
+
+    expect([...store.eachQueued("w-000001", "main")].map((entry) => entry.roomId)).toEqual(["!1:x", "!2:x", "!3:x"]);
+    expect([...store.eachQueued("w-000009", "main")]).toEqual([]);
+    expect([...store.eachBusy("w-000009")]).toEqual([]);
+    expect(store.waitingCount("w-000009")).toBe(0);
   });
 });

@@ -213,3 +213,22 @@ describe("wave engine: slots and hand-overs", () => {
     expect(world.looked[0]).toEqual(["gone"]);
   });
 });
+
+describe("wave engine: the gate of a purge phase behind a long queue", () => {
+  it("is asked while more main-phase rooms wait for a slot than a pass lists", async () => {
+    const { engine, world } = setUp({ maxConcurrentJobs: 1 });
+    const asked: string[] = [];
+    world.gate = (_wave, room) => {
+      asked.push(`${room.phase} ${room.roomId}`);
+      return Promise.resolve({ ready: false, until: Date.now() + DAY, reason: "no" });
+    };
+    await start(engine, 20, "shutdown", MEMBERS_SEEN);
+    await runUntil(() => world.sent.length === 1);
+    await world.end(engine, "!r0:x");
+    await runUntil(() => asked.length === 1);
+
+    // Eighteen main rooms still queued, more than the 3 × 1 + 1 a pass lists.
+    expect(asked).toEqual(["purge !r0:x"]);
+    expect(world.sent.map((send) => `${send.phase} ${send.roomId}`)).toEqual(["main !r0:x", "main !r1:x"]);
+  });
+});

@@ -514,3 +514,34 @@ describe("wave engine queue: the first rooms of a pass", () => {
     expect(world.sent.map((send) => send.roomId)).toEqual(["!r0:x", "!r1:x"]);
   });
 });
+
+describe("wave engine queue: what a pass reads of a large wave", () => {
+  it("reads only the rooms it can use: none of those done, and of those queued only as many as it lists", async () => {
+    const { engine, world, store } = setUp({ maxConcurrentJobs: 2, boardEveryMs: 3_600_000 });
+    await start(engine, 3_000);
+    await runUntil(() => world.sent.length === 2);
+    let read = 0;
+    function* counted(rooms: Iterable<WaveRoom>): Generator<WaveRoom, void, undefined> {
+      for (const room of rooms) {
+        read++;
+        yield room;
+      }
+    }
+    const queued = store.eachQueued.bind(store);
+    const waiting = store.eachWaiting.bind(store);
+    const busy = store.eachBusy.bind(store);
+    vi.spyOn(store, "eachQueued").mockImplementation((id: string, phase: WavePhase) => counted(queued(id, phase)));
+    vi.spyOn(store, "eachWaiting").mockImplementation((id: string) => counted(waiting(id)));
+    vi.spyOn(store, "eachBusy").mockImplementation((id: string) => counted(busy(id)));
+    for (const [index, roomId] of ["!r0:x", "!r1:x", "!r2:x", "!r3:x"].entries()) {
+      await world.end(engine, roomId);
+      await runUntil(() => world.sent.length === 3 + index);
+    }
+
+    expect(world.sent.map((send) => send.roomId)).toEqual(["!r0:x", "!r1:x", "!r2:x", "!r3:x", "!r4:x", "!r5:x"]);
+    // A pass lists 3 × 2 + 1 queued rooms and reads the two in flight; a walk of the queue to its
+    // end would read about 3,000 a pass.
+    expect(read).toBeGreaterThan(0);
+    expect(read).toBeLessThan(200);
+  });
+});
