@@ -60,12 +60,12 @@ class MemoryStore implements TrackerStore {
     return this.tasks.get(id);
   }
 
-  all(): TaskRecord[] {
-    return [...this.tasks.values()];
+  ofHomeserverJob(jobId: string): string[] {
+    return [...this.tasks.values()].filter((task) => task.homeserverTaskId === jobId).map((task) => task.id);
   }
 
   unfinished(): TaskRecord[] {
-    return this.all().filter((task) => !isFinal(task.status) || !task.finalNotificationSent);
+    return [...this.tasks.values()].filter((task) => !isFinal(task.status) || !task.finalNotificationSent);
   }
 
   update(id: string, change: Partial<TaskRecord>): Promise<TaskRecord> {

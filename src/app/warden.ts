@@ -301,7 +301,7 @@ async function startWithState(config: Config, log: Logger, state: WardenState, o
     journal: handled,
     // A command that started a task or a wave is answered by its messages: never run it again.
     hasTaskFor: (commandEventId) =>
-      tasks.all().some((task) => task.commandEventId === commandEventId) || waveStore.startedBy(commandEventId) || takedownStore.startedBy(commandEventId),
+      tasks.startedBy(commandEventId) || waveStore.startedBy(commandEventId) || takedownStore.startedBy(commandEventId),
     clock,
     log,
     // Without a sync token the first sync returns old messages: none of them may run.

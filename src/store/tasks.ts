@@ -39,8 +39,9 @@ const UPDATE = `UPDATE tasks SET ${COLUMNS.filter((column) => column !== "id")
   .join(", ")} WHERE id = :id`;
 
 /**
- * A task and its place among tasks created in the same millisecond: the order it was read or
- * stored in, as the stable sort the store used to do on every read left them.
+ * A task and its place among tasks created in the same millisecond: its row's rowid, the order
+ * it was stored in, which is also how the database orders ties (a task read back from the
+ * database keeps its place).
  */
 interface Slot {
   task: TaskRecord;
@@ -74,11 +75,6 @@ class CreationOrder {
     if (this.slots[index] === slot) this.slots.splice(index, 1);
   }
 
-  /** Many at once in one pass: pruning a day of a large wave one splice at a time would be quadratic. */
-  removeAll(slots: ReadonlySet<Slot>): void {
-    this.slots = this.slots.filter((slot) => !slots.has(slot));
-  }
-
   tasks(): TaskRecord[] {
     return this.slots.map((slot) => slot.task);
   }
@@ -106,25 +102,32 @@ function isUnsettled(task: TaskRecord): boolean {
 }
 
 /**
- * Every task Warden has started, in the `tasks` table. Readers get a copy kept in memory, which
- * changes only after the database has committed the change: a failed write rejects the
- * returned promise and leaves both as they were.
+ * Which tasks ran on their own, not as a room of a wave nor a user of a takedown (those are
+ * shown as their wave or takedown). The same text as migration 10's partial index, so that
+ * SQLite reads that index and not every row; a row whose parameters are not JSON counts.
+ */
+export const ON_THEIR_OWN = `CASE WHEN json_valid(parameters) THEN json_type(parameters, '$.waveId') IS NOT 'text' AND json_type(parameters, '$.takedownId') IS NOT 'text' ELSE 1 END`;
+
+/**
+ * Every task Warden has started, in the `tasks` table. Readers get a copy, which changes only
+ * after the database has committed the change: a failed write rejects the returned promise and
+ * leaves both as they were.
  *
- * A wave keeps a task per room for 30 days, so memory can hold a hundred thousand of them while
- * a few are in flight: what is read per launch and per wave pass (the unfinished ones, a room's
- * job in flight) has its own list, kept with every write, and no read sorts.
+ * A wave keeps a task per room for 30 days: a hundred thousand of them while a few are in
+ * flight. Memory holds only the tasks whose job or final notification is not done (what is read
+ * per launch and per wave pass: the unfinished ones, a room's job in flight), each list kept with
+ * every write so no read sorts; a task done with is read from the database when asked for, so
+ * memory does not grow with the tasks a wave leaves behind.
  */
 export class TaskStore {
+  /** The unsettled tasks (job or final notification not done), by id. */
   private readonly tasks = new Map<string, Slot>();
-  /** Every task, oldest first. */
-  private readonly order = new CreationOrder();
   /** Tasks whose job or final notification is not done. */
   private readonly unsettled = new CreationOrder();
   /** Tasks whose job is not done. */
   private readonly inFlight = new CreationOrder();
   /** Tasks whose job is not done, by the room (or user) they act on; a room with none has no entry. */
   private readonly inFlightByRoom = new Map<string, CreationOrder>();
-  private nextSeq = 0;
   /** Rows that could not be read as tasks (written by a newer Warden, or edited by hand). */
   readonly unreadable: readonly string[];
   private lastPrune = Number.NEGATIVE_INFINITY;
@@ -132,13 +135,16 @@ export class TaskStore {
   constructor(
     private readonly database: WardenDatabase,
     private readonly now: () => number,
+    /** A candidate task id; a test gives a sequence to see a taken one skipped. */
+    private readonly candidateId: (kind: TaskKind) => string = (kind) => `${ID_PREFIXES[kind]}-${randomBytes(3).toString("hex")}`,
   ) {
     this.prune();
     const unreadable: string[] = [];
-    for (const row of database.statement(`SELECT * FROM tasks ORDER BY created_at`).all()) {
+    // Every row is read once, to name the unreadable ones at the start; only the unsettled stay.
+    for (const row of database.statement(`SELECT rowid AS seq, * FROM tasks ORDER BY created_at, rowid`).all()) {
       const task = rowToTask(row);
       if (task === undefined) unreadable.push(String(row["id"]));
-      else this.add(task);
+      else this.add(task, Number(row["seq"]));
     }
     this.unreadable = unreadable;
   }
@@ -146,18 +152,62 @@ export class TaskStore {
   /** Short, unambiguous ids that a moderator can type: "p-3f9a2c" (p- purge, s- shutdown, r- redact). */
   newId(kind: TaskKind): string {
     for (;;) {
-      const id = `${ID_PREFIXES[kind]}-${randomBytes(3).toString("hex")}`;
-      if (!this.tasks.has(id)) return id;
+      const id = this.candidateId(kind);
+      if (!this.tasks.has(id) && this.database.statement(`SELECT 1 AS found FROM tasks WHERE id = ?`).get(id) === undefined) return id;
     }
   }
 
   get(id: string): TaskRecord | undefined {
-    return this.tasks.get(id)?.task;
+    return this.tasks.get(id)?.task ?? this.read(id);
   }
 
-  /** Every task, oldest first (by createdAt; tasks created in the same millisecond in the order they were stored). */
+  /**
+   * Every task, oldest first (by createdAt; tasks created in the same millisecond in the order
+   * they were stored). Reads every row: for a test or a rare look, never for what runs per room.
+   */
   all(): TaskRecord[] {
-    return this.order.tasks();
+    return readable(this.database.statement(`SELECT * FROM tasks ORDER BY created_at, rowid`).all());
+  }
+
+  /** Whether a command started a task: its messages answer it, so a restart must not run it again. */
+  startedBy(commandEventId: string): boolean {
+    return this.database.statement(`SELECT 1 AS found FROM tasks WHERE command_event_id = ? LIMIT 1`).get(commandEventId) !== undefined;
+  }
+
+  /** The tasks that follow a job of the homeserver's (by its id), oldest first. */
+  ofHomeserverJob(jobId: string): string[] {
+    return this.database
+      .statement(`SELECT id FROM tasks WHERE homeserver_task_id = ? ORDER BY created_at, rowid`)
+      .all(jobId)
+      .map((row) => String(row["id"]));
+  }
+
+  /** The oldest task a takedown handed over with this send id (parameters.takedownSend). */
+  ofTakedownSend(sendId: string): TaskRecord | undefined {
+    const rows = this.database
+      .statement(`SELECT * FROM tasks WHERE CASE WHEN json_valid(parameters) THEN json_extract(parameters, '$.takedownSend') END = ? ORDER BY created_at, rowid`)
+      .all(sendId);
+    return readable(rows)[0];
+  }
+
+  /**
+   * The tasks that ran on their own (not in a wave, nor a takedown) and ended at or after `since`
+   * (by finishedAt, else createdAt), oldest first: !status's recent list, read by an index.
+   */
+  endedOnTheirOwn(since: number): TaskRecord[] {
+    const finalStatuses = [...FINAL_STATUSES];
+    return readable(
+      this.database
+        .statement(
+          `SELECT * FROM tasks WHERE ${ON_THEIR_OWN} AND status IN (${finalStatuses.map(() => "?").join(", ")}) AND coalesce(finished_at, created_at) >= ? ORDER BY created_at, rowid`,
+        )
+        .all(...finalStatuses, since),
+    );
+  }
+
+  /** How many tasks memory holds: the unsettled ones, whatever the number done with. */
+  held(): number {
+    return this.tasks.size;
   }
 
   /** Tasks whose job or whose final notification is not done: these are resumed after a restart. Oldest first. */
@@ -181,71 +231,74 @@ export class TaskStore {
    */
   insert(task: TaskRecord): Promise<void> {
     return settled(() => {
-      const pruned = this.database.transaction(`task ${task.id}`, () => {
-        insertTaskRow(this.database, task);
-        return this.now() - this.lastPrune >= PRUNE_EVERY_MS ? this.deleteOld() : undefined;
+      const { seq, pruned } = this.database.transaction(`task ${task.id}`, () => {
+        const stored = insertTaskRow(this.database, task);
+        if (this.now() - this.lastPrune < PRUNE_EVERY_MS) return { seq: stored, pruned: false };
+        this.deleteOld();
+        return { seq: stored, pruned: true };
       });
-      if (pruned !== undefined) this.forget(pruned);
-      this.add(task);
+      // Only once committed: a rolled-back prune is tried again at the next insert.
+      if (pruned) this.lastPrune = this.now();
+      this.add(task, seq);
     });
   }
 
   update(id: string, change: Partial<TaskRecord>): Promise<TaskRecord> {
     const slot = this.tasks.get(id);
-    if (slot === undefined) return Promise.reject(new Error(`task ${id} is not in the store`));
-    const next: TaskRecord = { ...slot.task, ...change };
+    const stored = slot ?? this.readSlot(id);
+    if (stored === undefined) return Promise.reject(new Error(`task ${id} is not in the store`));
+    const next: TaskRecord = { ...stored.task, ...change };
     return settled(() => {
       this.database.run(`the change to task ${id}`, () => this.database.statement(UPDATE).run(taskToRow(next)));
-      this.replace(slot, next);
+      if (slot !== undefined) this.replace(slot, next);
+      // A task done with and changed again (say, a late note) stays in the database only, unless the change unsettles it.
+      else this.add(next, stored.seq);
       return next;
     });
   }
 
-  /** Deletes finished, notified tasks older than the keep window, then forgets them in memory. */
-  private prune(): void {
-    this.forget(this.deleteOld());
+  private read(id: string): TaskRecord | undefined {
+    return this.readSlot(id)?.task;
   }
 
-  /** The deletion alone: inside an insert's transaction, memory forgets the tasks only once it committed. */
-  private deleteOld(): string[] {
+  private readSlot(id: string): Slot | undefined {
+    const row = this.database.statement(`SELECT rowid AS seq, * FROM tasks WHERE id = ?`).get(id);
+    const task = row === undefined ? undefined : rowToTask(row);
+    return task === undefined ? undefined : { task, seq: Number(row?.["seq"]) };
+  }
+
+  /** Deletes finished, notified tasks older than the keep window. */
+  private prune(): void {
+    this.deleteOld();
+    this.lastPrune = this.now();
+  }
+
+  /**
+   * The deletion alone, also inside an insert's transaction. Memory has nothing to forget: a task
+   * deleted is done with, and memory holds only the unsettled.
+   */
+  private deleteOld(): void {
     const cutoff = this.now() - KEEP_FINISHED_MS;
     const finalStatuses = [...FINAL_STATUSES];
-    const removed = this.database.transaction("the removal of old tasks", () =>
+    this.database.transaction("the removal of old tasks", () =>
       this.database
-        .statement(
-          `DELETE FROM tasks WHERE final_notification_sent = 1 AND status IN (${finalStatuses.map(() => "?").join(", ")}) AND coalesce(finished_at, created_at) < ? RETURNING id`,
-        )
-        .all(...finalStatuses, cutoff),
+        .statement(`DELETE FROM tasks WHERE final_notification_sent = 1 AND status IN (${finalStatuses.map(() => "?").join(", ")}) AND coalesce(finished_at, created_at) < ?`)
+        .run(...finalStatuses, cutoff),
     );
-    return removed.map((row) => String(row["id"]));
   }
 
-  private forget(ids: readonly string[]): void {
-    this.lastPrune = this.now();
-    const byList = new Map<CreationOrder, Set<Slot>>();
-    const rooms = new Set<string>();
-    for (const id of ids) {
-      const slot = this.tasks.get(id);
-      if (slot === undefined) continue;
-      this.tasks.delete(id);
-      rooms.add(slot.task.roomId);
-      for (const list of this.listsOf(slot.task)) {
-        const slots = byList.get(list) ?? new Set<Slot>();
-        slots.add(slot);
-        byList.set(list, slots);
-      }
-    }
-    for (const [list, slots] of byList) list.removeAll(slots);
-    for (const roomId of rooms) this.dropIfEmpty(roomId);
-  }
-
-  private add(task: TaskRecord): void {
-    const slot: Slot = { task, seq: this.nextSeq++ };
+  /** Into memory, if it is unsettled: a task stored already done with is read when asked for. */
+  private add(task: TaskRecord, seq: number): void {
+    if (!isUnsettled(task)) return;
+    const slot: Slot = { task, seq };
     this.tasks.set(task.id, slot);
     for (const list of this.listsOf(task)) list.add(slot);
   }
 
-  /** Puts the changed task in its slot, moving it between lists only where its status, room or createdAt changed. */
+  /**
+   * Puts the changed task in its slot, moving it between lists only where its status, room or
+   * createdAt changed; a task now settled leaves memory.
+   */
   private replace(slot: Slot, next: TaskRecord): void {
     const before = this.listsOf(slot.task);
     const after = this.listsOf(next);
@@ -254,12 +307,13 @@ export class TaskStore {
     const roomId = slot.task.roomId;
     slot.task = next;
     for (const list of after) if (moved || !before.includes(list)) list.add(slot);
+    if (!isUnsettled(next)) this.tasks.delete(next.id);
     this.dropIfEmpty(roomId);
   }
 
   /** The lists a task belongs in; a room's list is made when first needed. */
   private listsOf(task: TaskRecord): CreationOrder[] {
-    const lists = [this.order];
+    const lists: CreationOrder[] = [];
     if (isUnsettled(task)) lists.push(this.unsettled);
     if (!isFinal(task.status)) {
       let room = this.inFlightByRoom.get(task.roomId);
@@ -278,9 +332,9 @@ export class TaskStore {
   }
 }
 
-/** Inserts one task row; also used by the import of tasks.json. */
-export function insertTaskRow(database: WardenDatabase, task: TaskRecord): void {
-  database.statement(INSERT).run(taskToRow(task));
+/** Inserts one task row and gives its rowid; also used by the import of tasks.json. */
+export function insertTaskRow(database: WardenDatabase, task: TaskRecord): number {
+  return Number(database.statement(INSERT).run(taskToRow(task)).lastInsertRowid);
 }
 
 function taskToRow(task: TaskRecord): Record<string, SQLInputValue> {
@@ -335,6 +389,11 @@ function rowToTask(row: Record<string, unknown>): TaskRecord | undefined {
     // Unparseable JSON in parameters or outcome.
     return undefined;
   }
+}
+
+/** The rows that read as tasks, in their order; an unreadable one was named at the start. */
+function readable(rows: readonly Record<string, unknown>[]): TaskRecord[] {
+  return rows.flatMap((row) => rowToTask(row) ?? []);
 }
 
 function parseJson(column: unknown): unknown {

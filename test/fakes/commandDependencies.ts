@@ -7,7 +7,7 @@ import type { RoomExposure } from "../../src/commands/users/user.js";
 import type { TargetRules } from "../../src/commands/parsing/targets.js";
 import { ProtectedRooms } from "../../src/commands/parsing/protectedRooms.js";
 import type { TaskStore } from "../../src/store/tasks.js";
-import type { TaskRecord } from "../../src/tasks/types.js";
+import { isFinal, type TaskRecord } from "../../src/tasks/types.js";
 import { FakeDirectory } from "./fakeDirectory.js";
 import { MemoryReportStore } from "./memoryReportStore.js";
 import { ReportService } from "../../src/reports/desk.js";
@@ -38,7 +38,7 @@ export class SettableExposure implements RoomExposure {
 }
 
 /** The task store as !status reads it: a list in memory. */
-export class MemoryTaskList implements Pick<TaskStore, "all" | "get"> {
+export class MemoryTaskList implements Pick<TaskStore, "all" | "get" | "running" | "endedOnTheirOwn" | "ofHomeserverJob"> {
   readonly tasks: TaskRecord[] = [];
 
   all(): TaskRecord[] {
@@ -47,6 +47,24 @@ export class MemoryTaskList implements Pick<TaskStore, "all" | "get"> {
 
   get(id: string): TaskRecord | undefined {
     return this.tasks.find((task) => task.id === id);
+  }
+
+  running(): TaskRecord[] {
+    return this.all().filter((task) => !isFinal(task.status));
+  }
+
+  /** As the store's index reads them (test/unit/store checks the two agree). */
+  endedOnTheirOwn(since: number): TaskRecord[] {
+    return this.all().filter(
+      (task) =>
+        typeof task.parameters["waveId"] !== "string" && typeof task.parameters["takedownId"] !== "string" && isFinal(task.status) && (task.finishedAt ?? task.createdAt) >= since,
+    );
+  }
+
+  ofHomeserverJob(jobId: string): string[] {
+    return this.all()
+      .filter((task) => task.homeserverTaskId === jobId)
+      .map((task) => task.id);
   }
 }
 

@@ -7,7 +7,7 @@ import { type CommandOutcome } from "../../model/outcomes.js";
 
 export interface TasksDependencies {
   readonly admin: Pick<SynapseAdminClient, "scheduledTasks">;
-  readonly store: Pick<TaskStore, "all">;
+  readonly store: Pick<TaskStore, "ofHomeserverJob">;
 }
 
 /** Synapse's task statuses that are not over yet; these come first in the reply. */
@@ -30,11 +30,8 @@ export function tasksCommand(dependencies: TasksDependencies) {
     async execute(): Promise<CommandOutcome> {
       const listed = await dependencies.admin.scheduledTasks();
       if (!listed.ok) return { kind: "refused", reason: `could not read the homeserver's task list: ${listed.error.userMessage}` };
-      const wardenTaskIds = new Map<string, string>();
-      for (const task of dependencies.store.all()) {
-        if (task.homeserverTaskId !== undefined) wardenTaskIds.set(task.homeserverTaskId, task.id);
-      }
-      const tasks = listed.value.scheduled_tasks.map((task) => homeserverTask(task, wardenTaskIds.get(task.id)));
+      // The newest of Warden's tasks that follows each job (a job joined by a later command has two).
+      const tasks = listed.value.scheduled_tasks.map((task) => homeserverTask(task, dependencies.store.ofHomeserverJob(task.id).at(-1)));
       tasks.sort((a, b) => Number(PENDING.has(b.status)) - Number(PENDING.has(a.status)) || b.timestampMs - a.timestampMs);
       return { kind: "homeserver-tasks", tasks };
     },

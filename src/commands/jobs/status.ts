@@ -1,5 +1,5 @@
 import type { TaskStore } from "../../store/tasks.js";
-import { isFinal, type TaskRecord, type TaskStatus } from "../../tasks/types.js";
+import type { TaskRecord, TaskStatus } from "../../tasks/types.js";
 import type { Clock } from "../../util/clock.js";
 import { err, ok } from "../../util/result.js";
 import { textFlag } from "../parsing/words.js";
@@ -16,7 +16,7 @@ const LAST_PAGE = 100_000;
 const IN_FLIGHT_RANK: Partial<Record<TaskStatus, number>> = { active: 0, scheduled: 1, submitting: 2 };
 
 export interface StatusDependencies {
-  readonly store: Pick<TaskStore, "all" | "get">;
+  readonly store: Pick<TaskStore, "get" | "running" | "endedOnTheirOwn">;
   readonly waves: Pick<WaveControl, "view" | "active">;
   readonly takedownStore: Pick<TakedownStore, "get" | "unfinished">;
   readonly clock: Clock;
@@ -78,7 +78,7 @@ export function statusCommand(dependencies: StatusDependencies) {
       }
       const since = dependencies.clock.now() - RECENT_MS;
       // A wave's tasks are shown as their wave, a takedown's redactions as their takedown: one line, not one per room or user.
-      const all = dependencies.store.all().filter((task) => typeof task.parameters["waveId"] !== "string" && typeof task.parameters["takedownId"] !== "string");
+      const onTheirOwn = (task: TaskRecord): boolean => typeof task.parameters["waveId"] !== "string" && typeof task.parameters["takedownId"] !== "string";
       const takedowns = dependencies.takedownStore.unfinished().filter((record) => record.status === "running");
       const waves = dependencies.waves
         .active()
@@ -88,9 +88,9 @@ export function statusCommand(dependencies: StatusDependencies) {
         kind: "status-list",
         ...(waves.length === 0 ? {} : { waves }),
         ...(takedowns.length === 0 ? {} : { takedowns }),
-        inFlight: all.filter((task) => !isFinal(task.status)).sort(inFlightOrder),
+        inFlight: dependencies.store.running().filter(onTheirOwn).sort(inFlightOrder),
         // The store lists oldest first: reversed, the newest come first.
-        recent: all.filter((task) => isFinal(task.status) && (task.finishedAt ?? task.createdAt) >= since).reverse(),
+        recent: dependencies.store.endedOnTheirOwn(since).reverse(),
       });
     },
   });

@@ -7,6 +7,7 @@ import type { AdminError, SynapseAdminClient } from "../../synapse/adminClient.j
 import { needsText, supports, unsupportedAnswer, type HomeserverVersion } from "../../synapse/features.js";
 import type { TaskLauncher } from "../launcher.js";
 import type { TaskRecord } from "../types.js";
+import type { TaskStore } from "../../store/tasks.js";
 import { isFinal } from "../types.js";
 
 /** How far one try of a step got. */
@@ -26,7 +27,7 @@ export type TakedownAdmin = Pick<
 export interface StepDependencies {
   readonly admin: TakedownAdmin;
   readonly launcher: Pick<TaskLauncher, "launch">;
-  readonly tasks: { get(id: string): TaskRecord | undefined; all(): readonly TaskRecord[] };
+  readonly tasks: Pick<TaskStore, "get" | "ofTakedownSend">;
   readonly waves: Pick<WaveControl, "start" | "view" | "active">;
   readonly version: HomeserverVersion;
   /** The longest a shutdown's purge waits for the kicked members' clients (config shutdownPurgeAfter). */
@@ -183,7 +184,7 @@ export async function redactStep(record: TakedownRecord, user: TakedownUser, ste
 function followedTask(step: TakedownStep, dependencies: StepDependencies): TaskRecord | undefined {
   if (step.taskId !== undefined) return dependencies.tasks.get(step.taskId);
   if (step.sendId === undefined) return undefined;
-  return dependencies.tasks.all().find((task) => task.parameters["takedownSend"] === step.sendId);
+  return dependencies.tasks.ofTakedownSend(step.sendId);
 }
 
 function redactEnded(task: TaskRecord, user: TakedownUser): StepAdvance | undefined {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { WardenDatabase } from "../../../src/store/database.js";
-import { TaskStore } from "../../../src/store/tasks.js";
+import { ON_THEIR_OWN, TaskStore } from "../../../src/store/tasks.js";
 import { isFinal, TASK_KINDS, TASK_STATUSES, type TaskKind, type TaskRecord, type TaskStatus } from "../../../src/tasks/types.js";
 import { FIXED_NOW } from "../../fakes/fixedClock.js";
 import { freshDirectory, makeReadOnly } from "./storeTestKit.js";
@@ -81,6 +81,23 @@ function expectSame(store: TaskStore, model: BruteForce): void {
   expect(store.running()).toEqual(model.running());
   for (const kind of TASK_KINDS) for (const roomId of ROOMS) expect(store.inFlightFor(kind, roomId)).toEqual(model.inFlightFor(kind, roomId));
   for (const id of IDS) expect(store.get(id)).toEqual(model.tasks.get(id));
+  expectSameLookups(store, model);
+}
+
+const JOBS = ["job-1", "job-2"];
+const PARAMETERS: Record<string, string | number>[] = [{}, { waveId: "w-1" }, { takedownId: "t-1" }, { waveId: 3 }, { takedownSend: "x-1" }, { takedownSend: "x-1", takedownId: "t-1" }];
+
+/** What memory no longer holds is read by an index: the same answers as a scan of every task. */
+function expectSameLookups(store: TaskStore, model: BruteForce): void {
+  const all = model.all();
+  expect(store.held()).toBe(model.unfinished().length);
+  const onTheirOwn = (entry: TaskRecord): boolean => typeof entry.parameters["waveId"] !== "string" && typeof entry.parameters["takedownId"] !== "string";
+  for (const since of [FIXED_NOW - 1, FIXED_NOW, FIXED_NOW + DAY]) {
+    expect(store.endedOnTheirOwn(since)).toEqual(all.filter((entry) => onTheirOwn(entry) && isFinal(entry.status) && (entry.finishedAt ?? entry.createdAt) >= since));
+  }
+  for (const id of IDS) expect(store.startedBy(`$command-${id}`)).toBe(model.tasks.has(id));
+  for (const job of JOBS) expect(store.ofHomeserverJob(job)).toEqual(all.filter((entry) => entry.homeserverTaskId === job).map((entry) => entry.id));
+  expect(store.ofTakedownSend("x-1")).toEqual(all.find((entry) => entry.parameters["takedownSend"] === "x-1"));
 }
 
 const status = fc.constantFrom<TaskStatus>(...TASK_STATUSES);
@@ -92,13 +109,41 @@ const createdOffset = fc.constantFrom(0, 0, 0, 1, 5, -1, -3_600_000, -2 * DAY);
 const failing = fc.integer({ min: 0, max: 5 }).map((draw) => draw === 0);
 
 type Operation =
-  | { readonly op: "insert"; readonly id: string; readonly offset: number; readonly kind: TaskKind; readonly roomId: string; readonly status: TaskStatus; readonly notified: boolean; readonly failing: boolean }
+  | {
+      readonly op: "insert";
+      readonly id: string;
+      readonly offset: number;
+      readonly kind: TaskKind;
+      readonly roomId: string;
+      readonly status: TaskStatus;
+      readonly notified: boolean;
+      readonly failing: boolean;
+      readonly parameters?: Record<string, string | number>;
+      readonly job?: string;
+    }
   | { readonly op: "update"; readonly id: string; readonly change: Partial<TaskRecord>; readonly failing: boolean }
   | { readonly op: "advance"; readonly ms: number }
   | { readonly op: "reopen" };
 
 const operation: fc.Arbitrary<Operation> = fc.oneof(
-  { arbitrary: fc.record({ op: fc.constant("insert" as const), id: fc.constantFrom(...IDS), offset: createdOffset, kind, roomId, status, notified: fc.boolean(), failing }), weight: 5 },
+  {
+    arbitrary: fc.record(
+      {
+        op: fc.constant("insert" as const),
+        id: fc.constantFrom(...IDS),
+        offset: createdOffset,
+        kind,
+        roomId,
+        status,
+        notified: fc.boolean(),
+        failing,
+        parameters: fc.constantFrom(...PARAMETERS),
+        job: fc.constantFrom(...JOBS),
+      },
+      { requiredKeys: ["op", "id", "offset", "kind", "roomId", "status", "notified", "failing"] },
+    ),
+    weight: 5,
+  },
   {
     arbitrary: fc.record({
       op: fc.constant("update" as const),
@@ -144,6 +189,8 @@ describe("TaskStore lists", () => {
               createdAt: clock + step.offset,
               finalNotificationSent: step.notified,
               ...(finished ? { finishedAt: clock } : {}),
+              ...(step.parameters === undefined ? {} : { parameters: step.parameters }),
+              ...(step.job === undefined ? {} : { homeserverTaskId: step.job }),
             });
             const known = model.tasks.has(step.id);
             if (step.failing) database.statement("PRAGMA query_only = ON").run();
@@ -280,5 +327,62 @@ describe("TaskStore lists", () => {
     expect(sorted).toBe(0);
     expect(reads[0]).toEqual([...(reads[0] as TaskRecord[])].sort((a, b) => a.createdAt - b.createdAt));
     expect(reads[3]).toMatchObject({ id: "s-000019" });
+  });
+});
+
+describe("TaskStore memory", () => {
+  it("holds only the tasks not done with: those done with are read from the database, before and after a restart", async () => {
+    const database = openDatabase();
+    const store = new TaskStore(database, () => FIXED_NOW);
+    const ids = Array.from({ length: 300 }, (_, index) => `p-${String(index).padStart(6, "0")}`);
+    for (const id of ids) await store.insert(task(id, { kind: "purge", parameters: { waveId: "w-1" } }));
+    expect(store.held()).toBe(300);
+
+    for (const id of ids.slice(0, 299)) await store.update(id, { status: "complete", finishedAt: FIXED_NOW, finalNotificationSent: true });
+    await store.update(ids[299] ?? "", { status: "failed", finishedAt: FIXED_NOW });
+
+    expect(store.held()).toBe(1);
+    expect(store.get(ids[0] ?? "")).toMatchObject({ id: ids[0], status: "complete", finalNotificationSent: true });
+    expect(store.all()).toHaveLength(300);
+    expect(store.unfinished().map((entry) => entry.id)).toEqual([ids[299]]);
+    // A task done with, changed again, is written and stays out of memory; unsettled again, it is back.
+    await store.update(ids[1] ?? "", { reason: "noted later" });
+    expect(store.get(ids[1] ?? "")).toMatchObject({ reason: "noted later" });
+    expect(store.held()).toBe(1);
+    await store.update(ids[2] ?? "", { finalNotificationSent: false });
+    expect(store.held()).toBe(2);
+    expect(store.unfinished().map((entry) => entry.id)).toEqual([ids[2], ids[299]]);
+
+    const again = new TaskStore(database, () => FIXED_NOW);
+    expect(again.held()).toBe(2);
+    expect(again.get(ids[3] ?? "")).toMatchObject({ status: "complete" });
+    await expect(again.update("p-missing", { reason: "x" })).rejects.toThrow(/not in the store/);
+  });
+
+  it("a task stored done with is not held, and an id taken by one is not handed out again", async () => {
+    const database = openDatabase();
+    const candidates = ["s-aaaaaa", "s-bbbbbb", "s-cccccc"];
+    const store = new TaskStore(database, () => FIXED_NOW, () => candidates.shift() ?? "none left");
+    await store.insert(task("s-aaaaaa", { status: "complete", finishedAt: FIXED_NOW, finalNotificationSent: true }));
+    await store.insert(task("s-bbbbbb"));
+    expect(store.held()).toBe(1);
+    expect(store.get("s-aaaaaa")).toMatchObject({ status: "complete" });
+    expect(store.newId("shutdown")).toBe("s-cccccc");
+  });
+
+  it("reads the tasks that ran on their own by the partial index of migration 10, whatever a row's parameters", async () => {
+    const database = openDatabase();
+    const index = database.statement(`SELECT sql FROM sqlite_master WHERE name = 'tasks_on_their_own'`).get();
+    expect(String(index?.["sql"])).toContain(ON_THEIR_OWN);
+    const plan = database.statement(`EXPLAIN QUERY PLAN SELECT id FROM tasks WHERE ${ON_THEIR_OWN} AND status IN ('complete') AND coalesce(finished_at, created_at) >= ? ORDER BY created_at, rowid`).all(0);
+    expect(plan.map((row) => String(row["detail"])).join(" ")).toContain("tasks_on_their_own");
+
+    const store = new TaskStore(database, () => FIXED_NOW);
+    await store.insert(task("s-000001", { status: "complete", finishedAt: FIXED_NOW }));
+    // Edited by hand into something that is not JSON: the index and the insert do not fail on it.
+    database.statement(`UPDATE tasks SET parameters = 'not json' WHERE id = 's-000001'`).run();
+    await store.insert(task("s-000002", { status: "complete", finishedAt: FIXED_NOW }));
+    expect(store.endedOnTheirOwn(0).map((entry) => entry.id)).toEqual(["s-000002"]);
+    expect(new TaskStore(database, () => FIXED_NOW).unreadable).toEqual(["s-000001"]);
   });
 });

@@ -47,6 +47,10 @@ export class TaskBook {
     return this.tasks.get(id);
   }
 
+  ofTakedownSend(sendId: string): TaskRecord | undefined {
+    return [...this.tasks.values()].find((task) => task.parameters["takedownSend"] === sendId);
+  }
+
   all(): readonly TaskRecord[] {
     return [...this.tasks.values()];
   }
