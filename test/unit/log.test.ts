@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { createLogger, scrubSecrets } from "../../src/log.js";
@@ -110,5 +111,48 @@ describe("createLogger", () => {
 describe("scrubSecrets", () => {
   it("treats the secret literally, not as a pattern", () => {
     expect(scrubSecrets("a.b*c a-b-c", ["a.b*c"])).toBe("[redacted] a-b-c");
+  });
+});
+
+describe("createLogger's standard output", () => {
+  /** Runs a Node script that logs through src/log.ts to its standard output; gives that output, its exit code and what the script told on stderr. */
+  function runLogging(body: string): { lines: string[]; code: number | null; told: string } {
+    const script = `
+      import { createRequire } from "node:module";
+      const fs = createRequire(import.meta.url)("node:fs");
+      let writes = 0;
+      for (const name of ["write", "writeSync", "writev", "writevSync"]) {
+        const original = fs[name];
+        fs[name] = (...args) => { writes++; return original(...args); };
+      }
+      const { createLogger } = await import(${JSON.stringify(new URL("../../src/log.ts", import.meta.url).href)});
+      const log = createLogger("info", ["${SECRET}"]);
+      ${body}
+    `;
+    const run = spawnSync(process.execPath, ["--input-type=module", "--no-warnings", "-e", script], { encoding: "utf8" });
+    return { lines: run.stdout.split("\n").filter((line) => line !== ""), code: run.status, told: run.stderr };
+  }
+
+  it("writes the lines of a busy moment in a few writes, not one per line", () => {
+    const run = runLogging(`
+      for (let index = 0; index < 2000; index++) log.info({ index }, "room sent");
+      log.flush(() => { process.stderr.write(String(writes)); });
+    `);
+
+    expect(run.code).toBe(0);
+    expect(run.lines.map((line) => (JSON.parse(line) as { index: number }).index)).toEqual(Array.from({ length: 2000 }, (_, index) => index));
+    expect(Number(run.told)).toBeGreaterThan(0);
+    expect(Number(run.told)).toBeLessThan(50);
+  });
+
+  it("loses no line when the process exits at once, and scrubs them as any other", () => {
+    const run = runLogging(`
+      for (let index = 0; index < 2000; index++) log.info({ index }, "token ${SECRET}");
+      process.exit(3);
+    `);
+
+    expect(run.code).toBe(3);
+    expect(run.lines).toHaveLength(2000);
+    expect(run.lines.join("\n")).not.toContain(SECRET);
   });
 });
