@@ -153,12 +153,13 @@ export class TaskStore {
   newId(kind: TaskKind): string {
     for (;;) {
       const id = this.candidateId(kind);
-      if (!this.tasks.has(id) && this.database.statement(`SELECT 1 AS found FROM tasks WHERE id = ?`).get(id) === undefined) return id;
+      // The database has every task, the ones memory holds too.
+      if (this.database.statement(`SELECT 1 AS found FROM tasks WHERE id = ?`).get(id) === undefined) return id;
     }
   }
 
   get(id: string): TaskRecord | undefined {
-    return this.tasks.get(id)?.task ?? this.read(id);
+    return this.tasks.get(id)?.task ?? this.readSlot(id)?.task;
   }
 
   /**
@@ -255,10 +256,6 @@ export class TaskStore {
       else this.add(next, stored.seq);
       return next;
     });
-  }
-
-  private read(id: string): TaskRecord | undefined {
-    return this.readSlot(id)?.task;
   }
 
   private readSlot(id: string): Slot | undefined {
